@@ -1,0 +1,43 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors the Service returns; callers test them with errors.Is.
+var (
+	// ErrNotFound means the named record (endpoint, event, delivery) does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the request clashes with the current state of a record.
+	ErrConflict = errors.New("conflict")
+	// ErrEndpointDisabled means the endpoint is disabled and the operation needs it enabled.
+	ErrEndpointDisabled = errors.New("endpoint disabled")
+	// ErrClosed means the Service has been stopped.
+	ErrClosed = errors.New("gateway closed")
+)
+
+// ValidationError reports a field of a request that fails validation. Field is a dotted
+// path or JSON pointer naming the field ("url", "events[1]", "/data/views"); Message says
+// what is wrong in words a user can act on. Err, when set, is the underlying cause.
+type ValidationError struct {
+	Field   string
+	Message string
+	Err     error
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return fmt.Sprintf("%s: %s", e.Field, e.Message)
+}
+
+// Unwrap returns the underlying cause, if any.
+func (e *ValidationError) Unwrap() error { return e.Err }
+
+// invalid builds a *ValidationError.
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
