@@ -6,13 +6,15 @@ import (
 
 // Endpoint is a subscriber: where matching events are delivered and how.
 type Endpoint struct {
-	ID          string            `json:"id"`
-	URL         string            `json:"url"`
-	Kind        string            `json:"kind"`
-	Description string            `json:"description,omitempty"`
-	Events      []string          `json:"events"`
-	Enabled     bool              `json:"enabled"`
-	Headers     map[string]string `json:"headers,omitempty"`
+	ID          string   `json:"id"`
+	URL         string   `json:"url"`
+	Kind        string   `json:"kind"`
+	Description string   `json:"description,omitempty"`
+	Events      []string `json:"events"`
+	// Source, when set, limits the endpoint to events from that source.
+	Source  string            `json:"source,omitempty"`
+	Enabled bool              `json:"enabled"`
+	Headers map[string]string `json:"headers,omitempty"`
 	// DisabledReason says why the gateway disabled the endpoint (empty when a user did).
 	DisabledReason string     `json:"disabled_reason,omitempty"`
 	DisabledAt     *time.Time `json:"disabled_at,omitempty"`

@@ -72,3 +72,20 @@ type StoredEvent struct {
 	Deliveries []string  `json:"deliveries"`
 	cursorKey  []byte
 }
+
+// MarshalJSON writes the envelope fields plus received_at and the delivery ids.
+func (e StoredEvent) MarshalJSON() ([]byte, error) {
+	data := e.Data
+	if len(data) == 0 {
+		data = json.RawMessage("null")
+	}
+	return json.Marshal(struct {
+		envelope
+		ReceivedAt string   `json:"received_at"`
+		Deliveries []string `json:"deliveries"`
+	}{
+		envelope:   envelope{ID: e.ID, Type: e.Type, Source: e.Source, Created: e.Created.UTC().Format(TimeFormat), Data: data},
+		ReceivedAt: e.ReceivedAt.UTC().Format(TimeFormat),
+		Deliveries: append([]string{}, e.Deliveries...),
+	})
+}

@@ -1,0 +1,381 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/hookgate/hookgate/queue"
+)
+
+// dispatcher leases due deliveries from the queue and runs one attempt for each, at most
+// Options.Concurrency at a time. Fresh deliveries reach it from memory the moment their
+// transaction commits; retries come due from the queue's index.
+type dispatcher struct {
+	s    *Service
+	sem  chan struct{}
+	free chan struct{} // signalled when a worker ends, so the loop can lease again
+	quit chan struct{}
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	// attempts is the parent of every attempt's context; cancelled when Stop runs out of time.
+	attempts context.Context
+	cancel   context.CancelCauseFunc
+	started  sync.Once
+	stopped  sync.Once
+}
+
+func newDispatcher(s *Service) *dispatcher {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	return &dispatcher{
+		s:        s,
+		sem:      make(chan struct{}, s.opts.Concurrency),
+		free:     make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		attempts: ctx,
+		cancel:   cancel,
+	}
+}
+
+// leaseTTL is how long a leased delivery is kept from other workers. Leases live in memory
+// (a restart frees them all); expiry only guards against a worker that never returns.
+func (d *dispatcher) leaseTTL() time.Duration { return 2*d.s.opts.DeliveryTimeout + time.Minute }
+
+// start runs the lease loop in a goroutine that stop ends.
+func (d *dispatcher) start() {
+	d.started.Do(func() { go d.loop() })
+}
+
+// stop ends the loop, then waits for attempts in flight until ctx is done, after which they
+// are cancelled (their deliveries stay queued and are sent after the next start).
+func (d *dispatcher) stop(ctx context.Context) {
+	d.stopped.Do(func() {
+		close(d.quit)
+		d.started.Do(func() { close(d.done) }) // never started: nothing to wait for
+		<-d.done
+		finished := make(chan struct{})
+		go func() { d.wg.Wait(); close(finished) }()
+		select {
+		case <-finished:
+		case <-ctx.Done():
+			d.cancel(errors.New("gateway stopping"))
+			<-finished
+		}
+	})
+}
+
+func (d *dispatcher) loop() {
+	defer close(d.done)
+	db := d.s.db
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-d.quit:
+			return
+		default:
+		}
+		now := d.s.now()
+		slots := cap(d.sem) - len(d.sem)
+		leased := 0
+		if slots > 0 {
+			jobs, err := db.Lease(now, slots, d.leaseTTL())
+			if err != nil {
+				d.s.log.Error("lease deliveries", "err", err)
+			}
+			for _, job := range jobs {
+				d.sem <- struct{}{}
+				d.wg.Add(1)
+				go d.work(job)
+			}
+			leased = len(jobs)
+			if leased == slots {
+				continue // there may be more due right now
+			}
+		}
+		wait := time.Hour
+		if slots > 0 && leased < slots {
+			if next, ok := db.NextDue(d.s.now()); ok {
+				wait = max(time.Until(next), time.Millisecond)
+				if leased > 0 {
+					wait = min(wait, time.Millisecond)
+				}
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-d.quit:
+			return
+		case <-db.Wake():
+		case <-d.free:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// work makes one attempt for the delivery job.ID and records what happened.
+func (d *dispatcher) work(job queue.Job) {
+	defer func() {
+		<-d.sem
+		d.wg.Done()
+		select {
+		case d.free <- struct{}{}:
+		default:
+		}
+	}()
+	s := d.s
+	ctx := d.attempts
+	log := s.log.With("delivery", job.ID)
+	if err := d.attempt(ctx, job); err != nil {
+		if ctx.Err() != nil {
+			return // stopping: the delivery stays queued for the next start
+		}
+		log.Error("delivery attempt", "err", err)
+		s.db.Release(job.ID)
+	}
+}
+
+func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
+	s := d.s
+	var (
+		dl Delivery
+		ev *StoredEvent
+	)
+	err := s.db.View(func(r *queue.Reader) error {
+		if err := load(r, deliveryKey(job.ID), &dl); err != nil {
+			return err
+		}
+		var err error
+		ev, err = loadEvent(r, dl.EventID)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		// The delivery or its event is gone; nothing to send.
+		return s.db.Update(ctx, func(tx *queue.Txn) error { tx.Done(job.ID); return nil })
+	}
+	if err != nil {
+		return err
+	}
+	ep, ok := s.endpoint(dl.EndpointID)
+	switch {
+	case dl.Status != StatusPending:
+		return s.db.Update(ctx, func(tx *queue.Txn) error { tx.Done(job.ID); return nil })
+	case !ok:
+		return d.settle(ctx, &dl, StatusCanceled)
+	case !ep.Enabled:
+		return d.pause(ctx, &dl)
+	}
+	sender, ok := s.opts.Senders[ep.Kind]
+	if !ok {
+		return fmt.Errorf("no sender for endpoint kind %q", ep.Kind)
+	}
+
+	now := s.now()
+	timeout := s.opts.DeliveryTimeout
+	actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
+	out := sender.Send(actx, &Message{Delivery: &dl, Endpoint: ep, Event: &ev.Event, Body: ev.Event.Body(), Attempt: len(dl.Attempts) + 1, Now: now})
+	cause := context.Cause(actx)
+	cancel()
+	if ctx.Err() != nil {
+		return ctx.Err() // stopping mid-attempt: don't record a failure we caused
+	}
+	att := Attempt{At: now.UTC(), StatusCode: out.StatusCode, DurationMS: s.now().Sub(now).Milliseconds(), ResponseBody: string(truncate(out.Body, MaxResponseBody))}
+	if out.Err != nil {
+		att.Error = out.Err.Error()
+		if cause != nil && errors.Is(out.Err, context.DeadlineExceeded) {
+			att.Error = cause.Error()
+		}
+	}
+	return d.record(ctx, &dl, ep, att, out)
+}
+
+// record stores an attempt and moves the delivery (and maybe its endpoint) on.
+func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, att Attempt, out Outcome) error {
+	s := d.s
+	v := classify(out)
+	var disabled *Endpoint
+	err := s.db.Update(ctx, func(tx *queue.Txn) error {
+		disabled = nil
+		var dl Delivery
+		if err := load(tx, deliveryKey(seen.ID), &dl); err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		dl.Attempts = append(dl.Attempts, att)
+		dl.UpdatedAt = now
+		if dl.Status != seen.Status || dl.Step != seen.Step || !sameTime(dl.NextAttemptAt, seen.NextAttemptAt) {
+			// Someone (a manual retry, a replay) moved the delivery while this attempt ran:
+			// keep their decision and only log the attempt.
+			return save(tx, deliveryKey(dl.ID), &dl)
+		}
+		switch v {
+		case verdictSuccess:
+			dl.Status, dl.NextAttemptAt = StatusSucceeded, nil
+			tx.Done(dl.ID)
+			if ep.FailureStreak > 0 {
+				if _, err := s.changeEndpoint(tx, ep.ID, func(e *Endpoint, _ time.Time) error { e.FailureStreak = 0; return nil }); err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+			}
+		case verdictGone:
+			dl.Status, dl.NextAttemptAt = StatusFailed, nil
+			tx.Done(dl.ID)
+			e, err := s.disableEndpoint(tx, ep.ID, "the endpoint answered 410 Gone: the receiver unsubscribed")
+			if err != nil {
+				return err
+			}
+			disabled = e
+		case verdictRetry:
+			dl.Step++
+			delay, more := s.opts.Schedule.Delay(dl.Step)
+			if more {
+				if out.RetryAfter > 0 {
+					delay = max(delay, min(out.RetryAfter, maxRetryAfter))
+				}
+				next := now.Add(delay)
+				dl.NextAttemptAt = &next
+				tx.Schedule(dl.ID, next, []byte(dl.EndpointID))
+				break
+			}
+			dl.Status, dl.NextAttemptAt = StatusFailed, nil
+			tx.Done(dl.ID)
+			turnedOff := false
+			e, err := s.changeEndpoint(tx, ep.ID, func(e *Endpoint, now time.Time) error {
+				e.FailureStreak++
+				if e.Enabled && e.FailureStreak >= s.opts.DisableAfter {
+					disable(e, now, fmt.Sprintf("%d consecutive deliveries failed", e.FailureStreak))
+					turnedOff = true
+				}
+				return nil
+			})
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if turnedOff {
+				disabled = e
+			}
+		}
+		return save(tx, deliveryKey(dl.ID), &dl)
+	})
+	if err != nil {
+		return fmt.Errorf("record attempt: %w", err)
+	}
+	if disabled != nil {
+		d.announceDisabled(ctx, disabled)
+	}
+	return nil
+}
+
+// disableEndpoint disables an endpoint within tx and returns it, or nil if it was already
+// disabled (or is gone).
+func (s *Service) disableEndpoint(tx *queue.Txn, id, reason string) (*Endpoint, error) {
+	changed := false
+	e, err := s.changeEndpoint(tx, id, func(e *Endpoint, now time.Time) error {
+		if e.Enabled {
+			disable(e, now, reason)
+			changed = true
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) || !changed {
+		return nil, nil
+	}
+	return e, err
+}
+
+func disable(e *Endpoint, now time.Time, reason string) {
+	e.Enabled, e.DisabledAt, e.DisabledReason = false, &now, reason
+}
+
+// announceDisabled publishes the meta event endpoint.disabled to every other subscriber.
+func (d *dispatcher) announceDisabled(ctx context.Context, ep *Endpoint) {
+	s := d.s
+	s.log.Warn("endpoint disabled", "endpoint", ep.ID, "reason", ep.DisabledReason)
+	data := map[string]any{"endpoint_id": ep.ID, "url": RedactURL(ep.URL), "reason": ep.DisabledReason, "disabled_at": ep.DisabledAt.UTC().Format(TimeFormat)}
+	b, err := json.Marshal(data)
+	if err == nil {
+		_, err = s.publish(ctx, PublishInput{Type: "endpoint.disabled", Source: "hookgate", Data: b}, nil)
+	}
+	if err != nil {
+		s.log.Error("publish endpoint.disabled", "endpoint", ep.ID, "err", err)
+	}
+}
+
+// pause keeps a delivery of a disabled endpoint aside until the endpoint is enabled.
+func (d *dispatcher) pause(ctx context.Context, seen *Delivery) error {
+	s := d.s
+	return s.db.Update(ctx, func(tx *queue.Txn) error {
+		var dl Delivery
+		if err := load(tx, deliveryKey(seen.ID), &dl); err != nil {
+			return err
+		}
+		if dl.Status != StatusPending {
+			tx.Done(dl.ID)
+			return nil
+		}
+		if ep, ok := s.endpoint(dl.EndpointID); ok && ep.Enabled {
+			// Re-enabled since the attempt began: send it now.
+			now := s.now()
+			tx.Schedule(dl.ID, now, []byte(dl.EndpointID))
+			return nil
+		}
+		tx.Done(dl.ID)
+		dl.Status, dl.NextAttemptAt, dl.UpdatedAt = StatusPaused, nil, s.now().UTC()
+		tx.Set(epPausedKey(dl.EndpointID, dl.ID), nil)
+		return save(tx, deliveryKey(dl.ID), &dl)
+	})
+}
+
+// settle ends a delivery without an attempt (its endpoint is gone).
+func (d *dispatcher) settle(ctx context.Context, seen *Delivery, status DeliveryStatus) error {
+	s := d.s
+	return s.db.Update(ctx, func(tx *queue.Txn) error {
+		var dl Delivery
+		if err := load(tx, deliveryKey(seen.ID), &dl); err != nil {
+			return err
+		}
+		tx.Done(dl.ID)
+		dl.Status, dl.NextAttemptAt, dl.UpdatedAt = status, nil, s.now().UTC()
+		return save(tx, deliveryKey(dl.ID), &dl)
+	})
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+// RedactURL returns u with its path, query and credentials hidden (scheme and host are
+// kept), for logs and events: catch-hook URLs of Zapier, Make or n8n are credentials.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return "<redacted>"
+	}
+	out := p.Scheme + "://" + p.Host
+	if p.Path != "" && p.Path != "/" || p.RawQuery != "" {
+		out += "/<redacted>"
+	}
+	return out
+}

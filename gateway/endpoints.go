@@ -1,0 +1,414 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookgate/hookgate/queue"
+)
+
+// EndpointInput creates an endpoint.
+type EndpointInput struct {
+	URL         string            `json:"url"`
+	Events      []string          `json:"events"`
+	Kind        string            `json:"kind,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Enabled     *bool             `json:"enabled,omitempty"`
+	Headers     map[string]string `json:"headers,omitempty"`
+	Source      string            `json:"source,omitempty"`
+}
+
+// EndpointPatch changes an endpoint; nil fields are left as they are.
+type EndpointPatch struct {
+	URL         *string            `json:"url,omitempty"`
+	Events      *[]string          `json:"events,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	Enabled     *bool              `json:"enabled,omitempty"`
+	Headers     *map[string]string `json:"headers,omitempty"`
+	Source      *string            `json:"source,omitempty"`
+	// DiscardPaused, with Enabled set to true, cancels the deliveries kept while the
+	// endpoint was disabled instead of sending them.
+	DiscardPaused bool `json:"discard_paused,omitempty"`
+}
+
+// KindWebhook is the default endpoint kind: a plain HTTPS POST signed with Standard Webhooks.
+const KindWebhook = "webhook"
+
+// maxHeaders caps an endpoint's custom headers.
+const maxHeaders = 20
+
+// reservedHeaders are set by hookgate on every delivery and can't be overridden.
+var reservedHeaders = []string{"content-type", "content-length", "user-agent", "host", "webhook-id", "webhook-timestamp", "webhook-signature", "x-hookgate-event", "x-hookgate-delivery"}
+
+func (s *Service) checkEndpoint(ep *Endpoint) error {
+	if ep.URL == "" {
+		return invalid("url", "is required")
+	}
+	if err := s.opts.Policy.CheckURL("url", ep.URL); err != nil {
+		return err
+	}
+	if len(ep.Events) == 0 {
+		return invalid("events", `is required: a list of event types, patterns such as "video.*", or ["*"]`)
+	}
+	for i, p := range ep.Events {
+		if err := checkPattern(p); err != nil {
+			return invalid(fmt.Sprintf("events[%d]", i), "%s", err)
+		}
+	}
+	if ep.Kind == "" {
+		ep.Kind = KindWebhook
+	}
+	if _, ok := s.opts.Senders[ep.Kind]; !ok {
+		kinds := make([]string, 0, len(s.opts.Senders))
+		for k := range s.opts.Senders {
+			kinds = append(kinds, k)
+		}
+		slices.Sort(kinds)
+		return invalid("kind", "unknown endpoint kind %q (known: %s)", ep.Kind, strings.Join(kinds, ", "))
+	}
+	if len(ep.Description) > 1000 {
+		return invalid("description", "must be at most 1000 characters")
+	}
+	if ep.Source != "" && !validName.MatchString(ep.Source) {
+		return invalid("source", "must be a source name (letters, digits, . _ : -)")
+	}
+	if len(ep.Headers) > maxHeaders {
+		return invalid("headers", "at most %d headers", maxHeaders)
+	}
+	for name, v := range ep.Headers {
+		field := "headers." + name
+		if !validHeaderName(name) {
+			return invalid(field, "is not a valid header name")
+		}
+		if slices.Contains(reservedHeaders, strings.ToLower(name)) {
+			return invalid(field, "is set by hookgate and can't be overridden")
+		}
+		if strings.ContainsAny(v, "\r\n\x00") || len(v) > 4096 {
+			return invalid(field, "must be a single line of at most 4096 bytes")
+		}
+	}
+	return nil
+}
+
+// checkPattern validates a subscription pattern.
+func checkPattern(p string) error {
+	switch {
+	case p == "*":
+		return nil
+	case p == "":
+		return errors.New("must not be empty")
+	case strings.HasSuffix(p, ".*"):
+		p = strings.TrimSuffix(p, ".*")
+	}
+	if !validName.MatchString(p) {
+		return fmt.Errorf("%q is not an event type, a prefix pattern such as \"video.*\", or \"*\"", p)
+	}
+	return nil
+}
+
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateEndpoint registers an endpoint and returns it with its signing secret, which is
+// shown only here and on rotation.
+func (s *Service) CreateEndpoint(ctx context.Context, in EndpointInput) (*Endpoint, string, error) {
+	now := s.now().UTC()
+	ep := &Endpoint{
+		ID:          newID("ep", now),
+		URL:         in.URL,
+		Kind:        in.Kind,
+		Description: in.Description,
+		Events:      in.Events,
+		Source:      in.Source,
+		Enabled:     in.Enabled == nil || *in.Enabled,
+		Headers:     in.Headers,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+		Secrets:     []Secret{{Value: NewSecret()}},
+	}
+	if err := s.checkEndpoint(ep); err != nil {
+		return nil, "", err
+	}
+	if !ep.Enabled {
+		ep.DisabledAt = &now
+	}
+	err := s.db.Update(ctx, func(tx *queue.Txn) error {
+		tx.OnCommit(func() { s.setEndpoint(ep.ID, ep) })
+		return save(tx, endpointKey(ep.ID), ep)
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("create endpoint: %w", err)
+	}
+	return ep.Public(), ep.Secrets[0].Value, nil
+}
+
+// EndpointFilter selects endpoints for ListEndpoints.
+type EndpointFilter struct {
+	// Event keeps endpoints that would receive this event type.
+	Event string
+	// Enabled keeps endpoints in this state.
+	Enabled *bool
+	// Limit caps the page; default 50, at most 1000.
+	Limit int
+	// Cursor is the next_cursor of the previous page.
+	Cursor string
+}
+
+// EndpointPage is one page of endpoints, oldest first.
+type EndpointPage struct {
+	Data []*Endpoint `json:"data"`
+	Next string      `json:"next_cursor,omitempty"`
+}
+
+// ListEndpoints lists endpoints, oldest first, without their secrets.
+func (s *Service) ListEndpoints(ctx context.Context, f EndpointFilter) (*EndpointPage, error) {
+	limit := clampLimit(f.Limit)
+	s.mu.RLock()
+	all := make([]*Endpoint, 0, len(s.endpoints))
+	for _, ep := range s.endpoints {
+		all = append(all, ep)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b *Endpoint) int { return strings.Compare(a.ID, b.ID) })
+	page := &EndpointPage{Data: []*Endpoint{}}
+	for _, ep := range all {
+		if ep.ID <= f.Cursor ||
+			f.Enabled != nil && ep.Enabled != *f.Enabled ||
+			f.Event != "" && !ep.matches(&Event{Type: f.Event, Source: ep.Source}) {
+			continue
+		}
+		if len(page.Data) == limit {
+			page.Next = page.Data[len(page.Data)-1].ID
+			break
+		}
+		page.Data = append(page.Data, ep.Public())
+	}
+	return page, nil
+}
+
+// GetEndpoint returns an endpoint without its secrets.
+func (s *Service) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) {
+	ep, ok := s.endpoint(id)
+	if !ok {
+		return nil, fmt.Errorf("endpoint %s: %w", id, ErrNotFound)
+	}
+	return ep.Public(), nil
+}
+
+// UpdateEndpoint applies a patch. Re-enabling a disabled endpoint resets its failure streak
+// and sends the deliveries kept while it was disabled (or cancels them with DiscardPaused).
+func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch) (*Endpoint, error) {
+	var (
+		out     *Endpoint
+		resumed bool
+	)
+	err := s.modifyEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
+		resumed = false
+		if p.URL != nil {
+			ep.URL = *p.URL
+		}
+		if p.Events != nil {
+			ep.Events = *p.Events
+		}
+		if p.Description != nil {
+			ep.Description = *p.Description
+		}
+		if p.Headers != nil {
+			ep.Headers = *p.Headers
+		}
+		if p.Source != nil {
+			ep.Source = *p.Source
+		}
+		if err := s.checkEndpoint(ep); err != nil {
+			return err
+		}
+		if p.Enabled != nil && *p.Enabled != ep.Enabled {
+			if *p.Enabled {
+				ep.Enabled, ep.FailureStreak, ep.DisabledReason, ep.DisabledAt = true, 0, "", nil
+				resumed = true
+			} else {
+				ep.Enabled, ep.DisabledReason, ep.DisabledAt = false, "", &now
+			}
+		} else if p.Enabled != nil && *p.Enabled {
+			ep.FailureStreak = 0
+		}
+		out = ep
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if resumed || (p.DiscardPaused && out.Enabled) {
+		if _, err := s.drainPaused(ctx, id, !p.DiscardPaused); err != nil {
+			return nil, err
+		}
+	}
+	return out.Public(), nil
+}
+
+// modifyEndpoint runs change on the current endpoint record inside one transaction, so
+// concurrent changes (an API patch, the dispatcher's failure count) never lose each other.
+func (s *Service) modifyEndpoint(ctx context.Context, id string, change func(ep *Endpoint, now time.Time) error) error {
+	err := s.db.Update(ctx, func(tx *queue.Txn) error {
+		_, err := s.changeEndpoint(tx, id, change)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("endpoint %s: %w", id, err)
+	}
+	return nil
+}
+
+// changeEndpoint applies change to the endpoint record as tx sees it and saves it; the
+// in-memory snapshot follows after commit. It returns the changed endpoint.
+func (s *Service) changeEndpoint(tx *queue.Txn, id string, change func(ep *Endpoint, now time.Time) error) (*Endpoint, error) {
+	var ep Endpoint
+	if err := load(tx, endpointKey(id), &ep); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	if err := change(&ep, now); err != nil {
+		return nil, err
+	}
+	ep.UpdatedAt = now
+	snap := ep.clone()
+	tx.OnCommit(func() { s.setEndpoint(id, snap) })
+	return snap, save(tx, endpointKey(id), &ep)
+}
+
+// drainChunk is how many paused deliveries one transaction resumes or cancels.
+const drainChunk = 500
+
+// drainPaused moves every paused delivery of an endpoint back to pending (resume) or to
+// canceled, in chunks, and reports how many it moved.
+func (s *Service) drainPaused(ctx context.Context, epID string, resume bool) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.db.Update(ctx, func(tx *queue.Txn) error {
+			n = 0
+			now := s.now().UTC()
+			prefix := epPausedPrefix(epID)
+			var ids []string
+			err := tx.Scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
+				ids = append(ids, string(k[len(prefix):]))
+				return len(ids) < drainChunk, nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, did := range ids {
+				tx.Delete(epPausedKey(epID, did))
+				var d Delivery
+				if err := load(tx, deliveryKey(did), &d); err != nil {
+					if errors.Is(err, ErrNotFound) {
+						continue
+					}
+					return err
+				}
+				if d.Status != StatusPaused {
+					continue
+				}
+				if resume {
+					d.Status, d.NextAttemptAt = StatusPending, &now
+					tx.Schedule(d.ID, now, []byte(epID))
+				} else {
+					d.Status, d.NextAttemptAt = StatusCanceled, nil
+				}
+				d.UpdatedAt = now
+				if err := save(tx, deliveryKey(d.ID), &d); err != nil {
+					return err
+				}
+			}
+			n = len(ids)
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("endpoint %s: paused deliveries: %w", epID, err)
+		}
+		total += n
+		if n < drainChunk {
+			return total, nil
+		}
+	}
+}
+
+// DeleteEndpoint removes an endpoint. Its queued and paused deliveries are canceled.
+func (s *Service) DeleteEndpoint(ctx context.Context, id string) error {
+	err := s.db.Update(ctx, func(tx *queue.Txn) error {
+		if _, err := tx.Get(endpointKey(id)); err != nil {
+			if errors.Is(err, queue.ErrNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		tx.Delete(endpointKey(id))
+		tx.OnCommit(func() { s.setEndpoint(id, nil) })
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete endpoint %s: %w", id, err)
+	}
+	_, err = s.drainPaused(ctx, id, false)
+	return err
+}
+
+// RotateSecret gives an endpoint a new signing secret and returns it. The previous secret
+// keeps signing (as a second signature) for 24 hours, so receivers can switch without
+// losing deliveries.
+func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
+	var secret string
+	err := s.modifyEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
+		secret = NewSecret()
+		expires := now.Add(SecretGrace)
+		kept := []Secret{{Value: secret}}
+		for _, old := range ep.Secrets {
+			if old.Expires != nil && !now.Before(*old.Expires) {
+				continue
+			}
+			if old.Expires == nil {
+				old.Expires = &expires
+			}
+			kept = append(kept, old)
+		}
+		ep.Secrets = kept
+		return nil
+	})
+	return secret, err
+}
+
+// SecretGrace is how long a rotated-out secret keeps signing.
+const SecretGrace = 24 * time.Hour
+
+// TestEndpoint sends a "ping" event to one endpoint only and returns the delivery id.
+func (s *Service) TestEndpoint(ctx context.Context, id string) (string, error) {
+	ep, ok := s.endpoint(id)
+	if !ok {
+		return "", fmt.Errorf("endpoint %s: %w", id, ErrNotFound)
+	}
+	if !ep.Enabled {
+		return "", fmt.Errorf("endpoint %s: %w: enable it before sending a test", id, ErrEndpointDisabled)
+	}
+	data := fmt.Appendf(nil, `{"message":"Test event from hookgate","endpoint_id":%q}`, ep.ID)
+	res, err := s.publish(ctx, PublishInput{Type: "ping", Source: "hookgate", Data: data}, ep)
+	if err != nil {
+		return "", err
+	}
+	if len(res.DeliveryID) != 1 {
+		return "", fmt.Errorf("endpoint %s: test event made %d deliveries", id, len(res.DeliveryID))
+	}
+	return res.DeliveryID[0], nil
+}

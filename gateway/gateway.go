@@ -1,0 +1,212 @@
+// Package gateway is hookgate's core: events, endpoints, deliveries and attempts, and the
+// Service that the HTTP API, the MCP server and the CLI all call.
+//
+// A published event is validated, stored with one Delivery per matching Endpoint in a single
+// durable transaction (group-committed, fsync'd before Publish returns), and handed to the
+// Dispatcher, which sends each delivery through the Sender for its endpoint's kind, records
+// every Attempt, and retries on the Schedule until it succeeds or gives up. Endpoints that keep
+// failing are disabled; deliveries that match a disabled endpoint are kept as paused and sent
+// when it is enabled again.
+//
+// The package imports no web framework, MCP library or database: storage goes through the
+// queue package, and outbound transports are Senders supplied by the caller.
+//
+// # Example
+//
+//	svc, err := gateway.New(gateway.Options{
+//		Dir:     "./hookgate-data",
+//		Senders: map[string]gateway.Sender{"webhook": webhook.New(webhook.Options{})},
+//	})
+//	if err != nil { … }
+//	svc.Start()
+//	defer svc.Stop(context.Background())
+//
+//	ep, secret, _ := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "https://example.com/hook", Events: []string{"video.*"}})
+//	res, _ := svc.Publish(ctx, gateway.PublishInput{Type: "video.posted", Data: json.RawMessage(`{"url":"…"}`)})
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hookgate/hookgate/queue"
+)
+
+// Validator checks an event's data against its type's schema. It returns nil when the data
+// is valid, ErrUnknownType when the type has no schema, or an error describing the first
+// failure; an error that implements FieldError names the failing JSON pointer.
+type Validator interface {
+	Validate(eventType string, data json.RawMessage) error
+}
+
+// FieldError is an error that names the field it is about (a JSON pointer such as
+// "/data/views"). Schema validation errors implement it.
+type FieldError interface {
+	error
+	FieldName() string
+}
+
+// ErrUnknownType is what a Validator returns for a type without a schema.
+var ErrUnknownType = errors.New("unknown event type")
+
+// Options configures a Service. The zero value with Dir set works.
+type Options struct {
+	// Dir is the data folder for the embedded store.
+	Dir string
+	// Queue tunes the store; its Dir and Logger are set from these Options.
+	Queue queue.Options
+	// Senders maps an endpoint kind ("webhook", …) to the Sender that delivers to it.
+	Senders map[string]Sender
+	// Validator checks published data; nil accepts any JSON.
+	Validator Validator
+	// StrictTypes refuses events whose type the Validator doesn't know.
+	StrictTypes bool
+	// Policy decides which endpoint URLs are allowed.
+	Policy URLPolicy
+	// Schedule is the retry schedule; default DefaultSchedule.
+	Schedule Schedule
+	// DeliveryTimeout bounds one attempt; default 10 s.
+	DeliveryTimeout time.Duration
+	// DisableAfter is how many consecutive failed deliveries disable an endpoint; default 10.
+	DisableAfter int
+	// Concurrency is how many attempts run at once; default 128.
+	Concurrency int
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; default time.Now. Tests may inject one.
+	Now func() time.Time
+}
+
+// Service is the gateway. Its methods are safe for concurrent use.
+type Service struct {
+	opts Options
+	db   *queue.DB
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu        sync.RWMutex
+	endpoints map[string]*Endpoint // immutable snapshots, replaced on change
+
+	clockMu sync.Mutex
+	lastNS  int64 // last event arrival time handed out, for a strictly increasing order
+
+	events *broadcast
+	disp   *dispatcher
+}
+
+// New opens the store in opts.Dir and loads the endpoints. Call Start to begin delivering
+// and Stop to end.
+func New(opts Options) (*Service, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if len(opts.Schedule) == 0 {
+		opts.Schedule = DefaultSchedule
+	}
+	if opts.DeliveryTimeout <= 0 {
+		opts.DeliveryTimeout = 10 * time.Second
+	}
+	if opts.DisableAfter <= 0 {
+		opts.DisableAfter = 10
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 128
+	}
+	qo := opts.Queue
+	qo.Dir = opts.Dir
+	qo.Logger = opts.Logger
+	db, err := queue.Open(qo)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &Service{
+		opts:      opts,
+		db:        db,
+		log:       opts.Logger,
+		now:       opts.Now,
+		endpoints: map[string]*Endpoint{},
+		events:    newBroadcast(),
+	}
+	if err := s.loadState(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.disp = newDispatcher(s)
+	return s, nil
+}
+
+// loadState reads the endpoints and the newest event time into memory.
+func (s *Service) loadState() error {
+	return s.db.View(func(r *queue.Reader) error {
+		err := r.Scan([]byte(pEndpoint), nil, false, func(k, v []byte) (bool, error) {
+			var ep Endpoint
+			if err := json.Unmarshal(v, &ep); err != nil {
+				return false, fmt.Errorf("decode %s: %w", k, err)
+			}
+			s.endpoints[ep.ID] = &ep
+			return true, nil
+		})
+		if err != nil {
+			return fmt.Errorf("load endpoints: %w", err)
+		}
+		return r.Scan(pEventTime, nil, true, func(k, _ []byte) (bool, error) {
+			s.lastNS, _ = splitTimeKey(pEventTime, k)
+			return false, nil
+		})
+	})
+}
+
+// Start starts the dispatcher. Deliveries left queued by an earlier run, including ones that
+// were in flight when it died, are picked up again.
+func (s *Service) Start() { s.disp.start() }
+
+// Stop stops taking new work, waits (bounded by ctx) for attempts in flight, and closes the
+// store. Attempts still running when ctx ends are abandoned; their deliveries are sent again
+// after the next start.
+func (s *Service) Stop(ctx context.Context) error {
+	s.disp.stop(ctx)
+	s.events.close()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// arrival returns a strictly increasing arrival time in nanoseconds.
+func (s *Service) arrival() int64 {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	ns := s.now().UnixNano()
+	if ns <= s.lastNS {
+		ns = s.lastNS + 1
+	}
+	s.lastNS = ns
+	return ns
+}
+
+// endpoint returns the current snapshot of endpoint id.
+func (s *Service) endpoint(id string) (*Endpoint, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ep, ok := s.endpoints[id]
+	return ep, ok
+}
+
+// setEndpoint replaces (or, with nil, removes) the snapshot of endpoint id.
+func (s *Service) setEndpoint(id string, ep *Endpoint) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ep == nil {
+		delete(s.endpoints, id)
+		return
+	}
+	s.endpoints[id] = ep
+}

@@ -1,0 +1,335 @@
+package queue
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+)
+
+// Job is a unit of work due at a time. ID is the caller's (for hookgate, a delivery id);
+// Data is small opaque bytes the caller wants back with the job.
+type Job struct {
+	ID   string
+	Due  time.Time
+	Data []byte
+}
+
+var (
+	jobKeyPrefix = []byte("_q/") // _q/<due ns, 8 bytes big-endian><id> → data
+	jobPtrPrefix = []byte("_j/") // _j/<id> → due ns, so a job can be moved or removed by id
+)
+
+func jobKey(due int64, id string) []byte {
+	k := make([]byte, 0, len(jobKeyPrefix)+8+len(id))
+	k = append(k, jobKeyPrefix...)
+	k = binary.BigEndian.AppendUint64(k, uint64(due))
+	return append(k, id...)
+}
+
+func parseJobKey(k []byte) (due int64, id string, ok bool) {
+	if len(k) < len(jobKeyPrefix)+8 || !bytes.HasPrefix(k, jobKeyPrefix) {
+		return 0, "", false
+	}
+	rest := k[len(jobKeyPrefix):]
+	return int64(binary.BigEndian.Uint64(rest[:8])), string(rest[8:]), true
+}
+
+func jobPtrKey(id string) []byte { return append(append([]byte(nil), jobPtrPrefix...), id...) }
+
+// jobOp is a change to the queue made by a transaction, applied to memory after commit.
+type jobOp struct {
+	id   string
+	due  int64
+	data []byte
+	done bool
+}
+
+// Schedule queues the job id to be due at due, replacing any earlier schedule of the same
+// id (a retry moves its job; a leased job that is rescheduled is no longer leased).
+func (tx *Txn) Schedule(id string, due time.Time, data []byte) {
+	tx.removeJob(id)
+	d := due.UnixNano()
+	tx.put(op{key: jobKey(d, id), value: data})
+	tx.put(op{key: jobPtrKey(id), value: binary.BigEndian.AppendUint64(nil, uint64(d))})
+	tx.jobOps = append(tx.jobOps, jobOp{id: id, due: d, data: data})
+}
+
+// Done removes the job id from the queue (finished, or no longer wanted). Removing a job
+// that does not exist is not an error.
+func (tx *Txn) Done(id string) {
+	if tx.removeJob(id) {
+		tx.put(op{key: jobPtrKey(id), del: true})
+	}
+	tx.jobOps = append(tx.jobOps, jobOp{id: id, done: true})
+}
+
+// Scheduled reports when job id is due, if it is queued.
+func (tx *Txn) Scheduled(id string) (time.Time, bool) {
+	v, err := tx.Get(jobPtrKey(id))
+	if err != nil || len(v) != 8 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))), true
+}
+
+// removeJob deletes the due-index entry of id, reporting whether there was one.
+func (tx *Txn) removeJob(id string) bool {
+	v, err := tx.Get(jobPtrKey(id))
+	if err != nil || len(v) != 8 {
+		return false
+	}
+	tx.put(op{key: jobKey(int64(binary.BigEndian.Uint64(v)), id), del: true})
+	return true
+}
+
+// memJob is a queued job held in memory.
+type memJob struct {
+	due  int64
+	id   string
+	data []byte
+}
+
+func lessJob(a, b *memJob) bool {
+	if a.due != b.due {
+		return a.due < b.due
+	}
+	return a.id < b.id
+}
+
+type lease struct {
+	job     *memJob
+	expires time.Time
+}
+
+// jobIndex is the in-memory side of the queue. Its invariant: every job on disk whose key
+// sorts before horizon is either in tree or leased (when full, every job on disk is). Jobs at
+// or after the horizon are read from disk, in key order, when the tree runs low.
+type jobIndex struct {
+	db     *DB
+	max    int
+	notify chan struct{}
+
+	mu       sync.Mutex
+	tree     *btree.BTreeG[*memJob]
+	byID     map[string]*memJob
+	leased   map[string]*lease
+	leaseMin time.Time // no lease expires before this
+	horizon  *memJob   // nil: start of the queue
+	full     bool      // horizon is past the end: every job is in memory
+}
+
+func newJobIndex(db *DB, max int) *jobIndex {
+	return &jobIndex{
+		db:     db,
+		max:    max,
+		notify: make(chan struct{}, 1),
+		tree:   btree.NewG(32, lessJob),
+		byID:   make(map[string]*memJob),
+		leased: make(map[string]*lease),
+	}
+}
+
+// below reports whether j sorts before the horizon, i.e. belongs in memory.
+func (x *jobIndex) below(j *memJob) bool {
+	return x.full || (x.horizon != nil && lessJob(j, x.horizon))
+}
+
+// insert puts j in the tree, evicting the latest jobs back to disk-only when over max.
+func (x *jobIndex) insert(j *memJob) {
+	if old, ok := x.byID[j.id]; ok {
+		x.tree.Delete(old)
+	}
+	x.tree.ReplaceOrInsert(j)
+	x.byID[j.id] = j
+	for x.tree.Len() > x.max {
+		m, _ := x.tree.DeleteMax()
+		delete(x.byID, m.id)
+		x.horizon, x.full = m, false
+	}
+}
+
+func (x *jobIndex) remove(id string) {
+	if old, ok := x.byID[id]; ok {
+		x.tree.Delete(old)
+		delete(x.byID, id)
+	}
+	delete(x.leased, id)
+}
+
+// apply mirrors committed job changes in memory. Called by the committer after fsync.
+func (x *jobIndex) apply(ops []jobOp) {
+	if len(ops) == 0 {
+		return
+	}
+	x.mu.Lock()
+	for _, o := range ops {
+		x.remove(o.id)
+		if o.done {
+			continue
+		}
+		j := &memJob{due: o.due, id: o.id, data: o.data}
+		if x.below(j) {
+			x.insert(j)
+		}
+	}
+	x.mu.Unlock()
+	select {
+	case x.notify <- struct{}{}:
+	default:
+	}
+}
+
+// refill reads jobs from the horizon on, up to half of max. Caller holds mu.
+func (x *jobIndex) refill() error {
+	want := x.max/2 - x.tree.Len()
+	if want <= 0 {
+		want = 1
+	}
+	start := jobKeyPrefix
+	if x.horizon != nil {
+		start = jobKey(x.horizon.due, x.horizon.id)
+	}
+	var (
+		loaded []*memJob
+		next   *memJob
+	)
+	err := x.db.View(func(r *Reader) error {
+		return r.Scan(jobKeyPrefix, start, false, func(k, v []byte) (bool, error) {
+			due, id, ok := parseJobKey(k)
+			if !ok {
+				return true, nil
+			}
+			j := &memJob{due: due, id: id, data: append([]byte(nil), v...)}
+			if len(loaded) >= want {
+				next = j
+				return false, nil
+			}
+			loaded = append(loaded, j)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("refill job queue: %w", err)
+	}
+	x.horizon, x.full = next, next == nil
+	for _, j := range loaded {
+		if _, leased := x.leased[j.id]; leased {
+			continue
+		}
+		if _, ok := x.byID[j.id]; ok {
+			continue
+		}
+		x.insert(j)
+	}
+	return nil
+}
+
+// Lease hands out up to max jobs due at or before now, each leased for ttl: until the lease
+// expires (or the job is scheduled again, done or released) no other Lease returns it.
+func (db *DB) Lease(now time.Time, max int, ttl time.Duration) ([]Job, error) {
+	x := db.jobs
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.expire(now)
+	nowNS := now.UnixNano()
+	var out []Job
+	for len(out) < max {
+		if !x.full && x.tree.Len() < x.max/2 {
+			if err := x.refill(); err != nil {
+				return out, err
+			}
+		}
+		j, ok := x.tree.Min()
+		if !ok || j.due > nowNS {
+			break
+		}
+		x.tree.DeleteMin()
+		delete(x.byID, j.id)
+		exp := now.Add(ttl)
+		x.leased[j.id] = &lease{job: j, expires: exp}
+		if x.leaseMin.IsZero() || exp.Before(x.leaseMin) {
+			x.leaseMin = exp
+		}
+		out = append(out, Job{ID: j.id, Due: time.Unix(0, j.due), Data: j.data})
+	}
+	return out, nil
+}
+
+// expire returns jobs whose lease ran out to the queue. Caller holds mu.
+func (x *jobIndex) expire(now time.Time) {
+	if x.leaseMin.IsZero() || now.Before(x.leaseMin) {
+		return
+	}
+	x.leaseMin = time.Time{}
+	for id, l := range x.leased {
+		if now.Before(l.expires) {
+			if x.leaseMin.IsZero() || l.expires.Before(x.leaseMin) {
+				x.leaseMin = l.expires
+			}
+			continue
+		}
+		delete(x.leased, id)
+		if x.below(l.job) {
+			x.insert(l.job)
+		}
+	}
+}
+
+// Release gives a leased job back without changing it, so it can be leased again at once.
+func (db *DB) Release(id string) {
+	x := db.jobs
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l, ok := x.leased[id]
+	if !ok {
+		return
+	}
+	delete(x.leased, id)
+	if x.below(l.job) {
+		x.insert(l.job)
+	}
+	select {
+	case x.notify <- struct{}{}:
+	default:
+	}
+}
+
+// NextDue reports when Lease may next return something: the earliest due job in memory,
+// the earliest lease expiry, or now when jobs wait on disk. ok is false when the queue is
+// empty and nothing is leased.
+func (db *DB) NextDue(now time.Time) (time.Time, bool) {
+	x := db.jobs
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.full && x.tree.Len() == 0 {
+		return now, true
+	}
+	var next time.Time
+	if j, ok := x.tree.Min(); ok {
+		next = time.Unix(0, j.due)
+	}
+	if !x.leaseMin.IsZero() && (next.IsZero() || x.leaseMin.Before(next)) {
+		next = x.leaseMin
+	}
+	return next, !next.IsZero()
+}
+
+// Wake returns a channel that receives a value whenever jobs are scheduled or released; a
+// dispatcher waits on it (and on a timer to NextDue) between Leases.
+func (db *DB) Wake() <-chan struct{} { return db.jobs.notify }
+
+// Len reports how many jobs are queued (including leased ones), counting the disk index.
+func (db *DB) Len() (int, error) {
+	n := 0
+	err := db.View(func(r *Reader) error {
+		return r.Scan(jobPtrPrefix, nil, false, func(k, v []byte) (bool, error) {
+			n++
+			return true, nil
+		})
+	})
+	return n, err
+}
