@@ -73,7 +73,7 @@ type StoredEvent struct {
 	cursorKey  []byte
 }
 
-// MarshalJSON writes the envelope fields plus received_at and the delivery ids.
+// MarshalJSON writes the envelope fields plus received_at and delivery_ids.
 func (e StoredEvent) MarshalJSON() ([]byte, error) {
 	data := e.Data
 	if len(data) == 0 {
@@ -82,10 +82,26 @@ func (e StoredEvent) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		envelope
 		ReceivedAt string   `json:"received_at"`
-		Deliveries []string `json:"deliveries"`
+		Deliveries []string `json:"delivery_ids"`
 	}{
 		envelope:   envelope{ID: e.ID, Type: e.Type, Source: e.Source, Created: e.Created.UTC().Format(TimeFormat), Data: data},
 		ReceivedAt: e.ReceivedAt.UTC().Format(TimeFormat),
 		Deliveries: append([]string{}, e.Deliveries...),
 	})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *StoredEvent) UnmarshalJSON(b []byte) error {
+	var aux struct {
+		ReceivedAt time.Time `json:"received_at"`
+		Deliveries []string  `json:"delivery_ids"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &e.Event); err != nil {
+		return err
+	}
+	e.ReceivedAt, e.Deliveries = aux.ReceivedAt, aux.Deliveries
+	return nil
 }

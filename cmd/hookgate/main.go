@@ -1,0 +1,48 @@
+// Command hookgate is the hookgate event gateway: the server (serve), the MCP server (mcp),
+// a benchmark (bench), and client verbs over the HTTP API (endpoints, events, deliveries).
+//
+// Flags and environment are read here and nowhere else; each verb lives in its own file.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line args and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := &cobra.Command{
+		Use:           "hookgate",
+		Short:         "hookgate: a durable event gateway for AI agents and no-code tools",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newServeCmd(),
+		newBenchCmd(),
+		newEndpointsCmd(),
+		newEventsCmd(),
+		newDeliveriesCmd(),
+	)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "hookgate:", err)
+		return 1
+	}
+	return 0
+}
