@@ -59,8 +59,8 @@ func (s *Service) checkPublish(in *PublishInput) error {
 		return invalid("source", "must be 1-200 letters, digits or . _ : -")
 	}
 	data := bytes.TrimSpace(in.Data)
-	if len(data) == 0 {
-		return invalid("data", "is required")
+	if len(data) == 0 || string(data) == "null" {
+		return invalid("data", "is required: the event's payload as a JSON value, usually an object")
 	}
 	if !json.Valid(data) {
 		return invalid("data", "must be valid JSON")

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookgate/hookgate/connectors"
+	"github.com/hookgate/hookgate/connectors/httpapi"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/spf13/cobra"
+)
+
+// serveFlags are the settings of a running gateway, shared by serve, mcp and bench.
+type serveFlags struct {
+	addr            string
+	data            string
+	dev             bool
+	deliveryTimeout time.Duration
+	retrySchedule   string
+	disableAfter    int
+	concurrency     int
+	maxBody         int64
+	strictTypes     bool
+	logLevel        string
+}
+
+func (f *serveFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", envOr("HOOKGATE_ADDR", ":8080"), "listen address (env HOOKGATE_ADDR)")
+	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "data folder for the embedded store (env HOOKGATE_DATA)")
+	fl.BoolVar(&f.dev, "dev", envBool("HOOKGATE_DEV"), "local development: allow http:// and private/loopback endpoint URLs (env HOOKGATE_DEV)")
+	fl.DurationVar(&f.deliveryTimeout, "delivery-timeout", 10*time.Second, "timeout of one delivery attempt")
+	fl.StringVar(&f.retrySchedule, "retry-schedule", gateway.DefaultSchedule.String(), "delays before each attempt, comma-separated (jittered ±20%)")
+	fl.IntVar(&f.disableAfter, "disable-after", 10, "consecutive failed deliveries that disable an endpoint")
+	fl.IntVar(&f.concurrency, "concurrency", 128, "delivery attempts in flight at once")
+	fl.Int64Var(&f.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
+	fl.BoolVar(&f.strictTypes, "strict-types", false, "refuse events whose type has no schema in the catalog")
+	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
+}
+
+// logger builds the process logger: text on stderr.
+func (f *serveFlags) logger(stderr io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+// service opens the gateway described by the flags.
+func (f *serveFlags) service(log *slog.Logger) (*gateway.Service, error) {
+	sched, err := gateway.ParseSchedule(f.retrySchedule)
+	if err != nil {
+		return nil, fmt.Errorf("--retry-schedule: %w", err)
+	}
+	policy := gateway.URLPolicy{AllowPrivate: f.dev}
+	return gateway.New(gateway.Options{
+		Dir:             f.data,
+		Senders:         connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
+		StrictTypes:     f.strictTypes,
+		Policy:          policy,
+		Schedule:        sched,
+		DeliveryTimeout: f.deliveryTimeout,
+		DisableAfter:    f.disableAfter,
+		Concurrency:     f.concurrency,
+		Logger:          log,
+	})
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway: HTTP API, publish, and delivery",
+		Example: `  go run ./cmd/hookgate serve
+  HOOKGATE_API_TOKEN=secret hookgate serve --addr 127.0.0.1:8080 --data /var/lib/hookgate
+  hookgate serve --dev --retry-schedule 0s,1s,5s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// serve runs the gateway until ctx is cancelled, then shuts down gracefully.
+func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
+	log, err := f.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	token, created, err := apiToken(f.data)
+	if err != nil {
+		return err
+	}
+	svc, err := f.service(log)
+	if err != nil {
+		return err
+	}
+	svc.Start()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := svc.Stop(sctx); err != nil {
+			log.Error("stop gateway", "err", err)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           httpapi.New(httpapi.Options{Service: svc, Token: token, MaxBody: f.maxBody, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if created {
+		fmt.Fprintf(stdout, "API token (saved to %s, shown once): %s\n", filepath.Join(f.data, tokenFile), token)
+	}
+	log.Info("hookgate listening", "addr", ln.Addr().String(), "data", f.data, "dev", f.dev, "version", gateway.Version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "err", err)
+	}
+	return nil
+}
+
+// tokenFile is where a generated API token is kept, in the data folder.
+const tokenFile = "api-token"
+
+// apiToken returns the API token: HOOKGATE_API_TOKEN, else the one saved in the data
+// folder, else a new one that is saved (0600). created reports the last case.
+func apiToken(dir string) (token string, created bool, err error) {
+	if t := strings.TrimSpace(os.Getenv("HOOKGATE_API_TOKEN")); t != "" {
+		return t, false, nil
+	}
+	path := filepath.Join(dir, tokenFile)
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), false, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("read API token: %w", err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", false, fmt.Errorf("generate API token: %w", err)
+	}
+	token = "hg_" + base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("save API token: %w", err)
+	}
+	return token, true, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
+}

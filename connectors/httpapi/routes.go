@@ -1,0 +1,248 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookgate/hookgate/gateway"
+)
+
+// endpointWithSecret is the answer to a create: the endpoint plus its secret, shown once.
+type endpointWithSecret struct {
+	*gateway.Endpoint
+	Secret string `json:"secret"`
+}
+
+func (s *server) createEndpoint(c *gin.Context) {
+	var in gateway.EndpointInput
+	if err := s.bind(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ep, secret, err := s.svc.CreateEndpoint(c.Request.Context(), in)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, endpointWithSecret{Endpoint: ep, Secret: secret})
+}
+
+func (s *server) listEndpoints(c *gin.Context) {
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	enabled, err := queryBool(c, "enabled")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	page, err := s.svc.ListEndpoints(c.Request.Context(), gateway.EndpointFilter{Event: c.Query("event"), Enabled: enabled, Limit: limit, Cursor: c.Query("cursor")})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+func (s *server) getEndpoint(c *gin.Context) {
+	ep, err := s.svc.GetEndpoint(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ep)
+}
+
+func (s *server) updateEndpoint(c *gin.Context) {
+	var p gateway.EndpointPatch
+	if err := s.bind(c, &p); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ep, err := s.svc.UpdateEndpoint(c.Request.Context(), c.Param("id"), p)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ep)
+}
+
+func (s *server) deleteEndpoint(c *gin.Context) {
+	if err := s.svc.DeleteEndpoint(c.Request.Context(), c.Param("id")); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *server) testEndpoint(c *gin.Context) {
+	id, err := s.svc.TestEndpoint(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"delivery_id": id})
+}
+
+func (s *server) rotateSecret(c *gin.Context) {
+	secret, err := s.svc.RotateSecret(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"secret": secret})
+}
+
+func (s *server) listDeliveries(c *gin.Context) {
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	page, err := s.svc.ListDeliveries(c.Request.Context(), c.Param("id"), gateway.DeliveryFilter{Status: gateway.DeliveryStatus(c.Query("status")), Limit: limit, Cursor: c.Query("cursor")})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+// replayRequest is the body of POST /v1/endpoints/{id}/replay.
+type replayRequest struct {
+	Since  *time.Time             `json:"since"`
+	Status gateway.DeliveryStatus `json:"status"`
+}
+
+func (s *server) replay(c *gin.Context) {
+	var in replayRequest
+	if err := s.bind(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if in.Since == nil {
+		s.writeError(c, fail(http.StatusUnprocessableEntity, CodeInvalidField, "since", "since: is required (an RFC 3339 time)"))
+		return
+	}
+	n, err := s.svc.ReplayEndpoint(c.Request.Context(), c.Param("id"), *in.Since, in.Status)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"count": n})
+}
+
+// publishRequest is the body of POST /v1/events.
+type publishRequest struct {
+	Type    string     `json:"type"`
+	Data    jsonValue  `json:"data"`
+	ID      string     `json:"id"`
+	Source  string     `json:"source"`
+	Created *time.Time `json:"created"`
+}
+
+func (s *server) publish(c *gin.Context) {
+	var in publishRequest
+	if err := s.bind(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	pin := gateway.PublishInput{Type: in.Type, Data: []byte(in.Data), ID: in.ID, Source: in.Source}
+	if in.Created != nil {
+		pin.Created = *in.Created
+	}
+	res, err := s.svc.Publish(c.Request.Context(), pin)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if res.Duplicate {
+		c.JSON(http.StatusOK, gin.H{"id": res.ID, "duplicate": true})
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"id": res.ID, "deliveries": res.Deliveries})
+}
+
+func (s *server) listEvents(c *gin.Context) {
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	since, err := queryTime(c, "since")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	page, err := s.svc.ListEvents(c.Request.Context(), gateway.EventFilter{Type: c.Query("type"), Source: c.Query("source"), After: c.Query("after"), Since: since, Limit: limit})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+// eventWithDeliveries is the answer to GET /v1/events/{id}: the event's own JSON with its
+// deliveries added.
+type eventWithDeliveries struct {
+	StoredEvent *gateway.StoredEvent
+	Deliveries  []*gateway.Delivery
+}
+
+// MarshalJSON merges the deliveries into the event object.
+func (e eventWithDeliveries) MarshalJSON() ([]byte, error) {
+	ev, err := json.Marshal(e.StoredEvent)
+	if err != nil {
+		return nil, err
+	}
+	dls, err := json.Marshal(e.Deliveries)
+	if err != nil {
+		return nil, err
+	}
+	out := append(ev[:len(ev)-1:len(ev)-1], `,"deliveries":`...)
+	out = append(out, dls...)
+	return append(out, '}'), nil
+}
+
+func (s *server) getEvent(c *gin.Context) {
+	ev, dls, err := s.svc.GetEvent(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if dls == nil {
+		dls = []*gateway.Delivery{}
+	}
+	c.JSON(http.StatusOK, eventWithDeliveries{StoredEvent: ev, Deliveries: dls})
+}
+
+func (s *server) getDelivery(c *gin.Context) {
+	d, err := s.svc.GetDelivery(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (s *server) retryDelivery(c *gin.Context) {
+	id := c.Param("id")
+	if err := s.svc.RetryDelivery(c.Request.Context(), id); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"id": id, "status": gateway.StatusPending})
+}
+
+// jsonValue keeps any JSON value as raw bytes, including null (which json.RawMessage
+// cannot tell apart from absent).
+type jsonValue []byte
+
+// UnmarshalJSON stores the raw value.
+func (v *jsonValue) UnmarshalJSON(b []byte) error {
+	*v = append((*v)[:0], b...)
+	return nil
+}

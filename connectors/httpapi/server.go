@@ -1,0 +1,177 @@
+// Package httpapi is hookgate's HTTP face: the management and publish API under /v1, the
+// health check, and the one error writer every route shares. It is a thin layer over
+// *gateway.Service: it decodes and bounds input, calls the Service, and encodes the answer.
+// Client (client.go) is the same API seen from the other side, for the CLI and remote MCP.
+//
+// Every error answer is a 4xx (or 503 while stopping) with the body
+//
+//	{"error":{"code":"invalid_field","message":"url: must use https","field":"url"}}
+//
+// # Example
+//
+//	h := httpapi.New(httpapi.Options{Service: svc, Token: token})
+//	srv := &http.Server{Addr: ":8080", Handler: h}
+//	go srv.ListenAndServe()
+//
+//	curl -H "Authorization: Bearer $TOKEN" -d '{"type":"video.posted","data":{}}' localhost:8080/v1/events
+package httpapi
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookgate/hookgate/gateway"
+)
+
+// DefaultMaxBody is the default request body limit: 1 MiB.
+const DefaultMaxBody = 1 << 20
+
+// Options configures the handler.
+type Options struct {
+	// Service is the gateway the API drives. Required.
+	Service *gateway.Service
+	// Token is the bearer token every /v1 route requires. Required.
+	Token string
+	// MaxBody limits request bodies; default DefaultMaxBody.
+	MaxBody int64
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+	// Mount adds more routes (for example MCP at /mcp) to the same engine; each handler is
+	// served under the path, behind the bearer token when Protected is set.
+	Mount []Mount
+}
+
+// Mount is an extra handler served by the API's engine.
+type Mount struct {
+	Path      string
+	Handler   http.Handler
+	Protected bool
+}
+
+type server struct {
+	svc     *gateway.Service
+	token   []byte
+	maxBody int64
+	log     *slog.Logger
+}
+
+// New returns the API as an http.Handler.
+func New(opts Options) http.Handler {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &server{svc: opts.Service, token: []byte(opts.Token), maxBody: opts.MaxBody, log: opts.Logger}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recover)
+	r.NoRoute(func(c *gin.Context) {
+		s.writeError(c, fail(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		s.writeError(c, fail(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": gateway.Version}) })
+
+	v1 := r.Group("/v1", s.auth)
+	v1.POST("/endpoints", s.createEndpoint)
+	v1.GET("/endpoints", s.listEndpoints)
+	v1.GET("/endpoints/:id", s.getEndpoint)
+	v1.PATCH("/endpoints/:id", s.updateEndpoint)
+	v1.DELETE("/endpoints/:id", s.deleteEndpoint)
+	v1.POST("/endpoints/:id/test", s.testEndpoint)
+	v1.POST("/endpoints/:id/rotate-secret", s.rotateSecret)
+	v1.GET("/endpoints/:id/deliveries", s.listDeliveries)
+	v1.POST("/endpoints/:id/replay", s.replay)
+	v1.POST("/events", s.publish)
+	v1.GET("/events", s.listEvents)
+	v1.GET("/events/:id", s.getEvent)
+	v1.GET("/deliveries/:id", s.getDelivery)
+	v1.POST("/deliveries/:id/retry", s.retryDelivery)
+
+	for _, m := range opts.Mount {
+		h := gin.WrapH(m.Handler)
+		if m.Protected {
+			r.Any(m.Path, s.auth, h)
+		} else {
+			r.Any(m.Path, h)
+		}
+	}
+	return r
+}
+
+// auth requires "Authorization: Bearer <token>", compared in constant time.
+func (s *server) auth(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || len(s.token) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="hookgate"`)
+		msg := "missing bearer token: send Authorization: Bearer <token>"
+		if ok {
+			msg = "invalid bearer token"
+		}
+		s.writeError(c, fail(http.StatusUnauthorized, CodeUnauthorized, "", "%s", msg))
+		return
+	}
+	c.Next()
+}
+
+// recover turns a panic into a logged 500 with the JSON error body.
+func (s *server) recover(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.writeError(c, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	c.Next()
+}
+
+// query helpers: each failure names the parameter.
+
+func queryInt(c *gin.Context, name string) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fail(http.StatusUnprocessableEntity, CodeInvalidField, name, "%s: must be a non-negative integer", name)
+	}
+	return n, nil
+}
+
+func queryBool(c *gin.Context, name string) (*bool, error) {
+	v := c.Query(name)
+	if v == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return nil, fail(http.StatusUnprocessableEntity, CodeInvalidField, name, "%s: must be true or false", name)
+	}
+	return &b, nil
+}
+
+func queryTime(c *gin.Context, name string) (time.Time, error) {
+	v := c.Query(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, fail(http.StatusUnprocessableEntity, CodeInvalidField, name, "%s: must be an RFC 3339 time such as 2026-06-24T14:00:00Z", name)
+	}
+	return t, nil
+}
