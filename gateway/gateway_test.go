@@ -179,7 +179,9 @@ func TestRetriesOnScheduleThenSucceeds(t *testing.T) {
 
 func TestGivesUpAfterScheduleAndAutoDisables(t *testing.T) {
 	rec := gatewaytest.NewRecorder()
-	rec.Script(func(int, *gateway.Message) gateway.Outcome { return gateway.Outcome{Err: errors.New("connection refused")} })
+	rec.Script(func(int, *gateway.Message) gateway.Outcome {
+		return gateway.Outcome{Err: errors.New("connection refused")}
+	})
 	svc := gatewaytest.New(t, gateway.Options{Schedule: gateway.Schedule{0, 10 * time.Millisecond}, DisableAfter: 3}, rec)
 	ep := endpoint(t, svc, "video.*")
 	watcher := endpoint(t, svc, "endpoint.disabled")

@@ -24,7 +24,12 @@ type PublishInput struct {
 	Source string `json:"source,omitempty"`
 	// Created is when the event happened; default now.
 	Created time.Time `json:"created,omitzero"`
+	// DeliverAt, when in the future, holds the deliveries until then (a scheduled event).
+	DeliverAt time.Time `json:"deliver_at,omitzero"`
 }
+
+// MaxDeliverDelay is how far in the future PublishInput.DeliverAt may be.
+const MaxDeliverDelay = 30 * 24 * time.Hour
 
 // PublishResult says what Publish stored.
 type PublishResult struct {
@@ -66,6 +71,9 @@ func (s *Service) checkPublish(in *PublishInput) error {
 		return invalid("data", "must be valid JSON")
 	}
 	in.Data = data
+	if in.DeliverAt.After(s.now().Add(MaxDeliverDelay)) {
+		return invalid("deliver_at", "must be within %s from now", MaxDeliverDelay)
+	}
 	if s.opts.Validator != nil {
 		err := s.opts.Validator.Validate(in.Type, data)
 		var fe FieldError
@@ -120,6 +128,9 @@ func (s *Service) publish(ctx context.Context, in PublishInput, only *Endpoint) 
 			if ep.Enabled || only != nil {
 				due, _ := s.opts.Schedule.Delay(0)
 				next := now.Add(due)
+				if in.DeliverAt.After(next) {
+					next = in.DeliverAt
+				}
 				d.Status, d.NextAttemptAt = StatusPending, &next
 				tx.Schedule(d.ID, next, []byte(ep.ID))
 			} else {

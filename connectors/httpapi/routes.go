@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/hookgate/hookgate/gateway"
@@ -113,7 +112,7 @@ func (s *server) listDeliveries(c *gin.Context) {
 
 // replayRequest is the body of POST /v1/endpoints/{id}/replay.
 type replayRequest struct {
-	Since  *time.Time             `json:"since"`
+	Since  string                 `json:"since"`
 	Status gateway.DeliveryStatus `json:"status"`
 }
 
@@ -123,11 +122,16 @@ func (s *server) replay(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if in.Since == nil {
+	if in.Since == "" {
 		s.writeError(c, fail(http.StatusUnprocessableEntity, CodeInvalidField, "since", "since: is required (an RFC 3339 time)"))
 		return
 	}
-	n, err := s.svc.ReplayEndpoint(c.Request.Context(), c.Param("id"), *in.Since, in.Status)
+	since, err := parseTime("since", in.Since)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	n, err := s.svc.ReplayEndpoint(c.Request.Context(), c.Param("id"), since, in.Status)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -137,11 +141,12 @@ func (s *server) replay(c *gin.Context) {
 
 // publishRequest is the body of POST /v1/events.
 type publishRequest struct {
-	Type    string     `json:"type"`
-	Data    jsonValue  `json:"data"`
-	ID      string     `json:"id"`
-	Source  string     `json:"source"`
-	Created *time.Time `json:"created"`
+	Type      string    `json:"type"`
+	Data      jsonValue `json:"data"`
+	ID        string    `json:"id"`
+	Source    string    `json:"source"`
+	Created   string    `json:"created"`
+	DeliverAt string    `json:"deliver_at"`
 }
 
 func (s *server) publish(c *gin.Context) {
@@ -151,8 +156,14 @@ func (s *server) publish(c *gin.Context) {
 		return
 	}
 	pin := gateway.PublishInput{Type: in.Type, Data: []byte(in.Data), ID: in.ID, Source: in.Source}
-	if in.Created != nil {
-		pin.Created = *in.Created
+	var err error
+	if pin.Created, err = parseTime("created", in.Created); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if pin.DeliverAt, err = parseTime("deliver_at", in.DeliverAt); err != nil {
+		s.writeError(c, err)
+		return
 	}
 	res, err := s.svc.Publish(c.Request.Context(), pin)
 	if err != nil {

@@ -165,7 +165,11 @@ func queryBool(c *gin.Context, name string) (*bool, error) {
 }
 
 func queryTime(c *gin.Context, name string) (time.Time, error) {
-	v := c.Query(name)
+	return parseTime(name, c.Query(name))
+}
+
+// parseTime reads an optional RFC 3339 time; an empty string is the zero time.
+func parseTime(name, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
