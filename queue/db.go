@@ -48,6 +48,10 @@ import (
 // ErrNotFound is returned by Get when a key does not exist.
 var ErrNotFound = errors.New("queue: key not found")
 
+// valueThreshold: values at least this large are kept in Badger's value log, out of the
+// LSM tree, so a few large events don't inflate memtables and batches.
+const valueThreshold = 32 << 10
+
 // ErrClosed is returned by Update after Close.
 var ErrClosed = errors.New("queue: closed")
 
@@ -64,7 +68,8 @@ type Options struct {
 	// BlockCacheMiB is Badger's block cache size; default 32. Badger's own default (256)
 	// dominates memory for no gain on this workload.
 	BlockCacheMiB int64
-	// MemTableMiB is the size of one Badger memtable; default 32.
+	// MemTableMiB is the size of one Badger memtable; default 8. Larger memtables absorb
+	// bursts better but every flush builds a table of that size in memory.
 	MemTableMiB int64
 	// NoSync turns off fsync on commit. Only for benchmarks that measure the difference.
 	NoSync bool
@@ -110,7 +115,7 @@ func Open(opts Options) (*DB, error) {
 		opts.BlockCacheMiB = 32
 	}
 	if opts.MemTableMiB <= 0 {
-		opts.MemTableMiB = 32
+		opts.MemTableMiB = 8
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
@@ -127,12 +132,13 @@ func Open(opts Options) (*DB, error) {
 		WithBlockCacheSize(opts.BlockCacheMiB << 20).
 		WithIndexCacheSize(16 << 20).
 		WithMemTableSize(opts.MemTableMiB << 20).
-		WithNumMemtables(3).
+		WithNumMemtables(2).
 		WithNumLevelZeroTables(3).
 		WithNumLevelZeroTablesStall(8).
 		WithNumCompactors(2).
 		WithValueLogFileSize(256 << 20).
-		WithCompression(options.Snappy).
+		WithValueThreshold(valueThreshold).
+		WithCompression(options.None).
 		WithDetectConflicts(false). // one committer goroutine is the only writer
 		WithMetricsEnabled(false).
 		WithLogger(badgerLogger{opts.Logger})

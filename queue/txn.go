@@ -130,7 +130,11 @@ func (tx *Txn) put(o op) {
 func (tx *Txn) size() (int64, int) {
 	var n int64
 	for _, o := range tx.ops {
-		n += int64(len(o.key)+len(o.value)) + 32
+		v := len(o.value)
+		if v >= valueThreshold {
+			v = 16 // a pointer into the value log
+		}
+		n += int64(len(o.key)+v) + 32
 	}
 	return n, len(tx.ops)
 }

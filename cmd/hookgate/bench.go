@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +37,7 @@ type benchFlags struct {
 	noSync      bool
 	json        bool
 	keep        bool
+	memProfile  string
 }
 
 // benchResult is what bench prints; with --json exactly these keys.
@@ -99,6 +102,7 @@ API with the given concurrency (or at a steady --rate) and measures:
 	fl.BoolVar(&f.noSync, "no-sync", false, "turn off fsync (to measure its cost; not a supported mode)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary data folder")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file at the end")
 	return cmd
 }
 
@@ -229,6 +233,11 @@ func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, e
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	if f.memProfile != "" {
+		if err := writeHeapProfile(f.memProfile); err != nil {
+			return nil, err
+		}
+	}
 	delivered := rcv.last().Sub(started)
 	lat := rcv.latencies()
 	res := &benchResult{
@@ -347,4 +356,18 @@ func peakRSSMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// writeHeapProfile writes the live heap, after a GC, to path.
+func writeHeapProfile(path string) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	defer fh.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(fh); err != nil {
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	return nil
 }
