@@ -133,6 +133,8 @@ func Open(opts Options) (*DB, error) {
 		WithIndexCacheSize(16 << 20).
 		WithMemTableSize(opts.MemTableMiB << 20).
 		WithNumMemtables(2).
+		WithBaseTableSize(1 << 20).
+		WithBaseLevelSize(8 << 20).
 		WithNumLevelZeroTables(3).
 		WithNumLevelZeroTablesStall(8).
 		WithNumCompactors(2).
@@ -150,7 +152,7 @@ func Open(opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open badger in %q: %w", opts.Dir, err)
 	}
 	// Badger refuses a transaction above 15% of a memtable (or about that many entries);
-	// stay at half of that so a batch never hits the limit halfway through a caller's writes.
+	// stay below that so a batch never hits the limit halfway through a caller's writes.
 	maxBytes := opts.MemTableMiB << 20 * 15 / 100
 	db := &DB{
 		bdb:           bdb,
@@ -159,8 +161,8 @@ func Open(opts Options) (*DB, error) {
 		reqs:          make(chan *request, opts.MaxBatch),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
-		maxBatchBytes: maxBytes / 2,
-		maxBatchCount: int(maxBytes/128) / 2,
+		maxBatchBytes: maxBytes * 8 / 10,
+		maxBatchCount: int(maxBytes/128) * 8 / 10,
 	}
 	db.jobs = newJobIndex(db, opts.MemJobs)
 	go db.commitLoop()

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +36,7 @@ type serveFlags struct {
 	maxBody         int64
 	strictTypes     bool
 	logLevel        string
+	memoryLimit     string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -47,6 +50,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.concurrency, "concurrency", 128, "delivery attempts in flight at once")
 	fl.Int64Var(&f.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
 	fl.BoolVar(&f.strictTypes, "strict-types", false, "refuse events whose type has no schema in the catalog")
+	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit for the Go runtime, e.g. 192MiB or 1GiB; 'off' to disable (env GOMEMLIMIT)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
 }
 
@@ -100,6 +104,9 @@ func newServeCmd() *cobra.Command {
 func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
 	log, err := f.logger(stderr)
 	if err != nil {
+		return err
+	}
+	if err := setMemoryLimit(f.memoryLimit); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
@@ -191,4 +198,30 @@ func envOr(name, def string) string {
 func envBool(name string) bool {
 	b, _ := strconv.ParseBool(os.Getenv(name))
 	return b
+}
+
+// setMemoryLimit applies a soft limit to the Go heap ("192MiB", "1GiB", "off"). Badger's
+// table builders allocate and drop large buffers; without a limit the collector lets the heap
+// grow to twice what is live before it runs.
+func setMemoryLimit(v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "off" {
+		debug.SetMemoryLimit(math.MaxInt64)
+		return nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+			if err != nil || n <= 0 {
+				break
+			}
+			debug.SetMemoryLimit(n * u.mult)
+			return nil
+		}
+	}
+	return fmt.Errorf("--memory-limit %q: want a size such as 192MiB or 1GiB, or off", v)
 }
