@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cli runs the hookgate command line in-process against the gateway at p.
+func cli(t *testing.T, p *proc, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	full := append(args, "--server", p.url, "--token", e2eToken)
+	code = run(context.Background(), full, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCLIAgainstARealServer(t *testing.T) {
+	p := startServe(t, t.TempDir())
+	r := newReceiver(t)
+
+	code, out, errs := cli(t, p, "endpoints", "create", "--url", r.srv.URL+"/hook", "--events", "video.*,bundle.ready", "--header", "X-Team=growth", "--json")
+	if code != 0 {
+		t.Fatalf("create: exit %d: %s", code, errs)
+	}
+	var ep struct {
+		ID, Secret string
+		Events     []string
+		Headers    map[string]string
+	}
+	if err := json.Unmarshal([]byte(out), &ep); err != nil || !strings.HasPrefix(ep.Secret, "whsec_") || len(ep.Events) != 2 || ep.Headers["X-Team"] != "growth" {
+		t.Fatalf("create --json = %q (%v)", out, err)
+	}
+	r.secret.Store(ep.Secret)
+
+	code, out, _ = cli(t, p, "endpoints", "list")
+	if code != 0 || !strings.Contains(out, ep.ID) || !strings.Contains(out, "FAILURES") {
+		t.Fatalf("list table = %q", out)
+	}
+
+	payload := filepath.Join(t.TempDir(), "payload.json")
+	os.WriteFile(payload, []byte(`{"url":"https://www.tiktok.com/@me/video/1","platform":"tiktok"}`), 0o600)
+	code, out, errs = cli(t, p, "events", "publish", "--type", "video.posted", "--id", "evt_cli_1", "--data", "@"+payload)
+	if code != 0 || !strings.Contains(out, "published evt_cli_1 to 1 endpoint") {
+		t.Fatalf("publish: exit %d %q %q", code, out, errs)
+	}
+	code, out, _ = cli(t, p, "events", "publish", "--type", "video.posted", "--id", "evt_cli_1", "--data", "{}")
+	if code != 0 || !strings.Contains(out, "duplicate") {
+		t.Fatalf("duplicate publish = %q", out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for r.count([]string{"evt_cli_1"}) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("event never arrived")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	var page struct {
+		Data []struct {
+			ID, Status string
+			Attempts   []struct {
+				StatusCode int `json:"status_code"`
+			}
+		}
+	}
+	for {
+		code, out, _ = cli(t, p, "deliveries", "list", "--endpoint", ep.ID, "--json")
+		if code != 0 {
+			t.Fatalf("deliveries list: exit %d", code)
+		}
+		json.Unmarshal([]byte(out), &page)
+		if len(page.Data) == 1 && page.Data[0].Status == "succeeded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries = %s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, out, _ = cli(t, p, "deliveries", "get", page.Data[0].ID)
+	if code != 0 || !strings.Contains(out, "succeeded") || !strings.Contains(out, "200") {
+		t.Fatalf("deliveries get = %q", out)
+	}
+	code, out, _ = cli(t, p, "events", "get", "evt_cli_1")
+	if code != 0 || !strings.Contains(out, "video.posted") || !strings.Contains(out, page.Data[0].ID) {
+		t.Fatalf("events get = %q", out)
+	}
+	code, out, _ = cli(t, p, "endpoints", "update", ep.ID, "--disable", "--json")
+	if code != 0 || !strings.Contains(out, `"enabled": false`) {
+		t.Fatalf("update --disable = %q", out)
+	}
+	code, out, _ = cli(t, p, "endpoints", "rotate-secret", ep.ID)
+	if code != 0 || !strings.Contains(out, "whsec_") {
+		t.Fatalf("rotate = %q", out)
+	}
+	if code, _, _ = cli(t, p, "endpoints", "delete", ep.ID); code != 0 {
+		t.Fatalf("delete: exit %d", code)
+	}
+}
+
+func TestCLIReportsServerErrors(t *testing.T) {
+	p := startServe(t, t.TempDir())
+	code, _, errs := cli(t, p, "endpoints", "get", "ep_nope")
+	if code == 0 || !strings.Contains(errs, "not found") {
+		t.Fatalf("get unknown: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = cli(t, p, "endpoints", "create", "--url", "ftp://x", "--events", "*")
+	if code == 0 || !strings.Contains(errs, "url") || !strings.Contains(errs, "422") {
+		t.Fatalf("bad url: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = cli(t, p, "events", "publish", "--type", "x", "--data", "{not json")
+	if code == 0 || !strings.Contains(errs, "not valid JSON") {
+		t.Fatalf("bad data: exit %d, stderr %q", code, errs)
+	}
+	var out, errb bytes.Buffer
+	code = run(context.Background(), []string{"events", "list", "--server", p.url, "--token", "wrong"}, &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "invalid bearer token") {
+		t.Fatalf("bad token: exit %d, stderr %q", code, errb.String())
+	}
+}

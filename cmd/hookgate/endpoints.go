@@ -1,0 +1,367 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/spf13/cobra"
+)
+
+func newEndpointsCmd() *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:     "endpoints",
+		Aliases: []string{"endpoint", "ep"},
+		Short:   "Manage the endpoints events are delivered to",
+	}
+	cf.register(cmd)
+	cmd.AddCommand(
+		endpointsCreateCmd(&cf), endpointsListCmd(&cf), endpointsGetCmd(&cf), endpointsUpdateCmd(&cf),
+		endpointsDeleteCmd(&cf), endpointsTestCmd(&cf), endpointsRotateCmd(&cf), endpointsReplayCmd(&cf),
+	)
+	return cmd
+}
+
+func endpointRows(eps ...*gateway.Endpoint) [][]string {
+	rows := make([][]string, 0, len(eps))
+	for _, ep := range eps {
+		state := "enabled"
+		if !ep.Enabled {
+			state = "disabled"
+			if ep.DisabledReason != "" {
+				state += ": " + ep.DisabledReason
+			}
+		}
+		rows = append(rows, []string{ep.ID, ep.URL, strings.Join(ep.Events, ","), state, strconv.Itoa(ep.FailureStreak)})
+	}
+	return rows
+}
+
+var endpointHeader = []string{"ID", "URL", "EVENTS", "STATE", "FAILURES"}
+
+// parseHeaders reads repeated K=V flags.
+func parseHeaders(kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	h := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--header %q: want Name=value", kv)
+		}
+		h[k] = v
+	}
+	return h, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func endpointsCreateCmd(cf *clientFlags) *cobra.Command {
+	var (
+		in       gateway.EndpointInput
+		events   string
+		headers  []string
+		disabled bool
+	)
+	cmd := &cobra.Command{
+		Use:     "create",
+		Short:   "Register an endpoint (its signing secret is shown once)",
+		Example: `  hookgate endpoints create --url https://example.com/hooks --events 'video.posted,post.*'`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			in.Events = splitList(events)
+			if in.Headers, err = parseHeaders(headers); err != nil {
+				return err
+			}
+			if disabled {
+				off := false
+				in.Enabled = &off
+			}
+			ep, secret, err := c.CreateEndpoint(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if cf.json {
+				return printJSON(out, struct {
+					*gateway.Endpoint
+					Secret string `json:"secret"`
+				}{ep, secret})
+			}
+			if err := table(out, endpointHeader, endpointRows(ep)); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\nsigning secret: %s\n(shown only now; rotate it with `hookgate endpoints rotate-secret %s` if lost)\n", secret, ep.ID)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&in.URL, "url", "", "endpoint URL (https)")
+	fl.StringVar(&events, "events", "*", "comma-separated event types or patterns (video.posted, post.*, *)")
+	fl.StringVar(&in.Description, "description", "", "a note for humans")
+	fl.StringVar(&in.Source, "source", "", "only events from this source")
+	fl.StringVar(&in.Kind, "kind", "", "endpoint kind (default webhook)")
+	fl.StringArrayVar(&headers, "header", nil, "extra header sent with every delivery, Name=value (repeatable)")
+	fl.BoolVar(&disabled, "disabled", false, "create it disabled")
+	return cmd
+}
+
+func endpointsListCmd(cf *clientFlags) *cobra.Command {
+	var (
+		f       gateway.EndpointFilter
+		enabled string
+	)
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List endpoints",
+		Example: `  hookgate endpoints list --event video.posted`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			if enabled != "" {
+				b, err := strconv.ParseBool(enabled)
+				if err != nil {
+					return fmt.Errorf("--enabled: want true or false")
+				}
+				f.Enabled = &b
+			}
+			page, err := c.ListEndpoints(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), page)
+			}
+			if err := table(cmd.OutOrStdout(), endpointHeader, endpointRows(page.Data...)); err != nil {
+				return err
+			}
+			if page.Next != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "more: --cursor %s\n", page.Next)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.Event, "event", "", "only endpoints that receive this event type")
+	fl.StringVar(&enabled, "enabled", "", "true or false")
+	fl.IntVar(&f.Limit, "limit", 0, "page size (default 50)")
+	fl.StringVar(&f.Cursor, "cursor", "", "continue after this endpoint id")
+	return cmd
+}
+
+func endpointsGetCmd(cf *clientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get <id>",
+		Short: "Show an endpoint",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			ep, err := c.GetEndpoint(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), ep)
+			}
+			return table(cmd.OutOrStdout(), endpointHeader, endpointRows(ep))
+		},
+	}
+}
+
+func endpointsUpdateCmd(cf *clientFlags) *cobra.Command {
+	var (
+		url, events, description string
+		headers                  []string
+		enable, disable, discard bool
+	)
+	cmd := &cobra.Command{
+		Use:   "update <id>",
+		Short: "Change an endpoint; --enable sends the deliveries kept while it was disabled",
+		Example: `  hookgate endpoints update ep_01K… --enable
+  hookgate endpoints update ep_01K… --enable --discard-paused
+  hookgate endpoints update ep_01K… --events 'video.*'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			var p gateway.EndpointPatch
+			fl := cmd.Flags()
+			if fl.Changed("url") {
+				p.URL = &url
+			}
+			if fl.Changed("events") {
+				ev := splitList(events)
+				p.Events = &ev
+			}
+			if fl.Changed("description") {
+				p.Description = &description
+			}
+			if fl.Changed("header") {
+				h, err := parseHeaders(headers)
+				if err != nil {
+					return err
+				}
+				p.Headers = &h
+			}
+			switch {
+			case enable && disable:
+				return fmt.Errorf("--enable and --disable together")
+			case enable:
+				t := true
+				p.Enabled = &t
+			case disable:
+				f := false
+				p.Enabled = &f
+			}
+			p.DiscardPaused = discard
+			ep, err := c.UpdateEndpoint(cmd.Context(), args[0], p)
+			if err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), ep)
+			}
+			return table(cmd.OutOrStdout(), endpointHeader, endpointRows(ep))
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&url, "url", "", "new URL")
+	fl.StringVar(&events, "events", "", "new comma-separated event types or patterns")
+	fl.StringVar(&description, "description", "", "new description")
+	fl.StringArrayVar(&headers, "header", nil, "replace the extra headers, Name=value (repeatable)")
+	fl.BoolVar(&enable, "enable", false, "enable (resets the failure streak, sends paused deliveries)")
+	fl.BoolVar(&disable, "disable", false, "disable (matching events are kept as paused deliveries)")
+	fl.BoolVar(&discard, "discard-paused", false, "with --enable: cancel the paused deliveries instead of sending them")
+	return cmd
+}
+
+func endpointsDeleteCmd(cf *clientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete <id>",
+		Short: "Delete an endpoint (its queued deliveries are canceled)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteEndpoint(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"id": args[0], "deleted": true})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[0])
+			return nil
+		},
+	}
+}
+
+func endpointsTestCmd(cf *clientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "test <id>",
+		Short: "Send a ping event to one endpoint",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			id, err := c.TestEndpoint(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), map[string]string{"delivery_id": id})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "ping queued: delivery %s (hookgate deliveries get %s)\n", id, id)
+			return nil
+		},
+	}
+}
+
+func endpointsRotateCmd(cf *clientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rotate-secret <id>",
+		Short: "Issue a new signing secret; the old one keeps signing for 24 h",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			secret, err := c.RotateSecret(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), map[string]string{"secret": secret})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "new signing secret: %s\n(shown only now; the previous secret keeps signing for 24 h)\n", secret)
+			return nil
+		},
+	}
+}
+
+func endpointsReplayCmd(cf *clientFlags) *cobra.Command {
+	var (
+		since  string
+		status string
+	)
+	cmd := &cobra.Command{
+		Use:     "replay <id>",
+		Short:   "Queue again every failed delivery of an endpoint since a time",
+		Example: `  hookgate endpoints replay ep_01K… --since 2026-06-24T00:00:00Z`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			t, err := time.Parse(time.RFC3339, since)
+			if err != nil {
+				d, derr := time.ParseDuration(since)
+				if derr != nil {
+					return fmt.Errorf("--since: want an RFC 3339 time or a duration such as 2h")
+				}
+				t = time.Now().Add(-d)
+			}
+			n, err := c.ReplayEndpoint(cmd.Context(), args[0], t, gateway.DeliveryStatus(status))
+			if err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), map[string]int{"count": n})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d deliveries queued again\n", n)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&since, "since", "24h", "RFC 3339 time, or a duration back from now")
+	cmd.Flags().StringVar(&status, "status", "failed", "failed, canceled or succeeded")
+	return cmd
+}

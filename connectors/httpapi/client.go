@@ -1,0 +1,269 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+)
+
+// Client calls a running hookgate over its HTTP API. Its methods have the same signatures
+// as *gateway.Service's, so code written against a small interface (the MCP server, the
+// CLI) works with a gateway in-process or across the network.
+type Client struct {
+	base  string
+	token string
+	hc    *http.Client
+}
+
+// NewClient returns a Client for the API at baseURL ("http://127.0.0.1:8080") using the
+// bearer token. hc may be nil for a client with a 30 s timeout.
+func NewClient(baseURL, token string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: hc}
+}
+
+// APIError is an error answer of the API.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+	Field   string
+}
+
+// Error reads like the server's message, with the status and code.
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%s (%d %s)", e.Message, e.Status, e.Code)
+}
+
+// Unwrap maps the answer to the gateway's sentinel errors, so errors.Is works the same
+// against a Client as against a Service.
+func (e *APIError) Unwrap() error {
+	switch {
+	case e.Code == CodeEndpointDisabled:
+		return gateway.ErrEndpointDisabled
+	case e.Status == http.StatusNotFound:
+		return gateway.ErrNotFound
+	case e.Status == http.StatusConflict:
+		return gateway.ErrConflict
+	case e.Status == http.StatusUnprocessableEntity:
+		return &gateway.ValidationError{Field: e.Field, Message: e.Message}
+	}
+	return nil
+}
+
+// do sends a request with an optional JSON body and decodes a 2xx answer into out.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	u := c.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var eb errorBody
+		if json.Unmarshal(raw, &eb) != nil || eb.Error.Code == "" {
+			return &APIError{Status: resp.StatusCode, Code: "http_" + strconv.Itoa(resp.StatusCode), Message: strings.TrimSpace(string(raw))}
+		}
+		return &APIError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, Field: eb.Error.Field}
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+func setIf(q url.Values, k, v string) {
+	if v != "" {
+		q.Set(k, v)
+	}
+}
+
+func setInt(q url.Values, k string, v int) {
+	if v > 0 {
+		q.Set(k, strconv.Itoa(v))
+	}
+}
+
+// CreateEndpoint calls POST /v1/endpoints.
+func (c *Client) CreateEndpoint(ctx context.Context, in gateway.EndpointInput) (*gateway.Endpoint, string, error) {
+	var out struct {
+		gateway.Endpoint
+		Secret string `json:"secret"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/v1/endpoints", nil, in, &out); err != nil {
+		return nil, "", err
+	}
+	return &out.Endpoint, out.Secret, nil
+}
+
+// ListEndpoints calls GET /v1/endpoints.
+func (c *Client) ListEndpoints(ctx context.Context, f gateway.EndpointFilter) (*gateway.EndpointPage, error) {
+	q := url.Values{}
+	setIf(q, "event", f.Event)
+	setIf(q, "cursor", f.Cursor)
+	setInt(q, "limit", f.Limit)
+	if f.Enabled != nil {
+		q.Set("enabled", strconv.FormatBool(*f.Enabled))
+	}
+	var out gateway.EndpointPage
+	return &out, c.do(ctx, http.MethodGet, "/v1/endpoints", q, nil, &out)
+}
+
+// GetEndpoint calls GET /v1/endpoints/{id}.
+func (c *Client) GetEndpoint(ctx context.Context, id string) (*gateway.Endpoint, error) {
+	var out gateway.Endpoint
+	return &out, c.do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(id), nil, nil, &out)
+}
+
+// UpdateEndpoint calls PATCH /v1/endpoints/{id}.
+func (c *Client) UpdateEndpoint(ctx context.Context, id string, p gateway.EndpointPatch) (*gateway.Endpoint, error) {
+	var out gateway.Endpoint
+	return &out, c.do(ctx, http.MethodPatch, "/v1/endpoints/"+url.PathEscape(id), nil, p, &out)
+}
+
+// DeleteEndpoint calls DELETE /v1/endpoints/{id}.
+func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/endpoints/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// TestEndpoint calls POST /v1/endpoints/{id}/test and returns the delivery id.
+func (c *Client) TestEndpoint(ctx context.Context, id string) (string, error) {
+	var out struct {
+		DeliveryID string `json:"delivery_id"`
+	}
+	return out.DeliveryID, c.do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/test", nil, nil, &out)
+}
+
+// RotateSecret calls POST /v1/endpoints/{id}/rotate-secret and returns the new secret.
+func (c *Client) RotateSecret(ctx context.Context, id string) (string, error) {
+	var out struct {
+		Secret string `json:"secret"`
+	}
+	return out.Secret, c.do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/rotate-secret", nil, nil, &out)
+}
+
+// ListDeliveries calls GET /v1/endpoints/{id}/deliveries.
+func (c *Client) ListDeliveries(ctx context.Context, endpointID string, f gateway.DeliveryFilter) (*gateway.DeliveryPage, error) {
+	q := url.Values{}
+	setIf(q, "status", string(f.Status))
+	setIf(q, "cursor", f.Cursor)
+	setInt(q, "limit", f.Limit)
+	var out gateway.DeliveryPage
+	return &out, c.do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/deliveries", q, nil, &out)
+}
+
+// ReplayEndpoint calls POST /v1/endpoints/{id}/replay and returns how many were queued.
+func (c *Client) ReplayEndpoint(ctx context.Context, id string, since time.Time, status gateway.DeliveryStatus) (int, error) {
+	in := map[string]any{"since": since.UTC().Format(time.RFC3339Nano)}
+	if status != "" {
+		in["status"] = status
+	}
+	var out struct {
+		Count int `json:"count"`
+	}
+	return out.Count, c.do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/replay", nil, in, &out)
+}
+
+// Publish calls POST /v1/events.
+func (c *Client) Publish(ctx context.Context, in gateway.PublishInput) (*gateway.PublishResult, error) {
+	body := map[string]any{"type": in.Type, "data": in.Data}
+	setAny := func(k, v string) {
+		if v != "" {
+			body[k] = v
+		}
+	}
+	setAny("id", in.ID)
+	setAny("source", in.Source)
+	if !in.Created.IsZero() {
+		body["created"] = in.Created.UTC().Format(time.RFC3339Nano)
+	}
+	if !in.DeliverAt.IsZero() {
+		body["deliver_at"] = in.DeliverAt.UTC().Format(time.RFC3339Nano)
+	}
+	if len(in.Data) == 0 {
+		delete(body, "data")
+	}
+	var out gateway.PublishResult
+	return &out, c.do(ctx, http.MethodPost, "/v1/events", nil, body, &out)
+}
+
+// ListEvents calls GET /v1/events.
+func (c *Client) ListEvents(ctx context.Context, f gateway.EventFilter) (*gateway.EventPage, error) {
+	q := url.Values{}
+	setIf(q, "type", f.Type)
+	setIf(q, "source", f.Source)
+	setIf(q, "after", f.After)
+	setInt(q, "limit", f.Limit)
+	if !f.Since.IsZero() {
+		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	var out gateway.EventPage
+	return &out, c.do(ctx, http.MethodGet, "/v1/events", q, nil, &out)
+}
+
+// GetEvent calls GET /v1/events/{id}.
+func (c *Client) GetEvent(ctx context.Context, id string) (*gateway.StoredEvent, []*gateway.Delivery, error) {
+	var raw json.RawMessage
+	if err := c.do(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(id), nil, nil, &raw); err != nil {
+		return nil, nil, err
+	}
+	var ev gateway.StoredEvent
+	var dl struct {
+		Deliveries []*gateway.Delivery `json:"deliveries"`
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, nil, fmt.Errorf("decode event: %w", err)
+	}
+	if err := json.Unmarshal(raw, &dl); err != nil {
+		return nil, nil, fmt.Errorf("decode event deliveries: %w", err)
+	}
+	return &ev, dl.Deliveries, nil
+}
+
+// GetDelivery calls GET /v1/deliveries/{id}.
+func (c *Client) GetDelivery(ctx context.Context, id string) (*gateway.Delivery, error) {
+	var out gateway.Delivery
+	return &out, c.do(ctx, http.MethodGet, "/v1/deliveries/"+url.PathEscape(id), nil, nil, &out)
+}
+
+// RetryDelivery calls POST /v1/deliveries/{id}/retry.
+func (c *Client) RetryDelivery(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodPost, "/v1/deliveries/"+url.PathEscape(id)+"/retry", nil, nil, nil)
+}
