@@ -15,7 +15,6 @@ package signature
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -52,15 +51,6 @@ var (
 )
 
 const secretPrefix = "whsec_"
-
-// NewSecret returns a fresh secret: "whsec_" + base64 of 24 random bytes.
-func NewSecret() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("new secret: %w", err)
-	}
-	return secretPrefix + base64.StdEncoding.EncodeToString(b), nil
-}
 
 // key decodes a secret into its HMAC key. Secrets without the whsec_ prefix are accepted,
 // as the Standard Webhooks libraries do.

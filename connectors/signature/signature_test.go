@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/connectors/signature"
+	"github.com/hookgate/hookgate/gateway"
 )
 
 // The Standard Webhooks specification's test vector.
@@ -46,7 +47,7 @@ func headers(id string, ts int64, sig string) http.Header {
 
 func TestVerify(t *testing.T) {
 	now := time.Unix(vecTS, 0)
-	other, _ := signature.NewSecret()
+	other := gateway.NewSecret()
 	cases := []struct {
 		name    string
 		secrets []string
@@ -86,7 +87,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestHeaderSignsWithEverySecret(t *testing.T) {
-	other, _ := signature.NewSecret()
+	other := gateway.NewSecret()
 	h, err := signature.Header([]string{other, vecSecret}, vecID, time.Unix(vecTS, 0), []byte(vecBody))
 	if err != nil {
 		t.Fatal(err)
