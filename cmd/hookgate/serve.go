@@ -34,7 +34,6 @@ type serveFlags struct {
 	disableAfter    int
 	concurrency     int
 	maxBody         int64
-	strictTypes     bool
 	logLevel        string
 	memoryLimit     string
 }
@@ -49,7 +48,6 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.disableAfter, "disable-after", 10, "consecutive failed deliveries that disable an endpoint")
 	fl.IntVar(&f.concurrency, "concurrency", 128, "delivery attempts in flight at once")
 	fl.Int64Var(&f.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
-	fl.BoolVar(&f.strictTypes, "strict-types", false, "refuse events whose type has no schema in the catalog")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit for the Go runtime, e.g. 192MiB or 1GiB; 'off' to disable (env GOMEMLIMIT)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
 }
@@ -73,7 +71,6 @@ func (f *serveFlags) service(log *slog.Logger) (*gateway.Service, error) {
 	return gateway.New(gateway.Options{
 		Dir:             f.data,
 		Senders:         connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
-		StrictTypes:     f.strictTypes,
 		Policy:          policy,
 		Schedule:        sched,
 		DeliveryTimeout: f.deliveryTimeout,
