@@ -92,6 +92,11 @@ type DB struct {
 	done   chan struct{}
 	closed sync.Once
 
+	// mu orders Update's send against Close: once closing is set no request can enter
+	// reqs, so the committer's final drain sees every accepted request.
+	mu      sync.RWMutex
+	closing bool
+
 	maxBatchBytes int64
 	maxBatchCount int
 
@@ -178,6 +183,9 @@ func Open(opts Options) (*DB, error) {
 func (db *DB) Close() error {
 	var err error
 	db.closed.Do(func() {
+		db.mu.Lock()
+		db.closing = true
+		db.mu.Unlock()
 		close(db.stop)
 		<-db.done
 		if db.gcDone != nil {
@@ -198,11 +206,16 @@ func (db *DB) Close() error {
 // same batch, and fn's own writes through Get (not through Scan).
 func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
 	r := &request{fn: fn, done: make(chan error, 1)}
+	db.mu.RLock()
+	if db.closing {
+		db.mu.RUnlock()
+		return ErrClosed
+	}
 	select {
 	case db.reqs <- r:
-	case <-db.stop:
-		return ErrClosed
+		db.mu.RUnlock()
 	case <-ctx.Done():
+		db.mu.RUnlock()
 		return fmt.Errorf("queue update: %w", context.Cause(ctx))
 	}
 	// Once queued, the write will happen: wait for it so the caller learns the truth.
@@ -223,7 +236,7 @@ func (db *DB) commitLoop() {
 		select {
 		case first = <-db.reqs:
 		case <-db.stop:
-			// Drain what is already queued, then fail anything that arrives later.
+			// Drain what was accepted before Close; nothing more can arrive.
 			for {
 				select {
 				case r := <-db.reqs:
