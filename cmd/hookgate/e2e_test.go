@@ -422,3 +422,83 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestRetriesOverHTTP: a receiver answering 500 twice and then 200 gets three attempts at
+// the configured schedule, all visible in the attempt log; a 410 disables the endpoint.
+func TestRetriesOverHTTP(t *testing.T) {
+	p := startServe(t, t.TempDir(), "--retry-schedule", "0s,300ms,300ms,300ms")
+	var (
+		mu    sync.Mutex
+		times []time.Time
+		mode  = "flaky"
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		times = append(times, time.Now())
+		switch {
+		case mode == "gone":
+			w.WriteHeader(http.StatusGone)
+		case len(times) <= 2:
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, "try later")
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
+	}))
+	defer srv.Close()
+	var ep struct{ ID string }
+	p.call("POST", "/v1/endpoints", map[string]any{"url": srv.URL, "events": []string{"*"}}, &ep)
+	var ev struct{ ID string }
+	p.call("POST", "/v1/events", map[string]any{"type": "post.failed", "data": map[string]any{}}, &ev)
+
+	var got struct {
+		Deliveries []struct {
+			ID       string
+			Status   string
+			Attempts []struct {
+				StatusCode   int    `json:"status_code"`
+				ResponseBody string `json:"response_body"`
+			}
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		p.call("GET", "/v1/events/"+ev.ID, nil, &got)
+		if len(got.Deliveries) == 1 && got.Deliveries[0].Status == "succeeded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery never succeeded: %+v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	atts := got.Deliveries[0].Attempts
+	if len(atts) != 3 || atts[0].StatusCode != 500 || atts[1].StatusCode != 500 || atts[2].StatusCode != 200 || atts[0].ResponseBody != "try later" {
+		t.Fatalf("attempt log = %+v", atts)
+	}
+	mu.Lock()
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < 240*time.Millisecond {
+			t.Errorf("attempt %d came %s after the previous; schedule is 300ms ±20%%", i+1, gap)
+		}
+	}
+	mode = "gone"
+	mu.Unlock()
+
+	p.call("POST", "/v1/events", map[string]any{"type": "post.failed", "data": map[string]any{}}, nil)
+	for {
+		var e struct {
+			Enabled        bool   `json:"enabled"`
+			DisabledReason string `json:"disabled_reason"`
+		}
+		p.call("GET", "/v1/endpoints/"+ep.ID, nil, &e)
+		if !e.Enabled && strings.Contains(e.DisabledReason, "410") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("410 did not disable the endpoint: %+v", e)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
