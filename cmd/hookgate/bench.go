@@ -38,6 +38,7 @@ type benchFlags struct {
 	json        bool
 	keep        bool
 	memProfile  string
+	cpuProfile  string
 	memoryLimit string
 }
 
@@ -105,6 +106,7 @@ API with the given concurrency (or at a steady --rate) and measures:
 	fl.BoolVar(&f.json, "json", false, "print one JSON object")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary data folder")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit, as for serve")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file at the end")
 	return cmd
 }
@@ -195,6 +197,17 @@ func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, e
 		t := time.NewTicker(time.Second / time.Duration(f.rate))
 		defer t.Stop()
 		tick = t.C
+	}
+	if f.cpuProfile != "" {
+		fh, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer fh.Close()
+		if err := pprof.StartCPUProfile(fh); err != nil {
+			return nil, fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rcv.want = int64(f.events * f.endpoints)
 	rcv.done = make(chan struct{})
