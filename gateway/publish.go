@@ -210,6 +210,9 @@ type EventFilter struct {
 	Since time.Time
 	// Limit caps the page; default 50, at most 1000.
 	Limit int
+	// Newest lists the most recent events first (After and Since are then ignored and
+	// there is no next page).
+	Newest bool
 }
 
 // EventPage is one page of events, oldest first. Next is the id to pass as After for the
@@ -238,14 +241,17 @@ func (s *Service) ListEvents(ctx context.Context, f EventFilter) (*EventPage, er
 		} else if !f.Since.IsZero() {
 			start = eventTimeKey(f.Since.UnixNano(), "")
 		}
+		if f.Newest {
+			start = nil
+		}
 		scanned := 0
-		return r.Scan(pEventTime, start, false, func(k, _ []byte) (bool, error) {
+		return r.Scan(pEventTime, start, f.Newest, func(k, _ []byte) (bool, error) {
 			if err := ctx.Err(); err != nil {
 				return false, err
 			}
 			_, id := splitTimeKey(pEventTime, k)
 			if len(page.Data) == limit || scanned == maxScan {
-				page.More = true
+				page.More = !f.Newest
 				return false, nil
 			}
 			scanned++
@@ -253,7 +259,9 @@ func (s *Service) ListEvents(ctx context.Context, f EventFilter) (*EventPage, er
 			if err != nil {
 				return false, err
 			}
-			page.Next = id
+			if !f.Newest {
+				page.Next = id
+			}
 			if f.Type != "" && !MatchType(f.Type, ev.Type) || f.Source != "" && f.Source != ev.Source {
 				return true, nil
 			}

@@ -234,6 +234,9 @@ func (c *Client) ListEvents(ctx context.Context, f gateway.EventFilter) (*gatewa
 	if !f.Since.IsZero() {
 		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
 	}
+	if f.Newest {
+		q.Set("order", "newest")
+	}
 	var out gateway.EventPage
 	return &out, c.do(ctx, http.MethodGet, "/v1/events", q, nil, &out)
 }

@@ -188,7 +188,16 @@ func (s *server) listEvents(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	page, err := s.svc.ListEvents(c.Request.Context(), gateway.EventFilter{Type: c.Query("type"), Source: c.Query("source"), After: c.Query("after"), Since: since, Limit: limit})
+	f := gateway.EventFilter{Type: c.Query("type"), Source: c.Query("source"), After: c.Query("after"), Since: since, Limit: limit}
+	switch c.Query("order") {
+	case "", "oldest":
+	case "newest":
+		f.Newest = true
+	default:
+		s.writeError(c, fail(http.StatusUnprocessableEntity, CodeInvalidField, "order", "order: must be oldest (default) or newest"))
+		return
+	}
+	page, err := s.svc.ListEvents(c.Request.Context(), f)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -1,0 +1,178 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/itchyny/gojq"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+const awaitDescription = `Wait for an event and return the first one that matches, with a cursor.
+- type: exact (video.posted), prefix (video.*) or *.
+- filter: optional jq boolean over the envelope {id,type,source,created,data}, e.g. .data.bundle_id == "b_42".
+- after: an event id or an RFC 3339 time. Events already stored after it count, so take a cursor before triggering an action and none can be missed. Without it, only events that arrive after the call count.
+- timeout_seconds: default 45, at most 600.
+If nothing matches in time the result says so (it is not an error) and carries the cursor to call again from: loop with after=<cursor> to see every event exactly once.`
+
+type awaitArgs struct {
+	Type           string `json:"type" jsonschema:"Event type to wait for: exact (video.posted), prefix (video.*) or *"`
+	Source         string `json:"source,omitempty" jsonschema:"Only events from this source"`
+	Filter         string `json:"filter,omitempty" jsonschema:"jq boolean over the envelope, e.g. .data.bundle_id == \"b_42\""`
+	After          string `json:"after,omitempty" jsonschema:"Event id or RFC 3339 time: events stored after it count (use the cursor of a previous call)"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty" jsonschema:"How long to wait, default 45, at most 600"`
+}
+
+// awaitResult is await_event's structured result.
+type awaitResult struct {
+	Event    *gateway.StoredEvent `json:"event"`
+	Cursor   string               `json:"cursor"`
+	TimedOut bool                 `json:"timed_out"`
+	Message  string               `json:"message"`
+}
+
+const (
+	defaultAwait = 45 * time.Second
+	maxAwait     = 600 * time.Second
+)
+
+func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs) (*mcp.CallToolResult, error) {
+	start := time.Now()
+	if a.Type == "" {
+		return nil, &gateway.ValidationError{Field: "type", Message: `is required (use "*" for any event)`}
+	}
+	timeout := defaultAwait
+	if a.TimeoutSeconds != 0 {
+		if a.TimeoutSeconds < 0 || time.Duration(a.TimeoutSeconds)*time.Second > maxAwait {
+			return nil, &gateway.ValidationError{Field: "timeout_seconds", Message: "must be between 1 and 600"}
+		}
+		timeout = time.Duration(a.TimeoutSeconds) * time.Second
+	}
+	var filter *gojq.Code
+	if a.Filter != "" {
+		q, err := gojq.Parse(a.Filter)
+		if err != nil {
+			return nil, &gateway.ValidationError{Field: "filter", Message: fmt.Sprintf("not a jq program: %v", err)}
+		}
+		if filter, err = gojq.Compile(q); err != nil {
+			return nil, &gateway.ValidationError{Field: "filter", Message: fmt.Sprintf("not a jq program: %v", err)}
+		}
+	}
+
+	// The cursor: an event id once one has been seen, else a time.
+	var (
+		afterID string
+		since   = start
+	)
+	if a.After != "" {
+		if t, err := time.Parse(time.RFC3339Nano, a.After); err == nil {
+			since = t
+		} else {
+			afterID = a.After
+		}
+	}
+	cursor := func() string {
+		if afterID != "" {
+			return afterID
+		}
+		return since.UTC().Format(time.RFC3339Nano)
+	}
+
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	progress := time.NewTicker(t.opts.ProgressInterval)
+	defer progress.Stop()
+	n, canNotify := t.gw.(notifier)
+	var poll <-chan time.Time
+	if !canNotify {
+		tk := time.NewTicker(t.opts.PollInterval)
+		defer tk.Stop()
+		poll = tk.C
+	}
+	for {
+		var wake <-chan struct{}
+		if canNotify {
+			wake = n.EventsChanged() // taken before the read, so nothing stored in between is missed
+		}
+		for more := true; more; {
+			f := gateway.EventFilter{Type: a.Type, Source: a.Source, After: afterID, Limit: 100}
+			if afterID == "" {
+				f.Since = since
+			}
+			page, err := t.gw.ListEvents(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			for _, ev := range page.Data {
+				afterID = ev.ID
+				if ok, err := matches(filter, &ev.Event); err != nil {
+					return nil, &gateway.ValidationError{Field: "filter", Message: err.Error()}
+				} else if ok {
+					res := awaitResult{Event: ev, Cursor: ev.ID, Message: fmt.Sprintf("%s %s arrived", ev.Type, ev.ID)}
+					return result(res, fmt.Sprintf("%s; cursor %s: %s", res.Message, ev.ID, toJSON(ev))), nil
+				}
+			}
+			if page.Next != "" {
+				afterID = page.Next
+			}
+			more = page.More
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("await_event canceled: %w", context.Cause(ctx))
+		case <-deadline.C:
+			res := awaitResult{Cursor: cursor(), TimedOut: true, Message: fmt.Sprintf("no matching event within %d s; call again with after=%q to keep waiting", int(timeout.Seconds()), cursor())}
+			return result(res, res.Message), nil
+		case <-progress.C:
+			notifyProgress(ctx, req, time.Since(start), timeout, a.Type)
+		case <-wake:
+		case <-poll:
+		}
+	}
+}
+
+// matches runs the jq filter on ev's envelope; no filter matches everything.
+func matches(filter *gojq.Code, ev *gateway.Event) (bool, error) {
+	if filter == nil {
+		return true, nil
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return false, err
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return false, err
+	}
+	iter := filter.Run(v)
+	out, ok := iter.Next()
+	if !ok {
+		return false, nil
+	}
+	if _, isErr := out.(error); isErr {
+		// A filter that fails on this event (a missing field, a type mismatch) doesn't match it.
+		return false, nil
+	}
+	return out != nil && out != false, nil
+}
+
+// notifyProgress sends an MCP progress notification if the client asked for them.
+func notifyProgress(ctx context.Context, req mcp.CallToolRequest, elapsed, total time.Duration, what string) {
+	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
+		return
+	}
+	s := server.ServerFromContext(ctx)
+	if s == nil {
+		return
+	}
+	_ = s.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+		"progressToken": req.Params.Meta.ProgressToken,
+		"progress":      int(elapsed.Seconds()),
+		"total":         int(total.Seconds()),
+		"message":       fmt.Sprintf("waiting for %s (%d s of %d s)", what, int(elapsed.Seconds()), int(total.Seconds())),
+	})
+}

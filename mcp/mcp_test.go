@@ -1,0 +1,350 @@
+package mcp_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/connectors/connectortest"
+	"github.com/hookgate/hookgate/connectors/webhook"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
+	hgmcp "github.com/hookgate/hookgate/mcp"
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// env is a gateway in-process with an MCP client connected to it.
+type env struct {
+	t   *testing.T
+	svc *gateway.Service
+	c   *client.Client
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	policy := gateway.URLPolicy{AllowPrivate: true}
+	svc := gatewaytest.New(t, gateway.Options{Senders: map[string]gateway.Sender{"webhook": webhook.New(webhook.Options{Policy: policy})}}, nil)
+	s := hgmcp.NewServer(svc, hgmcp.Options{ProgressInterval: 50 * time.Millisecond})
+	c, err := client.NewInProcessClient(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, svc: svc, c: c}
+}
+
+// call invokes a tool and returns its structured content as a map, failing on a tool error
+// unless wantErr.
+func (e *env) call(ctx context.Context, name string, args map[string]any, wantErr bool) map[string]any {
+	e.t.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := e.c.CallTool(ctx, req)
+	if err != nil {
+		e.t.Fatalf("%s: %v", name, err)
+	}
+	if res.IsError != wantErr {
+		e.t.Fatalf("%s: isError = %v, want %v: %+v", name, res.IsError, wantErr, res.Content)
+	}
+	if wantErr {
+		text := res.Content[0].(mcp.TextContent).Text
+		return map[string]any{"error": text}
+	}
+	if len(res.Content) == 0 || res.Content[0].(mcp.TextContent).Text == "" {
+		e.t.Errorf("%s: no text content", name)
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		e.t.Fatalf("%s: structured content is not an object: %s", name, b)
+	}
+	return out
+}
+
+func TestToolsEndToEnd(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rcv := connectortest.NewReceiver(t)
+
+	tools, err := e.c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, tool := range tools.Tools {
+		names[tool.Name] = true
+		if tool.Description == "" {
+			t.Errorf("%s has no description", tool.Name)
+		}
+	}
+	for _, n := range []string{"publish_event", "create_webhook", "list_webhooks", "update_webhook", "delete_webhook", "send_test_event", "list_events", "get_event", "list_deliveries", "get_delivery", "retry_delivery", "await_event", "replay_deliveries", "rotate_webhook_secret"} {
+		if !names[n] {
+			t.Errorf("tool %s missing", n)
+		}
+	}
+
+	wh := e.call(ctx, "create_webhook", map[string]any{"url": rcv.URL() + "/hook", "events": []string{"video.*"}, "description": "agent"}, false)
+	if !strings.HasPrefix(wh["secret"].(string), "whsec_") {
+		t.Fatalf("create_webhook = %v", wh)
+	}
+	id := wh["webhook"].(map[string]any)["id"].(string)
+	if bad := e.call(ctx, "create_webhook", map[string]any{"url": "ftp://x", "events": []string{"*"}}, true); !strings.Contains(bad["error"].(string), "url") {
+		t.Fatalf("bad url error = %v", bad)
+	}
+
+	list := e.call(ctx, "list_webhooks", map[string]any{"event": "video.posted"}, false)
+	if len(list["data"].([]any)) != 1 {
+		t.Fatalf("list_webhooks = %v", list)
+	}
+
+	pub := e.call(ctx, "publish_event", map[string]any{"type": "video.posted", "id": "evt_mcp_1", "data": map[string]any{"url": "https://x", "views": 3}}, false)
+	if pub["id"] != "evt_mcp_1" || pub["deliveries"].(float64) != 1 {
+		t.Fatalf("publish_event = %v", pub)
+	}
+	dup := e.call(ctx, "publish_event", map[string]any{"type": "video.posted", "id": "evt_mcp_1", "data": map[string]any{}}, false)
+	if dup["duplicate"] != true {
+		t.Fatalf("second publish = %v", dup)
+	}
+	req := rcv.Want(t, 5*time.Second, 1)[0]
+	var env map[string]any
+	json.Unmarshal(req.Body, &env)
+	if env["id"] != "evt_mcp_1" || env["data"].(map[string]any)["views"].(float64) != 3 {
+		t.Fatalf("receiver got %s", req.Body)
+	}
+
+	ev := e.call(ctx, "get_event", map[string]any{"id": "evt_mcp_1"}, false)
+	dls := ev["deliveries"].([]any)
+	if len(dls) != 1 {
+		t.Fatalf("get_event = %v", ev)
+	}
+	did := dls[0].(map[string]any)["id"].(string)
+	gatewaytest.WaitFor(t, 5*time.Second, "succeeded", func() bool {
+		d := e.call(ctx, "get_delivery", map[string]any{"id": did}, false)
+		return d["status"] == "succeeded" && len(d["attempts"].([]any)) == 1
+	})
+	if l := e.call(ctx, "list_deliveries", map[string]any{"endpoint_id": id, "status": "succeeded"}, false); len(l["data"].([]any)) != 1 {
+		t.Fatalf("list_deliveries = %v", l)
+	}
+	if r := e.call(ctx, "retry_delivery", map[string]any{"id": did}, false); r["status"] != "pending" {
+		t.Fatalf("retry_delivery = %v", r)
+	}
+	rcv.Want(t, 5*time.Second, 2)
+	if ts := e.call(ctx, "send_test_event", map[string]any{"id": id}, false); !strings.HasPrefix(ts["delivery_id"].(string), "dlv_") {
+		t.Fatalf("send_test_event = %v", ts)
+	}
+	rcv.Want(t, 5*time.Second, 3)
+	if ev := e.call(ctx, "list_events", map[string]any{"type": "video.*"}, false); len(ev["data"].([]any)) != 1 || ev["next_cursor"] == "" {
+		t.Fatalf("list_events = %v", ev)
+	}
+	if r := e.call(ctx, "replay_deliveries", map[string]any{"endpoint_id": id, "since": "2020-01-01T00:00:00Z"}, false); r["count"].(float64) != 0 {
+		t.Fatalf("replay_deliveries = %v", r)
+	}
+	if r := e.call(ctx, "rotate_webhook_secret", map[string]any{"id": id}, false); !strings.HasPrefix(r["secret"].(string), "whsec_") {
+		t.Fatalf("rotate = %v", r)
+	}
+	up := e.call(ctx, "update_webhook", map[string]any{"id": id, "enabled": false}, false)
+	if up["webhook"].(map[string]any)["enabled"] != false {
+		t.Fatalf("update_webhook = %v", up)
+	}
+	e.call(ctx, "delete_webhook", map[string]any{"id": id}, false)
+	if nf := e.call(ctx, "get_delivery", map[string]any{"id": "dlv_nope"}, true); !strings.Contains(nf["error"].(string), "not found") {
+		t.Fatalf("unknown delivery = %v", nf)
+	}
+
+	// Resources.
+	rr := mcp.ReadResourceRequest{}
+	rr.Params.URI = "hookgate://events/evt_mcp_1"
+	res, err := e.c.ReadResource(ctx, rr)
+	if err != nil || !strings.Contains(res.Contents[0].(mcp.TextResourceContents).Text, "evt_mcp_1") {
+		t.Fatalf("read event resource = %v, %v", res, err)
+	}
+	rr.Params.URI = "hookgate://events"
+	res, err = e.c.ReadResource(ctx, rr)
+	if err != nil || !strings.Contains(res.Contents[0].(mcp.TextResourceContents).Text, "evt_mcp_1") {
+		t.Fatalf("read recent events = %v, %v", res, err)
+	}
+}
+
+func publish(t *testing.T, svc *gateway.Service, typ, data string) string {
+	t.Helper()
+	res, err := svc.Publish(context.Background(), gateway.PublishInput{Type: typ, Data: json.RawMessage(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.ID
+}
+
+func TestAwaitEventPublishedAfterTheCall(t *testing.T) {
+	e := newEnv(t)
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		publish(t, e.svc, "bundle.ready", `{"bundle_id":"b_1"}`)
+		publish(t, e.svc, "video.posted", `{"bundle_id":"b_1"}`)
+	}()
+	start := time.Now()
+	out := e.call(context.Background(), "await_event", map[string]any{"type": "video.posted", "timeout_seconds": 10}, false)
+	ev := out["event"].(map[string]any)
+	if ev["type"] != "video.posted" || out["cursor"] != ev["id"] || out["timed_out"] != false {
+		t.Fatalf("await_event = %v", out)
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Fatalf("await took %s", time.Since(start))
+	}
+}
+
+func TestAwaitEventSeesEventsAfterCursor(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	before := publish(t, e.svc, "x.other", `{}`)
+	early := publish(t, e.svc, "video.posted", `{"n":1}`)
+	// Already stored after the cursor: returned at once.
+	out := e.call(ctx, "await_event", map[string]any{"type": "video.posted", "after": before, "timeout_seconds": 1}, false)
+	if out["event"].(map[string]any)["id"] != early {
+		t.Fatalf("await after cursor = %v", out)
+	}
+	// A time cursor works too.
+	out = e.call(ctx, "await_event", map[string]any{"type": "video.*", "after": time.Now().Add(-time.Minute).Format(time.RFC3339Nano), "timeout_seconds": 1}, false)
+	if out["event"].(map[string]any)["id"] != early {
+		t.Fatalf("await after time = %v", out)
+	}
+	// Continuing from the returned cursor, nothing new: a clean timeout with the cursor.
+	start := time.Now()
+	out = e.call(ctx, "await_event", map[string]any{"type": "video.posted", "after": early, "timeout_seconds": 1}, false)
+	if out["timed_out"] != true || out["event"] != nil || out["cursor"] != early || !strings.Contains(out["message"].(string), "no matching event within 1 s") {
+		t.Fatalf("timeout result = %v", out)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("timeout took %s", d)
+	}
+	// Bad arguments are tool errors naming the argument.
+	if bad := e.call(ctx, "await_event", map[string]any{"type": "x", "filter": ".data |||"}, true); !strings.Contains(bad["error"].(string), "filter") {
+		t.Fatalf("bad filter = %v", bad)
+	}
+	if bad := e.call(ctx, "await_event", map[string]any{"type": "x", "timeout_seconds": 601}, true); !strings.Contains(bad["error"].(string), "timeout_seconds") {
+		t.Fatalf("bad timeout = %v", bad)
+	}
+}
+
+func TestAwaitEventHonoursCancellationAndSendsProgress(t *testing.T) {
+	e := newEnv(t)
+	var (
+		mu       sync.Mutex
+		progress int
+	)
+	e.c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == "notifications/progress" {
+			mu.Lock()
+			progress++
+			mu.Unlock()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "await_event"
+	req.Params.Arguments = map[string]any{"type": "never.happens", "timeout_seconds": 60}
+	req.Params.Meta = &mcp.Meta{ProgressToken: "tok-1"}
+	start := time.Now()
+	res, err := e.c.CallTool(ctx, req)
+	// The in-process transport hands the client's context to the handler, so the await
+	// ends with the cancellation (over stdio or HTTP the client stops listening instead).
+	if err == nil && (!res.IsError || !strings.Contains(res.Content[0].(mcp.TextContent).Text, "canceled")) {
+		t.Fatalf("canceled await = %+v, want it to stop with the cancellation", res)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("cancellation took %s", d)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if progress == 0 {
+		t.Fatal("no progress notifications while waiting")
+	}
+}
+
+func TestHundredConcurrentAwaitsEachGetTheirOwnEvent(t *testing.T) {
+	e := newEnv(t)
+	const n = 100
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			req := mcp.CallToolRequest{}
+			req.Params.Name = "await_event"
+			req.Params.Arguments = map[string]any{"type": "video.posted", "filter": fmt.Sprintf(`.data.bundle_id == "b_%d"`, i), "timeout_seconds": 20}
+			res, err := e.c.CallTool(context.Background(), req)
+			if err != nil || res.IsError {
+				errs <- fmt.Errorf("await %d: %v %+v", i, err, res)
+				return
+			}
+			b, _ := json.Marshal(res.StructuredContent)
+			var out struct {
+				Event struct {
+					Data struct {
+						BundleID string `json:"bundle_id"`
+					}
+				}
+			}
+			json.Unmarshal(b, &out)
+			if out.Event.Data.BundleID != fmt.Sprintf("b_%d", i) {
+				errs <- fmt.Errorf("await %d got %s", i, b)
+			}
+		}(i)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for i := n - 1; i >= 0; i-- {
+		publish(t, e.svc, "video.posted", fmt.Sprintf(`{"bundle_id":"b_%d"}`, i))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestTokPortalAgentPipeline: await bundle.ready → publish a video request → await
+// video.posted for that bundle, with a filter, never missing a fast answer.
+func TestTokPortalAgentPipeline(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// The "platform": when it sees a video request, it posts the video at once.
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		publish(t, e.svc, "bundle.ready", `{"bundle_id":"b_42"}`)
+		for {
+			page, _ := e.svc.ListEvents(ctx, gateway.EventFilter{Type: "video.requested"})
+			if len(page.Data) > 0 {
+				publish(t, e.svc, "video.posted", `{"bundle_id":"b_other"}`)
+				publish(t, e.svc, "video.posted", `{"bundle_id":"b_42","url":"https://www.tiktok.com/@me/video/42"}`)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	ready := e.call(ctx, "await_event", map[string]any{"type": "bundle.ready", "timeout_seconds": 10}, false)
+	bundle := ready["event"].(map[string]any)["data"].(map[string]any)["bundle_id"].(string)
+	cursor := ready["cursor"].(string)
+	e.call(ctx, "publish_event", map[string]any{"type": "video.requested", "data": map[string]any{"bundle_id": bundle}}, false)
+	posted := e.call(ctx, "await_event", map[string]any{"type": "video.posted", "after": cursor, "filter": fmt.Sprintf(`.data.bundle_id == %q`, bundle), "timeout_seconds": 10}, false)
+	data := posted["event"].(map[string]any)["data"].(map[string]any)
+	if data["bundle_id"] != "b_42" || data["url"] == nil {
+		t.Fatalf("video.posted = %v", posted)
+	}
+}

@@ -1,0 +1,129 @@
+// Package mcp is hookgate's Model Context Protocol server: the tools and resources an AI
+// agent uses to register webhooks, publish events, wait for an event such as video.posted,
+// and inspect or retry deliveries. It is built on github.com/mark3labs/mcp-go and served over
+// stdio (hookgate mcp) and Streamable HTTP (/mcp on hookgate serve).
+//
+// The server calls a Gateway: *gateway.Service when the gateway runs in the same process,
+// *httpapi.Client when it talks to a running gateway. Tool arguments mirror the REST bodies
+// (create_webhook takes url, events, description…; publish_event takes type, data, id,
+// source), so what an agent learns from one works in the other. Failures the agent can act
+// on (a bad URL, an unknown id) come back as tool results with isError set, not as protocol
+// errors.
+//
+// # Example
+//
+//	s := mcp.NewServer(svc, mcp.Options{})
+//	server.ServeStdio(s)                                   // or:
+//	http.Handle("/mcp", server.NewStreamableHTTPServer(s))
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// Gateway is what the MCP server needs from hookgate. *gateway.Service and
+// *httpapi.Client both satisfy it.
+type Gateway interface {
+	CreateEndpoint(ctx context.Context, in gateway.EndpointInput) (*gateway.Endpoint, string, error)
+	ListEndpoints(ctx context.Context, f gateway.EndpointFilter) (*gateway.EndpointPage, error)
+	GetEndpoint(ctx context.Context, id string) (*gateway.Endpoint, error)
+	UpdateEndpoint(ctx context.Context, id string, p gateway.EndpointPatch) (*gateway.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, id string) error
+	TestEndpoint(ctx context.Context, id string) (string, error)
+	RotateSecret(ctx context.Context, id string) (string, error)
+	ListDeliveries(ctx context.Context, endpointID string, f gateway.DeliveryFilter) (*gateway.DeliveryPage, error)
+	ReplayEndpoint(ctx context.Context, id string, since time.Time, status gateway.DeliveryStatus) (int, error)
+	Publish(ctx context.Context, in gateway.PublishInput) (*gateway.PublishResult, error)
+	ListEvents(ctx context.Context, f gateway.EventFilter) (*gateway.EventPage, error)
+	GetEvent(ctx context.Context, id string) (*gateway.StoredEvent, []*gateway.Delivery, error)
+	GetDelivery(ctx context.Context, id string) (*gateway.Delivery, error)
+	RetryDelivery(ctx context.Context, id string) error
+}
+
+// notifier is implemented by a Gateway that can say when new events arrive
+// (*gateway.Service); await_event then wakes on it instead of polling.
+type notifier interface {
+	EventsChanged() <-chan struct{}
+}
+
+var (
+	_ Gateway  = (*gateway.Service)(nil)
+	_ notifier = (*gateway.Service)(nil)
+)
+
+// Options configures the server.
+type Options struct {
+	// PollInterval is how often await_event looks for new events when the Gateway can't
+	// notify (a remote gateway); default 1 s.
+	PollInterval time.Duration
+	// ProgressInterval is how often await_event reports progress while waiting; default 5 s.
+	ProgressInterval time.Duration
+}
+
+// Version of the MCP server, as announced to clients.
+const serverName = "hookgate"
+
+// NewServer returns the MCP server with every tool and resource registered.
+func NewServer(gw Gateway, opts Options) *server.MCPServer {
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	if opts.ProgressInterval <= 0 {
+		opts.ProgressInterval = 5 * time.Second
+	}
+	s := server.NewMCPServer(serverName, gateway.Version,
+		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(false, false),
+		server.WithRecovery(),
+		server.WithInstructions(instructions),
+	)
+	t := &tools{gw: gw, opts: opts}
+	t.register(s)
+	registerResources(s, gw)
+	return s
+}
+
+const instructions = `hookgate is an event gateway. Events (video.posted, post.failed, bundle.ready, …) are published to it and delivered, signed and with retries, to registered webhooks.
+- To react to an event, call await_event with its type (and a jq filter such as .data.bundle_id == "b_42"); pass the returned cursor as "after" to wait for the next one without missing any.
+- To start an action and then wait for its result, take the cursor first (await_event with timeout_seconds 1, or list_events), trigger the action, then await_event with after=<cursor>.
+- create_webhook registers an HTTPS endpoint; its signing secret is returned only once.`
+
+// tools holds what the tool handlers share.
+type tools struct {
+	gw   Gateway
+	opts Options
+}
+
+// result returns v as structured content with a short text for clients that only read text.
+func result(v any, text string) *mcp.CallToolResult {
+	return mcp.NewToolResultStructured(v, text)
+}
+
+// failure turns an error into a tool result the agent can read and act on.
+func failure(err error) *mcp.CallToolResult {
+	var ve *gateway.ValidationError
+	switch {
+	case errors.As(err, &ve) && ve.Field != "":
+		return mcp.NewToolResultError(fmt.Sprintf("invalid %s: %s", ve.Field, ve.Message))
+	case errors.Is(err, gateway.ErrNotFound):
+		return mcp.NewToolResultError("not found: " + err.Error())
+	}
+	return mcp.NewToolResultError(err.Error())
+}
+
+// toJSON marshals v for a text fallback.
+func toJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return string(b)
+}
