@@ -32,6 +32,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	root.AddCommand(
 		newServeCmd(),
+		newMCPCmd(),
 		newBenchCmd(),
 		newEndpointsCmd(),
 		newEventsCmd(),

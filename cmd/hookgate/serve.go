@@ -21,6 +21,8 @@ import (
 	"github.com/hookgate/hookgate/connectors"
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
+	hgmcp "github.com/hookgate/hookgate/mcp"
+	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 )
 
@@ -103,58 +105,82 @@ func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := setMemoryLimit(f.memoryLimit); err != nil {
+	g, err := startGateway(f, log, stdout)
+	if err != nil {
 		return err
 	}
+	defer g.stop()
+	select {
+	case err := <-g.errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// runningGateway is a started gateway: the Service and its HTTP API (with MCP at /mcp).
+type runningGateway struct {
+	svc  *gateway.Service
+	srv  *http.Server
+	log  *slog.Logger
+	errc chan error
+}
+
+// startGateway opens the store, starts delivering and serves the API on f.addr. The API
+// token, when generated, is announced on notice (stdout for serve, stderr for mcp).
+func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer) (*runningGateway, error) {
+	if err := setMemoryLimit(f.memoryLimit); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
-		return fmt.Errorf("data folder: %w", err)
+		return nil, fmt.Errorf("data folder: %w", err)
 	}
 	token, created, err := apiToken(f.data)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	svc, err := f.service(log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	svc.Start()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := svc.Stop(sctx); err != nil {
-			log.Error("stop gateway", "err", err)
-		}
-	}()
-
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", f.addr, err)
+		svc.Stop(context.Background())
+		return nil, fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
-	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Options{Service: svc, Token: token, MaxBody: f.maxBody, Logger: log}),
+	svc.Start()
+	mcpHTTP := server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{}))
+	g := &runningGateway{svc: svc, log: log, errc: make(chan error, 1)}
+	g.srv = &http.Server{
+		Handler: httpapi.New(httpapi.Options{Service: svc, Token: token, MaxBody: f.maxBody, Logger: log,
+			Mount: []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}}}),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if created {
-		fmt.Fprintf(stdout, "API token (saved to %s, shown once): %s\n", filepath.Join(f.data, tokenFile), token)
+		fmt.Fprintf(notice, "API token (saved to %s, shown once): %s\n", filepath.Join(f.data, tokenFile), token)
 	}
 	log.Info("hookgate listening", "addr", ln.Addr().String(), "data", f.data, "dev", f.dev, "version", gateway.Version)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	go func() { g.errc <- g.srv.Serve(ln) }()
+	return g, nil
+}
+
+// stop shuts the HTTP server down (10 s for requests in flight, long MCP waits included),
+// then the gateway (15 s for attempts in flight).
+func (g *runningGateway) stop() {
+	g.log.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("http shutdown", "err", err)
+	if err := g.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		g.log.Warn("http shutdown", "err", err)
+		g.srv.Close()
 	}
-	return nil
+	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer scancel()
+	if err := g.svc.Stop(sctx); err != nil {
+		g.log.Error("stop gateway", "err", err)
+	}
 }
 
 // tokenFile is where a generated API token is kept, in the data folder.

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+func initialize(t *testing.T, c *client.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "hookgate-test", Version: "1"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+}
+
+func callTool(t *testing.T, c *client.Client, name string, args map[string]any) map[string]any {
+	t.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := c.CallTool(ctx, req)
+	if err != nil || res.IsError {
+		t.Fatalf("%s: %v %+v", name, err, res)
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	return out
+}
+
+// agentFlow lists the tools, creates a webhook to a local receiver, publishes, and checks the
+// receiver gets the event.
+func agentFlow(t *testing.T, c *client.Client) {
+	t.Helper()
+	tools, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil || len(tools.Tools) < 12 {
+		t.Fatalf("list tools = %d, %v", len(tools.Tools), err)
+	}
+	r := newReceiver(t)
+	wh := callTool(t, c, "create_webhook", map[string]any{"url": r.srv.URL + "/agent", "events": []string{"video.posted"}})
+	r.secret.Store(wh["secret"].(string))
+	id := "evt_agent_" + strings.ReplaceAll(t.Name(), "/", "_")
+	callTool(t, c, "publish_event", map[string]any{"type": "video.posted", "id": id, "data": map[string]any{"bundle_id": "b_1"}})
+	deadline := time.Now().Add(10 * time.Second)
+	for r.count([]string{id}) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the receiver never got the event")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := callTool(t, c, "await_event", map[string]any{"type": "video.posted", "after": time.Now().Add(-time.Minute).Format(time.RFC3339), "timeout_seconds": 5})
+	if got["event"].(map[string]any)["id"] != id {
+		t.Fatalf("await_event = %v", got)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.bad) > 0 {
+		t.Fatalf("receiver problems: %v", r.bad)
+	}
+}
+
+func TestMCPStdioInProcessGateway(t *testing.T) {
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HOOKGATE_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "HOOKGATE_API_TOKEN="+e2eToken)
+	c, err := client.NewStdioMCPClient(binary, env, "mcp", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--dev", "--log-level", "warn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	initialize(t, c)
+	agentFlow(t, c)
+}
+
+func TestMCPStdioAgainstRunningGateway(t *testing.T) {
+	p := startServe(t, t.TempDir())
+	env := append(os.Environ(), "HOOKGATE_URL="+p.url, "HOOKGATE_TOKEN="+e2eToken)
+	c, err := client.NewStdioMCPClient(binary, env, "mcp", "--log-level", "warn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	initialize(t, c)
+	agentFlow(t, c)
+}
+
+func TestMCPStreamableHTTPNeedsTheToken(t *testing.T) {
+	p := startServe(t, t.TempDir())
+	c, err := client.NewStreamableHttpClient(p.url+"/mcp", transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + e2eToken}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	initialize(t, c)
+	agentFlow(t, c)
+
+	bad, err := client.NewStreamableHttpClient(p.url+"/mcp", transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer wrong"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	bad.Start(context.Background())
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	if _, err := bad.Initialize(context.Background(), init); err == nil {
+		t.Fatal("MCP over HTTP accepted a wrong token")
+	}
+}
