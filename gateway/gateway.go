@@ -28,13 +28,13 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/schemas"
 )
 
 // Validator checks an event's data against its type's schema. It returns nil when the data
@@ -52,7 +52,7 @@ type FieldError interface {
 }
 
 // ErrUnknownType is what a Validator returns for a type without a schema.
-var ErrUnknownType = errors.New("unknown event type")
+var ErrUnknownType = schemas.ErrUnknownType
 
 // Options configures a Service. The zero value with Dir set works.
 type Options struct {
@@ -62,7 +62,10 @@ type Options struct {
 	Queue queue.Options
 	// Senders maps an endpoint kind ("webhook", …) to the Sender that delivers to it.
 	Senders map[string]Sender
-	// Validator checks published data; nil accepts any JSON.
+	// Catalog is the event catalog: it validates published data (unless Validator is set)
+	// and holds the custom event types, which the Service persists.
+	Catalog *schemas.Catalog
+	// Validator checks published data; default Catalog, and with neither any JSON passes.
 	Validator Validator
 	// StrictTypes refuses events whose type the Validator doesn't know.
 	StrictTypes bool
@@ -120,6 +123,9 @@ func New(opts Options) (*Service, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 128
 	}
+	if opts.Validator == nil && opts.Catalog != nil {
+		opts.Validator = opts.Catalog
+	}
 	qo := opts.Queue
 	qo.Dir = opts.Dir
 	qo.Logger = opts.Logger
@@ -156,6 +162,9 @@ func (s *Service) loadState() error {
 		})
 		if err != nil {
 			return fmt.Errorf("load endpoints: %w", err)
+		}
+		if err := s.loadEventTypes(r); err != nil {
+			return err
 		}
 		return r.Scan(pEventTime, nil, true, func(k, _ []byte) (bool, error) {
 			s.lastNS, _ = splitTimeKey(pEventTime, k)

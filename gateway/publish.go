@@ -84,7 +84,8 @@ func (s *Service) checkPublish(in *PublishInput) error {
 				return &ValidationError{Field: "type", Message: fmt.Sprintf("unknown event type %q (the server runs with --strict-types)", in.Type), Err: err}
 			}
 		case errors.As(err, &fe):
-			return &ValidationError{Field: fe.FieldName(), Message: err.Error(), Err: err}
+			msg := strings.TrimPrefix(err.Error(), fe.FieldName()+": ")
+			return &ValidationError{Field: fe.FieldName(), Message: msg, Err: err}
 		default:
 			return &ValidationError{Field: "data", Message: err.Error(), Err: err}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	hgmcp "github.com/hookgate/hookgate/mcp"
+	"github.com/hookgate/hookgate/schemas"
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -25,10 +26,23 @@ type env struct {
 	c   *client.Client
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the gateway with the event catalog; the await tests publish free-form data of
+// made-up shapes, so they run with newEnvUntyped.
+func newEnv(t *testing.T) *env { return startEnv(t, true) }
+
+func newEnvUntyped(t *testing.T) *env { return startEnv(t, false) }
+
+func startEnv(t *testing.T, withCatalog bool) *env {
 	t.Helper()
 	policy := gateway.URLPolicy{AllowPrivate: true}
-	svc := gatewaytest.New(t, gateway.Options{Senders: map[string]gateway.Sender{"webhook": webhook.New(webhook.Options{Policy: policy})}}, nil)
+	var cat *schemas.Catalog
+	if withCatalog {
+		var err error
+		if cat, err = schemas.New(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := gatewaytest.New(t, gateway.Options{Catalog: cat, Senders: map[string]gateway.Sender{"webhook": webhook.New(webhook.Options{Policy: policy})}}, nil)
 	s := hgmcp.NewServer(svc, hgmcp.Options{ProgressInterval: 50 * time.Millisecond})
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
@@ -93,7 +107,7 @@ func TestToolsEndToEnd(t *testing.T) {
 			t.Errorf("%s has no description", tool.Name)
 		}
 	}
-	for _, n := range []string{"publish_event", "create_webhook", "list_webhooks", "update_webhook", "delete_webhook", "send_test_event", "list_events", "get_event", "list_deliveries", "get_delivery", "retry_delivery", "await_event", "replay_deliveries", "rotate_webhook_secret"} {
+	for _, n := range []string{"list_event_types", "get_event_schema", "publish_event", "create_webhook", "list_webhooks", "update_webhook", "delete_webhook", "send_test_event", "list_events", "get_event", "list_deliveries", "get_delivery", "retry_delivery", "await_event", "replay_deliveries", "rotate_webhook_secret"} {
 		if !names[n] {
 			t.Errorf("tool %s missing", n)
 		}
@@ -113,11 +127,31 @@ func TestToolsEndToEnd(t *testing.T) {
 		t.Fatalf("list_webhooks = %v", list)
 	}
 
-	pub := e.call(ctx, "publish_event", map[string]any{"type": "video.posted", "id": "evt_mcp_1", "data": map[string]any{"url": "https://x", "views": 3}}, false)
+	types := e.call(ctx, "list_event_types", map[string]any{"provider": "tokportal"}, false)
+	if len(types["data"].([]any)) != 15 {
+		t.Fatalf("list_event_types(tokportal) = %d types", len(types["data"].([]any)))
+	}
+	zap := e.call(ctx, "get_event_schema", map[string]any{"name": "video.posted", "format": "zapier"}, false)
+	if len(zap["outputFields"].([]any)) < 5 {
+		t.Fatalf("get_event_schema zapier = %v", zap)
+	}
+	mk := e.call(ctx, "get_event_schema", map[string]any{"name": "video.posted", "format": "make"}, false)
+	if len(mk["spec"].([]any)) != 5 {
+		t.Fatalf("get_event_schema make = %v", mk)
+	}
+	if bad := e.call(ctx, "get_event_schema", map[string]any{"name": "video.posted", "format": "pdf"}, true); !strings.Contains(bad["error"].(string), "format") {
+		t.Fatalf("bad format = %v", bad)
+	}
+	// Publishing data that fails the catalog's schema is refused, naming the field.
+	if bad := e.call(ctx, "publish_event", map[string]any{"type": "video.posted", "data": map[string]any{"video_id": "v"}}, true); !strings.Contains(bad["error"].(string), "/data/") {
+		t.Fatalf("invalid video.posted = %v", bad)
+	}
+	posted := map[string]any{"video_id": "v_1", "bundle_id": "b_1", "platform": "tiktok", "post_url": "https://x", "post_id": "1", "posted_at": "2026-06-24T14:00:05Z", "views": 3}
+	pub := e.call(ctx, "publish_event", map[string]any{"type": "video.posted", "id": "evt_mcp_1", "data": posted}, false)
 	if pub["id"] != "evt_mcp_1" || pub["deliveries"].(float64) != 1 {
 		t.Fatalf("publish_event = %v", pub)
 	}
-	dup := e.call(ctx, "publish_event", map[string]any{"type": "video.posted", "id": "evt_mcp_1", "data": map[string]any{}}, false)
+	dup := e.call(ctx, "publish_event", map[string]any{"type": "video.posted", "id": "evt_mcp_1", "data": posted}, false)
 	if dup["duplicate"] != true {
 		t.Fatalf("second publish = %v", dup)
 	}
@@ -174,6 +208,11 @@ func TestToolsEndToEnd(t *testing.T) {
 	if err != nil || !strings.Contains(res.Contents[0].(mcp.TextResourceContents).Text, "evt_mcp_1") {
 		t.Fatalf("read event resource = %v, %v", res, err)
 	}
+	rr.Params.URI = "hookgate://event-types/video.posted"
+	res, err = e.c.ReadResource(ctx, rr)
+	if err != nil || !strings.Contains(res.Contents[0].(mcp.TextResourceContents).Text, "post_url") {
+		t.Fatalf("read event type = %v, %v", res, err)
+	}
 	rr.Params.URI = "hookgate://events"
 	res, err = e.c.ReadResource(ctx, rr)
 	if err != nil || !strings.Contains(res.Contents[0].(mcp.TextResourceContents).Text, "evt_mcp_1") {
@@ -191,7 +230,7 @@ func publish(t *testing.T, svc *gateway.Service, typ, data string) string {
 }
 
 func TestAwaitEventPublishedAfterTheCall(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvUntyped(t)
 	go func() {
 		time.Sleep(50 * time.Millisecond)
 		publish(t, e.svc, "bundle.ready", `{"bundle_id":"b_1"}`)
@@ -209,7 +248,7 @@ func TestAwaitEventPublishedAfterTheCall(t *testing.T) {
 }
 
 func TestAwaitEventSeesEventsAfterCursor(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvUntyped(t)
 	ctx := context.Background()
 	before := publish(t, e.svc, "x.other", `{}`)
 	early := publish(t, e.svc, "video.posted", `{"n":1}`)
@@ -242,7 +281,7 @@ func TestAwaitEventSeesEventsAfterCursor(t *testing.T) {
 }
 
 func TestAwaitEventHonoursCancellationAndSendsProgress(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvUntyped(t)
 	var (
 		mu       sync.Mutex
 		progress int
@@ -278,7 +317,7 @@ func TestAwaitEventHonoursCancellationAndSendsProgress(t *testing.T) {
 }
 
 func TestHundredConcurrentAwaitsEachGetTheirOwnEvent(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvUntyped(t)
 	const n = 100
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -322,7 +361,7 @@ func TestHundredConcurrentAwaitsEachGetTheirOwnEvent(t *testing.T) {
 // TestTokPortalAgentPipeline: await bundle.ready → publish a video request → await
 // video.posted for that bundle, with a filter, never missing a fast answer.
 func TestTokPortalAgentPipeline(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvUntyped(t)
 	ctx := context.Background()
 	// The "platform": when it sees a video request, it posts the video at once.
 	go func() {

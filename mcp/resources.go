@@ -11,7 +11,8 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-// registerResources adds the read-only views: the most recent events, and one event by id.
+// registerResources adds the read-only views: recent events, one event by id, and an event
+// type's schema.
 func registerResources(s *server.MCPServer, gw Gateway) {
 	s.AddResource(mcp.NewResource("hookgate://events", "Recent events",
 		mcp.WithResourceDescription("The 50 most recent events, newest first, with their envelopes."),
@@ -22,6 +23,17 @@ func registerResources(s *server.MCPServer, gw Gateway) {
 			return nil, err
 		}
 		return jsonContents(req.Params.URI, page.Data)
+	})
+	s.AddResourceTemplate(mcp.NewResourceTemplate("hookgate://event-types/{name}", "Event type schema",
+		mcp.WithTemplateDescription("The JSON Schema of an event type's data."),
+		mcp.WithTemplateMIMEType("application/schema+json"),
+	), func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+		name := strings.TrimPrefix(req.Params.URI, "hookgate://event-types/")
+		t, err := gw.GetEventType(ctx, name, "")
+		if err != nil {
+			return nil, err
+		}
+		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "application/schema+json", Text: string(t.Schema)}}, nil
 	})
 	s.AddResourceTemplate(mcp.NewResourceTemplate("hookgate://events/{id}", "Event",
 		mcp.WithTemplateDescription("One event with its deliveries and their attempts."),

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/schemas"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -46,6 +47,9 @@ type Gateway interface {
 	GetEvent(ctx context.Context, id string) (*gateway.StoredEvent, []*gateway.Delivery, error)
 	GetDelivery(ctx context.Context, id string) (*gateway.Delivery, error)
 	RetryDelivery(ctx context.Context, id string) error
+	ListEventTypes(ctx context.Context, provider string) ([]*schemas.Type, error)
+	GetEventType(ctx context.Context, name, provider string) (*schemas.Type, error)
+	ExportEventType(ctx context.Context, name, provider, format string) (json.RawMessage, error)
 }
 
 // notifier is implemented by a Gateway that can say when new events arrive

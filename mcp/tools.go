@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
@@ -44,6 +45,16 @@ type updateWebhookArgs struct {
 	Enabled       *bool              `json:"enabled,omitempty" jsonschema:"Enable or disable. Enabling resets the failure streak and sends the deliveries kept while disabled."`
 	Headers       *map[string]string `json:"headers,omitempty" jsonschema:"Replace the extra headers"`
 	DiscardPaused bool               `json:"discard_paused,omitempty" jsonschema:"With enabled=true: cancel the deliveries kept while disabled instead of sending them"`
+}
+
+type listEventTypesArgs struct {
+	Provider string `json:"provider,omitempty" jsonschema:"tokportal, uploadpost, oktopost, tinyposter, hookgate or custom; empty for all"`
+}
+
+type getEventSchemaArgs struct {
+	Name     string `json:"name" jsonschema:"Event type, e.g. video.posted"`
+	Format   string `json:"format,omitempty" jsonschema:"jsonschema (default), sample (an example envelope exactly as delivered), zapier (outputFields) or make (data structure)"`
+	Provider string `json:"provider,omitempty" jsonschema:"Pick this provider's type when several share the name (ping)"`
 }
 
 type idArgs struct {
@@ -134,6 +145,14 @@ func (t *tools) register(s *server.MCPServer) {
 		mcp.WithDescription("Queue again every failed delivery of a webhook created since a time, e.g. after fixing the receiver."),
 		mcp.WithInputSchema[replayArgs](),
 	), handler(t.replay))
+	s.AddTool(mcp.NewTool("list_event_types",
+		mcp.WithDescription("List the event types hookgate knows (TokPortal, Upload-Post, Oktopost, tinyposter, its own, and custom ones), with what each means."),
+		mcp.WithInputSchema[listEventTypesArgs](),
+	), handler(t.listEventTypes))
+	s.AddTool(mcp.NewTool("get_event_schema",
+		mcp.WithDescription("Get an event type's schema: the JSON Schema of its data, a sample envelope exactly as delivered, Zapier output fields or a Make data structure."),
+		mcp.WithInputSchema[getEventSchemaArgs](),
+	), handler(t.getEventSchema))
 	s.AddTool(mcp.NewTool("await_event",
 		mcp.WithDescription(awaitDescription),
 		mcp.WithInputSchema[awaitArgs](),
@@ -261,4 +280,33 @@ func (t *tools) replay(ctx context.Context, _ mcp.CallToolRequest, a replayArgs)
 		return nil, err
 	}
 	return result(map[string]any{"count": n}, fmt.Sprintf("%d deliveries queued again", n)), nil
+}
+
+func (t *tools) listEventTypes(ctx context.Context, _ mcp.CallToolRequest, a listEventTypesArgs) (*mcp.CallToolResult, error) {
+	types, err := t.gw.ListEventTypes(ctx, a.Provider)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]map[string]any, len(types))
+	var text strings.Builder
+	for i, ty := range types {
+		items[i] = map[string]any{"name": ty.Name, "provider": ty.Provider, "title": ty.Title, "description": ty.Description, "builtin": ty.Builtin}
+		fmt.Fprintf(&text, "%s (%s): %s\n", ty.Name, ty.Provider, ty.Description)
+	}
+	return result(map[string]any{"data": items}, text.String()), nil
+}
+
+func (t *tools) getEventSchema(ctx context.Context, _ mcp.CallToolRequest, a getEventSchemaArgs) (*mcp.CallToolResult, error) {
+	out, err := t.gw.ExportEventType(ctx, a.Name, a.Provider, a.Format)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(out, &v); err != nil {
+		return nil, fmt.Errorf("decode export: %w", err)
+	}
+	if _, isObject := v.(map[string]any); !isObject {
+		v = map[string]any{"spec": v} // structured content must be an object (Make's spec is a list)
+	}
+	return result(v, string(out)), nil
 }

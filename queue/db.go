@@ -38,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -63,7 +64,8 @@ var ErrTooLarge = errors.New("queue: transaction too large")
 type Options struct {
 	// Dir is the data folder. Required unless InMemory is set.
 	Dir string
-	// InMemory keeps everything in memory (no durability); only for throwaway use.
+	// InMemory keeps everything in memory (no durability); only for throwaway use. Badger
+	// then refuses values over 32 KiB: Update fails with ErrTooLarge.
 	InMemory bool
 	// BlockCacheMiB is Badger's block cache size; default 32. Badger's own default (256)
 	// dominates memory for no gain on this workload.
@@ -99,6 +101,7 @@ type DB struct {
 
 	maxBatchBytes int64
 	maxBatchCount int
+	maxValue      int64 // largest value Badger accepts
 
 	jobs   *jobIndex
 	gcDone chan struct{}
@@ -168,6 +171,10 @@ func Open(opts Options) (*DB, error) {
 		done:          make(chan struct{}),
 		maxBatchBytes: maxBytes * 8 / 10,
 		maxBatchCount: int(maxBytes/128) * 8 / 10,
+		maxValue:      bo.ValueLogFileSize,
+	}
+	if opts.InMemory {
+		db.maxValue = bo.ValueThreshold
 	}
 	db.jobs = newJobIndex(db, opts.MemJobs)
 	go db.commitLoop()
@@ -203,8 +210,16 @@ func (db *DB) Close() error {
 // fn runs on the committer goroutine: it must be quick and must not call Update or View.
 // It may run more than once (if a batch must be split), so it must not have side effects
 // beyond tx. Reads in fn see everything committed before, including earlier callers in the
-// same batch, and fn's own writes through Get (not through Scan).
+// same batch, and fn's own writes through Get (not through Scan). If fn panics, nothing is
+// written and the panic is raised again in Update's caller.
+//
+// Update fails with ErrTooLarge, writing nothing, when fn's writes cannot fit in one Badger
+// transaction; with ErrClosed after Close; and with ctx's error if ctx ends before the
+// transaction is queued (once queued, it is committed and Update waits for it).
 func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("queue update: %w", context.Cause(ctx))
+	}
 	r := &request{fn: fn, done: make(chan error, 1)}
 	db.mu.RLock()
 	if db.closing {
@@ -219,7 +234,28 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
 		return fmt.Errorf("queue update: %w", context.Cause(ctx))
 	}
 	// Once queued, the write will happen: wait for it so the caller learns the truth.
-	return <-r.done
+	err := <-r.done
+	if p, ok := err.(*fnPanic); ok {
+		panic(p)
+	}
+	return err
+}
+
+// fnPanic carries a panic in an Update's fn from the committer goroutine to Update's caller,
+// with the stack where it happened.
+type fnPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *fnPanic) Error() string {
+	return fmt.Sprintf("queue: panic in Update: %v\n\n%s", p.value, p.stack)
+}
+
+// Unwrap returns the panic value if it is an error.
+func (p *fnPanic) Unwrap() error {
+	err, _ := p.value.(error)
+	return err
 }
 
 // View runs fn in a read-only snapshot of everything committed.
@@ -231,22 +267,18 @@ func (db *DB) View(fn func(r *Reader) error) error {
 func (db *DB) commitLoop() {
 	defer close(db.done)
 	batch := make([]*request, 0, db.opts.MaxBatch)
+	stopping := false
 	for {
-		var first *request
-		select {
-		case first = <-db.reqs:
-		case <-db.stop:
-			// Drain what was accepted before Close; nothing more can arrive.
-			for {
-				select {
-				case r := <-db.reqs:
-					db.commit([]*request{r})
-				default:
-					return
-				}
+		batch = batch[:0]
+		if !stopping {
+			select {
+			case r := <-db.reqs:
+				batch = append(batch, r)
+			case <-db.stop:
+				// Drain what was accepted before Close, in batches; nothing more can arrive.
+				stopping = true
 			}
 		}
-		batch = append(batch[:0], first)
 	fill:
 		for len(batch) < db.opts.MaxBatch {
 			select {
@@ -255,6 +287,9 @@ func (db *DB) commitLoop() {
 			default:
 				break fill
 			}
+		}
+		if len(batch) == 0 && stopping {
+			return
 		}
 		db.commit(batch)
 	}
@@ -293,26 +328,19 @@ func (db *DB) commit(batch []*request) {
 		applied, txns, size, count = nil, nil, 0, 0
 	}
 	for _, r := range batch {
-		tx := &Txn{Reader: Reader{btx: btx}, writes: map[string]int{}}
-		if err := r.fn(tx); err != nil {
+		tx, s, c, err := db.run(r, btx)
+		if err != nil {
 			r.done <- err
-			continue
-		}
-		s, c := tx.size()
-		if s > db.maxBatchBytes || c > db.maxBatchCount {
-			r.done <- fmt.Errorf("%w: %d bytes in %d writes", ErrTooLarge, s, c)
 			continue
 		}
 		if size+s > db.maxBatchBytes || count+c > db.maxBatchCount {
 			flush()
 			btx = db.bdb.NewTransaction(true)
 			// fn read through the old transaction; run it again against the new one.
-			tx = &Txn{Reader: Reader{btx: btx}, writes: map[string]int{}}
-			if err := r.fn(tx); err != nil {
+			if tx, s, c, err = db.run(r, btx); err != nil {
 				r.done <- err
 				continue
 			}
-			s, c = tx.size()
 		}
 		if err := tx.applyTo(btx); err != nil {
 			// Should not happen given the size checks; fail this request alone.
@@ -331,6 +359,29 @@ func (db *DB) commit(batch []*request) {
 		count += c
 	}
 	flush()
+}
+
+// run calls r.fn with a new Txn that reads through btx and checks that its writes fit in one
+// Badger transaction. A panic in fn comes back as a *fnPanic error.
+func (db *DB) run(r *request, btx *badger.Txn) (tx *Txn, size int64, count int, err error) {
+	tx = &Txn{Reader: Reader{btx: btx}, writes: map[string]int{}}
+	defer func() {
+		if v := recover(); v != nil {
+			tx, err = nil, &fnPanic{value: v, stack: debug.Stack()}
+		}
+	}()
+	if err := r.fn(tx); err != nil {
+		return nil, 0, 0, err
+	}
+	if err := tx.check(db.maxValue); err != nil {
+		return nil, 0, 0, err
+	}
+	size, count = tx.size()
+	if size > db.maxBatchBytes || count > db.maxBatchCount {
+		return nil, 0, 0, fmt.Errorf("%w: %d bytes in %d writes (at most %d bytes, %d writes)",
+			ErrTooLarge, size, count, db.maxBatchBytes, db.maxBatchCount)
+	}
+	return tx, size, count, nil
 }
 
 // gcLoop reclaims value-log space every few minutes. Started by Open, ended by Close.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -38,6 +39,20 @@ func parseJobKey(k []byte) (due int64, id string, ok bool) {
 	return int64(binary.BigEndian.Uint64(rest[:8])), string(rest[8:]), true
 }
 
+// dueNanos is t in Unix nanoseconds, clamped to what the index can order: job keys hold due
+// times as unsigned big-endian bytes, so a negative one (before 1970, or the overflow that
+// UnixNano returns outside 1678–2262) would sort after every other job on disk while comparing
+// before them in memory.
+func dueNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, 0)):
+		return 0
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
 func jobPtrKey(id string) []byte { return append(append([]byte(nil), jobPtrPrefix...), id...) }
 
 // jobOp is a change to the queue made by a transaction, applied to memory after commit.
@@ -49,10 +64,12 @@ type jobOp struct {
 }
 
 // Schedule queues the job id to be due at due, replacing any earlier schedule of the same
-// id (a retry moves its job; a leased job that is rescheduled is no longer leased).
+// id (a retry moves its job; a leased job that is rescheduled is no longer leased). A due
+// time before 1970, the zero Time included, means due at once (and reads back as 1970); one
+// after 2262 is due in 2262.
 func (tx *Txn) Schedule(id string, due time.Time, data []byte) {
 	tx.removeJob(id)
-	d := due.UnixNano()
+	d := dueNanos(due)
 	tx.put(op{key: jobKey(d, id), value: data})
 	tx.put(op{key: jobPtrKey(id), value: binary.BigEndian.AppendUint64(nil, uint64(d))})
 	tx.jobOps = append(tx.jobOps, jobOp{id: id, due: d, data: data})
@@ -183,12 +200,12 @@ func (x *jobIndex) apply(ops []jobOp) {
 	}
 }
 
-// refill reads jobs from the horizon on, up to half of max. Caller holds mu.
+// refill reads jobs from the horizon on until it has added up to half of max to the tree, or
+// reached the end of the queue. Jobs it finds leased or already in memory (whose commit is
+// yet to be applied) don't count: however many of those lie past the horizon, a refill that
+// stops short of the end adds at least one job. Caller holds mu.
 func (x *jobIndex) refill() error {
-	want := x.max/2 - x.tree.Len()
-	if want <= 0 {
-		want = 1
-	}
+	want := max(x.max/2-x.tree.Len(), 1)
 	start := jobKeyPrefix
 	if x.horizon != nil {
 		start = jobKey(x.horizon.due, x.horizon.id)
@@ -203,12 +220,17 @@ func (x *jobIndex) refill() error {
 			if !ok {
 				return true, nil
 			}
-			j := &memJob{due: due, id: id, data: append([]byte(nil), v...)}
+			if _, leased := x.leased[id]; leased {
+				return true, nil
+			}
+			if _, ok := x.byID[id]; ok {
+				return true, nil
+			}
 			if len(loaded) >= want {
-				next = j
+				next = &memJob{due: due, id: id}
 				return false, nil
 			}
-			loaded = append(loaded, j)
+			loaded = append(loaded, &memJob{due: due, id: id, data: bytes.Clone(v)})
 			return true, nil
 		})
 	})
@@ -217,12 +239,6 @@ func (x *jobIndex) refill() error {
 	}
 	x.horizon, x.full = next, next == nil
 	for _, j := range loaded {
-		if _, leased := x.leased[j.id]; leased {
-			continue
-		}
-		if _, ok := x.byID[j.id]; ok {
-			continue
-		}
 		x.insert(j)
 	}
 	return nil
@@ -238,7 +254,10 @@ func (db *DB) Lease(now time.Time, max int, ttl time.Duration) ([]Job, error) {
 	nowNS := now.UnixNano()
 	var out []Job
 	for len(out) < max {
-		if !x.full && x.tree.Len() < x.max/2 {
+		// The tree's first job is the first of the whole queue (everything on disk sorts
+		// after it), so a refill is needed only when the tree is empty; doing it when the
+		// tree runs low reads the disk in batches rather than once per job.
+		if !x.full && x.tree.Len() <= x.max/4 {
 			if err := x.refill(); err != nil {
 				return out, err
 			}
@@ -298,15 +317,20 @@ func (db *DB) Release(id string) {
 	}
 }
 
-// NextDue reports when Lease may next return something: the earliest due job in memory,
-// the earliest lease expiry, or now when jobs wait on disk. ok is false when the queue is
-// empty and nothing is leased.
+// NextDue reports when Lease may next return something: the earliest of the first due job
+// and the first lease expiry (which may be early: a lease ended by Done or Schedule can still
+// count). ok is false when the queue is empty and nothing is leased.
 func (db *DB) NextDue(now time.Time) (time.Time, bool) {
 	x := db.jobs
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if !x.full && x.tree.Len() == 0 {
-		return now, true
+		if err := x.refill(); err != nil {
+			return now, true // Lease will report the error
+		}
+	}
+	if len(x.leased) == 0 {
+		x.leaseMin = time.Time{}
 	}
 	var next time.Time
 	if j, ok := x.tree.Min(); ok {

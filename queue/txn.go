@@ -32,24 +32,37 @@ func (r *Reader) Get(key []byte) ([]byte, error) {
 }
 
 // Scan calls fn for each key with prefix, in key order (reverse order if reverse is set),
-// starting at start (inclusive; nil means the first key of the prefix, or the last when
-// reversed). fn's key and value are valid only during the call. Scan stops when fn returns
-// false or an error, and returns that error.
+// starting at start (inclusive; nil, or a start before every key with prefix, means the first
+// key of the prefix, or the last when reversed). fn's key and value are valid only during the
+// call. Scan stops when fn returns false or an error, and returns that error.
 func (r *Reader) Scan(prefix, start []byte, reverse bool, fn func(key, value []byte) (bool, error)) error {
 	io := badger.DefaultIteratorOptions
-	io.Prefix = prefix
 	io.Reverse = reverse
 	io.PrefetchValues = false
+	var seek, skip []byte
+	switch end := prefixEnd(prefix); {
+	case !reverse:
+		io.Prefix = prefix
+		seek = start
+		if bytes.Compare(start, prefix) < 0 {
+			seek = prefix
+		}
+	case start != nil && (end == nil || bytes.Compare(start, end) < 0):
+		io.Prefix = prefix
+		seek = start
+	default:
+		// From the last key with prefix: seek to the first key after the prefix (or to the
+		// very end) and step over that key if it exists. Badger's Prefix option can't be set
+		// here: its Valid would hide whether the iterator stands on that key.
+		seek, skip = end, end
+	}
 	it := r.btx.NewIterator(io)
 	defer it.Close()
-	seek := start
-	if seek == nil {
-		seek = prefix
-		if reverse {
-			seek = append(append([]byte(nil), prefix...), 0xff, 0xff, 0xff, 0xff)
-		}
+	it.Seek(seek)
+	if skip != nil && it.Valid() && bytes.Equal(it.Item().Key(), skip) {
+		it.Next()
 	}
-	for it.Seek(seek); it.ValidForPrefix(prefix); it.Next() {
+	for ; it.ValidForPrefix(prefix); it.Next() {
 		item := it.Item()
 		var more bool
 		err := item.Value(func(v []byte) error {
@@ -62,6 +75,19 @@ func (r *Reader) Scan(prefix, start []byte, reverse bool, fn func(key, value []b
 		}
 		if !more {
 			return nil
+		}
+	}
+	return nil
+}
+
+// prefixEnd returns the first key after every key that starts with prefix, or nil if there is
+// none (prefix is empty or all 0xff).
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
 		}
 	}
 	return nil
@@ -96,7 +122,8 @@ func (tx *Txn) Get(key []byte) ([]byte, error) {
 	return tx.Reader.Get(key)
 }
 
-// Set stores value under key. Both slices must not be changed afterwards.
+// Set stores value under key. Both slices must not be changed afterwards. Keys that start
+// with "_" or "!badger!" are reserved: writing one panics (in Update's caller).
 func (tx *Txn) Set(key, value []byte) { tx.put(op{key: key, value: value}) }
 
 // SetTTL stores value under key until ttl has passed; then the key reads as absent.
@@ -115,8 +142,9 @@ func (tx *Txn) put(o op) {
 	if len(o.key) == 0 {
 		panic("queue: empty key")
 	}
-	if o.key[0] == '_' && !bytes.HasPrefix(o.key, jobKeyPrefix) && !bytes.HasPrefix(o.key, jobPtrPrefix) {
-		panic(fmt.Sprintf("queue: key %q is reserved", o.key))
+	if o.key[0] == '_' && !bytes.HasPrefix(o.key, jobKeyPrefix) && !bytes.HasPrefix(o.key, jobPtrPrefix) ||
+		bytes.HasPrefix(o.key, badgerPrefix) {
+		panic(fmt.Sprintf("queue: key %.64q is reserved", o.key))
 	}
 	if i, ok := tx.writes[string(o.key)]; ok {
 		tx.ops[i] = o
@@ -139,6 +167,26 @@ func (tx *Txn) size() (int64, int) {
 	return n, len(tx.ops)
 }
 
+// maxKeySize is the longest key Badger accepts (badger.Txn.modify).
+const maxKeySize = 65000
+
+// badgerPrefix starts the keys Badger keeps for itself; it refuses writes to them.
+var badgerPrefix = []byte("!badger!")
+
+// check reports writes that Badger would refuse outright, so that they fail this transaction
+// alone rather than the batch it would have joined. maxValue is the largest value allowed.
+func (tx *Txn) check(maxValue int64) error {
+	for _, o := range tx.ops {
+		if len(o.key) > maxKeySize {
+			return fmt.Errorf("%w: a %d-byte key (at most %d): %.64q", ErrTooLarge, len(o.key), maxKeySize, o.key)
+		}
+		if int64(len(o.value)) > maxValue {
+			return fmt.Errorf("%w: a %d-byte value (at most %d) under %.64q", ErrTooLarge, len(o.value), maxValue, o.key)
+		}
+	}
+	return nil
+}
+
 // applyTo copies the buffered writes into a Badger transaction.
 func (tx *Txn) applyTo(btx *badger.Txn) error {
 	for _, o := range tx.ops {
@@ -152,7 +200,7 @@ func (tx *Txn) applyTo(btx *badger.Txn) error {
 			err = btx.Set(o.key, o.value)
 		}
 		if err != nil {
-			return fmt.Errorf("write %q: %w", o.key, err)
+			return fmt.Errorf("write %.64q: %w", o.key, err)
 		}
 	}
 	return nil

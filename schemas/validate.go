@@ -1,7 +1,6 @@
 package schemas
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,41 +10,57 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
-// ValidationError is the first reason an event's data fails its schema. Pointer is the JSON
-// pointer of the failing value in the envelope ("/data/views"; for a missing property, the
-// property itself: "/data/post_url"); Keyword is the schema keyword that failed ("type",
-// "required", "format", "enum"…).
+// ValidationError is why an event's data fails its type's schema. When several values fail
+// it reports one, the same every time: the failing pointer that sorts first (for missing
+// properties, the first in the schema's required list, naming the others in Message).
 type ValidationError struct {
+	// Pointer is the JSON pointer of the failing value in the envelope, under /data
+	// ("/data/views"). For a missing property it names the property ("/data/post_url"), for
+	// a property the schema forbids, that property.
 	Pointer string
+	// Keyword is the JSON Schema keyword that failed: "type", "required", "enum", "format",
+	// "pattern"…; "json" when data is not JSON at all.
 	Keyword string
+	// Message says what is wrong with the value: "expected integer, got string".
 	Message string
 }
 
 // Error reads like "/data/views: expected integer, got string".
 func (e *ValidationError) Error() string { return e.Pointer + ": " + e.Message }
 
-// FieldName is the JSON pointer, so API errors name the field.
+// FieldName returns the pointer, so that API errors name the field.
 func (e *ValidationError) FieldName() string { return e.Pointer }
 
-// Validate checks data against the schema of typeName. It returns ErrUnknownType when the
-// catalog has no such type, or a *ValidationError.
+// Validate checks data, an event's data, against the schema of the type typeName resolves
+// to (see Lookup). It returns nil when data is valid, an error wrapping ErrUnknownType when
+// the catalog has no such type, or a *ValidationError.
 func (c *Catalog) Validate(typeName string, data json.RawMessage) error {
 	t, ok := c.Lookup(typeName)
 	if !ok {
-		return fmt.Errorf("%s: %w", typeName, ErrUnknownType)
+		return fmt.Errorf("validate %s: %w", typeName, ErrUnknownType)
 	}
 	return t.Validate(data)
 }
 
-// Validate checks data against the type's schema.
+// ValidateFrom is Validate for an event from source: it checks data against source's own
+// type of that name when there is one (see LookupFrom). Inbound webhooks should use it, so
+// that tinyposter's ping is not checked against hookgate's.
+func (c *Catalog) ValidateFrom(source, typeName string, data json.RawMessage) error {
+	t, ok := c.LookupFrom(source, typeName)
+	if !ok {
+		return fmt.Errorf("validate %s: %w", typeName, ErrUnknownType)
+	}
+	return t.Validate(data)
+}
+
+// Validate checks data against the type's schema; it returns nil or a *ValidationError.
+// data is decoded once, with numbers kept exact.
 func (t *Type) Validate(data json.RawMessage) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeJSON(data)
+	if err != nil {
 		return &ValidationError{Pointer: "/data", Keyword: "json", Message: "not valid JSON: " + err.Error()}
 	}
-	err := t.compiled.Validate(v)
+	err = t.compiled.Validate(v)
 	if err == nil {
 		return nil
 	}
@@ -53,32 +68,93 @@ func (t *Type) Validate(data json.RawMessage) error {
 	if !errors.As(err, &ve) {
 		return fmt.Errorf("validate %s: %w", t.Name, err)
 	}
-	return describe(leafError(ve))
+	leaf := bestLeaf(ve)
+	return &ValidationError{Pointer: "/data" + leaf.pointer, Keyword: leaf.keyword, Message: leaf.message}
 }
 
-// leafError follows the first chain of causes to the most specific failure.
-func leafError(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
-	for len(ve.Causes) > 0 {
-		ve = ve.Causes[0]
+// failure is one leaf of the validator's error tree, in our terms.
+type failure struct {
+	pointer, keyword, message string
+}
+
+// bestLeaf picks the failure to report: of all the leaves of the tree, the one whose pointer
+// sorts first (then its keyword). The validator walks properties in map order, so taking the
+// first leaf would name a different field from one run to the next.
+func bestLeaf(ve *jsonschema.ValidationError) failure {
+	var best failure
+	found := false
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		f := describe(e)
+		if !found || f.pointer < best.pointer || f.pointer == best.pointer && f.keyword < best.keyword {
+			best, found = f, true
+		}
 	}
-	return ve
+	walk(ve)
+	return best
 }
 
-var missingRE = regexp.MustCompile(`missing properties?: '([^']+)'`)
+// quotedNames finds the 'names' a validator message lists.
+var quotedNames = regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`)
 
-// describe turns a validator failure into a ValidationError in the envelope's terms.
-func describe(ve *jsonschema.ValidationError) *ValidationError {
-	ptr := "/data" + ve.InstanceLocation
-	kw := ve.KeywordLocation
+// describe turns one validator failure into our pointer, keyword and message.
+func describe(e *jsonschema.ValidationError) failure {
+	f := failure{pointer: e.InstanceLocation, message: e.Message}
+	kw := e.KeywordLocation
 	if i := strings.LastIndexByte(kw, '/'); i >= 0 {
 		kw = kw[i+1:]
 	}
-	msg := strings.Replace(ve.Message, ", but got ", ", got ", 1)
-	if kw == "required" {
-		if m := missingRE.FindStringSubmatch(ve.Message); m != nil {
-			ptr += "/" + m[1]
-			msg = "missing required property"
+	f.keyword = kw
+	switch kw {
+	case "required":
+		if names := quotedNames.FindAllStringSubmatch(e.Message, -1); len(names) > 0 {
+			f.pointer += "/" + escapePointer(names[0][1])
+			f.message = "missing required property"
+			if len(names) > 1 {
+				var more []string
+				for _, n := range names[1:] {
+					more = append(more, n[1])
+				}
+				f.message += " (also missing: " + strings.Join(more, ", ") + ")"
+			}
+		}
+	case "additionalProperties", "unevaluatedProperties":
+		if names := quotedNames.FindAllStringSubmatch(e.Message, -1); len(names) > 0 {
+			f.pointer += "/" + escapePointer(names[0][1])
+			f.message = "property not allowed"
+		}
+	case "type":
+		f.message = strings.Replace(e.Message, ", but got ", ", got ", 1)
+	default:
+		if !isKeyword(kw) { // a false schema: its location ends with the property's name
+			f.keyword, f.message = "false", "no value is allowed here"
 		}
 	}
-	return &ValidationError{Pointer: ptr, Keyword: kw, Message: msg + " (" + kw + ")"}
+	return f
+}
+
+// isKeyword reports whether s is a JSON Schema keyword that can fail validation.
+func isKeyword(s string) bool {
+	switch s {
+	case "type", "enum", "const", "format", "pattern", "minLength", "maxLength", "minimum", "maximum",
+		"exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems",
+		"contains", "minContains", "maxContains", "minProperties", "maxProperties", "required",
+		"dependentRequired", "propertyNames", "additionalProperties", "unevaluatedProperties",
+		"unevaluatedItems", "items", "prefixItems", "not", "anyOf", "oneOf", "allOf", "if", "then",
+		"else", "dependentSchemas", "contentEncoding", "contentMediaType", "$ref", "$dynamicRef":
+		return true
+	}
+	return false
+}
+
+// escapePointer escapes a property name as a JSON pointer token (RFC 6901).
+func escapePointer(name string) string {
+	name = strings.ReplaceAll(name, `\'`, `'`)
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(name)
 }

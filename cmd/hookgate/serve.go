@@ -22,6 +22,7 @@ import (
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
 	hgmcp "github.com/hookgate/hookgate/mcp"
+	"github.com/hookgate/hookgate/schemas"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 )
@@ -38,6 +39,7 @@ type serveFlags struct {
 	maxBody         int64
 	logLevel        string
 	memoryLimit     string
+	strictTypes     bool
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -50,6 +52,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.disableAfter, "disable-after", 10, "consecutive failed deliveries that disable an endpoint")
 	fl.IntVar(&f.concurrency, "concurrency", 128, "delivery attempts in flight at once")
 	fl.Int64Var(&f.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
+	fl.BoolVar(&f.strictTypes, "strict-types", envBool("HOOKGATE_STRICT_TYPES"), "refuse events whose type is not in the catalog (env HOOKGATE_STRICT_TYPES)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit for the Go runtime, e.g. 192MiB or 1GiB; 'off' to disable (env GOMEMLIMIT)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
 }
@@ -70,8 +73,14 @@ func (f *serveFlags) service(log *slog.Logger) (*gateway.Service, error) {
 		return nil, fmt.Errorf("--retry-schedule: %w", err)
 	}
 	policy := gateway.URLPolicy{AllowPrivate: f.dev}
+	catalog, err := schemas.New()
+	if err != nil {
+		return nil, err
+	}
 	return gateway.New(gateway.Options{
 		Dir:             f.data,
+		Catalog:         catalog,
+		StrictTypes:     f.strictTypes,
 		Senders:         connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
 		Policy:          policy,
 		Schedule:        sched,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/schemas"
 )
 
 // Client calls a running hookgate over its HTTP API. Its methods have the same signatures
@@ -143,19 +144,28 @@ func (c *Client) ListEndpoints(ctx context.Context, f gateway.EndpointFilter) (*
 		q.Set("enabled", strconv.FormatBool(*f.Enabled))
 	}
 	var out gateway.EndpointPage
-	return &out, c.do(ctx, http.MethodGet, "/v1/endpoints", q, nil, &out)
+	if err := c.do(ctx, http.MethodGet, "/v1/endpoints", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // GetEndpoint calls GET /v1/endpoints/{id}.
 func (c *Client) GetEndpoint(ctx context.Context, id string) (*gateway.Endpoint, error) {
 	var out gateway.Endpoint
-	return &out, c.do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(id), nil, nil, &out)
+	if err := c.do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(id), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // UpdateEndpoint calls PATCH /v1/endpoints/{id}.
 func (c *Client) UpdateEndpoint(ctx context.Context, id string, p gateway.EndpointPatch) (*gateway.Endpoint, error) {
 	var out gateway.Endpoint
-	return &out, c.do(ctx, http.MethodPatch, "/v1/endpoints/"+url.PathEscape(id), nil, p, &out)
+	if err := c.do(ctx, http.MethodPatch, "/v1/endpoints/"+url.PathEscape(id), nil, p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // DeleteEndpoint calls DELETE /v1/endpoints/{id}.
@@ -168,7 +178,10 @@ func (c *Client) TestEndpoint(ctx context.Context, id string) (string, error) {
 	var out struct {
 		DeliveryID string `json:"delivery_id"`
 	}
-	return out.DeliveryID, c.do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/test", nil, nil, &out)
+	if err := c.do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/test", nil, nil, &out); err != nil {
+		return "", err
+	}
+	return out.DeliveryID, nil
 }
 
 // RotateSecret calls POST /v1/endpoints/{id}/rotate-secret and returns the new secret.
@@ -176,7 +189,10 @@ func (c *Client) RotateSecret(ctx context.Context, id string) (string, error) {
 	var out struct {
 		Secret string `json:"secret"`
 	}
-	return out.Secret, c.do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/rotate-secret", nil, nil, &out)
+	if err := c.do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/rotate-secret", nil, nil, &out); err != nil {
+		return "", err
+	}
+	return out.Secret, nil
 }
 
 // ListDeliveries calls GET /v1/endpoints/{id}/deliveries.
@@ -186,7 +202,10 @@ func (c *Client) ListDeliveries(ctx context.Context, endpointID string, f gatewa
 	setIf(q, "cursor", f.Cursor)
 	setInt(q, "limit", f.Limit)
 	var out gateway.DeliveryPage
-	return &out, c.do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/deliveries", q, nil, &out)
+	if err := c.do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/deliveries", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // ReplayEndpoint calls POST /v1/endpoints/{id}/replay and returns how many were queued.
@@ -198,7 +217,10 @@ func (c *Client) ReplayEndpoint(ctx context.Context, id string, since time.Time,
 	var out struct {
 		Count int `json:"count"`
 	}
-	return out.Count, c.do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/replay", nil, in, &out)
+	if err := c.do(ctx, http.MethodPost, "/v1/endpoints/"+url.PathEscape(id)+"/replay", nil, in, &out); err != nil {
+		return 0, err
+	}
+	return out.Count, nil
 }
 
 // Publish calls POST /v1/events.
@@ -221,7 +243,10 @@ func (c *Client) Publish(ctx context.Context, in gateway.PublishInput) (*gateway
 		delete(body, "data")
 	}
 	var out gateway.PublishResult
-	return &out, c.do(ctx, http.MethodPost, "/v1/events", nil, body, &out)
+	if err := c.do(ctx, http.MethodPost, "/v1/events", nil, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // ListEvents calls GET /v1/events.
@@ -238,7 +263,10 @@ func (c *Client) ListEvents(ctx context.Context, f gateway.EventFilter) (*gatewa
 		q.Set("order", "newest")
 	}
 	var out gateway.EventPage
-	return &out, c.do(ctx, http.MethodGet, "/v1/events", q, nil, &out)
+	if err := c.do(ctx, http.MethodGet, "/v1/events", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // GetEvent calls GET /v1/events/{id}.
@@ -263,10 +291,72 @@ func (c *Client) GetEvent(ctx context.Context, id string) (*gateway.StoredEvent,
 // GetDelivery calls GET /v1/deliveries/{id}.
 func (c *Client) GetDelivery(ctx context.Context, id string) (*gateway.Delivery, error) {
 	var out gateway.Delivery
-	return &out, c.do(ctx, http.MethodGet, "/v1/deliveries/"+url.PathEscape(id), nil, nil, &out)
+	if err := c.do(ctx, http.MethodGet, "/v1/deliveries/"+url.PathEscape(id), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // RetryDelivery calls POST /v1/deliveries/{id}/retry.
 func (c *Client) RetryDelivery(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodPost, "/v1/deliveries/"+url.PathEscape(id)+"/retry", nil, nil, nil)
+}
+
+// ListEventTypes calls GET /v1/event-types (the list has no schemas; GetEventType has).
+func (c *Client) ListEventTypes(ctx context.Context, provider string) ([]*schemas.Type, error) {
+	q := url.Values{}
+	setIf(q, "provider", provider)
+	var out struct {
+		Data []*schemas.Type `json:"data"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/event-types", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// GetEventType calls GET /v1/event-types/{name}.
+func (c *Client) GetEventType(ctx context.Context, name, provider string) (*schemas.Type, error) {
+	q := url.Values{}
+	setIf(q, "provider", provider)
+	var out schemas.Type
+	if err := c.do(ctx, http.MethodGet, "/v1/event-types/"+url.PathEscape(name), q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ExportEventType calls GET /v1/event-types/{name}/schema?format=.
+func (c *Client) ExportEventType(ctx context.Context, name, provider, format string) (json.RawMessage, error) {
+	q := url.Values{}
+	setIf(q, "provider", provider)
+	setIf(q, "format", format)
+	var out json.RawMessage
+	if err := c.do(ctx, http.MethodGet, "/v1/event-types/"+url.PathEscape(name)+"/schema", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AddEventType calls POST /v1/event-types.
+func (c *Client) AddEventType(ctx context.Context, in gateway.EventTypeInput) (*schemas.Type, error) {
+	var out schemas.Type
+	if err := c.do(ctx, http.MethodPost, "/v1/event-types", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteEventType calls DELETE /v1/event-types/{name}.
+func (c *Client) DeleteEventType(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/event-types/"+url.PathEscape(name), nil, nil, nil)
+}
+
+// OpenAPI calls GET /v1/openapi.json.
+func (c *Client) OpenAPI(ctx context.Context) (json.RawMessage, error) {
+	var out json.RawMessage
+	if err := c.do(ctx, http.MethodGet, "/v1/openapi.json", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -97,6 +97,12 @@ func New(opts Options) http.Handler {
 	v1.GET("/events/:id", s.getEvent)
 	v1.GET("/deliveries/:id", s.getDelivery)
 	v1.POST("/deliveries/:id/retry", s.retryDelivery)
+	v1.GET("/event-types", s.listEventTypes)
+	v1.POST("/event-types", s.addEventType)
+	v1.GET("/event-types/:name", s.getEventType)
+	v1.DELETE("/event-types/:name", s.deleteEventType)
+	v1.GET("/event-types/:name/schema", s.exportEventType)
+	v1.GET("/openapi.json", s.openapi)
 
 	for _, m := range opts.Mount {
 		h := gin.WrapH(m.Handler)

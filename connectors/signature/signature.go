@@ -1,20 +1,32 @@
 // Package signature implements Standard Webhooks signing and verification — the whole
-// contract in one file — plus the HMAC helpers that catch-hook presets build on.
+// contract in one file — plus the generic HMAC helpers that catch-hook presets build on.
 //
 // A Standard Webhooks signature is "v1," + base64(HMAC-SHA256(key, id + "." + timestamp +
-// "." + body)), where key is the base64-decoded part of the secret after "whsec_". Several
-// space-separated entries may be sent (during a secret rotation); a receiver accepts the
-// message if any one matches.
+// "." + body)), where key is the base64-decoded part of the secret after "whsec_" and
+// timestamp is in unix seconds. It travels in three headers: webhook-id, webhook-timestamp
+// and webhook-signature. During a secret rotation webhook-signature carries several
+// space-separated entries, one per secret; a receiver accepts the message if any one matches.
 //
 // # Example
 //
-//	sig, _ := signature.Sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
-//		time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`))
-//	fmt.Println(sig) // v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=
+// Signing, as hookgate does for every delivery, and checking, as a receiver does:
+//
+//	secret, _ := signature.NewSecret() // "whsec_…", shown to the subscriber once
+//	now := time.Now()
+//	sig, _ := signature.Header([]string{secret}, "evt_1", now, body)
+//	req.Header.Set(signature.HeaderID, "evt_1")
+//	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+//	req.Header.Set(signature.HeaderSignature, sig)
+//
+//	// on the receiving side
+//	if err := signature.Verify([]string{secret}, req.Header, body, 0, time.Now()); err != nil {
+//		// errors.Is(err, signature.ErrInvalidSignature), ErrTimestampTooOld, …
+//	}
 package signature
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -36,37 +48,57 @@ const (
 	HeaderSignature = "webhook-signature"
 )
 
-// DefaultTolerance is how far a timestamp may be from now before Verify refuses it.
+// SecretPrefix starts every secret NewSecret makes.
+const SecretPrefix = "whsec_"
+
+// DefaultTolerance is how far a timestamp may be from now before Verify refuses it, the
+// value the Standard Webhooks libraries use.
 const DefaultTolerance = 5 * time.Minute
 
-// Verification failures, tested with errors.Is.
+// Failures of this package, tested with errors.Is.
 var (
-	ErrMissingHeader    = errors.New("missing webhook header")
-	ErrInvalidHeader    = errors.New("invalid webhook header")
-	ErrNoMatch          = errors.New("no matching signature")
-	ErrTimestampTooOld  = errors.New("message timestamp too old")
-	ErrTimestampTooNew  = errors.New("message timestamp too new")
-	ErrInvalidSecret    = errors.New("invalid secret")
+	// ErrMissingHeader means webhook-id, webhook-timestamp or webhook-signature is absent.
+	ErrMissingHeader = errors.New("missing webhook header")
+	// ErrInvalidHeader means a header is present but malformed (a timestamp that is not a
+	// number, a "t=…,v1=…" header without t or v1).
+	ErrInvalidHeader = errors.New("invalid webhook header")
+	// ErrInvalidSignature means no signature entry matches any secret.
+	ErrInvalidSignature = errors.New("no matching signature")
+	// ErrTimestampTooOld means the timestamp is further in the past than the tolerance.
+	ErrTimestampTooOld = errors.New("message timestamp too old")
+	// ErrTimestampTooNew means the timestamp is further in the future than the tolerance.
+	ErrTimestampTooNew = errors.New("message timestamp too new")
+	// ErrInvalidSecret means a secret is not base64 (after an optional whsec_ prefix), or
+	// there is no secret at all.
+	ErrInvalidSecret = errors.New("invalid secret")
+	// ErrUnknownAlgorithm means HMAC was asked for a hash other than sha1, sha256, sha512.
 	ErrUnknownAlgorithm = errors.New("unknown HMAC algorithm")
 )
 
-const secretPrefix = "whsec_"
+// NewSecret returns a fresh signing secret: "whsec_" + base64 of 24 random bytes.
+func NewSecret() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("new secret: %w", err)
+	}
+	return SecretPrefix + base64.StdEncoding.EncodeToString(b), nil
+}
 
 // key decodes a secret into its HMAC key. Secrets without the whsec_ prefix are accepted,
-// as the Standard Webhooks libraries do.
+// as the Standard Webhooks libraries do. The error never quotes the secret.
 func key(secret string) ([]byte, error) {
-	k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, secretPrefix))
+	k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, SecretPrefix))
 	if err != nil || len(k) == 0 {
-		return nil, fmt.Errorf("%w: not whsec_ followed by base64", ErrInvalidSecret)
+		return nil, fmt.Errorf("%w: want whsec_ followed by base64", ErrInvalidSecret)
 	}
 	return k, nil
 }
 
-// Sign returns the "v1,…" signature of a message.
+// Sign returns the "v1,<base64>" signature of a message made with one secret.
 func Sign(secret, msgID string, ts time.Time, body []byte) (string, error) {
 	k, err := key(secret)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("sign %s: %w", msgID, err)
 	}
 	return sign(k, msgID, ts.Unix(), body), nil
 }
@@ -82,10 +114,10 @@ func sign(k []byte, msgID string, ts int64, body []byte) string {
 }
 
 // Header returns the webhook-signature value for a message: one "v1,…" entry per secret,
-// space-separated, in the order given.
+// space-separated, in the order given (the current secret first, then rotated-out ones).
 func Header(secrets []string, msgID string, ts time.Time, body []byte) (string, error) {
 	if len(secrets) == 0 {
-		return "", fmt.Errorf("%w: no secrets", ErrInvalidSecret)
+		return "", fmt.Errorf("sign %s: %w: none given", msgID, ErrInvalidSecret)
 	}
 	parts := make([]string, len(secrets))
 	for i, s := range secrets {
@@ -98,64 +130,78 @@ func Header(secrets []string, msgID string, ts time.Time, body []byte) (string, 
 	return strings.Join(parts, " "), nil
 }
 
-// Verify checks a Standard Webhooks message: the three headers are present, the timestamp is
-// within tolerance of now (DefaultTolerance when tolerance is 0), and one of the signatures
-// matches one of the secrets, compared in constant time.
+// Verify checks a Standard Webhooks message: the three headers are present, the timestamp
+// is within tolerance of now (DefaultTolerance when tolerance is 0 or less), and one of the
+// signature entries matches one of the secrets, compared in constant time. Entries of other
+// versions ("v1a,…") are ignored. It returns nil or an error wrapping one of ErrMissingHeader,
+// ErrInvalidHeader, ErrTimestampTooOld, ErrTimestampTooNew, ErrInvalidSecret or
+// ErrInvalidSignature.
 func Verify(secrets []string, h http.Header, body []byte, tolerance time.Duration, now time.Time) error {
-	id, tsText, sigs := h.Get(HeaderID), h.Get(HeaderTimestamp), h.Get(HeaderSignature)
-	if id == "" || tsText == "" || sigs == "" {
+	id, tsText := h.Get(HeaderID), h.Get(HeaderTimestamp)
+	var entries []string
+	for _, v := range h.Values(HeaderSignature) {
+		entries = append(entries, strings.Fields(v)...)
+	}
+	if id == "" || tsText == "" || len(entries) == 0 {
 		return fmt.Errorf("%w: need %s, %s and %s", ErrMissingHeader, HeaderID, HeaderTimestamp, HeaderSignature)
 	}
-	ts, err := strconv.ParseInt(tsText, 10, 64)
+	ts, err := strconv.ParseInt(strings.TrimSpace(tsText), 10, 64)
 	if err != nil {
 		return fmt.Errorf("%w: %s is not a unix time", ErrInvalidHeader, HeaderTimestamp)
 	}
 	if err := CheckTimestamp(ts, tolerance, now); err != nil {
 		return err
 	}
+	if len(secrets) == 0 {
+		return fmt.Errorf("verify %s: %w: none given", HeaderSignature, ErrInvalidSecret)
+	}
 	for _, s := range secrets {
 		k, err := key(s)
 		if err != nil {
-			return err
+			return fmt.Errorf("verify %s: %w", HeaderSignature, err)
 		}
 		want := sign(k, id, ts, body)
-		for _, got := range strings.Fields(sigs) {
+		for _, got := range entries {
 			if Equal(got, want) {
 				return nil
 			}
 		}
 	}
-	return ErrNoMatch
+	return ErrInvalidSignature
 }
 
-// CheckTimestamp refuses a unix timestamp further than tolerance (DefaultTolerance when 0)
-// from now.
+// CheckTimestamp refuses a unix timestamp further than tolerance (DefaultTolerance when 0
+// or less) from now, with ErrTimestampTooOld or ErrTimestampTooNew.
 func CheckTimestamp(ts int64, tolerance time.Duration, now time.Time) error {
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
 	}
-	t := time.Unix(ts, 0)
+	// Far-off values are decided in whole seconds first: time.Unix overflows near the
+	// int64 limits, and a fuzzer (or an attacker) will send those.
+	const far = 1 << 40 // seconds: ~35,000 years, beyond any tolerance
+	n, t := now.Unix(), time.Unix(ts, 0)
 	switch {
-	case now.Sub(t) > tolerance:
-		return fmt.Errorf("%w: %s is more than %s ago", ErrTimestampTooOld, t.UTC().Format(time.RFC3339), tolerance)
-	case t.Sub(now) > tolerance:
-		return fmt.Errorf("%w: %s is more than %s ahead", ErrTimestampTooNew, t.UTC().Format(time.RFC3339), tolerance)
+	case ts < n-far || ts <= n+far && now.Sub(t) > tolerance:
+		return fmt.Errorf("%w: %d is more than %s before now", ErrTimestampTooOld, ts, tolerance)
+	case ts > n+far || t.Sub(now) > tolerance:
+		return fmt.Errorf("%w: %d is more than %s after now", ErrTimestampTooNew, ts, tolerance)
 	}
 	return nil
 }
 
-// Equal compares two strings in constant time (for their common length).
+// Equal reports whether a and b are equal, in time that depends only on their lengths (a
+// signature's length is no secret).
 func Equal(a, b string) bool {
-	return len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// HMAC computes the HMAC of msg with key using alg: "sha1", "sha256" or "sha512".
+// HMAC returns the HMAC of msg under key with alg: "sha1", "sha256" or "sha512" (any case).
 func HMAC(alg string, key, msg []byte) ([]byte, error) {
 	var h func() hash.Hash
 	switch strings.ToLower(alg) {
 	case "sha1":
 		h = sha1.New
-	case "sha256", "":
+	case "sha256":
 		h = sha256.New
 	case "sha512":
 		h = sha512.New
@@ -167,39 +213,43 @@ func HMAC(alg string, key, msg []byte) ([]byte, error) {
 	return mac.Sum(nil), nil
 }
 
-// TV is a parsed "t=<unix>,v1=<hex>[,v1=…]" signature header, as tinyposter and Stripe send.
+// TV is a parsed "t=<unix>,v1=<sig>[,v1=<sig>…]" signature header, the style tinyposter and
+// Stripe use (signed text "{t}.{body}").
 type TV struct {
+	// Timestamp is t, in unix seconds.
 	Timestamp int64
-	V1        []string
+	// V1 holds every non-empty v1 value, in order.
+	V1 []string
 }
 
-// ParseTV parses a "t=…,v1=…" header. Unknown keys are ignored; a missing or malformed t,
-// or no v1 entry, is an ErrInvalidHeader.
+// ParseTV parses a "t=…,v1=…" header. Spaces around entries are ignored, and so are entries
+// with other keys (v0, a future v2) or without "="; a missing, repeated or malformed t, or no
+// v1 value, is an ErrInvalidHeader. It never panics, whatever the input.
 func ParseTV(header string) (TV, error) {
 	var (
 		out   TV
 		haveT bool
 	)
-	for _, part := range strings.Split(header, ",") {
+	for part := range strings.SplitSeq(header, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			continue
 		}
-		switch k {
+		switch strings.TrimSpace(k) {
 		case "t":
-			ts, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || ts < 0 {
-				return TV{}, fmt.Errorf("%w: t=%q is not a unix time", ErrInvalidHeader, v)
+			ts, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || ts < 0 || haveT {
+				return TV{}, fmt.Errorf("%w: want exactly one t=<unix seconds>", ErrInvalidHeader)
 			}
 			out.Timestamp, haveT = ts, true
 		case "v1":
-			if v != "" {
+			if v = strings.TrimSpace(v); v != "" {
 				out.V1 = append(out.V1, v)
 			}
 		}
 	}
 	if !haveT || len(out.V1) == 0 {
-		return TV{}, fmt.Errorf("%w: want t=<unix>,v1=<signature>", ErrInvalidHeader)
+		return TV{}, fmt.Errorf("%w: want t=<unix seconds>,v1=<signature>", ErrInvalidHeader)
 	}
 	return out, nil
 }

@@ -1,14 +1,27 @@
-// Package webhook is the outbound sender for plain HTTPS endpoints: one signed POST per
-// attempt, Standard Webhooks headers, no redirects, and an SSRF guard enforced when dialing.
+// Package webhook is the outbound Sender for plain HTTPS endpoints: one POST per attempt,
+// signed with Standard Webhooks, no redirects followed, and an SSRF guard enforced when
+// dialing.
 //
-// The guard runs in the dialer's Control hook, after DNS resolution, so a hostname that
-// resolves (or is rebound) to a private, loopback or link-local address is refused however the
-// request got there, redirects included (which are not followed anyway).
+// Every request carries Content-Type: application/json, User-Agent: hookgate/<version>,
+// X-Hookgate-Event, X-Hookgate-Delivery, and the Standard Webhooks headers webhook-id (the
+// event id, the same across retries and endpoints so that receivers can dedupe),
+// webhook-timestamp and webhook-signature (one v1 entry per live secret of the endpoint).
+// The endpoint's own headers are added first and cannot override these.
+//
+// The address guard runs in the dialer's Control hook, after DNS resolution, so a hostname
+// that resolves (or is rebound) to a private, loopback or link-local address is refused
+// however the request got there. Redirects are not followed: a 3xx is an answer like any
+// other non-2xx, and the dispatcher retries.
+//
+// Errors never carry the endpoint's path or query (catch-hook URLs are credentials) nor a
+// secret: the URL in them is redacted to scheme and host.
 //
 // # Example
 //
-//	s := webhook.New(webhook.Options{Policy: gateway.URLPolicy{}})
-//	out := s.Send(ctx, &gateway.Message{Delivery: d, Endpoint: ep, Event: ev, Body: ev.Body(), Now: time.Now()})
+//	s := webhook.New(webhook.Options{Policy: gateway.URLPolicy{}, Logger: logger})
+//	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+//	defer cancel()
+//	out := s.Send(ctx, &gateway.Message{Delivery: d, Endpoint: ep, Event: ev, Body: ev.Body(), Attempt: 1, Now: time.Now()})
 //	// out.StatusCode, out.Body (≤ 4 KiB), out.RetryAfter, out.Err
 package webhook
 
@@ -23,6 +36,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,17 +44,19 @@ import (
 	"github.com/hookgate/hookgate/gateway"
 )
 
-// Options configures a Sender.
+// Options configures a Sender. The zero value is the production setup.
 type Options struct {
-	// Policy decides which addresses may be dialed and whether http:// is allowed.
+	// Policy decides which addresses may be dialed and whether http:// URLs are allowed.
 	Policy gateway.URLPolicy
-	// Client replaces the built-in HTTP client (tests); it must not follow redirects.
+	// Client replaces the built-in HTTP client (tests). It should not follow redirects, and
+	// only the built-in client enforces Policy when dialing.
 	Client *http.Client
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 }
 
-// Sender delivers to webhook endpoints. It is safe for concurrent use.
+// Sender delivers to webhook endpoints. It is safe for concurrent use, and shares one
+// pooled HTTP client across all of its deliveries.
 type Sender struct {
 	policy gateway.URLPolicy
 	client *http.Client
@@ -49,24 +65,27 @@ type Sender struct {
 
 var _ gateway.Sender = (*Sender)(nil)
 
-// New returns a Sender with a pooled HTTP client built for many concurrent deliveries.
+// New returns a Sender. Unless opts.Client is set it builds its client with NewClient.
 func New(opts Options) *Sender {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
 	s := &Sender{policy: opts.Policy, client: opts.Client, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	if s.client == nil {
 		s.client = NewClient(opts.Policy)
 	}
 	return s
 }
 
-// NewClient returns the HTTP client senders share: pooled keep-alive connections, HTTP/2
-// where offered, no redirects, and the policy's address check on every dial.
+// NewClient returns the HTTP client outbound senders share: keep-alive connections pooled
+// for many concurrent deliveries to one host, HTTP/2 where the server offers it, no proxy,
+// no redirects, and policy.AllowDial on every address actually dialed. It has no overall
+// timeout: each attempt's context bounds it.
 func NewClient(policy gateway.URLPolicy) *http.Client {
 	dialer := &net.Dialer{
-		Timeout:   10 * time.Second,
+		Timeout:   10 * time.Second, // a cap; the attempt's context is usually shorter
 		KeepAlive: 30 * time.Second,
+		// Control runs after DNS resolution and before connecting, for every address tried.
 		Control: func(network, address string, _ syscall.RawConn) error {
 			return policy.AllowDial(network, address)
 		},
@@ -80,7 +99,6 @@ func NewClient(policy gateway.URLPolicy) *http.Client {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: 0, // the attempt's context bounds the whole exchange
 	}
 	return &http.Client{
 		Transport: tr,
@@ -90,65 +108,91 @@ func NewClient(policy gateway.URLPolicy) *http.Client {
 	}
 }
 
-// maxDrain is how much of a long answer is read (and discarded) past MaxResponseBody so
-// the connection can be reused.
+// maxDrain is how much of a long answer is read and discarded past MaxResponseBody so that
+// the connection can be reused; past it the connection is closed instead.
 const maxDrain = 64 << 10
 
-// Send makes one attempt.
+// Send makes one POST of m to its endpoint and reports the answer. A status code of any
+// kind is an answer (Err nil); Err is set only when no answer came: a refused URL or
+// address, a transport failure, or ctx ending first (then errors.Is(Err,
+// context.DeadlineExceeded) or context.Canceled holds).
 func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
-	u, err := url.Parse(m.Endpoint.URL)
-	if err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && s.policy.AllowPrivate)) {
-		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: only https is allowed", gateway.RedactURL(m.Endpoint.URL))}
+	if m == nil || m.Endpoint == nil || m.Event == nil || m.Delivery == nil {
+		return gateway.Outcome{Err: errors.New("webhook: incomplete message")}
 	}
-	sig, err := signature.Header(m.Endpoint.SigningSecrets(m.Now), m.Event.ID, m.Now, m.Body)
-	if err != nil {
-		return gateway.Outcome{Err: fmt.Errorf("sign: %w", err)}
+	raw := m.Endpoint.URL
+	target := gateway.RedactURL(raw)
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: not an absolute URL", target)}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Endpoint.URL, bytes.NewReader(m.Body))
+	if u.Scheme != "https" && !(u.Scheme == "http" && s.policy.AllowPrivate) {
+		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: only https is allowed", target)}
+	}
+	now := m.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	sig, err := signature.Header(m.Endpoint.SigningSecrets(now), m.Event.ID, now, m.Body)
 	if err != nil {
-		return gateway.Outcome{Err: fmt.Errorf("build request to %s: %w", gateway.RedactURL(m.Endpoint.URL), errors.Unwrap(err))}
+		return gateway.Outcome{Err: fmt.Errorf("POST %s: %w", target, err)}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, raw, bytes.NewReader(m.Body))
+	if err != nil {
+		return gateway.Outcome{Err: redact(ctx, fmt.Errorf("build request: %w", err), raw, u)}
 	}
 	for k, v := range m.Endpoint.Headers {
 		req.Header.Set(k, v)
 	}
-	SetHeaders(req.Header, m, sig)
+	SetHeaders(req.Header, m, now, sig)
+
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return gateway.Outcome{Err: redact(err, m.Endpoint.URL)}
+		return gateway.Outcome{Err: redact(ctx, err, raw, u)}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, gateway.MaxResponseBody))
-	io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	out := gateway.Outcome{StatusCode: resp.StatusCode, Body: body, RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), m.Now)}
-	if err != nil && ctx.Err() != nil {
-		out.Err = redact(err, m.Endpoint.URL)
+	out := gateway.Outcome{StatusCode: resp.StatusCode, RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	// The status line is the answer; a body cut short (or slower than ctx) doesn't change it.
+	out.Body, err = io.ReadAll(io.LimitReader(resp.Body, gateway.MaxResponseBody))
+	if err == nil {
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+	}
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		log := s.log.With("endpoint", m.Endpoint.ID, "delivery", m.Delivery.ID, "url", target, "status", resp.StatusCode)
+		if err != nil {
+			log = log.With("body_err", redact(ctx, err, raw, u))
+		}
+		log.DebugContext(ctx, "webhook answered")
 	}
 	return out
 }
 
-// SetHeaders sets the headers every hookgate delivery carries; sig is the
-// webhook-signature value. Senders of other kinds call it too.
-func SetHeaders(h http.Header, m *gateway.Message, sig string) {
+// SetHeaders sets the headers every hookgate delivery carries, overwriting any of the same
+// name: Content-Type, User-Agent, X-Hookgate-Event, X-Hookgate-Delivery and the Standard
+// Webhooks trio, with now as webhook-timestamp and sig (from signature.Header) as
+// webhook-signature. Senders of other kinds call it too.
+func SetHeaders(h http.Header, m *gateway.Message, now time.Time, sig string) {
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "hookgate/"+gateway.Version)
 	h.Set("X-Hookgate-Event", m.Event.Type)
 	h.Set("X-Hookgate-Delivery", m.Delivery.ID)
 	h.Set(signature.HeaderID, m.Event.ID)
-	h.Set(signature.HeaderTimestamp, strconv.FormatInt(m.Now.Unix(), 10))
+	h.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	h.Set(signature.HeaderSignature, sig)
 }
 
-// RetryAfter parses a Retry-After value (seconds or an HTTP date) relative to now; 0 when
-// absent or unreadable.
+// RetryAfter parses a Retry-After value, delay-seconds or an HTTP date, into a wait from
+// now; it is 0 when the value is absent, unreadable or in the past.
 func RetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
 			return 0
 		}
-		return time.Duration(secs) * time.Second
+		return time.Duration(min(secs, int64(1<<63-1)/int64(time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
@@ -156,15 +200,35 @@ func RetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// redact strips the URL (a credential for catch-hook endpoints) from a client error,
-// keeping the cause.
-func redact(err error, raw string) error {
+// redact turns a client error into one that names the endpoint only by scheme and host:
+// the *url.Error that quotes the full URL is dropped, and any copy of the URL, its path,
+// query or user info left in the text is replaced. errors.Is and errors.As still reach
+// the cause (*net.OpError…) and, when ctx is done, ctx.Err(): the client reports a
+// deadline by its cause (context.WithTimeoutCause), but callers test for
+// context.DeadlineExceeded.
+func redact(ctx context.Context, err error, raw string, u *url.URL) error {
+	if err == nil {
+		return nil
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("POST %s: %w", gateway.RedactURL(raw), context.DeadlineExceeded)
+	text := err.Error()
+	for _, s := range []string{raw, u.String(), u.RawQuery, u.EscapedPath(), u.Path, u.User.String()} {
+		if len(s) > 1 {
+			text = strings.ReplaceAll(text, s, "<redacted>")
+		}
 	}
-	return fmt.Errorf("POST %s: %w", gateway.RedactURL(raw), err)
+	return &redactedError{text: "POST " + gateway.RedactURL(raw) + ": " + text, errs: []error{err, ctx.Err()}}
 }
+
+// redactedError is an error whose text has been scrubbed of credentials; Unwrap gives the
+// causes for errors.Is and errors.As.
+type redactedError struct {
+	text string
+	errs []error // the cause, and ctx.Err() (nil while ctx is live)
+}
+
+func (e *redactedError) Error() string   { return e.text }
+func (e *redactedError) Unwrap() []error { return e.errs }

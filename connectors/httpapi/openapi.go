@@ -1,0 +1,200 @@
+package httpapi
+
+import (
+	"fmt"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/schemas"
+)
+
+// OpenAPI returns the OpenAPI 3.1 document of the whole API: every route below, the objects
+// they exchange, and a webhooks entry per event type of the gateway's catalog.
+func OpenAPI(svc *gateway.Service, serverURL string) ([]byte, error) {
+	c, err := catalogOf(svc)
+	if err != nil {
+		return nil, err
+	}
+	return c.OpenAPI(schemas.OpenAPIInfo{
+		Title:       "hookgate",
+		Version:     gateway.Version,
+		Description: "A durable event gateway: publish events, register endpoints, inspect and retry deliveries. Every /v1 route needs Authorization: Bearer <token>. Errors are {\"error\":{\"code\",\"message\",\"field\"}}.",
+		ServerURL:   serverURL,
+	}, apiPaths(), apiComponents())
+}
+
+// catalogOf returns the Service's catalog, or a conflict when it runs without one.
+func catalogOf(svc *gateway.Service) (*schemas.Catalog, error) {
+	c := svc.Catalog()
+	if c == nil {
+		return nil, fmt.Errorf("this gateway runs without an event catalog: %w", gateway.ErrConflict)
+	}
+	return c, nil
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func jsonBody(schema map[string]any) map[string]any {
+	return map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+}
+
+func resp(desc string, schema map[string]any) map[string]any {
+	r := map[string]any{"description": desc}
+	if schema != nil {
+		r["content"] = map[string]any{"application/json": map[string]any{"schema": schema}}
+	}
+	return r
+}
+
+func param(name, in, desc string, required bool) map[string]any {
+	return map[string]any{"name": name, "in": in, "description": desc, "required": required, "schema": map[string]any{"type": "string"}}
+}
+
+// op builds an operation with the error answers every route shares.
+func op(id, summary string, params []any, body map[string]any, ok string, okResp map[string]any) map[string]any {
+	responses := map[string]any{
+		ok:    okResp,
+		"400": resp("Malformed JSON", ref("Error")),
+		"401": resp("No or wrong bearer token", ref("Error")),
+		"404": resp("Unknown id", ref("Error")),
+		"413": resp("Body over the limit", ref("Error")),
+		"422": resp("A field fails validation; error.field names it", ref("Error")),
+	}
+	o := map[string]any{"operationId": id, "summary": summary, "responses": responses}
+	if len(params) > 0 {
+		o["parameters"] = params
+	}
+	if body != nil {
+		o["requestBody"] = body
+	}
+	return o
+}
+
+func page(item string) map[string]any {
+	return map[string]any{"type": "object", "properties": map[string]any{
+		"data":        map[string]any{"type": "array", "items": ref(item)},
+		"next_cursor": map[string]any{"type": "string"},
+		"has_more":    map[string]any{"type": "boolean"},
+	}}
+}
+
+func apiPaths() map[string]any {
+	id := param("id", "path", "The id", true)
+	limit := param("limit", "query", "Page size (default 50, at most 1000)", false)
+	cursor := param("cursor", "query", "next_cursor of the previous page", false)
+	return map[string]any{
+		"/v1/endpoints": map[string]any{
+			"post": op("createEndpoint", "Register an endpoint; the answer carries its signing secret, shown only here", nil, jsonBody(ref("EndpointInput")), "201", resp("Created", ref("EndpointWithSecret"))),
+			"get":  op("listEndpoints", "List endpoints", []any{param("event", "query", "Only endpoints that receive this type", false), param("enabled", "query", "true or false", false), limit, cursor}, nil, "200", resp("A page", page("Endpoint"))),
+		},
+		"/v1/endpoints/{id}": map[string]any{
+			"get":    op("getEndpoint", "Get an endpoint", []any{id}, nil, "200", resp("The endpoint", ref("Endpoint"))),
+			"patch":  op("updateEndpoint", "Change an endpoint; enabling resets the failure streak and sends paused deliveries", []any{id}, jsonBody(ref("EndpointPatch")), "200", resp("The endpoint", ref("Endpoint"))),
+			"delete": op("deleteEndpoint", "Delete an endpoint", []any{id}, nil, "204", resp("Deleted", nil)),
+		},
+		"/v1/endpoints/{id}/test": map[string]any{
+			"post": op("testEndpoint", "Send a ping event to this endpoint only", []any{id}, nil, "202", resp("Queued", map[string]any{"type": "object", "properties": map[string]any{"delivery_id": map[string]any{"type": "string"}}})),
+		},
+		"/v1/endpoints/{id}/rotate-secret": map[string]any{
+			"post": op("rotateSecret", "New signing secret; the old one keeps signing for 24 h", []any{id}, nil, "200", resp("The new secret", map[string]any{"type": "object", "properties": map[string]any{"secret": map[string]any{"type": "string"}}})),
+		},
+		"/v1/endpoints/{id}/deliveries": map[string]any{
+			"get": op("listDeliveries", "An endpoint's deliveries, newest first", []any{id, param("status", "query", "pending, paused, succeeded, failed or canceled", false), limit, cursor}, nil, "200", resp("A page", page("Delivery"))),
+		},
+		"/v1/endpoints/{id}/replay": map[string]any{
+			"post": op("replayEndpoint", "Queue again the endpoint's failed deliveries since a time", []any{id}, jsonBody(map[string]any{"type": "object", "required": []any{"since"}, "properties": map[string]any{"since": map[string]any{"type": "string", "format": "date-time"}, "status": map[string]any{"type": "string", "enum": []any{"failed", "canceled", "succeeded"}}}}), "202", resp("How many were queued", map[string]any{"type": "object", "properties": map[string]any{"count": map[string]any{"type": "integer"}}})),
+		},
+		"/v1/events": map[string]any{
+			"post": op("publishEvent", "Publish an event; 202 once it and its deliveries are on disk, 200 for a duplicate id", nil, jsonBody(ref("PublishInput")), "202", resp("Stored", map[string]any{"type": "object", "properties": map[string]any{"id": map[string]any{"type": "string"}, "deliveries": map[string]any{"type": "integer"}, "duplicate": map[string]any{"type": "boolean"}}})),
+			"get":  op("listEvents", "List events in arrival order", []any{param("type", "query", "Type or pattern", false), param("source", "query", "Source", false), param("after", "query", "An event id", false), param("since", "query", "RFC 3339 time", false), param("order", "query", "oldest (default) or newest", false), limit}, nil, "200", resp("A page", page("Event"))),
+		},
+		"/v1/events/{id}": map[string]any{
+			"get": op("getEvent", "An event and its deliveries", []any{id}, nil, "200", resp("The event", ref("Event"))),
+		},
+		"/v1/deliveries/{id}": map[string]any{
+			"get": op("getDelivery", "A delivery with every attempt", []any{id}, nil, "200", resp("The delivery", ref("Delivery"))),
+		},
+		"/v1/deliveries/{id}/retry": map[string]any{
+			"post": op("retryDelivery", "Attempt a delivery again now", []any{id}, nil, "202", resp("Queued", nil)),
+		},
+		"/v1/event-types": map[string]any{
+			"get":  op("listEventTypes", "The event catalog, built-in and custom", []any{param("provider", "query", "tokportal, uploadpost, oktopost, tinyposter, hookgate or custom", false)}, nil, "200", resp("The types", map[string]any{"type": "object", "properties": map[string]any{"data": map[string]any{"type": "array", "items": ref("EventType")}}})),
+			"post": op("addEventType", "Add a custom event type; a schema that doesn't compile is a 422 naming the JSON pointer", nil, jsonBody(map[string]any{"type": "object", "required": []any{"name", "schema"}, "properties": map[string]any{"name": map[string]any{"type": "string"}, "description": map[string]any{"type": "string"}, "schema": map[string]any{"type": "object"}}}), "201", resp("Added", ref("EventType"))),
+		},
+		"/v1/event-types/{name}": map[string]any{
+			"get":    op("getEventType", "One event type with its schema", []any{param("name", "path", "Type name", true), param("provider", "query", "Pick this provider's type of the name", false)}, nil, "200", resp("The type", ref("EventType"))),
+			"delete": op("deleteEventType", "Delete a custom event type", []any{param("name", "path", "Type name", true)}, nil, "204", resp("Deleted", nil)),
+		},
+		"/v1/event-types/{name}/schema": map[string]any{
+			"get": op("exportEventType", "Export a type: jsonschema, sample, zapier or make", []any{param("name", "path", "Type name", true), param("format", "query", "jsonschema (default), sample, zapier or make", false), param("provider", "query", "Pick this provider's type of the name", false)}, nil, "200", resp("The export", map[string]any{})),
+		},
+		"/v1/openapi.json": map[string]any{
+			"get": op("openapi", "This document", nil, nil, "200", resp("OpenAPI 3.1", map[string]any{"type": "object"})),
+		},
+		"/healthz": map[string]any{
+			"get": map[string]any{"operationId": "health", "summary": "Liveness (no token)", "security": []any{}, "responses": map[string]any{"200": resp("OK", nil)}},
+		},
+	}
+}
+
+func str(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
+
+func apiComponents() map[string]any {
+	endpointProps := map[string]any{
+		"id": str("Endpoint id"), "url": str("Where deliveries go"), "kind": str("webhook"), "description": str("A note"),
+		"events":          map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Types or patterns: video.posted, post.*, *"},
+		"source":          str("Only events from this source"),
+		"enabled":         map[string]any{"type": "boolean"},
+		"headers":         map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+		"disabled_reason": str("Why hookgate disabled it"),
+		"disabled_at":     map[string]any{"type": "string", "format": "date-time"},
+		"failure_streak":  map[string]any{"type": "integer"},
+		"created_at":      map[string]any{"type": "string", "format": "date-time"},
+		"updated_at":      map[string]any{"type": "string", "format": "date-time"},
+	}
+	withSecret := map[string]any{}
+	for k, v := range endpointProps {
+		withSecret[k] = v
+	}
+	withSecret["secret"] = str("whsec_… signing secret, shown only here")
+	attempt := map[string]any{"type": "object", "properties": map[string]any{
+		"at": map[string]any{"type": "string", "format": "date-time"}, "status_code": map[string]any{"type": "integer"},
+		"duration_ms": map[string]any{"type": "integer"}, "error": str("Transport error"), "response_body": str("First 4 KiB of the answer"),
+	}}
+	return map[string]any{
+		"Error": map[string]any{"type": "object", "required": []any{"error"}, "properties": map[string]any{"error": map[string]any{"type": "object", "required": []any{"code", "message"}, "properties": map[string]any{
+			"code": str("Stable error code"), "message": str("What is wrong"), "field": str("The field it is about"),
+		}}}},
+		"Endpoint":           map[string]any{"type": "object", "properties": endpointProps},
+		"EndpointWithSecret": map[string]any{"type": "object", "properties": withSecret},
+		"EndpointInput": map[string]any{"type": "object", "required": []any{"url", "events"}, "properties": map[string]any{
+			"url": str("https URL"), "events": endpointProps["events"], "kind": str("webhook"), "description": str("A note"),
+			"enabled": map[string]any{"type": "boolean"}, "headers": endpointProps["headers"], "source": str("Only events from this source"),
+		}},
+		"EndpointPatch": map[string]any{"type": "object", "properties": map[string]any{
+			"url": str("https URL"), "events": endpointProps["events"], "description": str("A note"), "enabled": map[string]any{"type": "boolean"},
+			"headers": endpointProps["headers"], "source": str("Source filter"), "discard_paused": map[string]any{"type": "boolean", "description": "With enabled=true: cancel paused deliveries"},
+		}},
+		"PublishInput": map[string]any{"type": "object", "required": []any{"type", "data"}, "properties": map[string]any{
+			"type": str("Event type"), "data": map[string]any{"description": "The payload, validated against the type's schema"}, "id": str("Dedupe key"),
+			"source": str("Producer"), "created": map[string]any{"type": "string", "format": "date-time"}, "deliver_at": map[string]any{"type": "string", "format": "date-time"},
+		}},
+		"Event": map[string]any{"type": "object", "properties": map[string]any{
+			"id": str("Event id"), "type": str("Event type"), "source": str("Producer"), "created": map[string]any{"type": "string", "format": "date-time"},
+			"data": map[string]any{"description": "The payload"}, "received_at": map[string]any{"type": "string", "format": "date-time"},
+			"delivery_ids": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+			"deliveries":   map[string]any{"type": "array", "items": ref("Delivery"), "description": "On GET /v1/events/{id} only"},
+		}},
+		"Delivery": map[string]any{"type": "object", "properties": map[string]any{
+			"id": str("Delivery id"), "event_id": str("Event"), "endpoint_id": str("Endpoint"), "event_type": str("Event type"),
+			"status":          map[string]any{"type": "string", "enum": []any{"pending", "paused", "succeeded", "failed", "canceled"}},
+			"attempts":        map[string]any{"type": "array", "items": attempt},
+			"next_attempt_at": map[string]any{"type": []any{"string", "null"}, "format": "date-time"},
+			"created_at":      map[string]any{"type": "string", "format": "date-time"}, "updated_at": map[string]any{"type": "string", "format": "date-time"},
+		}},
+		"EventType": map[string]any{"type": "object", "properties": map[string]any{
+			"name": str("Type name"), "provider": str("Provider"), "title": str("Title"), "description": str("Description"),
+			"builtin": map[string]any{"type": "boolean"}, "schema": map[string]any{"type": "object", "description": "JSON Schema of data"},
+			"example": map[string]any{"description": "An example of data"},
+		}},
+	}
+}

@@ -1,0 +1,151 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/schemas"
+)
+
+// pEventType keys custom event types: et/<name> → eventTypeRecord JSON.
+const pEventType = "et/"
+
+type eventTypeRecord struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Schema      json.RawMessage `json:"schema"`
+}
+
+// EventTypeInput adds a custom event type.
+type EventTypeInput struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema"`
+}
+
+// catalog returns the event catalog, or an error when the Service runs without one.
+func (s *Service) catalog() (*schemas.Catalog, error) {
+	if s.opts.Catalog == nil {
+		return nil, fmt.Errorf("this gateway runs without an event catalog: %w", ErrConflict)
+	}
+	return s.opts.Catalog, nil
+}
+
+// Catalog returns the event catalog the Service validates with (nil if none).
+func (s *Service) Catalog() *schemas.Catalog { return s.opts.Catalog }
+
+// ListEventTypes lists the catalog's types (built-in and custom), of one provider or all.
+func (s *Service) ListEventTypes(ctx context.Context, provider string) ([]*schemas.Type, error) {
+	c, err := s.catalog()
+	if err != nil {
+		return nil, err
+	}
+	return c.List(provider), nil
+}
+
+// GetEventType returns one type; provider, when set, picks that provider's type of the name.
+func (s *Service) GetEventType(ctx context.Context, name, provider string) (*schemas.Type, error) {
+	c, err := s.catalog()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		t  *schemas.Type
+		ok bool
+	)
+	if provider != "" {
+		t, ok = c.LookupProvider(provider, name)
+	} else {
+		t, ok = c.Lookup(name)
+	}
+	if !ok {
+		return nil, fmt.Errorf("event type %s: %w", name, ErrNotFound)
+	}
+	return t, nil
+}
+
+// ExportEventType renders a type in an export format (jsonschema, sample, zapier, make).
+func (s *Service) ExportEventType(ctx context.Context, name, provider, format string) (json.RawMessage, error) {
+	f, err := schemas.ParseFormat(format)
+	if err != nil {
+		return nil, invalid("format", "%s", err)
+	}
+	t, err := s.GetEventType(ctx, name, provider)
+	if err != nil {
+		return nil, err
+	}
+	return t.Export(f)
+}
+
+// AddEventType compiles and stores a custom event type. A schema that doesn't compile is a
+// ValidationError naming the JSON pointer inside it ("schema/properties/n").
+func (s *Service) AddEventType(ctx context.Context, in EventTypeInput) (*schemas.Type, error) {
+	c, err := s.catalog()
+	if err != nil {
+		return nil, err
+	}
+	if in.Name == "" {
+		return nil, invalid("name", "is required")
+	}
+	if len(in.Schema) == 0 {
+		return nil, invalid("schema", "is required: a JSON Schema (draft 2020-12) for the event's data")
+	}
+	t, err := c.Add(in.Name, in.Description, in.Schema)
+	var se *schemas.SchemaError
+	switch {
+	case errors.As(err, &se):
+		return nil, &ValidationError{Field: se.FieldName(), Message: se.Error(), Err: err}
+	case errors.Is(err, schemas.ErrBuiltin), errors.Is(err, schemas.ErrExists):
+		return nil, fmt.Errorf("%w: %w", ErrConflict, err)
+	case err != nil:
+		return nil, invalid("name", "%s", err)
+	}
+	rec := eventTypeRecord{Name: in.Name, Description: in.Description, Schema: in.Schema}
+	err = s.db.Update(ctx, func(tx *queue.Txn) error { return save(tx, []byte(pEventType+in.Name), rec) })
+	if err != nil {
+		c.Remove(in.Name)
+		return nil, fmt.Errorf("store event type %s: %w", in.Name, err)
+	}
+	return t, nil
+}
+
+// DeleteEventType removes a custom event type.
+func (s *Service) DeleteEventType(ctx context.Context, name string) error {
+	c, err := s.catalog()
+	if err != nil {
+		return err
+	}
+	if t, ok := c.LookupProvider(schemas.CustomProvider, name); !ok {
+		if _, builtin := c.Lookup(name); builtin {
+			return fmt.Errorf("event type %s is built in: %w", name, ErrConflict)
+		}
+		return fmt.Errorf("event type %s: %w", name, ErrNotFound)
+	} else if t.Builtin {
+		return fmt.Errorf("event type %s is built in: %w", name, ErrConflict)
+	}
+	err = s.db.Update(ctx, func(tx *queue.Txn) error { tx.Delete([]byte(pEventType + name)); return nil })
+	if err != nil {
+		return fmt.Errorf("delete event type %s: %w", name, err)
+	}
+	return c.Remove(name)
+}
+
+// loadEventTypes restores the custom types into the catalog at startup.
+func (s *Service) loadEventTypes(r *queue.Reader) error {
+	if s.opts.Catalog == nil {
+		return nil
+	}
+	return r.Scan([]byte(pEventType), nil, false, func(k, v []byte) (bool, error) {
+		var rec eventTypeRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return false, fmt.Errorf("decode %s: %w", k, err)
+		}
+		if err := s.opts.Catalog.Restore(rec.Name, rec.Description, rec.Schema); err != nil {
+			return false, fmt.Errorf("restore event type %s: %w", rec.Name, err)
+		}
+		return true, nil
+	})
+}
