@@ -44,12 +44,12 @@ func TestCLIAgainstARealServer(t *testing.T) {
 	}
 
 	payload := filepath.Join(t.TempDir(), "payload.json")
-	os.WriteFile(payload, []byte(`{"url":"https://www.tiktok.com/@me/video/1","platform":"tiktok"}`), 0o600)
+	os.WriteFile(payload, []byte(videoPosted), 0o600)
 	code, out, errs = cli(t, p, "events", "publish", "--type", "video.posted", "--id", "evt_cli_1", "--data", "@"+payload)
 	if code != 0 || !strings.Contains(out, "published evt_cli_1 to 1 endpoint") {
 		t.Fatalf("publish: exit %d %q %q", code, out, errs)
 	}
-	code, out, _ = cli(t, p, "events", "publish", "--type", "video.posted", "--id", "evt_cli_1", "--data", "{}")
+	code, out, _ = cli(t, p, "events", "publish", "--type", "video.posted", "--id", "evt_cli_1", "--data", videoPosted)
 	if code != 0 || !strings.Contains(out, "duplicate") {
 		t.Fatalf("duplicate publish = %q", out)
 	}
@@ -104,6 +104,9 @@ func TestCLIAgainstARealServer(t *testing.T) {
 	}
 }
 
+// videoPosted is a TokPortal video.posted payload that satisfies the catalog.
+const videoPosted = `{"video_id":"v_51d0e2","bundle_id":"b_8f2c1a","platform":"tiktok","post_url":"https://www.tiktok.com/@acme.daily/video/7383920011122334455","post_id":"7383920011122334455","posted_at":"2026-06-24T14:00:05Z"}`
+
 func TestCLIReportsServerErrors(t *testing.T) {
 	p := startServe(t, t.TempDir())
 	code, _, errs := cli(t, p, "endpoints", "get", "ep_nope")
@@ -113,6 +116,10 @@ func TestCLIReportsServerErrors(t *testing.T) {
 	code, _, errs = cli(t, p, "endpoints", "create", "--url", "ftp://x", "--events", "*")
 	if code == 0 || !strings.Contains(errs, "url") || !strings.Contains(errs, "422") {
 		t.Fatalf("bad url: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = cli(t, p, "events", "publish", "--type", "video.posted", "--data", `{"video_id":"v_1","bundle_id":"b_1","platform":"tiktok","post_id":"1","posted_at":"2026-06-24T14:00:05Z"}`)
+	if code == 0 || !strings.Contains(errs, "422") || !strings.Contains(errs, "post_url") {
+		t.Fatalf("video.posted without post_url: exit %d, stderr %q", code, errs)
 	}
 	code, _, errs = cli(t, p, "events", "publish", "--type", "x", "--data", "{not json")
 	if code == 0 || !strings.Contains(errs, "not valid JSON") {

@@ -54,7 +54,7 @@ func agentFlow(t *testing.T, c *client.Client) {
 	wh := callTool(t, c, "create_webhook", map[string]any{"url": r.srv.URL + "/agent", "events": []string{"video.posted"}})
 	r.secret.Store(wh["secret"].(string))
 	id := "evt_agent_" + strings.ReplaceAll(t.Name(), "/", "_")
-	callTool(t, c, "publish_event", map[string]any{"type": "video.posted", "id": id, "data": map[string]any{"bundle_id": "b_1"}})
+	callTool(t, c, "publish_event", map[string]any{"type": "video.posted", "id": id, "data": json.RawMessage(videoPosted)})
 	deadline := time.Now().Add(10 * time.Second)
 	for r.count([]string{id}) > 0 {
 		if time.Now().After(deadline) {
