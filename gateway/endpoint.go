@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -23,9 +24,60 @@ type Endpoint struct {
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 
+	EndpointSettings
+
 	// Secrets sign deliveries: the first is current; older ones keep signing until Expires.
 	// They are never part of an API answer except right after creation or rotation.
 	Secrets []Secret `json:"secrets,omitempty"`
+}
+
+// EndpointSettings are an endpoint's per-kind settings and delivery options. Which kind
+// reads which setting is documented by the kind's Sender (connectors/<kind>); a Sender
+// that implements SettingsChecker refuses settings that make no sense for its kind.
+type EndpointSettings struct {
+	// Auth is sent with every delivery: a header (n8n's Header Auth) or HTTP basic auth.
+	Auth *EndpointAuth `json:"auth,omitempty"`
+	// Template is a Go text/template over the delivered payload (slack, telegram).
+	Template string `json:"template,omitempty"`
+	// ChatID is the Telegram chat to post to; BotToken the bot's token (telegram).
+	ChatID   string `json:"chat_id,omitempty"`
+	BotToken string `json:"bot_token,omitempty"`
+	// APIKey is sent as x-make-apikey (make).
+	APIKey string `json:"api_key,omitempty"`
+	// RateLimitPerS caps deliveries to this endpoint per second (0: no cap; a make
+	// endpoint defaults to 25, under Make's 300 per 10 s per webhook).
+	RateLimitPerS float64 `json:"rate_limit_per_s,omitempty"`
+	// Mapping is a jq program that reshapes the envelope before delivery.
+	Mapping string `json:"mapping,omitempty"`
+	// OutputSchema is a JSON Schema the mapped payload must satisfy.
+	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
+}
+
+// EndpointAuth is how a delivery authenticates to the target, besides the signature.
+type EndpointAuth struct {
+	// Type is "header" (Name: Value) or "basic" (Username, Password).
+	Type     string `json:"type"`
+	Name     string `json:"name,omitempty"`
+	Value    string `json:"value,omitempty"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+// SettingsChecker is implemented by Senders whose kind takes settings: CheckEndpoint
+// normalises ep (defaults) and returns a *ValidationError naming the field that is wrong.
+type SettingsChecker interface {
+	CheckEndpoint(ep *Endpoint) error
+}
+
+// mask hides a secret setting in API answers, keeping its last four characters.
+func mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) <= 8 {
+		return "****"
+	}
+	return "****" + s[len(s)-4:]
 }
 
 // Secret is one signing secret of an endpoint ("whsec_" + base64 of 24 random bytes).
@@ -50,6 +102,13 @@ func (ep *Endpoint) SigningSecrets(now time.Time) []string {
 func (ep *Endpoint) Public() *Endpoint {
 	c := *ep
 	c.Secrets = nil
+	c.BotToken = mask(c.BotToken)
+	c.APIKey = mask(c.APIKey)
+	if c.Auth != nil {
+		a := *c.Auth
+		a.Value, a.Password = mask(a.Value), mask(a.Password)
+		c.Auth = &a
+	}
 	return &c
 }
 
@@ -64,5 +123,9 @@ func (ep *Endpoint) clone() *Endpoint {
 		}
 	}
 	c.Secrets = append([]Secret(nil), ep.Secrets...)
+	if ep.Auth != nil {
+		a := *ep.Auth
+		c.Auth = &a
+	}
 	return &c
 }

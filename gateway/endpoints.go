@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,6 +21,7 @@ type EndpointInput struct {
 	Enabled     *bool             `json:"enabled,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	Source      string            `json:"source,omitempty"`
+	EndpointSettings
 }
 
 // EndpointPatch changes an endpoint; nil fields are left as they are.
@@ -30,9 +32,47 @@ type EndpointPatch struct {
 	Enabled     *bool              `json:"enabled,omitempty"`
 	Headers     *map[string]string `json:"headers,omitempty"`
 	Source      *string            `json:"source,omitempty"`
+	// Settings (see EndpointSettings); "" or 0 clears one.
+	Auth          *EndpointAuth    `json:"auth,omitempty"`
+	Template      *string          `json:"template,omitempty"`
+	ChatID        *string          `json:"chat_id,omitempty"`
+	BotToken      *string          `json:"bot_token,omitempty"`
+	APIKey        *string          `json:"api_key,omitempty"`
+	RateLimitPerS *float64         `json:"rate_limit_per_s,omitempty"`
+	Mapping       *string          `json:"mapping,omitempty"`
+	OutputSchema  *json.RawMessage `json:"output_schema,omitempty"`
 	// DiscardPaused, with Enabled set to true, cancels the deliveries kept while the
 	// endpoint was disabled instead of sending them.
 	DiscardPaused bool `json:"discard_paused,omitempty"`
+}
+
+// applySettings copies the patch's settings onto st; an empty auth type clears auth.
+func (p *EndpointPatch) applySettings(st *EndpointSettings) {
+	if p.Auth != nil {
+		st.Auth = p.Auth
+		if p.Auth.Type == "" {
+			st.Auth = nil
+		}
+	}
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&st.Template, p.Template)
+	set(&st.ChatID, p.ChatID)
+	set(&st.BotToken, p.BotToken)
+	set(&st.APIKey, p.APIKey)
+	set(&st.Mapping, p.Mapping)
+	if p.RateLimitPerS != nil {
+		st.RateLimitPerS = *p.RateLimitPerS
+	}
+	if p.OutputSchema != nil {
+		st.OutputSchema = *p.OutputSchema
+		if string(st.OutputSchema) == "null" {
+			st.OutputSchema = nil
+		}
+	}
 }
 
 // KindWebhook is the default endpoint kind: a plain HTTPS POST signed with Standard Webhooks.
@@ -45,11 +85,48 @@ const maxHeaders = 20
 var reservedHeaders = []string{"content-type", "content-length", "user-agent", "host", "webhook-id", "webhook-timestamp", "webhook-signature", "x-hookgate-event", "x-hookgate-delivery"}
 
 func (s *Service) checkEndpoint(ep *Endpoint) error {
+	if ep.Kind == "" {
+		ep.Kind = KindWebhook
+	}
+	sender, ok := s.opts.Senders[ep.Kind]
+	if !ok {
+		kinds := make([]string, 0, len(s.opts.Senders))
+		for k := range s.opts.Senders {
+			kinds = append(kinds, k)
+		}
+		slices.Sort(kinds)
+		return invalid("kind", "unknown endpoint kind %q (known: %s)", ep.Kind, strings.Join(kinds, ", "))
+	}
+	if sc, ok := sender.(SettingsChecker); ok {
+		if err := sc.CheckEndpoint(ep); err != nil {
+			return err
+		}
+	}
 	if ep.URL == "" {
 		return invalid("url", "is required")
 	}
 	if err := s.opts.Policy.CheckURL("url", ep.URL); err != nil {
 		return err
+	}
+	if ep.RateLimitPerS < 0 || ep.RateLimitPerS > 10000 {
+		return invalid("rate_limit_per_s", "must be between 0 (no limit) and 10000")
+	}
+	if a := ep.Auth; a != nil {
+		switch a.Type {
+		case "header":
+			if !validHeaderName(a.Name) || a.Value == "" || strings.ContainsAny(a.Value, "\r\n\x00") {
+				return invalid("auth", `header auth needs "name" (a header name) and a one-line "value"`)
+			}
+			if slices.Contains(reservedHeaders, strings.ToLower(a.Name)) {
+				return invalid("auth.name", "is set by hookgate and can't be overridden")
+			}
+		case "basic":
+			if a.Username == "" || strings.Contains(a.Username, ":") {
+				return invalid("auth.username", "is required and must not contain ':'")
+			}
+		default:
+			return invalid("auth.type", `must be "header" or "basic"`)
+		}
 	}
 	if len(ep.Events) == 0 {
 		return invalid("events", `is required: a list of event types, patterns such as "video.*", or ["*"]`)
@@ -58,17 +135,6 @@ func (s *Service) checkEndpoint(ep *Endpoint) error {
 		if err := checkPattern(p); err != nil {
 			return invalid(fmt.Sprintf("events[%d]", i), "%s", err)
 		}
-	}
-	if ep.Kind == "" {
-		ep.Kind = KindWebhook
-	}
-	if _, ok := s.opts.Senders[ep.Kind]; !ok {
-		kinds := make([]string, 0, len(s.opts.Senders))
-		for k := range s.opts.Senders {
-			kinds = append(kinds, k)
-		}
-		slices.Sort(kinds)
-		return invalid("kind", "unknown endpoint kind %q (known: %s)", ep.Kind, strings.Join(kinds, ", "))
 	}
 	if len(ep.Description) > 1000 {
 		return invalid("description", "must be at most 1000 characters")
@@ -127,17 +193,18 @@ func validHeaderName(name string) bool {
 func (s *Service) CreateEndpoint(ctx context.Context, in EndpointInput) (*Endpoint, string, error) {
 	now := s.now().UTC()
 	ep := &Endpoint{
-		ID:          newID("ep", now),
-		URL:         in.URL,
-		Kind:        in.Kind,
-		Description: in.Description,
-		Events:      in.Events,
-		Source:      in.Source,
-		Enabled:     in.Enabled == nil || *in.Enabled,
-		Headers:     in.Headers,
-		CreatedAt:   now,
-		UpdatedAt:   now,
-		Secrets:     []Secret{{Value: NewSecret()}},
+		ID:               newID("ep", now),
+		URL:              in.URL,
+		Kind:             in.Kind,
+		Description:      in.Description,
+		Events:           in.Events,
+		Source:           in.Source,
+		Enabled:          in.Enabled == nil || *in.Enabled,
+		Headers:          in.Headers,
+		CreatedAt:        now,
+		EndpointSettings: in.EndpointSettings,
+		UpdatedAt:        now,
+		Secrets:          []Secret{{Value: NewSecret()}},
 	}
 	if err := s.checkEndpoint(ep); err != nil {
 		return nil, "", err
@@ -232,6 +299,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 		if p.Source != nil {
 			ep.Source = *p.Source
 		}
+		p.applySettings(&ep.EndpointSettings)
 		if err := s.checkEndpoint(ep); err != nil {
 			return err
 		}

@@ -37,11 +37,13 @@ import (
 	"github.com/hookgate/hookgate/schemas"
 )
 
-// Validator checks an event's data against its type's schema. It returns nil when the data
-// is valid, ErrUnknownType when the type has no schema, or an error describing the first
-// failure; an error that implements FieldError names the failing JSON pointer.
+// Validator checks an event's data against its type's schema. source is the event's
+// source (may be empty): a provider's own type of that name wins, so tinyposter's "ping" is
+// not checked against hookgate's. It returns nil when the data is valid, ErrUnknownType when
+// the type has no schema, or an error describing the first failure; an error that
+// implements FieldError names the failing JSON pointer.
 type Validator interface {
-	Validate(eventType string, data json.RawMessage) error
+	ValidateFrom(source, eventType string, data json.RawMessage) error
 }
 
 // FieldError is an error that names the field it is about (a JSON pointer such as

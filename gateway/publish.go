@@ -75,7 +75,7 @@ func (s *Service) checkPublish(in *PublishInput) error {
 		return invalid("deliver_at", "must be within %s from now", MaxDeliverDelay)
 	}
 	if s.opts.Validator != nil {
-		err := s.opts.Validator.Validate(in.Type, data)
+		err := s.opts.Validator.ValidateFrom(in.Source, in.Type, data)
 		var fe FieldError
 		switch {
 		case err == nil:

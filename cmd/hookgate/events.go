@@ -53,7 +53,7 @@ func eventsPublishCmd(cf *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "publish",
 		Short: "Publish an event to every subscribed endpoint",
-		Example: `  hookgate events publish --type video.posted --data '{"url":"https://www.tiktok.com/@me/video/1"}'
+		Example: `  hookgate events publish --type app.report_ready --data '{"report":"weekly"}'
   hookgate events publish --type post.failed --data @payload.json --id evt_123 --source tinyposter
   echo '{"n":1}' | hookgate events publish --type test.event --data -`,
 		Args: cobra.NoArgs,
