@@ -75,7 +75,12 @@ func (s *server) exportEventType(c *gin.Context) {
 }
 
 func (s *server) openapi(c *gin.Context) {
-	out, err := OpenAPI(s.svc, "")
+	cat, err := catalogOf(s.svc)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out, err := OpenAPI(cat, s.publicURL(c.Request))
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -8,12 +8,8 @@ import (
 )
 
 // OpenAPI returns the OpenAPI 3.1 document of the whole API: every route below, the objects
-// they exchange, and a webhooks entry per event type of the gateway's catalog.
-func OpenAPI(svc *gateway.Service, serverURL string) ([]byte, error) {
-	c, err := catalogOf(svc)
-	if err != nil {
-		return nil, err
-	}
+// they exchange, and a webhooks entry per event type of the catalog c.
+func OpenAPI(c *schemas.Catalog, serverURL string) ([]byte, error) {
 	return c.OpenAPI(schemas.OpenAPIInfo{
 		Title:       "hookgate",
 		Version:     gateway.Version,

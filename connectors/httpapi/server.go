@@ -42,6 +42,10 @@ type Options struct {
 	MaxBody int64
 	// Logger; default slog.Default().
 	Logger *slog.Logger
+	// PublicURL is the gateway's address as the outside world sees it
+	// ("https://hooks.example.com"): the base of catch-hook URLs and the OpenAPI server.
+	// Empty: taken from each request (Host, X-Forwarded-Proto).
+	PublicURL string
 	// Mount adds more routes (for example MCP at /mcp) to the same engine; each handler is
 	// served under the path, behind the bearer token when Protected is set.
 	Mount []Mount
@@ -59,6 +63,22 @@ type server struct {
 	token   []byte
 	maxBody int64
 	log     *slog.Logger
+	public  string
+}
+
+// publicURL is the base URL clients reach this gateway at, for links in answers.
+func (s *server) publicURL(r *http.Request) string {
+	if s.public != "" {
+		return strings.TrimRight(s.public, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host
 }
 
 // New returns the API as an http.Handler.
@@ -69,7 +89,7 @@ func New(opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &server{svc: opts.Service, token: []byte(opts.Token), maxBody: opts.MaxBody, log: opts.Logger}
+	s := &server{svc: opts.Service, token: []byte(opts.Token), maxBody: opts.MaxBody, log: opts.Logger, public: opts.PublicURL}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
