@@ -175,7 +175,7 @@ func TestSchemaExportsOverHTTP(t *testing.T) {
 	_, b := get("/v1/event-types/video.posted/schema?format=zapier")
 	var z struct {
 		OutputFields []struct{ Key, Label, Type string } `json:"outputFields"`
-		Sample       map[string]any                     `json:"sample"`
+		Sample       map[string]any                      `json:"sample"`
 	}
 	if err := json.Unmarshal(b, &z); err != nil {
 		t.Fatalf("zapier export: %v in %s", err, b)
