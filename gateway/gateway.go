@@ -71,6 +71,12 @@ type Options struct {
 	Validator Validator
 	// StrictTypes refuses events whose type the Validator doesn't know.
 	StrictTypes bool
+	// Inbound verifies and maps what catch hooks (sources) receive; without it the
+	// source methods answer ErrConflict.
+	Inbound Inbound
+	// PublicURL is the gateway's address as providers reach it, the base of catch-hook
+	// URLs ("https://hooks.example.com"); empty leaves URLs to the API layer.
+	PublicURL string
 	// Policy decides which endpoint URLs are allowed.
 	Policy URLPolicy
 	// Schedule is the retry schedule; default DefaultSchedule.

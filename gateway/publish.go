@@ -96,6 +96,15 @@ func (s *Service) checkPublish(in *PublishInput) error {
 // publish stores a checked event. only, when set, limits the fan-out to that one endpoint
 // (a test event) regardless of its subscriptions.
 func (s *Service) publish(ctx context.Context, in PublishInput, only *Endpoint) (*PublishResult, error) {
+	return s.publishWith(ctx, in, only, nil, nil)
+}
+
+// publishWith is publish with two hooks inside its transaction: dup, before anything is
+// written, may declare the event a duplicate (nothing is stored or sent); after runs once
+// the outcome is known, to write more records atomically with it.
+func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoint,
+	dup func(tx *queue.Txn, res *PublishResult) (bool, error),
+	after func(tx *queue.Txn, res *PublishResult) error) (*PublishResult, error) {
 	now := s.now()
 	if in.ID == "" {
 		in.ID = newID("evt", now)
@@ -110,9 +119,21 @@ func (s *Service) publish(ctx context.Context, in PublishInput, only *Endpoint) 
 		res.Duplicate, res.Deliveries, res.DeliveryID = false, 0, nil
 		if _, err := tx.Get(eventKey(ev.ID)); err == nil {
 			res.Duplicate = true
-			return nil
 		} else if !errors.Is(err, queue.ErrNotFound) {
 			return err
+		}
+		if !res.Duplicate && dup != nil {
+			d, err := dup(tx, res)
+			if err != nil {
+				return err
+			}
+			res.Duplicate = d
+		}
+		if res.Duplicate {
+			if after != nil {
+				return after(tx, res)
+			}
+			return nil
 		}
 		// Match inside the transaction: endpoint changes committed in earlier batches are
 		// already in memory, so an endpoint enabled or disabled concurrently is seen either
@@ -151,6 +172,9 @@ func (s *Service) publish(ctx context.Context, in PublishInput, only *Endpoint) 
 		res.Deliveries = len(targets)
 		res.DeliveryID = ev.Deliveries
 		tx.OnCommit(s.events.notify)
+		if after != nil {
+			return after(tx, res)
+		}
 		return nil
 	})
 	if err != nil {

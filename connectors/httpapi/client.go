@@ -360,3 +360,59 @@ func (c *Client) OpenAPI(ctx context.Context) (json.RawMessage, error) {
 	}
 	return out, nil
 }
+
+// CreateSource calls POST /v1/sources.
+func (c *Client) CreateSource(ctx context.Context, in gateway.SourceInput) (*gateway.Source, error) {
+	var out gateway.Source
+	if err := c.do(ctx, http.MethodPost, "/v1/sources", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListSources calls GET /v1/sources.
+func (c *Client) ListSources(ctx context.Context) ([]*gateway.Source, error) {
+	var out struct {
+		Data []*gateway.Source `json:"data"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/sources", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// GetSource calls GET /v1/sources/{id}.
+func (c *Client) GetSource(ctx context.Context, id string) (*gateway.Source, error) {
+	var out gateway.Source
+	if err := c.do(ctx, http.MethodGet, "/v1/sources/"+url.PathEscape(id), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateSource calls PATCH /v1/sources/{id}.
+func (c *Client) UpdateSource(ctx context.Context, id string, p gateway.SourcePatch) (*gateway.Source, error) {
+	var out gateway.Source
+	if err := c.do(ctx, http.MethodPatch, "/v1/sources/"+url.PathEscape(id), nil, p, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteSource calls DELETE /v1/sources/{id}.
+func (c *Client) DeleteSource(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/sources/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// ListSourceRequests calls GET /v1/sources/{id}/requests.
+func (c *Client) ListSourceRequests(ctx context.Context, id string, limit int) ([]*gateway.SourceRequest, error) {
+	q := url.Values{}
+	setInt(q, "limit", limit)
+	var out struct {
+		Data []*gateway.SourceRequest `json:"data"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/sources/"+url.PathEscape(id)+"/requests", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}

@@ -123,6 +123,14 @@ func New(opts Options) http.Handler {
 	v1.DELETE("/event-types/:name", s.deleteEventType)
 	v1.GET("/event-types/:name/schema", s.exportEventType)
 	v1.GET("/openapi.json", s.openapi)
+	v1.POST("/sources", s.createSource)
+	v1.GET("/sources", s.listSources)
+	v1.GET("/sources/:id", s.getSource)
+	v1.PATCH("/sources/:id", s.updateSource)
+	v1.DELETE("/sources/:id", s.deleteSource)
+	v1.GET("/sources/:id/requests", s.listSourceRequests)
+	r.POST("/in/:id", s.receive)
+	r.POST("/in/:id/:token", s.receive)
 
 	for _, m := range opts.Mount {
 		h := gin.WrapH(m.Handler)

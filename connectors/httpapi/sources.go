@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookgate/hookgate/gateway"
+)
+
+// CodeInvalidSignature (401) is a catch-hook call that failed its source's verification.
+const CodeInvalidSignature = "invalid_signature"
+
+// sourceAnswer is a source as the API shows it: secret masked, with its catch-hook URL.
+func (s *server) sourceAnswer(c *gin.Context, src *gateway.Source) *gateway.Source {
+	if src.URL == "" {
+		src.URL = src.CatchHookURL(s.publicURL(c.Request))
+	}
+	return src.Public()
+}
+
+func (s *server) createSource(c *gin.Context) {
+	var in gateway.SourceInput
+	if err := s.bind(c, &in); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	src, err := s.svc.CreateSource(c.Request.Context(), in)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, s.sourceAnswer(c, src))
+}
+
+func (s *server) listSources(c *gin.Context) {
+	srcs, err := s.svc.ListSources(c.Request.Context())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out := make([]*gateway.Source, len(srcs))
+	for i, src := range srcs {
+		out[i] = s.sourceAnswer(c, src)
+	}
+	c.JSON(http.StatusOK, gin.H{"data": out})
+}
+
+func (s *server) getSource(c *gin.Context) {
+	src, err := s.svc.GetSource(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.sourceAnswer(c, src))
+}
+
+func (s *server) updateSource(c *gin.Context) {
+	var p gateway.SourcePatch
+	if err := s.bind(c, &p); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	src, err := s.svc.UpdateSource(c.Request.Context(), c.Param("id"), p)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.sourceAnswer(c, src))
+}
+
+func (s *server) deleteSource(c *gin.Context) {
+	if err := s.svc.DeleteSource(c.Request.Context(), c.Param("id")); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *server) listSourceRequests(c *gin.Context) {
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	reqs, err := s.svc.ListSourceRequests(c.Request.Context(), c.Param("id"), limit)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"data": reqs})
+}
+
+// receive is the catch hook, POST /in/{id}[/{token}]: no bearer token, the provider's
+// signature is the authentication. It answers as soon as the event is stored.
+func (s *server) receive(c *gin.Context) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.writeError(c, fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit))
+			return
+		}
+		s.writeError(c, fail(http.StatusBadRequest, CodeMalformedJSON, "", "could not read the request body: %v", err))
+		return
+	}
+	res, err := s.svc.Receive(c.Request.Context(), c.Param("id"), &gateway.InboundRequest{
+		Header: c.Request.Header, Body: body, PathToken: c.Param("token"),
+	})
+	switch {
+	case errors.Is(err, gateway.ErrUnverified):
+		s.writeError(c, fail(http.StatusUnauthorized, CodeInvalidSignature, "", "%v", err))
+		return
+	case err != nil:
+		s.writeError(c, err)
+		return
+	}
+	if res.Duplicate {
+		c.JSON(http.StatusOK, gin.H{"id": res.ID, "duplicate": true})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"id": res.ID})
+}
