@@ -22,6 +22,7 @@ type dispatcher struct {
 	quit chan struct{}
 	done chan struct{}
 	wg   sync.WaitGroup
+	lim  *limits
 
 	// attempts is the parent of every attempt's context; cancelled when Stop runs out of time.
 	attempts context.Context
@@ -40,6 +41,7 @@ func newDispatcher(s *Service) *dispatcher {
 		done:     make(chan struct{}),
 		attempts: ctx,
 		cancel:   cancel,
+		lim:      newLimits(max(s.opts.Concurrency/2, 1)),
 	}
 }
 
@@ -89,10 +91,24 @@ func (d *dispatcher) loop() {
 			if err != nil {
 				d.s.log.Error("lease deliveries", "err", err)
 			}
+			var later []deferral
 			for _, job := range jobs {
+				epID := string(job.Data)
+				rate := 0.0
+				if ep, ok := d.s.endpoint(epID); ok {
+					rate = ep.RateLimitPerS
+				}
+				if at, ok := d.lim.admit(epID, job.ID, rate, now); !ok {
+					later = append(later, deferral{job: job, at: at})
+					continue
+				}
 				d.sem <- struct{}{}
 				d.wg.Add(1)
 				go d.work(job)
+			}
+			if len(later) > 0 {
+				d.wg.Add(1)
+				go d.postpone(later)
 			}
 			leased = len(jobs)
 			if leased == slots {
@@ -125,6 +141,37 @@ func (d *dispatcher) loop() {
 	}
 }
 
+// deferral is a leased delivery its endpoint's limits sent to a later slot.
+type deferral struct {
+	job queue.Job
+	at  time.Time
+}
+
+// postpone moves deferred deliveries to their slots in the queue, in one transaction. A
+// delivery moved meanwhile (a manual retry) keeps its new time.
+func (d *dispatcher) postpone(later []deferral) {
+	defer d.wg.Done()
+	err := d.s.db.Update(d.attempts, func(tx *queue.Txn) error {
+		for _, l := range later {
+			if due, ok := tx.Scheduled(l.job.ID); !ok || !due.Equal(l.job.Due) {
+				d.lim.forget(string(l.job.Data), l.job.ID)
+				continue
+			}
+			tx.Schedule(l.job.ID, l.at, l.job.Data)
+		}
+		return nil
+	})
+	if err != nil {
+		if d.attempts.Err() == nil {
+			d.s.log.Error("postpone rate-limited deliveries", "err", err)
+		}
+		for _, l := range later {
+			d.lim.forget(string(l.job.Data), l.job.ID)
+			d.s.db.Release(l.job.ID)
+		}
+	}
+}
+
 // work makes one attempt for the delivery job.ID and records what happened.
 func (d *dispatcher) work(job queue.Job) {
 	defer func() {
@@ -138,7 +185,10 @@ func (d *dispatcher) work(job queue.Job) {
 	s := d.s
 	ctx := d.attempts
 	log := s.log.With("delivery", job.ID)
-	if err := d.attempt(ctx, job); err != nil {
+	start := s.now()
+	err := d.attempt(ctx, job)
+	d.lim.finish(string(job.Data), s.now().Sub(start), s.now())
+	if err != nil {
 		if ctx.Err() != nil {
 			return // stopping: the delivery stays queued for the next start
 		}
@@ -183,11 +233,24 @@ func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
 	}
 
 	now := s.now()
-	timeout := s.opts.DeliveryTimeout
-	actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
-	out := sender.Send(actx, &Message{Delivery: &dl, Endpoint: ep, Event: &ev.Event, Body: ev.Event.Body(), Attempt: len(dl.Attempts) + 1, Now: now})
-	cause := context.Cause(actx)
-	cancel()
+	body := ev.Event.Body()
+	var out Outcome
+	var cause error
+	if m, err := mappingOf(ep); err != nil || m != nil {
+		if err == nil {
+			body, err = m.apply(ctx, body)
+		}
+		if err != nil {
+			out.Err = fmt.Errorf("mapping: %w", err)
+		}
+	}
+	if out.Err == nil {
+		timeout := s.opts.DeliveryTimeout
+		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
+		out = sender.Send(actx, &Message{Delivery: &dl, Endpoint: ep, Event: &ev.Event, Body: body, Attempt: len(dl.Attempts) + 1, Now: now})
+		cause = context.Cause(actx)
+		cancel()
+	}
 	if ctx.Err() != nil {
 		return ctx.Err() // stopping mid-attempt: don't record a failure we caused
 	}

@@ -136,6 +136,9 @@ func (s *Service) checkEndpoint(ep *Endpoint) error {
 			return invalid(fmt.Sprintf("events[%d]", i), "%s", err)
 		}
 	}
+	if err := s.checkMapping(ep); err != nil {
+		return err
+	}
 	if len(ep.Description) > 1000 {
 		return invalid("description", "must be at most 1000 characters")
 	}

@@ -50,6 +50,8 @@ type Gateway interface {
 	ListEventTypes(ctx context.Context, provider string) ([]*schemas.Type, error)
 	GetEventType(ctx context.Context, name, provider string) (*schemas.Type, error)
 	ExportEventType(ctx context.Context, name, provider, format string) (json.RawMessage, error)
+	CreateSource(ctx context.Context, in gateway.SourceInput) (*gateway.Source, error)
+	ListSources(ctx context.Context) ([]*gateway.Source, error)
 }
 
 // notifier is implemented by a Gateway that can say when new events arrive
@@ -70,6 +72,8 @@ type Options struct {
 	PollInterval time.Duration
 	// ProgressInterval is how often await_event reports progress while waiting; default 5 s.
 	ProgressInterval time.Duration
+	// PublicURL is the base of catch-hook URLs when the Gateway leaves them empty.
+	PublicURL string
 }
 
 // Version of the MCP server, as announced to clients.

@@ -57,6 +57,15 @@ type getEventSchemaArgs struct {
 	Provider string `json:"provider,omitempty" jsonschema:"Pick this provider's type when several share the name (ping)"`
 }
 
+type createSourceArgs struct {
+	Name     string `json:"name" jsonschema:"A name for the source, e.g. tokportal-main"`
+	Provider string `json:"provider" jsonschema:"tokportal, tinyposter, uploadpost, oktopost, standard-webhooks or generic"`
+	Secret   string `json:"secret,omitempty" jsonschema:"The signing secret the provider gave you (for uploadpost: leave empty and hookgate makes a URL token)"`
+	Verify   any    `json:"verify,omitempty" jsonschema:"Verification settings: {header} for oktopost; for generic {type: hmac|basic|api_key|none, header, algorithm, encoding, prefix, template, timestamp_header, tolerance_seconds, username, password, api_key_header}"`
+	Mapping  string `json:"mapping,omitempty" jsonschema:"generic only: a jq program from the payload to {type, id?, created?, data}, e.g. {type: .event, id: .uuid, data: .payload}"`
+	Sample   any    `json:"sample,omitempty" jsonschema:"generic only: a sample payload the mapping is checked against"`
+}
+
 type idArgs struct {
 	ID string `json:"id" jsonschema:"The id"`
 }
@@ -153,6 +162,14 @@ func (t *tools) register(s *server.MCPServer) {
 		mcp.WithDescription("Get an event type's schema: the JSON Schema of its data, a sample envelope exactly as delivered, Zapier output fields or a Make data structure."),
 		mcp.WithInputSchema[getEventSchemaArgs](),
 	), handler(t.getEventSchema))
+	s.AddTool(mcp.NewTool("create_source",
+		mcp.WithDescription("Create a catch hook: a URL to paste into a provider's webhook settings (TokPortal, tinyposter, Upload-Post, Oktopost, any Standard Webhooks sender, or a generic one). Every call to it is verified with the provider's signature, mapped to hookgate's envelope, deduplicated, validated and delivered to the matching webhooks. Returns the source and its url."),
+		mcp.WithInputSchema[createSourceArgs](),
+	), handler(t.createSource))
+	s.AddTool(mcp.NewTool("list_sources",
+		mcp.WithDescription("List the catch hooks (sources) with their URLs and providers."),
+		mcp.WithInputSchema[struct{}](),
+	), handler(t.listSources))
 	s.AddTool(mcp.NewTool("await_event",
 		mcp.WithDescription(awaitDescription),
 		mcp.WithInputSchema[awaitArgs](),
@@ -309,4 +326,56 @@ func (t *tools) getEventSchema(ctx context.Context, _ mcp.CallToolRequest, a get
 		v = map[string]any{"spec": v} // structured content must be an object (Make's spec is a list)
 	}
 	return result(v, string(out)), nil
+}
+
+func (t *tools) createSource(ctx context.Context, _ mcp.CallToolRequest, a createSourceArgs) (*mcp.CallToolResult, error) {
+	in := gateway.SourceInput{Name: a.Name, Provider: a.Provider, Secret: a.Secret, Mapping: a.Mapping}
+	var err error
+	if in.Verify, err = rawJSON(a.Verify); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	if in.Sample, err = rawJSON(a.Sample); err != nil {
+		return nil, fmt.Errorf("sample: %w", err)
+	}
+	src, err := t.gw.CreateSource(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	t.fillURL(src)
+	src = src.Public()
+	where := src.URL
+	if where == "" {
+		where = "/in/" + src.ID + " on the gateway's public address"
+	}
+	return result(map[string]any{"source": src}, fmt.Sprintf("created %s source %s; give the provider this URL: %s", src.Provider, src.ID, where)), nil
+}
+
+func (t *tools) listSources(ctx context.Context, _ mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, error) {
+	srcs, err := t.gw.ListSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var text strings.Builder
+	for i, src := range srcs {
+		t.fillURL(src)
+		srcs[i] = src.Public()
+		fmt.Fprintf(&text, "%s %s (%s) %s\n", src.ID, src.Name, src.Provider, src.URL)
+	}
+	return result(map[string]any{"data": srcs}, fmt.Sprintf("%d source(s)\n%s", len(srcs), text.String())), nil
+}
+
+// fillURL sets a source's catch-hook URL from the server's public URL when the Gateway
+// didn't (an in-process gateway started without --public-url).
+func (t *tools) fillURL(src *gateway.Source) {
+	if src.URL == "" && t.opts.PublicURL != "" {
+		src.URL = src.CatchHookURL(t.opts.PublicURL)
+	}
+}
+
+// rawJSON re-encodes a decoded tool argument (nil stays nil).
+func rawJSON(v any) (json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
 }

@@ -276,6 +276,13 @@ func (c *Catalog) checkFreeLocked(name string) error {
 }
 
 // compileCustom compiles a custom type's schema; description, when set, wins.
+// Compile compiles a standalone JSON Schema (an endpoint's output_schema) under the same
+// rules as custom types: draft 2020-12, no loading of other documents. A broken schema is a
+// *SchemaError naming the pointer inside it.
+func Compile(name string, schema json.RawMessage) (*Type, error) {
+	return compileCustom(name, "", schema)
+}
+
 func compileCustom(name, description string, schema json.RawMessage) (*Type, error) {
 	t, err := compile(CustomProvider, name, schema)
 	if err != nil {

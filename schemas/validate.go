@@ -53,12 +53,23 @@ func (c *Catalog) ValidateFrom(source, typeName string, data json.RawMessage) er
 	return t.Validate(data)
 }
 
-// Validate checks data against the type's schema; it returns nil or a *ValidationError.
-// data is decoded once, with numbers kept exact.
+// Validate checks data against the type's schema; it returns nil or a *ValidationError
+// whose pointer starts at the envelope ("/data/…"). data is decoded once, with numbers
+// kept exact.
 func (t *Type) Validate(data json.RawMessage) error {
+	return t.validate(data, "/data")
+}
+
+// ValidateDocument is Validate for a document that stands alone (an endpoint's mapped
+// payload): pointers start at its root ("/post_url", or "" for the whole document).
+func (t *Type) ValidateDocument(doc json.RawMessage) error {
+	return t.validate(doc, "")
+}
+
+func (t *Type) validate(data json.RawMessage, root string) error {
 	v, err := decodeJSON(data)
 	if err != nil {
-		return &ValidationError{Pointer: "/data", Keyword: "json", Message: "not valid JSON: " + err.Error()}
+		return &ValidationError{Pointer: root, Keyword: "json", Message: "not valid JSON: " + err.Error()}
 	}
 	err = t.compiled.Validate(v)
 	if err == nil {
@@ -69,7 +80,7 @@ func (t *Type) Validate(data json.RawMessage) error {
 		return fmt.Errorf("validate %s: %w", t.Name, err)
 	}
 	leaf := bestLeaf(ve)
-	return &ValidationError{Pointer: "/data" + leaf.pointer, Keyword: leaf.keyword, Message: leaf.message}
+	return &ValidationError{Pointer: root + leaf.pointer, Keyword: leaf.keyword, Message: leaf.message}
 }
 
 // failure is one leaf of the validator's error tree, in our terms.

@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"sync"
+	"time"
+)
+
+// limits keeps each endpoint to its own share of the dispatcher: at most perEndpoint
+// attempts in flight, and at most its rate_limit_per_s. A delivery that would exceed either
+// is not made to wait in a worker: it is moved later in the queue (to the slot it reserved),
+// so a slow or rate-limited endpoint never holds up deliveries to the others.
+//
+// Rates use GCRA (the generic cell rate algorithm): each endpoint has a theoretical arrival
+// time tat; a delivery may go when tat - burst tolerance <= now, and pushes tat one
+// interval on. One that may not go reserves the slot at tat, so a backlog is spread over
+// future slots once instead of being retried in a loop.
+type limits struct {
+	perEndpoint int
+
+	mu sync.Mutex
+	ep map[string]*epLimit
+}
+
+type epLimit struct {
+	inflight int
+	tat      time.Time            // rate: when the next delivery is due
+	ctat     time.Time            // concurrency: when a deferred delivery should look again
+	reserved map[string]time.Time // delivery id → the slot it was deferred to
+	latency  time.Duration        // moving average of attempt durations
+}
+
+// initialLatency is the guess of an endpoint's attempt duration before one is measured.
+const initialLatency = 500 * time.Millisecond
+
+func newLimits(perEndpoint int) *limits {
+	return &limits{perEndpoint: max(perEndpoint, 1), ep: map[string]*epLimit{}}
+}
+
+func (l *limits) state(epID string) *epLimit {
+	st, ok := l.ep[epID]
+	if !ok {
+		st = &epLimit{reserved: map[string]time.Time{}, latency: initialLatency}
+		l.ep[epID] = st
+	}
+	return st
+}
+
+// admit decides whether the delivery id to endpoint epID (whose rate limit is rate per
+// second, 0 for none) may be attempted now. If not, it returns when to look again; that
+// slot is reserved for the delivery.
+func (l *limits) admit(epID, id string, rate float64, now time.Time) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.state(epID)
+	slot, hadSlot := st.reserved[id]
+	delete(st.reserved, id)
+	if rate > 0 && !(hadSlot && !now.Before(slot)) {
+		interval := time.Duration(float64(time.Second) / rate)
+		burst := max(int(rate), 1)
+		tolerance := time.Duration(burst-1) * interval
+		if st.tat.Before(now) {
+			st.tat = now
+		}
+		if st.tat.Add(-tolerance).After(now) {
+			at := st.tat
+			st.tat = st.tat.Add(interval)
+			st.reserved[id] = at
+			return at, false
+		}
+		st.tat = st.tat.Add(interval)
+	}
+	if st.inflight >= l.perEndpoint {
+		if st.ctat.Before(now) {
+			st.ctat = now
+		}
+		st.ctat = st.ctat.Add(max(st.latency/time.Duration(l.perEndpoint), time.Millisecond))
+		// The rate slot (if any) was used above: keep it, so the delivery is not charged twice.
+		st.reserved[id] = st.ctat
+		return st.ctat, false
+	}
+	st.inflight++
+	return time.Time{}, true
+}
+
+// finish records the end, at now, of an admitted attempt that took d.
+func (l *limits) finish(epID string, d time.Duration, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.state(epID)
+	st.inflight--
+	st.latency = (st.latency*7 + d) / 8
+	if st.inflight == 0 && len(st.reserved) == 0 && now.After(st.tat) && now.After(st.ctat) {
+		delete(l.ep, epID) // idle: forget it, so deleted endpoints don't accumulate
+	}
+}
+
+// forget drops a reservation that will not be used (the delivery moved or ended).
+func (l *limits) forget(epID, id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st, ok := l.ep[epID]; ok {
+		delete(st.reserved, id)
+	}
+}

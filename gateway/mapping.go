@@ -1,0 +1,194 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookgate/hookgate/schemas"
+	"github.com/itchyny/gojq"
+)
+
+// Per-endpoint payload mappings: a jq program (github.com/itchyny/gojq) that reshapes the
+// envelope before delivery, optionally checked against an output JSON Schema. Programs are
+// compiled once and cached by their text.
+
+// mappingTimeout bounds one run of a mapping, so a runaway program can't hold a worker.
+const mappingTimeout = time.Second
+
+var mappingCache sync.Map // program text → *gojq.Code
+
+// compileMapping parses and compiles a jq program; errors say where in the program.
+func compileMapping(prog string) (*gojq.Code, error) {
+	if c, ok := mappingCache.Load(prog); ok {
+		return c.(*gojq.Code), nil
+	}
+	q, err := gojq.Parse(prog)
+	if err != nil {
+		var pe *gojq.ParseError
+		if errors.As(err, &pe) {
+			line, col := position(prog, pe.Offset)
+			return nil, fmt.Errorf("syntax error at line %d, column %d (near %q): %s", line, col, pe.Token, err)
+		}
+		return nil, err
+	}
+	code, err := gojq.Compile(q)
+	if err != nil {
+		return nil, err
+	}
+	mappingCache.Store(prog, code)
+	return code, nil
+}
+
+// position turns a byte offset of prog into a 1-based line and column.
+func position(prog string, offset int) (line, col int) {
+	offset = min(max(offset, 0), len(prog))
+	before := prog[:offset]
+	line = strings.Count(before, "\n") + 1
+	col = offset - strings.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// runMapping applies a compiled program to an envelope and returns the first value it
+// produces, as JSON. A program that produces nothing, or fails, is an error.
+func runMapping(ctx context.Context, code *gojq.Code, envelope []byte) (json.RawMessage, error) {
+	var in any
+	if err := json.Unmarshal(envelope, &in); err != nil {
+		return nil, fmt.Errorf("decode envelope: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, mappingTimeout)
+	defer cancel()
+	iter := code.RunWithContext(ctx, in)
+	v, ok := iter.Next()
+	if !ok {
+		return nil, errors.New("the mapping produced no value (a select() that filtered everything out?)")
+	}
+	if err, isErr := v.(error); isErr {
+		var halt *gojq.HaltError
+		if errors.As(err, &halt) && halt.Value() == nil {
+			return nil, errors.New("the mapping halted without a value")
+		}
+		return nil, fmt.Errorf("jq: %w", err)
+	}
+	out, err := gojq.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode the mapped payload: %w", err)
+	}
+	return out, nil
+}
+
+// endpointMapping is an endpoint's compiled mapping and output schema.
+type endpointMapping struct {
+	code   *gojq.Code
+	output *schemas.Type
+}
+
+// mappingOf compiles ep's mapping and output schema (nil when it has neither).
+func mappingOf(ep *Endpoint) (*endpointMapping, error) {
+	if ep.Mapping == "" && len(ep.OutputSchema) == 0 {
+		return nil, nil
+	}
+	m := &endpointMapping{}
+	if ep.Mapping != "" {
+		code, err := compileMapping(ep.Mapping)
+		if err != nil {
+			return nil, invalid("mapping", "%s", err)
+		}
+		m.code = code
+	}
+	if len(ep.OutputSchema) > 0 {
+		t, err := schemas.Compile("output_schema", ep.OutputSchema)
+		if err != nil {
+			var se *schemas.SchemaError
+			if errors.As(err, &se) {
+				return nil, &ValidationError{Field: "output_schema" + se.Pointer, Message: se.Error(), Err: err}
+			}
+			return nil, invalid("output_schema", "%s", err)
+		}
+		m.output = t
+	}
+	return m, nil
+}
+
+// apply maps an envelope and checks the result against the output schema.
+func (m *endpointMapping) apply(ctx context.Context, envelope []byte) (json.RawMessage, error) {
+	out := json.RawMessage(envelope)
+	if m.code != nil {
+		var err error
+		if out, err = runMapping(ctx, m.code, envelope); err != nil {
+			return nil, err
+		}
+	}
+	if m.output != nil {
+		if err := m.output.ValidateDocument(out); err != nil {
+			return nil, fmt.Errorf("the mapped payload fails output_schema: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// checkMapping compiles ep's mapping and runs it on the sample of every catalog type the
+// endpoint subscribes to, so a mapping that can't work is refused at registration.
+func (s *Service) checkMapping(ep *Endpoint) error {
+	m, err := mappingOf(ep)
+	if err != nil || m == nil {
+		return err
+	}
+	if s.opts.Catalog == nil {
+		return nil
+	}
+	for _, t := range s.opts.Catalog.List("") {
+		ev := &Event{Type: t.Name, Source: t.Provider}
+		if t.Provider == schemas.CustomProvider {
+			ev.Source = ep.Source
+		}
+		if !ep.matches(ev) {
+			continue
+		}
+		if _, err := m.apply(context.Background(), t.Sample()); err != nil {
+			field := "mapping"
+			if m.code == nil || strings.Contains(err.Error(), "output_schema") {
+				field = "output_schema"
+			}
+			return invalid(field, "on a %s %s event (its schema's example): %s", t.Provider, t.Name, err)
+		}
+	}
+	return nil
+}
+
+// ExportEventTypeForEndpoint is ExportEventType for what endpointID receives: the sample
+// run through the endpoint's mapping, described by its output_schema or, without one, by a
+// schema inferred from the mapped sample. An endpoint without a mapping gets the plain export.
+func (s *Service) ExportEventTypeForEndpoint(ctx context.Context, name, provider, format, endpointID string) (json.RawMessage, error) {
+	if endpointID == "" {
+		return s.ExportEventType(ctx, name, provider, format)
+	}
+	ep, ok := s.endpoint(endpointID)
+	if !ok {
+		return nil, fmt.Errorf("endpoint %s: %w", endpointID, ErrNotFound)
+	}
+	if ep.Mapping == "" {
+		return s.ExportEventType(ctx, name, provider, format)
+	}
+	f, err := schemas.ParseFormat(format)
+	if err != nil {
+		return nil, invalid("format", "%s", err)
+	}
+	t, err := s.GetEventType(ctx, name, provider)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mappingOf(ep)
+	if err != nil {
+		return nil, err
+	}
+	sample, err := m.apply(ctx, t.Sample())
+	if err != nil {
+		return nil, invalid("endpoint", "the endpoint's mapping fails on the %s sample: %s", name, err)
+	}
+	return schemas.ExportSchema(ep.OutputSchema, sample, f)
+}
