@@ -66,7 +66,7 @@ func (s *server) deleteEventType(c *gin.Context) {
 }
 
 func (s *server) exportEventType(c *gin.Context) {
-	out, err := s.svc.ExportEventType(c.Request.Context(), c.Param("name"), c.Query("provider"), c.Query("format"))
+	out, err := s.svc.ExportEventTypeForEndpoint(c.Request.Context(), c.Param("name"), c.Query("provider"), c.Query("format"), c.Query("endpoint"))
 	if err != nil {
 		s.writeError(c, err)
 		return
