@@ -129,6 +129,12 @@ func New(opts Options) http.Handler {
 	v1.PATCH("/sources/:id", s.updateSource)
 	v1.DELETE("/sources/:id", s.deleteSource)
 	v1.GET("/sources/:id/requests", s.listSourceRequests)
+	v1.POST("/zapier/hooks", s.subscribe("zapier"))
+	v1.DELETE("/zapier/hooks/:id", s.unsubscribe("zapier"))
+	v1.GET("/zapier/samples", s.samples)
+	v1.POST("/make/hooks", s.subscribe("make"))
+	v1.DELETE("/make/hooks/:id", s.unsubscribe("make"))
+	v1.GET("/make/samples", s.samples)
 	r.POST("/in/:id", s.receive)
 	r.POST("/in/:id/:token", s.receive)
 
@@ -144,9 +150,15 @@ func New(opts Options) http.Handler {
 }
 
 // auth requires "Authorization: Bearer <token>", compared in constant time.
+//
+// X-API-Key: <token> is accepted too: it is what Zapier's and Make's API-key
+// authentication send most easily.
 func (s *server) auth(c *gin.Context) {
 	h := c.GetHeader("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if k := c.GetHeader("X-API-Key"); !ok && k != "" {
+		tok, ok = k, true
+	}
 	if !ok || len(s.token) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) != 1 {
 		c.Header("WWW-Authenticate", `Bearer realm="hookgate"`)
 		msg := "missing bearer token: send Authorization: Bearer <token>"

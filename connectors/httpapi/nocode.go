@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookgate/hookgate/gateway"
+)
+
+// REST hooks, the way Zapier's (and Make's) triggers subscribe: POST a hook URL and an event
+// to subscribe, DELETE the returned id to unsubscribe, and GET samples for the editor.
+
+type restHookRequest struct {
+	HookURL string `json:"hookUrl"`
+	Event   string `json:"event"`
+	// Source optionally limits the subscription to events from one source.
+	Source string `json:"source,omitempty"`
+	// APIKey is sent as x-make-apikey (Make only).
+	APIKey string `json:"api_key,omitempty"`
+}
+
+// subscribe returns the handler that creates an endpoint of kind for a REST-hook subscription.
+func (s *server) subscribe(kind string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in restHookRequest
+		if err := s.bind(c, &in); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if in.HookURL == "" {
+			s.writeError(c, &gateway.ValidationError{Field: "hookUrl", Message: "is required: the URL the " + kind + " trigger gave you"})
+			return
+		}
+		if in.Event == "" {
+			s.writeError(c, &gateway.ValidationError{Field: "event", Message: `is required: an event type ("video.posted"), a pattern ("post.*") or "*"`})
+			return
+		}
+		ep, _, err := s.svc.CreateEndpoint(c.Request.Context(), gateway.EndpointInput{
+			URL: in.HookURL, Events: []string{in.Event}, Kind: kind, Source: in.Source,
+			Description:      kind + " subscription",
+			EndpointSettings: gateway.EndpointSettings{APIKey: in.APIKey},
+		})
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, gin.H{"id": ep.ID, "event": in.Event, "hookUrl": in.HookURL})
+	}
+}
+
+// unsubscribe returns the handler that deletes a REST-hook subscription of kind.
+func (s *server) unsubscribe(kind string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.Param("id")
+		ep, err := s.svc.GetEndpoint(c.Request.Context(), id)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if ep.Kind != kind {
+			s.writeError(c, fmt.Errorf("endpoint %s is a %s endpoint, not a %s subscription: %w", id, ep.Kind, kind, gateway.ErrNotFound))
+			return
+		}
+		if err := s.svc.DeleteEndpoint(c.Request.Context(), id); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"id": id, "deleted": true})
+	}
+}
+
+// samples answers Zapier's performList: the latest real events of a type, newest first,
+// falling back to the catalog's sample when none arrived yet. Always a JSON array.
+func (s *server) samples(c *gin.Context) {
+	event := c.Query("event")
+	if event == "" {
+		s.writeError(c, &gateway.ValidationError{Field: "event", Message: "is required: the event type to sample"})
+		return
+	}
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if limit <= 0 {
+		limit = 3
+	}
+	page, err := s.svc.ListEvents(c.Request.Context(), gateway.EventFilter{Type: event, Newest: true, Limit: limit})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out := make([]json.RawMessage, 0, len(page.Data))
+	for _, ev := range page.Data {
+		out = append(out, ev.Event.Body())
+	}
+	if len(out) == 0 {
+		sample, err := s.svc.ExportEventType(c.Request.Context(), event, "", "sample")
+		if err == nil {
+			out = append(out, sample)
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
