@@ -28,6 +28,28 @@ type createWebhookArgs struct {
 	Enabled     *bool             `json:"enabled,omitempty" jsonschema:"Create it enabled (default true)"`
 	Headers     map[string]string `json:"headers,omitempty" jsonschema:"Extra headers sent with every delivery"`
 	Source      string            `json:"source,omitempty" jsonschema:"Only receive events from this source"`
+	endpointSettingsArgs
+}
+
+// endpointSettingsArgs are the per-kind settings of create_webhook, as in POST /v1/endpoints.
+type endpointSettingsArgs struct {
+	Kind          string                `json:"kind,omitempty" jsonschema:"webhook (default), zapier, make, n8n, slack or telegram"`
+	RateLimitPerS float64               `json:"rate_limit_per_s,omitempty" jsonschema:"At most this many deliveries per second to this webhook (make defaults to 25)"`
+	Mapping       string                `json:"mapping,omitempty" jsonschema:"A jq program that reshapes the envelope before delivery, e.g. {post_url: .data.post_url, at: .created}"`
+	OutputSchema  any                   `json:"output_schema,omitempty" jsonschema:"A JSON Schema the mapped payload must satisfy"`
+	Template      string                `json:"template,omitempty" jsonschema:"slack, telegram: a Go text/template over the payload, e.g. Video posted on {{.data.platform}}: {{.data.post_url}}"`
+	ChatID        string                `json:"chat_id,omitempty" jsonschema:"telegram: the chat to post to"`
+	BotToken      string                `json:"bot_token,omitempty" jsonschema:"telegram: the bot token (123456:ABC…)"`
+	APIKey        string                `json:"api_key,omitempty" jsonschema:"make: sent as x-make-apikey"`
+	Auth          *gateway.EndpointAuth `json:"auth,omitempty" jsonschema:"n8n (or any kind): {type: header, name, value} or {type: basic, username, password}"`
+}
+
+func (a endpointSettingsArgs) settings() (gateway.EndpointSettings, error) {
+	st := gateway.EndpointSettings{RateLimitPerS: a.RateLimitPerS, Mapping: a.Mapping, Template: a.Template,
+		ChatID: a.ChatID, BotToken: a.BotToken, APIKey: a.APIKey, Auth: a.Auth}
+	var err error
+	st.OutputSchema, err = rawJSON(a.OutputSchema)
+	return st, err
 }
 
 type listWebhooksArgs struct {
@@ -197,7 +219,11 @@ func (t *tools) publish(ctx context.Context, _ mcp.CallToolRequest, a publishArg
 }
 
 func (t *tools) createWebhook(ctx context.Context, _ mcp.CallToolRequest, a createWebhookArgs) (*mcp.CallToolResult, error) {
-	ep, secret, err := t.gw.CreateEndpoint(ctx, gateway.EndpointInput{URL: a.URL, Events: a.Events, Description: a.Description, Enabled: a.Enabled, Headers: a.Headers, Source: a.Source})
+	st, err := a.settings()
+	if err != nil {
+		return nil, fmt.Errorf("output_schema: %w", err)
+	}
+	ep, secret, err := t.gw.CreateEndpoint(ctx, gateway.EndpointInput{URL: a.URL, Events: a.Events, Description: a.Description, Enabled: a.Enabled, Headers: a.Headers, Source: a.Source, Kind: a.Kind, EndpointSettings: st})
 	if err != nil {
 		return nil, err
 	}
