@@ -6,7 +6,12 @@ package connectors
 import (
 	"log/slog"
 
+	makehook "github.com/hookgate/hookgate/connectors/make"
+	"github.com/hookgate/hookgate/connectors/n8n"
+	"github.com/hookgate/hookgate/connectors/slack"
+	"github.com/hookgate/hookgate/connectors/telegram"
 	"github.com/hookgate/hookgate/connectors/webhook"
+	"github.com/hookgate/hookgate/connectors/zapier"
 	"github.com/hookgate/hookgate/gateway"
 )
 
@@ -18,9 +23,17 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Senders returns the outbound Sender for each endpoint kind.
+// Senders returns the outbound Sender for each endpoint kind: webhook, zapier, make, n8n,
+// slack and telegram. They share one address-guarded HTTP client (webhook.NewClient), so
+// one pool of connections.
 func Senders(opts Options) map[string]gateway.Sender {
+	o := webhook.Options{Policy: opts.Policy, Client: webhook.NewClient(opts.Policy), Logger: opts.Logger}
 	return map[string]gateway.Sender{
-		gateway.KindWebhook: webhook.New(webhook.Options{Policy: opts.Policy, Logger: opts.Logger}),
+		gateway.KindWebhook: webhook.New(o),
+		zapier.Kind:         zapier.New(o),
+		makehook.Kind:       makehook.New(o),
+		n8n.Kind:            n8n.New(o),
+		slack.Kind:          slack.New(o),
+		telegram.Kind:       telegram.New(o),
 	}
 }

@@ -41,8 +41,14 @@ func newDispatcher(s *Service) *dispatcher {
 		done:     make(chan struct{}),
 		attempts: ctx,
 		cancel:   cancel,
-		lim:      newLimits(max(s.opts.Concurrency/2, 1)),
+		lim:      newLimits(perEndpointCap(s.opts.Concurrency)),
 	}
+}
+
+// perEndpointCap is how many attempts one endpoint may have in flight: all workers but a
+// quarter, which stay free for the other endpoints whatever one slow endpoint does.
+func perEndpointCap(concurrency int) int {
+	return max(concurrency-max(concurrency/4, 1), 1)
 }
 
 // leaseTTL is how long a leased delivery is kept from other workers. Leases live in memory

@@ -30,7 +30,7 @@ type epLimit struct {
 }
 
 // initialLatency is the guess of an endpoint's attempt duration before one is measured.
-const initialLatency = 500 * time.Millisecond
+const initialLatency = 20 * time.Millisecond
 
 func newLimits(perEndpoint int) *limits {
 	return &limits{perEndpoint: max(perEndpoint, 1), ep: map[string]*epLimit{}}

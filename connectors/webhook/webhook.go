@@ -6,7 +6,9 @@
 // X-Hookgate-Event, X-Hookgate-Delivery, and the Standard Webhooks headers webhook-id (the
 // event id, the same across retries and endpoints so that receivers can dedupe),
 // webhook-timestamp and webhook-signature (one v1 entry per live secret of the endpoint).
-// The endpoint's own headers are added first and cannot override these.
+// The endpoint's own headers, then its auth (a header such as n8n's Header Auth, or HTTP
+// basic auth), are added first and cannot override these. Senders of other kinds (zapier,
+// n8n, slack…) build on Post, which makes the same request with their own target and body.
 //
 // The address guard runs in the dialer's Control hook, after DNS resolution, so a hostname
 // that resolves (or is rebound) to a private, loopback or link-local address is refused
@@ -117,38 +119,58 @@ const maxDrain = 64 << 10
 // address, a transport failure, or ctx ending first (then errors.Is(Err,
 // context.DeadlineExceeded) or context.Canceled holds).
 func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
+	if m == nil || m.Endpoint == nil {
+		return gateway.Outcome{Err: errors.New("webhook: incomplete message")}
+	}
+	return s.Post(ctx, m, m.Endpoint.URL, m.Body, nil)
+}
+
+// Post makes one POST of body to target on behalf of m and reports the answer as Send
+// does; Send is Post to the endpoint's URL with m.Body. Senders of other kinds call it
+// with their own target and body, so that every kind dials through the same guarded
+// client. The request carries, a later one overriding an earlier one of the same name:
+// the endpoint's headers, header (a kind's own, such as Make's x-make-apikey), the
+// endpoint's Auth (a header or HTTP basic auth), and the headers of SetHeaders with a
+// Standard Webhooks signature of body.
+//
+// target may hold credentials (a catch-hook token, a bot token in the path): errors and
+// logs name it by scheme and host only.
+func (s *Sender) Post(ctx context.Context, m *gateway.Message, target string, body []byte, header http.Header) gateway.Outcome {
 	if m == nil || m.Endpoint == nil || m.Event == nil || m.Delivery == nil {
 		return gateway.Outcome{Err: errors.New("webhook: incomplete message")}
 	}
-	raw := m.Endpoint.URL
-	target := gateway.RedactURL(raw)
-	u, err := url.Parse(raw)
+	redacted := gateway.RedactURL(target)
+	u, err := url.Parse(target)
 	if err != nil || u.Host == "" {
-		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: not an absolute URL", target)}
+		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: not an absolute URL", redacted)}
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && s.policy.AllowPrivate) {
-		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: only https is allowed", target)}
+		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: only https is allowed", redacted)}
 	}
 	now := m.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	sig, err := signature.Header(m.Endpoint.SigningSecrets(now), m.Event.ID, now, m.Body)
+	sig, err := signature.Header(m.Endpoint.SigningSecrets(now), m.Event.ID, now, body)
 	if err != nil {
-		return gateway.Outcome{Err: fmt.Errorf("POST %s: %w", target, err)}
+		return gateway.Outcome{Err: fmt.Errorf("POST %s: %w", redacted, err)}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, raw, bytes.NewReader(m.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return gateway.Outcome{Err: redact(ctx, fmt.Errorf("build request: %w", err), raw, u)}
+		return gateway.Outcome{Err: redact(ctx, fmt.Errorf("build request: %w", err), target, u)}
 	}
 	for k, v := range m.Endpoint.Headers {
 		req.Header.Set(k, v)
 	}
+	for k, vs := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	setAuth(req, m.Endpoint.Auth)
 	SetHeaders(req.Header, m, now, sig)
 
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return gateway.Outcome{Err: redact(ctx, err, raw, u)}
+		return gateway.Outcome{Err: redact(ctx, err, target, u)}
 	}
 	defer resp.Body.Close()
 	out := gateway.Outcome{StatusCode: resp.StatusCode, RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
@@ -158,13 +180,27 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
 		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	}
 	if s.log.Enabled(ctx, slog.LevelDebug) {
-		log := s.log.With("endpoint", m.Endpoint.ID, "delivery", m.Delivery.ID, "url", target, "status", resp.StatusCode)
+		log := s.log.With("kind", m.Endpoint.Kind, "endpoint", m.Endpoint.ID, "delivery", m.Delivery.ID, "url", redacted, "status", resp.StatusCode)
 		if err != nil {
-			log = log.With("body_err", redact(ctx, err, raw, u))
+			log = log.With("body_err", redact(ctx, err, target, u))
 		}
-		log.DebugContext(ctx, "webhook answered")
+		log.DebugContext(ctx, "endpoint answered")
 	}
 	return out
+}
+
+// setAuth applies an endpoint's auth to req: a header (n8n's Header Auth) or HTTP basic
+// auth. The gateway validated it when the endpoint was saved; an unknown type sends none.
+func setAuth(req *http.Request, a *gateway.EndpointAuth) {
+	if a == nil {
+		return
+	}
+	switch a.Type {
+	case "header":
+		req.Header.Set(a.Name, a.Value)
+	case "basic":
+		req.SetBasicAuth(a.Username, a.Password)
+	}
 }
 
 // SetHeaders sets the headers every hookgate delivery carries, overwriting any of the same

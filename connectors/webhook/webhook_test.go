@@ -319,3 +319,80 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestEndpointAuth(t *testing.T) {
+	cases := []struct {
+		name       string
+		auth       *gateway.EndpointAuth
+		header     string
+		want       string
+		user, pass string
+	}{
+		{name: "header", auth: &gateway.EndpointAuth{Type: "header", Name: "X-N8N-Key", Value: "k3y"}, header: "X-N8N-Key", want: "k3y"},
+		{name: "header replaces an endpoint header", auth: &gateway.EndpointAuth{Type: "header", Name: "x-team", Value: "auth"}, header: "X-Team", want: "auth"},
+		{name: "basic", auth: &gateway.EndpointAuth{Type: "basic", Username: "alice", Password: "pa55"}, user: "alice", pass: "pa55"},
+		{name: "none", header: "Authorization", want: ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rcv := connectortest.NewReceiver(t)
+			m := connectortest.Message(rcv.URL()+"/hook", secret)
+			m.Endpoint.Headers = map[string]string{"X-Team": "growth"}
+			m.Endpoint.Auth = c.auth
+			if out := dev().Send(context.Background(), m); out.Err != nil || out.StatusCode != http.StatusOK {
+				t.Fatalf("Send = %+v, want 200", out)
+			}
+			r := rcv.Want(t, 5*time.Second, 1)[0]
+			if c.user != "" {
+				req := &http.Request{Header: r.Header}
+				if user, pass, ok := req.BasicAuth(); !ok || user != c.user || pass != c.pass {
+					t.Errorf("basic auth = %q %q %v, want %q %q", user, pass, ok, c.user, c.pass)
+				}
+				return
+			}
+			if got := r.Header.Values(c.header); strings.Join(got, ",") != c.want {
+				t.Errorf("header %s = %q, want %q", c.header, got, c.want)
+			}
+		})
+	}
+}
+
+func TestPostHeaderOrder(t *testing.T) {
+	rcv := connectortest.NewReceiver(t)
+	m := connectortest.Message(rcv.URL()+"/hook", secret)
+	m.Endpoint.Headers = map[string]string{"X-Make-Apikey": "from-headers", "X-Other": "kept"}
+	m.Endpoint.Auth = &gateway.EndpointAuth{Type: "header", Name: "X-Auth", Value: "a"}
+	// A kind's own header beats the endpoint's headers and loses to hookgate's own.
+	extra := http.Header{"X-Make-Apikey": {"from-kind"}, "X-Auth": {"from-kind"}, "Webhook-Id": {"forged"}}
+	body := []byte(`{"text":"hi"}`)
+	if out := dev().Post(context.Background(), m, rcv.URL()+"/other?x=1", body, extra); out.Err != nil {
+		t.Fatalf("Post = %+v", out)
+	}
+	r := rcv.Want(t, 5*time.Second, 1)[0]
+	if r.Path != "/other" || r.Query != "x=1" || string(r.Body) != string(body) {
+		t.Errorf("request = %s?%s %s, want /other?x=1 %s", r.Path, r.Query, r.Body, body)
+	}
+	for k, v := range map[string]string{"X-Make-Apikey": "from-kind", "X-Other": "kept", "X-Auth": "a", "Webhook-Id": "evt_test"} {
+		if got := r.Header.Values(k); len(got) != 1 || got[0] != v {
+			t.Errorf("header %s = %q, want [%q]", k, got, v)
+		}
+	}
+	ts := strconv.FormatInt(m.Now.Unix(), 10)
+	if got, want := r.Header.Get("webhook-signature"), expectedSig(t, secret, "evt_test", ts, body); got != want {
+		t.Errorf("webhook-signature = %q, want %q (over the body posted)", got, want)
+	}
+}
+
+func TestCheckUnused(t *testing.T) {
+	ep := &gateway.Endpoint{Kind: "zapier", EndpointSettings: gateway.EndpointSettings{Template: "{{.id}}", APIKey: "k"}}
+	var ve *gateway.ValidationError
+	if err := webhook.CheckUnused(ep); !errors.As(err, &ve) || ve.Field != "template" || !strings.Contains(ve.Message, "zapier") {
+		t.Errorf("CheckUnused(template, api_key) = %v, want a ValidationError on template", err)
+	}
+	if err := webhook.CheckUnused(ep, "template"); !errors.As(err, &ve) || ve.Field != "api_key" {
+		t.Errorf("CheckUnused(…, template) = %v, want a ValidationError on api_key", err)
+	}
+	if err := webhook.CheckUnused(ep, "template", "api_key"); err != nil {
+		t.Errorf("CheckUnused(…, template, api_key) = %v, want nil", err)
+	}
+}

@@ -1,0 +1,121 @@
+package makehook_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/hookgate/hookgate/connectors/connectortest"
+	makehook "github.com/hookgate/hookgate/connectors/make"
+	"github.com/hookgate/hookgate/gateway"
+)
+
+func dev() *makehook.Sender {
+	return makehook.New(makehook.Options{Policy: gateway.URLPolicy{AllowPrivate: true}})
+}
+
+func TestSenderSuite(t *testing.T) {
+	connectortest.RunSenderSuite(t, func(*testing.T, string) gateway.Sender { return dev() })
+}
+
+// webhookStandIn answers as a Make custom webhook whose API key is apiKey ("" for none):
+// 401 without the right x-make-apikey, 400 for a body that is not JSON, else 200
+// "Accepted". It passes on each body it accepts.
+func webhookStandIn(t *testing.T, apiKey string) (string, <-chan string) {
+	got := make(chan string, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch {
+		case apiKey != "" && r.Header.Get("x-make-apikey") != apiKey:
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+		case r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"):
+			http.Error(w, "Bad Request", http.StatusBadRequest)
+		default:
+			got <- string(body)
+			io.WriteString(w, "Accepted")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, got
+}
+
+func TestAccepted(t *testing.T) {
+	cases := []struct {
+		name, hookKey, endpointKey string
+		status                     int
+	}{
+		{"no api key", "", "", http.StatusOK},
+		{"api key sent", "mk-s3cret", "mk-s3cret", http.StatusOK},
+		{"api key missing", "mk-s3cret", "", http.StatusUnauthorized},
+		{"api key wrong", "mk-s3cret", "mk-other", http.StatusUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			url, got := webhookStandIn(t, c.hookKey)
+			m := connectortest.Message(url+"/abc123xyz", connectortest.Secret)
+			m.Endpoint.Kind, m.Endpoint.APIKey = makehook.Kind, c.endpointKey
+			out := dev().Send(context.Background(), m)
+			if out.Err != nil || out.StatusCode != c.status {
+				t.Fatalf("Send = %+v, want %d", out, c.status)
+			}
+			if c.status != http.StatusOK {
+				return
+			}
+			if string(out.Body) != "Accepted" {
+				t.Errorf("Send body = %q, want Accepted", out.Body)
+			}
+			if body := <-got; body != string(m.Body) {
+				t.Errorf("webhook got %s, want the envelope %s", body, m.Body)
+			}
+		})
+	}
+}
+
+func TestAPIKeyNotLeaked(t *testing.T) {
+	rcv := connectortest.NewReceiver(t)
+	rcv.Close()
+	m := connectortest.Message(rcv.URL()+"/abc123xyz", connectortest.Secret)
+	m.Endpoint.APIKey = "mk-s3cret"
+	out := dev().Send(context.Background(), m)
+	if out.Err == nil {
+		t.Fatalf("Send to a closed server = %+v, want an error", out)
+	}
+	connectortest.AssertNoSecretLeak(t, out, "mk-s3cret", "abc123xyz")
+}
+
+func TestCheckEndpoint(t *testing.T) {
+	cases := []struct {
+		name     string
+		settings gateway.EndpointSettings
+		field    string  // "" when valid
+		rate     float64 // the rate after a valid check
+	}{
+		{"defaults the rate", gateway.EndpointSettings{}, "", makehook.DefaultRateLimit},
+		{"keeps a lower rate", gateway.EndpointSettings{RateLimitPerS: 2.5}, "", 2.5},
+		{"accepts the max", gateway.EndpointSettings{RateLimitPerS: 30, APIKey: "mk-1_2"}, "", 30},
+		{"over Make's rate", gateway.EndpointSettings{RateLimitPerS: 31}, "rate_limit_per_s", 0},
+		{"negative rate", gateway.EndpointSettings{RateLimitPerS: -1}, "rate_limit_per_s", 0},
+		{"api key with a newline", gateway.EndpointSettings{APIKey: "a\nb"}, "api_key", 0},
+		{"api key with a space", gateway.EndpointSettings{APIKey: "my key"}, "", makehook.DefaultRateLimit},
+		{"api key not ASCII", gateway.EndpointSettings{APIKey: "clé"}, "api_key", 0},
+		{"template", gateway.EndpointSettings{Template: "x"}, "template", 0},
+		{"bot token", gateway.EndpointSettings{BotToken: "1:a"}, "bot_token", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ep := &gateway.Endpoint{Kind: makehook.Kind, URL: "https://hook.eu1.make.com/abc", EndpointSettings: c.settings}
+			err := dev().CheckEndpoint(ep)
+			var ve *gateway.ValidationError
+			switch {
+			case c.field == "" && (err != nil || ep.RateLimitPerS != c.rate):
+				t.Fatalf("CheckEndpoint = %v with rate %v, want nil with rate %v", err, ep.RateLimitPerS, c.rate)
+			case c.field != "" && (!errors.As(err, &ve) || ve.Field != c.field):
+				t.Fatalf("CheckEndpoint = %v, want a ValidationError on %s", err, c.field)
+			}
+		})
+	}
+}
