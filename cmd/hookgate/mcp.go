@@ -42,7 +42,10 @@ func serveMCP(ctx context.Context, f *serveFlags, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	var gw hgmcp.Gateway
+	var (
+		gw   hgmcp.Gateway
+		opts hgmcp.Options
+	)
 	if url := os.Getenv("HOOKGATE_URL"); url != "" {
 		token := os.Getenv("HOOKGATE_TOKEN")
 		if token == "" {
@@ -56,9 +59,9 @@ func serveMCP(ctx context.Context, f *serveFlags, stdin io.Reader, stdout, stder
 			return err
 		}
 		defer g.stop()
-		gw = g.svc
+		gw, opts.PublicURL = g.svc, g.public
 	}
-	s := server.NewStdioServer(hgmcp.NewServer(gw, hgmcp.Options{}))
+	s := server.NewStdioServer(hgmcp.NewServer(gw, opts))
 	s.SetErrorLogger(log.New(stderr, "mcp: ", log.LstdFlags))
 	server.WithWorkerPoolSize(64)(s)
 	if err := s.Listen(ctx, stdin, stdout); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {

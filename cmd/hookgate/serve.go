@@ -40,6 +40,7 @@ type serveFlags struct {
 	logLevel        string
 	memoryLimit     string
 	strictTypes     bool
+	publicURL       string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -54,6 +55,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.Int64Var(&f.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
 	fl.BoolVar(&f.strictTypes, "strict-types", envBool("HOOKGATE_STRICT_TYPES"), "refuse events whose type is not in the catalog (env HOOKGATE_STRICT_TYPES)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit for the Go runtime, e.g. 192MiB or 1GiB; 'off' to disable (env GOMEMLIMIT)")
+	fl.StringVar(&f.publicURL, "public-url", os.Getenv("HOOKGATE_PUBLIC_URL"), "the address providers reach this gateway at, the base of catch-hook URLs, e.g. https://hooks.example.com (env HOOKGATE_PUBLIC_URL; default: from each API request, or http://<listen address>)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
 }
 
@@ -67,7 +69,7 @@ func (f *serveFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 }
 
 // service opens the gateway described by the flags.
-func (f *serveFlags) service(log *slog.Logger) (*gateway.Service, error) {
+func (f *serveFlags) service(log *slog.Logger, publicURL string) (*gateway.Service, error) {
 	sched, err := gateway.ParseSchedule(f.retrySchedule)
 	if err != nil {
 		return nil, fmt.Errorf("--retry-schedule: %w", err)
@@ -81,6 +83,8 @@ func (f *serveFlags) service(log *slog.Logger) (*gateway.Service, error) {
 		Dir:             f.data,
 		Catalog:         catalog,
 		StrictTypes:     f.strictTypes,
+		PublicURL:       publicURL,
+		Inbound:         connectors.Inbound(),
 		Senders:         connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
 		Policy:          policy,
 		Schedule:        sched,
@@ -129,10 +133,12 @@ func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
 
 // runningGateway is a started gateway: the Service and its HTTP API (with MCP at /mcp).
 type runningGateway struct {
-	svc  *gateway.Service
-	srv  *http.Server
-	log  *slog.Logger
-	errc chan error
+	svc *gateway.Service
+	srv *http.Server
+	// public is the base URL of catch hooks: --public-url, else the listen address.
+	public string
+	log    *slog.Logger
+	errc   chan error
 }
 
 // startGateway opens the store, starts delivering and serves the API on f.addr. The API
@@ -148,20 +154,24 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer) (*runningGa
 	if err != nil {
 		return nil, err
 	}
-	svc, err := f.service(log)
-	if err != nil {
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		svc.Stop(context.Background())
 		return nil, fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
+	public := f.publicURL
+	if public == "" {
+		public = "http://" + reachable(ln.Addr())
+	}
+	svc, err := f.service(log, f.publicURL)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	svc.Start()
-	mcpHTTP := server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{}))
-	g := &runningGateway{svc: svc, log: log, errc: make(chan error, 1)}
+	g := &runningGateway{svc: svc, log: log, public: public, errc: make(chan error, 1)}
+	mcpHTTP := server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: public}))
 	g.srv = &http.Server{
-		Handler: httpapi.New(httpapi.Options{Service: svc, Token: token, MaxBody: f.maxBody, Logger: log,
+		Handler: httpapi.New(httpapi.Options{Service: svc, Token: token, MaxBody: f.maxBody, Logger: log, PublicURL: f.publicURL,
 			Mount: []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -173,6 +183,19 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer) (*runningGa
 	log.Info("hookgate listening", "addr", ln.Addr().String(), "data", f.data, "dev", f.dev, "version", gateway.Version)
 	go func() { g.errc <- g.srv.Serve(ln) }()
 	return g, nil
+}
+
+// reachable turns a listen address into one a local client can dial (":8080" listens on
+// every interface; 127.0.0.1:8080 reaches it).
+func reachable(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // stop shuts the HTTP server down (10 s for requests in flight, long MCP waits included),
