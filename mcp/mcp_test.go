@@ -2,13 +2,18 @@ package mcp_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/connectors"
 	"github.com/hookgate/hookgate/connectors/connectortest"
 	"github.com/hookgate/hookgate/connectors/webhook"
 	"github.com/hookgate/hookgate/gateway"
@@ -42,8 +47,8 @@ func startEnv(t *testing.T, withCatalog bool) *env {
 			t.Fatal(err)
 		}
 	}
-	svc := gatewaytest.New(t, gateway.Options{Catalog: cat, Senders: map[string]gateway.Sender{"webhook": webhook.New(webhook.Options{Policy: policy})}}, nil)
-	s := hgmcp.NewServer(svc, hgmcp.Options{ProgressInterval: 50 * time.Millisecond})
+	svc := gatewaytest.New(t, gateway.Options{Catalog: cat, Inbound: connectors.Inbound(), Senders: map[string]gateway.Sender{"webhook": webhook.New(webhook.Options{Policy: policy})}}, nil)
+	s := hgmcp.NewServer(svc, hgmcp.Options{ProgressInterval: 50 * time.Millisecond, PublicURL: "https://hooks.example.com"})
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +112,7 @@ func TestToolsEndToEnd(t *testing.T) {
 			t.Errorf("%s has no description", tool.Name)
 		}
 	}
-	for _, n := range []string{"list_event_types", "get_event_schema", "publish_event", "create_webhook", "list_webhooks", "update_webhook", "delete_webhook", "send_test_event", "list_events", "get_event", "list_deliveries", "get_delivery", "retry_delivery", "await_event", "replay_deliveries", "rotate_webhook_secret"} {
+	for _, n := range []string{"list_event_types", "get_event_schema", "publish_event", "create_webhook", "list_webhooks", "update_webhook", "delete_webhook", "send_test_event", "list_events", "get_event", "list_deliveries", "get_delivery", "retry_delivery", "await_event", "replay_deliveries", "rotate_webhook_secret", "create_source", "list_sources"} {
 		if !names[n] {
 			t.Errorf("tool %s missing", n)
 		}
@@ -385,5 +390,45 @@ func TestTokPortalAgentPipeline(t *testing.T) {
 	data := posted["event"].(map[string]any)["data"].(map[string]any)
 	if data["bundle_id"] != "b_42" || data["url"] == nil {
 		t.Fatalf("video.posted = %v", posted)
+	}
+}
+
+func TestSourceTools(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const secret = "whsec_tP4nQ8rX2kVm7ZcY1bH5sL9d"
+	out := e.call(ctx, "create_source", map[string]any{"name": "tiny", "provider": "tinyposter", "secret": secret}, false)
+	src := out["source"].(map[string]any)
+	id := src["id"].(string)
+	if src["url"] != "https://hooks.example.com/in/"+id || src["secret"] == secret {
+		t.Fatalf("create_source = %v (want the catch-hook URL and a masked secret)", src)
+	}
+	if bad := e.call(ctx, "create_source", map[string]any{"name": "x", "provider": "myspace"}, true); !strings.Contains(bad["error"].(string), "provider") {
+		t.Errorf("bad provider = %v", bad)
+	}
+	up := e.call(ctx, "create_source", map[string]any{"name": "up", "provider": "uploadpost"}, false)["source"].(map[string]any)
+	if u := up["url"].(string); !strings.HasPrefix(u, "https://hooks.example.com/in/"+up["id"].(string)+"/") || len(u) < 60 {
+		t.Errorf("uploadpost url %q lacks its token", u)
+	}
+	list := e.call(ctx, "list_sources", map[string]any{}, false)
+	if n := len(list["data"].([]any)); n != 2 {
+		t.Fatalf("list_sources = %d sources", n)
+	}
+
+	// What the provider posts reaches an agent awaiting it.
+	body := `{"id":"tp_evt_1","type":"post.failed","created":"2026-06-24T14:00:00.000Z","data":{"post":{"id":"p1","status":"failed","text":"hi","platforms":["TWITTER"],"title":null,"scheduled_at":null,"published_at":null,"error":"token expired","brand_id":"b1"}}}`
+	ts := fmt.Sprint(time.Now().Unix())
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "." + body))
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		_, err := e.svc.Receive(ctx, id, &gateway.InboundRequest{Body: []byte(body), Header: http.Header{"X-Tinyposter-Signature": {"t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))}}})
+		if err != nil {
+			t.Errorf("Receive: %v", err)
+		}
+	}()
+	got := e.call(ctx, "await_event", map[string]any{"type": "post.failed", "source": "tinyposter", "timeout_seconds": 5}, false)
+	if ev, _ := got["event"].(map[string]any); ev == nil || ev["id"] != "tp_evt_1" {
+		t.Fatalf("await_event = %v", got)
 	}
 }
