@@ -45,8 +45,8 @@ func newDispatcher(s *Service) *dispatcher {
 	}
 }
 
-// perEndpointCap is how many attempts one endpoint may have in flight: all workers but a
-// quarter, which stay free for the other endpoints whatever one slow endpoint does.
+// perEndpointCap is how many attempts a slow endpoint may have in flight: all workers but
+// a quarter, which stay free for the other endpoints.
 func perEndpointCap(concurrency int) int {
 	return max(concurrency-max(concurrency/4, 1), 1)
 }
@@ -191,9 +191,8 @@ func (d *dispatcher) work(job queue.Job) {
 	s := d.s
 	ctx := d.attempts
 	log := s.log.With("delivery", job.ID)
-	start := s.now()
 	err := d.attempt(ctx, job)
-	d.lim.finish(string(job.Data), s.now().Sub(start), s.now())
+	d.lim.finish(string(job.Data), job.ID, s.now())
 	if err != nil {
 		if ctx.Err() != nil {
 			return // stopping: the delivery stays queued for the next start

@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-// limits keeps each endpoint to its own share of the dispatcher: at most perEndpoint
-// attempts in flight, and at most its rate_limit_per_s. A delivery that would exceed either
+// limits keeps each endpoint to its own share of the dispatcher: at most its
+// rate_limit_per_s, and, once it is slow (an attempt took or is taking slowAttempt or more),
+// at most perEndpoint attempts in flight, leaving the other workers to the other endpoints.
+// A fast endpoint may use every worker. A delivery that would exceed either
 // is not made to wait in a worker: it is moved later in the queue (to the slot it reserved),
 // so a slow or rate-limited endpoint never holds up deliveries to the others.
 //
@@ -23,6 +25,8 @@ type limits struct {
 
 type epLimit struct {
 	inflight int
+	started  map[string]time.Time // delivery id → when its attempt began, while in flight
+	last     time.Duration        // the last attempt's duration
 	tat      time.Time            // rate: when the next delivery is due
 	ctat     time.Time            // concurrency: when a deferred delivery should look again
 	reserved map[string]time.Time // delivery id → the slot it was deferred to
@@ -32,6 +36,22 @@ type epLimit struct {
 // initialLatency is the guess of an endpoint's attempt duration before one is measured.
 const initialLatency = 20 * time.Millisecond
 
+// slowAttempt is how long an attempt takes before its endpoint counts as slow.
+const slowAttempt = time.Second
+
+// slow reports whether the endpoint's attempts take slowAttempt or more.
+func (st *epLimit) slow(now time.Time) bool {
+	if st.last >= slowAttempt {
+		return true
+	}
+	for _, at := range st.started {
+		if now.Sub(at) >= slowAttempt {
+			return true
+		}
+	}
+	return false
+}
+
 func newLimits(perEndpoint int) *limits {
 	return &limits{perEndpoint: max(perEndpoint, 1), ep: map[string]*epLimit{}}
 }
@@ -39,7 +59,7 @@ func newLimits(perEndpoint int) *limits {
 func (l *limits) state(epID string) *epLimit {
 	st, ok := l.ep[epID]
 	if !ok {
-		st = &epLimit{reserved: map[string]time.Time{}, latency: initialLatency}
+		st = &epLimit{reserved: map[string]time.Time{}, started: map[string]time.Time{}, latency: initialLatency}
 		l.ep[epID] = st
 	}
 	return st
@@ -69,25 +89,29 @@ func (l *limits) admit(epID, id string, rate float64, now time.Time) (time.Time,
 		}
 		st.tat = st.tat.Add(interval)
 	}
-	if st.inflight >= l.perEndpoint {
+	if st.inflight >= l.perEndpoint && st.slow(now) {
 		if st.ctat.Before(now) {
 			st.ctat = now
 		}
-		st.ctat = st.ctat.Add(max(st.latency/time.Duration(l.perEndpoint), time.Millisecond))
+		st.ctat = st.ctat.Add(max(max(st.latency, st.last)/time.Duration(l.perEndpoint), time.Millisecond))
 		// The rate slot (if any) was used above: keep it, so the delivery is not charged twice.
 		st.reserved[id] = st.ctat
 		return st.ctat, false
 	}
 	st.inflight++
+	st.started[id] = now
 	return time.Time{}, true
 }
 
-// finish records the end, at now, of an admitted attempt that took d.
-func (l *limits) finish(epID string, d time.Duration, now time.Time) {
+// finish records the end, at now, of the admitted attempt of delivery id.
+func (l *limits) finish(epID, id string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := l.state(epID)
+	d := now.Sub(st.started[id])
+	delete(st.started, id)
 	st.inflight--
+	st.last = d
 	st.latency = (st.latency*7 + d) / 8
 	if st.inflight == 0 && len(st.reserved) == 0 && now.After(st.tat) && now.After(st.ctat) {
 		delete(l.ep, epID) // idle: forget it, so deleted endpoints don't accumulate

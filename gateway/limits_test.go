@@ -52,43 +52,44 @@ func TestRateLimitSpreadsDeliveriesWithoutDelayingOthers(t *testing.T) {
 
 func TestSlowEndpointDoesNotHoldUpTheRest(t *testing.T) {
 	rec := gatewaytest.NewRecorder()
-	release := make(chan struct{})
 	rec.Script(func(n int, m *gateway.Message) gateway.Outcome {
 		if strings.HasSuffix(m.Endpoint.URL, "/slow") {
-			select {
-			case <-release:
-			case <-time.After(5 * time.Second):
-			}
+			time.Sleep(1500 * time.Millisecond) // every attempt to it takes 1.5 s
 		}
 		return gateway.Outcome{StatusCode: 200}
 	})
 	svc := gatewaytest.New(t, gateway.Options{Concurrency: 4}, rec)
-	if _, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "http://127.0.0.1:9/slow", Events: []string{"app.slow"}}); err != nil {
+	slow, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "http://127.0.0.1:9/slow", Events: []string{"app.slow"}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	fast := endpoint(t, svc, "app.fast")
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 16; i++ {
 		publish(t, svc, "app.slow", `{}`)
 	}
-	time.Sleep(100 * time.Millisecond) // the slow endpoint's backlog is leased first
+	time.Sleep(100 * time.Millisecond) // the slow endpoint's backlog is first in the queue
 	start := time.Now()
 	for i := 0; i < 5; i++ {
 		publish(t, svc, "app.fast", `{}`)
 	}
-	gatewaytest.WaitFor(t, 3*time.Second, "the fast endpoint's deliveries", func() bool {
-		n := 0
-		for _, c := range rec.Calls() {
-			if c.EndpointID == fast.ID {
-				n++
-			}
+	calls := rec.Want(t, 30*time.Second, 21)
+	var fastDone, slowDone time.Time
+	for _, c := range calls {
+		switch c.EndpointID {
+		case fast.ID:
+			fastDone = c.At
+		case slow.ID:
+			slowDone = c.At
 		}
-		return n == 5
-	})
-	if d := time.Since(start); d > 1500*time.Millisecond {
+	}
+	// Without isolation the fast deliveries would queue behind 16 × 1.5 s / 4 workers = 6 s
+	// of slow ones. Once the slow endpoint is known slow it keeps to 3 of the 4 workers.
+	if d := fastDone.Sub(start); d > 3*time.Second {
 		t.Errorf("5 deliveries to a fast endpoint took %s while a slow one had a backlog", d)
 	}
-	close(release)
-	rec.Want(t, 20*time.Second, 25)
+	if !fastDone.Before(slowDone) {
+		t.Errorf("the fast endpoint finished after the slow one's backlog")
+	}
 }
 
 func TestMappingReshapesTheDeliveredBody(t *testing.T) {
