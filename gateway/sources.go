@@ -132,7 +132,7 @@ type Inbound interface {
 }
 
 // ErrUnverified means a catch-hook call failed verification (bad or missing signature).
-var ErrUnverified = errors.New("unverified")
+var ErrUnverified = errors.New("the request failed verification")
 
 // DedupeWindow is how long a source remembers the provider event ids it received.
 const DedupeWindow = 7 * 24 * time.Hour
@@ -328,7 +328,7 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	if err := in.Verify(src, r, now); err != nil {
 		entry.Status, entry.Error = http.StatusUnauthorized, err.Error()
 		s.logRequest(ctx, src.ID, entry)
-		return nil, fmt.Errorf("source %s: %w: %w", src.ID, ErrUnverified, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnverified, err)
 	}
 	entry.Verified = true
 	ev, err := in.Map(src, r)
