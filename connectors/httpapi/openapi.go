@@ -77,6 +77,13 @@ func apiPaths() map[string]any {
 	id := param("id", "path", "The id", true)
 	limit := param("limit", "query", "Page size (default 50, at most 1000)", false)
 	cursor := param("cursor", "query", "next_cursor of the previous page", false)
+	sourceInput := map[string]any{"type": "object", "properties": map[string]any{
+		"name": str("A name (the events' source for generic sources)"), "provider": map[string]any{"type": "string", "enum": []any{"tokportal", "tinyposter", "uploadpost", "oktopost", "standard-webhooks", "generic"}},
+		"secret": str("The provider's signing secret (uploadpost: the URL token; made when empty)"), "verify": map[string]any{"type": "object"},
+		"mapping": str("generic: a jq program to {type, id?, created?, data}"), "sample": map[string]any{"type": "object"},
+	}}
+	sourceSchema := map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "name": str("Name"), "provider": str("Provider"), "url": str("The catch-hook URL to give the provider"), "secret": str("Masked")}}
+	restHook := map[string]any{"type": "object", "required": []any{"hookUrl", "event"}, "properties": map[string]any{"hookUrl": str("The URL the trigger gave"), "event": str("Event type or pattern"), "source": str("Only events from this source"), "api_key": str("make: sent as x-make-apikey")}}
 	return map[string]any{
 		"/v1/endpoints": map[string]any{
 			"post": op("createEndpoint", "Register an endpoint; the answer carries its signing secret, shown only here", nil, jsonBody(ref("EndpointInput")), "201", resp("Created", ref("EndpointWithSecret"))),
@@ -122,6 +129,41 @@ func apiPaths() map[string]any {
 		},
 		"/v1/event-types/{name}/schema": map[string]any{
 			"get": op("exportEventType", "Export a type: jsonschema, sample, zapier or make", []any{param("name", "path", "Type name", true), param("format", "query", "jsonschema (default), sample, zapier or make", false), param("provider", "query", "Pick this provider's type of the name", false)}, nil, "200", resp("The export", map[string]any{})),
+		},
+		"/v1/sources": map[string]any{
+			"post": op("createSource", "Create a catch hook for a provider; the answer's url is what the provider posts to", nil, jsonBody(sourceInput), "201", resp("Created", sourceSchema)),
+			"get":  op("listSources", "List catch hooks", nil, nil, "200", resp("The sources", map[string]any{"type": "object", "properties": map[string]any{"data": map[string]any{"type": "array", "items": sourceSchema}}})),
+		},
+		"/v1/sources/{id}": map[string]any{
+			"get":    op("getSource", "Get a catch hook", []any{id}, nil, "200", resp("The source", sourceSchema)),
+			"patch":  op("updateSource", "Change a catch hook (name, secret, verify, mapping, sample)", []any{id}, jsonBody(sourceInput), "200", resp("The source", sourceSchema)),
+			"delete": op("deleteSource", "Delete a catch hook; its URL answers 404 from then on", []any{id}, nil, "204", resp("Deleted", nil)),
+		},
+		"/v1/sources/{id}/requests": map[string]any{
+			"get": op("listSourceRequests", "The latest calls the catch hook received, newest first: verified or why not, event, duplicate", []any{id, limit}, nil, "200", resp("The calls", map[string]any{"type": "object"})),
+		},
+		"/in/{id}": map[string]any{
+			"post": map[string]any{"operationId": "receive", "summary": "A catch hook: the provider's signature is the authentication (no token)", "security": []any{},
+				"parameters": []any{id}, "requestBody": jsonBody(map[string]any{"type": "object"}),
+				"responses": map[string]any{"200": resp("Stored (or a duplicate)", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id"), "duplicate": map[string]any{"type": "boolean"}}}), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error"))}},
+		},
+		"/v1/zapier/hooks": map[string]any{
+			"post": op("zapierSubscribe", "Subscribe a Zapier REST hook", nil, jsonBody(restHook), "201", resp("Subscribed", map[string]any{"type": "object", "properties": map[string]any{"id": str("Subscription (endpoint) id")}})),
+		},
+		"/v1/zapier/hooks/{id}": map[string]any{
+			"delete": op("zapierUnsubscribe", "Unsubscribe a Zapier REST hook", []any{id}, nil, "200", resp("Unsubscribed", map[string]any{"type": "object"})),
+		},
+		"/v1/zapier/samples": map[string]any{
+			"get": op("zapierSamples", "The latest events of a type (or its catalog sample), for performList", []any{param("event", "query", "Event type", true), limit}, nil, "200", resp("Events", map[string]any{"type": "array", "items": map[string]any{"type": "object"}})),
+		},
+		"/v1/make/hooks": map[string]any{
+			"post": op("makeSubscribe", "Attach a Make webhook", nil, jsonBody(restHook), "201", resp("Attached", map[string]any{"type": "object", "properties": map[string]any{"id": str("Subscription (endpoint) id")}})),
+		},
+		"/v1/make/hooks/{id}": map[string]any{
+			"delete": op("makeUnsubscribe", "Detach a Make webhook", []any{id}, nil, "200", resp("Detached", map[string]any{"type": "object"})),
+		},
+		"/v1/make/samples": map[string]any{
+			"get": op("makeSamples", "The latest events of a type (or its catalog sample)", []any{param("event", "query", "Event type", true), limit}, nil, "200", resp("Events", map[string]any{"type": "array", "items": map[string]any{"type": "object"}})),
 		},
 		"/v1/openapi.json": map[string]any{
 			"get": op("openapi", "This document", nil, nil, "200", resp("OpenAPI 3.1", map[string]any{"type": "object"})),
