@@ -189,6 +189,37 @@ func apiComponents() map[string]any {
 		"created_at":      map[string]any{"type": "string", "format": "date-time"},
 		"updated_at":      map[string]any{"type": "string", "format": "date-time"},
 	}
+	settings := map[string]any{
+		"kind":             map[string]any{"type": "string", "enum": []any{"webhook", "zapier", "make", "n8n", "slack", "telegram"}, "default": "webhook"},
+		"rate_limit_per_s": map[string]any{"type": "number", "minimum": 0, "description": "Deliveries per second at most (0: no limit; make: 25)"},
+		"mapping":          str("A jq program that reshapes the envelope before delivery"),
+		"output_schema":    map[string]any{"type": "object", "description": "A JSON Schema the mapped payload must satisfy"},
+		"template":         str("slack, telegram: a Go text/template over the payload"),
+		"chat_id":          str("telegram: the chat"),
+		"bot_token":        str("telegram: the bot token (masked in answers)"),
+		"api_key":          str("make: sent as x-make-apikey (masked in answers)"),
+		"auth": map[string]any{"type": "object", "description": "Header or basic auth sent with each delivery", "properties": map[string]any{
+			"type": map[string]any{"type": "string", "enum": []any{"header", "basic"}}, "name": str("Header name"), "value": str("Header value"),
+			"username": str("Basic auth user"), "password": str("Basic auth password"),
+		}},
+	}
+	for k, v := range settings {
+		endpointProps[k] = v
+	}
+	inputProps := map[string]any{
+		"url": str("https URL (required but for telegram, whose url is the Bot API base, default https://api.telegram.org)"), "events": endpointProps["events"], "description": str("A note"),
+		"enabled": map[string]any{"type": "boolean"}, "headers": endpointProps["headers"], "source": str("Only events from this source"),
+	}
+	patchProps := map[string]any{
+		"url": str("https URL"), "events": endpointProps["events"], "description": str("A note"), "enabled": map[string]any{"type": "boolean"},
+		"headers": endpointProps["headers"], "source": str("Source filter"), "discard_paused": map[string]any{"type": "boolean", "description": "With enabled=true: cancel paused deliveries"},
+	}
+	for k, v := range settings {
+		inputProps[k] = v
+		if k != "kind" {
+			patchProps[k] = v
+		}
+	}
 	withSecret := map[string]any{}
 	for k, v := range endpointProps {
 		withSecret[k] = v
@@ -204,14 +235,9 @@ func apiComponents() map[string]any {
 		}}}},
 		"Endpoint":           map[string]any{"type": "object", "properties": endpointProps},
 		"EndpointWithSecret": map[string]any{"type": "object", "properties": withSecret},
-		"EndpointInput": map[string]any{"type": "object", "required": []any{"url", "events"}, "properties": map[string]any{
-			"url": str("https URL"), "events": endpointProps["events"], "kind": str("webhook"), "description": str("A note"),
-			"enabled": map[string]any{"type": "boolean"}, "headers": endpointProps["headers"], "source": str("Only events from this source"),
-		}},
-		"EndpointPatch": map[string]any{"type": "object", "properties": map[string]any{
-			"url": str("https URL"), "events": endpointProps["events"], "description": str("A note"), "enabled": map[string]any{"type": "boolean"},
-			"headers": endpointProps["headers"], "source": str("Source filter"), "discard_paused": map[string]any{"type": "boolean", "description": "With enabled=true: cancel paused deliveries"},
-		}},
+		"EndpointSettings":   map[string]any{"type": "object", "properties": settings},
+		"EndpointInput": map[string]any{"type": "object", "required": []any{"events"}, "properties": inputProps},
+		"EndpointPatch": map[string]any{"type": "object", "properties": patchProps},
 		"PublishInput": map[string]any{"type": "object", "required": []any{"type", "data"}, "properties": map[string]any{
 			"type": str("Event type"), "data": map[string]any{"description": "The payload, validated against the type's schema"}, "id": str("Dedupe key"),
 			"source": str("Producer"), "created": map[string]any{"type": "string", "format": "date-time"}, "deliver_at": map[string]any{"type": "string", "format": "date-time"},
