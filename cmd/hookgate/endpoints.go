@@ -78,7 +78,10 @@ func endpointsCreateCmd(cf *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "create",
 		Short:   "Register an endpoint (its signing secret is shown once)",
-		Example: `  hookgate endpoints create --url https://example.com/hooks --events 'video.posted,post.*'`,
+		Example: `  hookgate endpoints create --url https://example.com/hooks --events 'video.posted,post.*'
+  hookgate endpoints create --kind slack --url https://hooks.slack.com/services/T0/B0/X --events 'video.*' \
+    --template 'Video posted on {{.data.platform}}: {{.data.post_url}}'
+  hookgate endpoints create --kind telegram --bot-token 123456:ABC --chat-id -1001234567890 --events video.posted`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client()
@@ -116,7 +119,13 @@ func endpointsCreateCmd(cf *clientFlags) *cobra.Command {
 	fl.StringVar(&events, "events", "*", "comma-separated event types or patterns (video.posted, post.*, *)")
 	fl.StringVar(&in.Description, "description", "", "a note for humans")
 	fl.StringVar(&in.Source, "source", "", "only events from this source")
-	fl.StringVar(&in.Kind, "kind", "", "endpoint kind (default webhook)")
+	fl.StringVar(&in.Kind, "kind", "", "webhook (default), zapier, make, n8n, slack or telegram")
+	fl.Float64Var(&in.RateLimitPerS, "rate-limit", 0, "deliveries per second at most (0: none; make: 25)")
+	fl.StringVar(&in.Mapping, "mapping", "", "jq program that reshapes the envelope, e.g. '{post_url: .data.post_url}'")
+	fl.StringVar(&in.Template, "template", "", "slack, telegram: message text/template")
+	fl.StringVar(&in.ChatID, "chat-id", "", "telegram: chat id")
+	fl.StringVar(&in.BotToken, "bot-token", "", "telegram: bot token")
+	fl.StringVar(&in.APIKey, "api-key", "", "make: x-make-apikey")
 	fl.StringArrayVar(&headers, "header", nil, "extra header sent with every delivery, Name=value (repeatable)")
 	fl.BoolVar(&disabled, "disabled", false, "create it disabled")
 	return cmd
