@@ -386,13 +386,28 @@ func inboundID(id string) string {
 func loggedHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
-		if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Cookie") {
+		if sensitiveHeader(k) {
 			out[k] = "[redacted]"
 			continue
 		}
 		out[k] = strings.Join(v, ", ")
 	}
 	return out
+}
+
+// sensitiveHeader reports whether a header may carry a credential (a token, an API key, a
+// password) rather than a signature, so the request log must not keep its value.
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	if n == "cookie" || n == "authorization" || n == "proxy-authorization" {
+		return true
+	}
+	for _, w := range []string{"token", "key", "secret", "auth", "password", "session"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) putRequest(tx *queue.Txn, srcID string, e *SourceRequest) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -94,7 +95,7 @@ func checkPreset(cfg *Config, secretHelp string, allowed ...string) error {
 		return fieldErrorf("mapping", "only a generic source takes a jq mapping; %s payloads are mapped by the preset (see schemas/README.md)", cfg.Provider)
 	}
 	for _, f := range setVerifyFields(cfg.Verify) {
-		if !contains(allowed, f) {
+		if !slices.Contains(allowed, f) {
 			return fieldErrorf("verify."+f, "can't be set for %s: %s", cfg.Provider, presetTunables(allowed))
 		}
 	}
@@ -114,15 +115,6 @@ func presetTunables(allowed []string) string {
 		return "its signature scheme is fixed"
 	}
 	return "only verify." + strings.Join(allowed, ", verify.") + " may be set"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // setVerifyFields lists the JSON names of v's non-zero fields.
@@ -195,7 +187,7 @@ func checkGeneric(cfg *Config) error {
 	// only lists the settings of other types that are set.
 	only := func(typ string, allowed ...string) error {
 		for _, f := range setVerifyFields(v) {
-			if f != "type" && !contains(allowed, f) {
+			if f != "type" && !slices.Contains(allowed, f) {
 				return fieldErrorf("verify."+f, "is not used with verify.type %q", typ)
 			}
 		}
@@ -282,7 +274,7 @@ func checkHMAC(cfg *Config, v *VerifyConfig) error {
 	if err != nil {
 		return fieldErrorf("verify.template", "%s", err)
 	}
-	usesTS := contains(parts, "{timestamp}")
+	usesTS := slices.Contains(parts, "{timestamp}")
 	switch {
 	case usesTS && v.TimestampHeader == "":
 		return fieldErrorf("verify.timestamp_header", "is required: verify.template signs {timestamp}, so name the header that carries it")

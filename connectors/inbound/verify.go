@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -451,7 +452,7 @@ func verifyHMAC(cfg *Config, v *VerifyConfig, r Request, now time.Time) error {
 
 	var ts int64
 	tsText := ""
-	if contains(parts, "{timestamp}") {
+	if slices.Contains(parts, "{timestamp}") {
 		name := strings.TrimSpace(v.TimestampHeader)
 		if name == "" {
 			return verifyErrorf("the source's verify.template signs {timestamp} but verify.timestamp_header is not set; fix the source")
