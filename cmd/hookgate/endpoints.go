@@ -76,13 +76,13 @@ func endpointsCreateCmd(cf *clientFlags) *cobra.Command {
 		disabled bool
 	)
 	cmd := &cobra.Command{
-		Use:     "create",
-		Short:   "Register an endpoint (its signing secret is shown once)",
+		Use:   "create",
+		Short: "Register an endpoint (its signing secret is shown once)",
 		Example: `  hookgate endpoints create --url https://example.com/hooks --events 'video.posted,post.*'
   hookgate endpoints create --kind slack --url https://hooks.slack.com/services/T0/B0/X --events 'video.*' \
     --template 'Video posted on {{.data.platform}}: {{.data.post_url}}'
   hookgate endpoints create --kind telegram --bot-token 123456:ABC --chat-id -1001234567890 --events video.posted`,
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client()
 			if err != nil {

@@ -236,8 +236,8 @@ func apiComponents() map[string]any {
 		"Endpoint":           map[string]any{"type": "object", "properties": endpointProps},
 		"EndpointWithSecret": map[string]any{"type": "object", "properties": withSecret},
 		"EndpointSettings":   map[string]any{"type": "object", "properties": settings},
-		"EndpointInput": map[string]any{"type": "object", "required": []any{"events"}, "properties": inputProps},
-		"EndpointPatch": map[string]any{"type": "object", "properties": patchProps},
+		"EndpointInput":      map[string]any{"type": "object", "required": []any{"events"}, "properties": inputProps},
+		"EndpointPatch":      map[string]any{"type": "object", "properties": patchProps},
 		"PublishInput": map[string]any{"type": "object", "required": []any{"type", "data"}, "properties": map[string]any{
 			"type": str("Event type"), "data": map[string]any{"description": "The payload, validated against the type's schema"}, "id": str("Dedupe key"),
 			"source": str("Producer"), "created": map[string]any{"type": "string", "format": "date-time"}, "deliver_at": map[string]any{"type": "string", "format": "date-time"},
