@@ -238,18 +238,14 @@ func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
 	}
 
 	now := s.now()
-	body := ev.Event.Body()
-	var out Outcome
-	var cause error
-	if m, err := mappingOf(ep); err != nil || m != nil {
-		if err == nil {
-			body, err = m.apply(ctx, body)
-		}
-		if err != nil {
-			out.Err = fmt.Errorf("mapping: %w", err)
-		}
-	}
-	if out.Err == nil {
+	var (
+		out   Outcome
+		cause error
+	)
+	body, err := payload(ctx, ep, &ev.Event)
+	if err != nil {
+		out.Err = fmt.Errorf("mapping: %w", err)
+	} else {
 		timeout := s.opts.DeliveryTimeout
 		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
 		out = sender.Send(actx, &Message{Delivery: &dl, Endpoint: ep, Event: &ev.Event, Body: body, Attempt: len(dl.Attempts) + 1, Now: now})

@@ -14,19 +14,17 @@ import (
 )
 
 // Per-endpoint payload mappings: a jq program (github.com/itchyny/gojq) that reshapes the
-// envelope before delivery, optionally checked against an output JSON Schema. Programs are
-// compiled once and cached by their text.
+// envelope before delivery, optionally checked against an output JSON Schema. A program and
+// its schema are compiled once and cached by their text, so an attempt only runs them.
 
 // mappingTimeout bounds one run of a mapping, so a runaway program can't hold a worker.
 const mappingTimeout = time.Second
 
-var mappingCache sync.Map // program text → *gojq.Code
+// mappingCache holds compiled mappings: mapping text + "\x00" + output_schema → *endpointMapping.
+var mappingCache sync.Map
 
 // compileMapping parses and compiles a jq program; errors say where in the program.
 func compileMapping(prog string) (*gojq.Code, error) {
-	if c, ok := mappingCache.Load(prog); ok {
-		return c.(*gojq.Code), nil
-	}
 	q, err := gojq.Parse(prog)
 	if err != nil {
 		var pe *gojq.ParseError
@@ -36,12 +34,7 @@ func compileMapping(prog string) (*gojq.Code, error) {
 		}
 		return nil, err
 	}
-	code, err := gojq.Compile(q)
-	if err != nil {
-		return nil, err
-	}
-	mappingCache.Store(prog, code)
-	return code, nil
+	return gojq.Compile(q)
 }
 
 // position turns a byte offset of prog into a 1-based line and column.
@@ -87,11 +80,25 @@ type endpointMapping struct {
 	output *schemas.Type
 }
 
-// mappingOf compiles ep's mapping and output schema (nil when it has neither).
+// mappingOf returns ep's compiled mapping and output schema (nil when it has neither),
+// compiling them the first time they are seen.
 func mappingOf(ep *Endpoint) (*endpointMapping, error) {
 	if ep.Mapping == "" && len(ep.OutputSchema) == 0 {
 		return nil, nil
 	}
+	key := ep.Mapping + "\x00" + string(ep.OutputSchema)
+	if m, ok := mappingCache.Load(key); ok {
+		return m.(*endpointMapping), nil
+	}
+	m, err := compileEndpointMapping(ep)
+	if err != nil {
+		return nil, err
+	}
+	mappingCache.Store(key, m)
+	return m, nil
+}
+
+func compileEndpointMapping(ep *Endpoint) (*endpointMapping, error) {
 	m := &endpointMapping{}
 	if ep.Mapping != "" {
 		code, err := compileMapping(ep.Mapping)
@@ -112,6 +119,15 @@ func mappingOf(ep *Endpoint) (*endpointMapping, error) {
 		m.output = t
 	}
 	return m, nil
+}
+
+// payload is what ep receives for ev: its envelope, through ep's mapping if it has one.
+func payload(ctx context.Context, ep *Endpoint, ev *Event) ([]byte, error) {
+	m, err := mappingOf(ep)
+	if err != nil || m == nil {
+		return ev.Body(), err
+	}
+	return m.apply(ctx, ev.Body())
 }
 
 // apply maps an envelope and checks the result against the output schema.
