@@ -89,15 +89,24 @@ func (s *server) classify(err error) (int, errorDetail) {
 // bind reads the JSON body into v: at most the server's body limit, one JSON value, no
 // unknown fields. Every failure is a 4xx naming what is wrong.
 func (s *server) bind(c *gin.Context, v any) error {
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
+// readBody reads the raw request body, at most the server's body limit (413 beyond it).
+func (s *server) readBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit)
+			return nil, fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit)
 		}
-		return fail(http.StatusBadRequest, CodeMalformedJSON, "", "could not read the request body: %v", err)
+		return nil, fail(http.StatusBadRequest, CodeMalformedJSON, "", "could not read the request body: %v", err)
 	}
-	return decodeJSON(body, v)
+	return body, nil
 }
 
 // decodeJSON decodes exactly one JSON value with no unknown fields into v.

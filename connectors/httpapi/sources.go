@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -95,14 +94,9 @@ func (s *server) listSourceRequests(c *gin.Context) {
 // receive is the catch hook, POST /in/{id}[/{token}]: no bearer token, the provider's
 // signature is the authentication. It answers as soon as the event is stored.
 func (s *server) receive(c *gin.Context) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
+	body, err := s.readBody(c)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.writeError(c, fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit))
-			return
-		}
-		s.writeError(c, fail(http.StatusBadRequest, CodeMalformedJSON, "", "could not read the request body: %v", err))
+		s.writeError(c, err)
 		return
 	}
 	res, err := s.svc.Receive(c.Request.Context(), c.Param("id"), &gateway.InboundRequest{
