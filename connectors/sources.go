@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hookgate/hookgate/connectors/inbound"
@@ -55,24 +56,18 @@ func (inboundPresets) CheckSource(src *gateway.Source) error {
 	return nil
 }
 
-func request(r *gateway.InboundRequest) inbound.Request {
-	return inbound.Request{Header: r.Header, Body: r.Body, PathToken: r.PathToken}
-}
-
-func (inboundPresets) Verify(src *gateway.Source, r *gateway.InboundRequest, now time.Time) error {
+// Open verifies the call with the source's preset, then maps its payload; the source's
+// settings are decoded once for both.
+func (inboundPresets) Open(src *gateway.Source, r *gateway.InboundRequest, now time.Time) (*gateway.InboundEvent, error) {
 	cfg, err := config(src)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("%w: the source's settings can't be read: %w", gateway.ErrUnverified, err)
 	}
-	return inbound.Verify(cfg, request(r), now)
-}
-
-func (inboundPresets) Map(src *gateway.Source, r *gateway.InboundRequest) (*gateway.InboundEvent, error) {
-	cfg, err := config(src)
-	if err != nil {
-		return nil, err
+	req := inbound.Request{Header: r.Header, Body: r.Body, PathToken: r.PathToken}
+	if err := inbound.Verify(cfg, req, now); err != nil {
+		return nil, fmt.Errorf("%w: %w", gateway.ErrUnverified, err)
 	}
-	env, err := inbound.MapRequest(cfg, request(r))
+	env, err := inbound.MapRequest(cfg, req)
 	if err != nil {
 		return nil, err
 	}

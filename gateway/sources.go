@@ -125,10 +125,10 @@ type Inbound interface {
 	// CheckSource validates and normalises a source's settings (secret, verify, mapping
 	// run on the sample); it returns a *ValidationError naming the field.
 	CheckSource(src *Source) error
-	// Verify authenticates a call; its error is shown to whoever configures the provider.
-	Verify(src *Source, r *InboundRequest, now time.Time) error
-	// Map turns the call's payload into an envelope.
-	Map(src *Source, r *InboundRequest) (*InboundEvent, error)
+	// Open authenticates a call and maps its payload to an envelope. A call that fails
+	// authentication is an error wrapping ErrUnverified; one whose payload can't be mapped
+	// is any other error. Both are shown to whoever configures the provider.
+	Open(src *Source, r *InboundRequest, now time.Time) (*InboundEvent, error)
 }
 
 // ErrUnverified means a catch-hook call failed verification (bad or missing signature).
@@ -215,15 +215,21 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (*Source, er
 
 // GetSource returns a source with its secret (callers show Public()).
 func (s *Service) GetSource(ctx context.Context, id string) (*Source, error) {
+	src, err := s.loadSource(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.withURL(src), nil
+}
+
+// loadSource reads a source as stored.
+func (s *Service) loadSource(id string) (*Source, error) {
 	var src Source
 	err := s.db.View(func(r *queue.Reader) error { return load(r, sourceKey(id), &src) })
-	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("source %s: %w", id, ErrNotFound)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", id, err)
 	}
-	return s.withURL(&src), nil
+	return &src, nil
 }
 
 // ListSources lists every source, oldest first.
@@ -313,7 +319,7 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	if err != nil {
 		return nil, err
 	}
-	src, err := s.GetSource(ctx, sourceID)
+	src, err := s.loadSource(sourceID)
 	if err != nil {
 		return nil, err
 	}
@@ -325,13 +331,13 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 		entry.Body = string(r.Body)
 	}
 
-	if err := in.Verify(src, r, now); err != nil {
+	ev, err := in.Open(src, r, now)
+	if errors.Is(err, ErrUnverified) {
 		entry.Status, entry.Error = http.StatusUnauthorized, err.Error()
 		s.logRequest(ctx, src.ID, entry)
-		return nil, fmt.Errorf("%w: %w", ErrUnverified, err)
+		return nil, err
 	}
 	entry.Verified = true
-	ev, err := in.Map(src, r)
 	if err != nil {
 		entry.Status, entry.Error = http.StatusUnprocessableEntity, err.Error()
 		s.logRequest(ctx, src.ID, entry)
@@ -429,7 +435,7 @@ func (s *Service) logRequest(ctx context.Context, srcID string, e *SourceRequest
 
 // ListSourceRequests returns a source's latest logged calls, newest first.
 func (s *Service) ListSourceRequests(ctx context.Context, sourceID string, limit int) ([]*SourceRequest, error) {
-	if _, err := s.GetSource(ctx, sourceID); err != nil {
+	if _, err := s.loadSource(sourceID); err != nil {
 		return nil, err
 	}
 	limit = clampLimit(limit)
