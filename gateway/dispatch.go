@@ -336,7 +336,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 	if err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
-	if disabled != nil && v == verdictGone && unsubscribeOnGone(ep.Kind) {
+	if _, unsubscribe := s.opts.Senders[ep.Kind].(Unsubscriber); disabled != nil && v == verdictGone && unsubscribe {
 		// A REST-hook subscription (Zapier, Make) answered 410: the user turned the Zap or
 		// scenario off, and the subscription is gone for good.
 		s.log.Info("subscription removed: the hook URL answered 410", "endpoint", ep.ID, "kind", ep.Kind)
@@ -350,10 +350,6 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 	}
 	return nil
 }
-
-// unsubscribeOnGone reports whether a 410 Gone from an endpoint of this kind deletes it (a
-// REST-hook subscription the tool dropped) instead of disabling it.
-func unsubscribeOnGone(kind string) bool { return kind == "zapier" || kind == "make" }
 
 // disableEndpoint disables an endpoint within tx and returns it, or nil if it was already
 // disabled (or is gone).

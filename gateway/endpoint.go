@@ -69,6 +69,12 @@ type SettingsChecker interface {
 	CheckEndpoint(ep *Endpoint) error
 }
 
+// Unsubscriber is implemented by the Senders of REST-hook kinds (Zapier, Make), for which a
+// 410 Gone means the tool dropped the subscription: the endpoint is deleted, not disabled.
+type Unsubscriber interface {
+	UnsubscribeOnGone()
+}
+
 // mask hides a secret setting in API answers, keeping its last four characters.
 func mask(s string) string {
 	if s == "" {

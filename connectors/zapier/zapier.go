@@ -38,7 +38,12 @@ type Sender struct {
 var (
 	_ gateway.Sender          = (*Sender)(nil)
 	_ gateway.SettingsChecker = (*Sender)(nil)
+	_ gateway.Unsubscriber    = (*Sender)(nil)
 )
+
+// UnsubscribeOnGone marks the kind as a REST hook: a 410 from Zapier means the subscription
+// was dropped, and the gateway deletes the endpoint.
+func (s *Sender) UnsubscribeOnGone() {}
 
 // New returns a Sender.
 func New(opts Options) *Sender { return &Sender{post: webhook.New(opts)} }
