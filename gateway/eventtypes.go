@@ -52,15 +52,7 @@ func (s *Service) GetEventType(ctx context.Context, name, provider string) (*sch
 	if err != nil {
 		return nil, err
 	}
-	var (
-		t  *schemas.Type
-		ok bool
-	)
-	if provider != "" {
-		t, ok = c.LookupProvider(provider, name)
-	} else {
-		t, ok = c.Lookup(name)
-	}
+	t, ok := c.Find(provider, name)
 	if !ok {
 		return nil, fmt.Errorf("event type %s: %w", name, ErrNotFound)
 	}

@@ -140,6 +140,15 @@ func (c *Catalog) LookupProvider(provider, name string) (*Type, bool) {
 	return t, ok
 }
 
+// Find returns the provider's own type of that name when provider is set (LookupProvider),
+// else the type the bare name resolves to (Lookup): how an API caller picks a type.
+func (c *Catalog) Find(provider, name string) (*Type, bool) {
+	if provider != "" {
+		return c.LookupProvider(provider, name)
+	}
+	return c.Lookup(name)
+}
+
 // LookupFrom returns the type an event from source means by name: source's own type when
 // source is a provider that defines name, else what the bare name resolves to. An event
 // published by "myapp" with type video.posted gets TokPortal's schema; a ping that arrives

@@ -32,10 +32,7 @@ func (e embeddedCatalog) ExportEventType(_ context.Context, name, provider, form
 	if err != nil {
 		return nil, err
 	}
-	t, ok := e.c.LookupProvider(provider, name)
-	if provider == "" {
-		t, ok = e.c.Lookup(name)
-	}
+	t, ok := e.c.Find(provider, name)
 	if !ok {
 		return nil, fmt.Errorf("event type %s: %w", name, schemas.ErrUnknownType)
 	}
