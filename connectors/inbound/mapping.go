@@ -255,32 +255,39 @@ func derivedID(prefix string, parts ...string) string {
 
 // mapTokPortal: event → type, event_id → id, timestamp → created, data → data.
 func mapTokPortal(obj object) (*Envelope, error) {
-	typ, err := obj.eventType("event", "body", "TokPortal names the event type (video.posted, bundle.ready…) there")
-	if err != nil {
-		return nil, err
-	}
-	id, err := obj.id("event_id")
-	if err != nil {
-		return nil, err
-	}
-	created, err := obj.time("timestamp")
-	if err != nil {
-		return nil, err
-	}
-	return &Envelope{ID: id, Type: typ, Created: created, Data: obj.data("data")}, nil
+	return mapFields(obj, envelopeFields{typ: "event", id: "event_id", created: "timestamp", what: "body",
+		hint: "TokPortal names the event type (video.posted, bundle.ready…) there"})
 }
 
 // mapTinyposter: tinyposter's payload is already {id, type, created, data}.
 func mapTinyposter(obj object) (*Envelope, error) {
-	typ, err := obj.eventType("type", "body", "tinyposter names the event type (post.published, ping…) there")
+	return mapFields(obj, envelopeFields{typ: "type", id: "id", created: "created", what: "body",
+		hint: "tinyposter names the event type (post.published, ping…) there"})
+}
+
+// envelopeFields says which fields of a payload hold the envelope's type, id and created
+// (data is always "data"). what names the payload and hint says where the type belongs, in
+// errors; fallbackID is the id when the payload has none.
+type envelopeFields struct {
+	typ, id, created string
+	what, hint       string
+	fallbackID       string
+}
+
+// mapFields reads an envelope from the fields f names.
+func mapFields(obj object, f envelopeFields) (*Envelope, error) {
+	typ, err := obj.eventType(f.typ, f.what, f.hint)
 	if err != nil {
 		return nil, err
 	}
-	id, err := obj.id("id")
+	id, err := obj.id(f.id)
 	if err != nil {
 		return nil, err
 	}
-	created, err := obj.time("created")
+	if id == "" {
+		id = strings.TrimSpace(f.fallbackID)
+	}
+	created, err := obj.time(f.created)
 	if err != nil {
 		return nil, err
 	}
@@ -417,24 +424,9 @@ func addMember(obj json.RawMessage, name string, value []byte) json.RawMessage {
 // timestamp?, data}; what names it and hint says what it should be, in errors; fallbackID
 // is the id when the payload has none.
 func mapEnvelope(obj object, what, hint, fallbackID string) (*Envelope, error) {
-	typ, err := obj.eventType("type", what, hint)
-	if err != nil {
-		return nil, err
+	created := "created"
+	if !obj.present(created) {
+		created = "timestamp"
 	}
-	id, err := obj.id("id")
-	if err != nil {
-		return nil, err
-	}
-	if id == "" {
-		id = strings.TrimSpace(fallbackID)
-	}
-	field := "created"
-	if !obj.present(field) {
-		field = "timestamp"
-	}
-	created, err := obj.time(field)
-	if err != nil {
-		return nil, err
-	}
-	return &Envelope{ID: id, Type: typ, Created: created, Data: obj.data("data")}, nil
+	return mapFields(obj, envelopeFields{typ: "type", id: "id", created: created, what: what, hint: hint, fallbackID: fallbackID})
 }
