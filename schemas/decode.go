@@ -123,20 +123,28 @@ func (d *decoder) object(depth int) (any, error) {
 			return nil, err
 		}
 		m[k] = v // a repeated key keeps its last value, as encoding/json does
-		d.space()
-		if d.i >= len(d.b) {
-			return nil, errEnd
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return m, nil
-		default:
-			return nil, d.errorf("invalid character %q after object key:value pair", d.b[d.i])
+		if done, err := d.after('}', "object key:value pair"); done || err != nil {
+			return m, err
 		}
 	}
+}
+
+// after reads what follows an element of an object or array: a comma (more to come) or
+// close (done).
+func (d *decoder) after(close byte, what string) (done bool, err error) {
+	d.space()
+	if d.i >= len(d.b) {
+		return false, errEnd
+	}
+	switch d.b[d.i] {
+	case ',':
+		d.i++
+		return false, nil
+	case close:
+		d.i++
+		return true, nil
+	}
+	return false, d.errorf("invalid character %q after %s", d.b[d.i], what)
 }
 
 func (d *decoder) array(depth int) (any, error) {
@@ -154,18 +162,8 @@ func (d *decoder) array(depth int) (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		d.space()
-		if d.i >= len(d.b) {
-			return nil, errEnd
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return a, nil
-		default:
-			return nil, d.errorf("invalid character %q after array element", d.b[d.i])
+		if done, err := d.after(']', "array element"); done || err != nil {
+			return a, err
 		}
 	}
 }
