@@ -21,8 +21,8 @@ import (
 	"github.com/hookgate/hookgate/gateway"
 )
 
-// New starts a Service on t.TempDir() (unless opts.Dir is set) whose "webhook" kind (and
-// every kind in opts.Senders left nil) is rec, and stops it when the test ends.
+// New starts a Service on t.TempDir() (unless opts.Dir is set) whose "webhook" kind is rec
+// (when rec is not nil), and stops it when the test ends.
 func New(t testing.TB, opts gateway.Options, rec *Recorder) *gateway.Service {
 	t.Helper()
 	if opts.Dir == "" {
