@@ -336,10 +336,10 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 	if err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
-	if _, unsubscribe := s.opts.Senders[ep.Kind].(Unsubscriber); disabled != nil && v == verdictGone && unsubscribe {
-		// A REST-hook subscription (Zapier, Make) answered 410: the user turned the Zap or
-		// scenario off, and the subscription is gone for good.
-		s.log.Info("subscription removed: the hook URL answered 410", "endpoint", ep.ID, "kind", ep.Kind)
+	if disabled != nil && v == verdictGone && ep.ManagedBy != "" {
+		// A platform's REST-hook subscription (Zapier, Make) answered 410: the user turned
+		// the Zap or scenario off, and the platform dropped the subscription for good.
+		s.log.Info("subscription removed: the hook URL answered 410", "endpoint", ep.ID, "kind", ep.Kind, "managed_by", ep.ManagedBy)
 		if err := s.DeleteEndpoint(ctx, ep.ID); err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("remove subscription %s: %w", ep.ID, err)
 		}

@@ -19,6 +19,11 @@ type Endpoint struct {
 	// DisabledReason says why the gateway disabled the endpoint (empty when a user did).
 	DisabledReason string     `json:"disabled_reason,omitempty"`
 	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
+	// ManagedBy names the platform that created the endpoint through its REST-hook
+	// subscription ("zapier", "make"; see SubscribeEndpoint); empty for an endpoint a user
+	// created. A 410 Gone deletes a managed endpoint (the platform dropped the subscription)
+	// and only disables a user's one.
+	ManagedBy string `json:"managed_by,omitempty"`
 	// FailureStreak counts consecutive deliveries that ended failed; a success resets it.
 	FailureStreak int       `json:"failure_streak"`
 	CreatedAt     time.Time `json:"created_at"`
@@ -67,12 +72,6 @@ type EndpointAuth struct {
 // normalises ep (defaults) and returns a *ValidationError naming the field that is wrong.
 type SettingsChecker interface {
 	CheckEndpoint(ep *Endpoint) error
-}
-
-// Unsubscriber is implemented by the Senders of REST-hook kinds (Zapier, Make), for which a
-// 410 Gone means the tool dropped the subscription: the endpoint is deleted, not disabled.
-type Unsubscriber interface {
-	UnsubscribeOnGone()
 }
 
 // mask hides a secret setting in API answers, keeping its last four characters.

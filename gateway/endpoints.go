@@ -21,6 +21,9 @@ type EndpointInput struct {
 	Enabled     *bool             `json:"enabled,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	Source      string            `json:"source,omitempty"`
+	// ManagedBy marks a REST-hook subscription made by a platform ("zapier", "make"); it is
+	// set by the platform's subscribe route, never from a request body.
+	ManagedBy string `json:"-"`
 	EndpointSettings
 }
 
@@ -204,6 +207,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, in EndpointInput) (*Endpoi
 		Source:           in.Source,
 		Enabled:          in.Enabled == nil || *in.Enabled,
 		Headers:          in.Headers,
+		ManagedBy:        in.ManagedBy,
 		CreatedAt:        now,
 		EndpointSettings: in.EndpointSettings,
 		UpdatedAt:        now,
@@ -435,6 +439,26 @@ func (s *Service) DeleteEndpoint(ctx context.Context, id string) error {
 	}
 	_, err = s.drainPaused(ctx, id, false)
 	return err
+}
+
+// Unsubscribe deletes the REST-hook subscription id that platform ("zapier", "make") made.
+// A subscription that is already gone is not an error (deleted is false), so a platform's
+// unsubscribe always succeeds; an endpoint that exists but is not that platform's
+// subscription is ErrNotFound and stays.
+func (s *Service) Unsubscribe(ctx context.Context, platform, id string) (deleted bool, err error) {
+	ep, ok := s.endpoint(id)
+	if !ok {
+		return false, nil
+	}
+	if ep.ManagedBy != platform {
+		return false, fmt.Errorf("endpoint %s is not a %s subscription: %w", id, platform, ErrNotFound)
+	}
+	if err := s.DeleteEndpoint(ctx, id); errors.Is(err, ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // RotateSecret gives an endpoint a new signing secret and returns it. The previous secret

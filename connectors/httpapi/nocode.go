@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -40,6 +39,7 @@ func (s *server) subscribe(kind string) gin.HandlerFunc {
 		ep, _, err := s.svc.CreateEndpoint(c.Request.Context(), gateway.EndpointInput{
 			URL: in.HookURL, Events: []string{in.Event}, Kind: kind, Source: in.Source,
 			Description:      kind + " subscription",
+			ManagedBy:        kind,
 			EndpointSettings: gateway.EndpointSettings{APIKey: in.APIKey},
 		})
 		if err != nil {
@@ -50,21 +50,19 @@ func (s *server) subscribe(kind string) gin.HandlerFunc {
 	}
 }
 
-// unsubscribe returns the handler that deletes a REST-hook subscription of kind.
+// unsubscribe returns the handler that deletes a REST-hook subscription of kind: 200 with
+// {"id","deleted":true} when it existed, 204 when it is already gone (a 410 removed it, or
+// an earlier unsubscribe), so a platform's unsubscribe never fails.
 func (s *server) unsubscribe(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.Param("id")
-		ep, err := s.svc.GetEndpoint(c.Request.Context(), id)
+		deleted, err := s.svc.Unsubscribe(c.Request.Context(), kind, id)
 		if err != nil {
 			s.writeError(c, err)
 			return
 		}
-		if ep.Kind != kind {
-			s.writeError(c, fmt.Errorf("endpoint %s is a %s endpoint, not a %s subscription: %w", id, ep.Kind, kind, gateway.ErrNotFound))
-			return
-		}
-		if err := s.svc.DeleteEndpoint(c.Request.Context(), id); err != nil {
-			s.writeError(c, err)
+		if !deleted {
+			c.Status(http.StatusNoContent)
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"id": id, "deleted": true})

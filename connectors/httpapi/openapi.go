@@ -65,6 +65,13 @@ func op(id, summary string, params []any, body map[string]any, ok string, okResp
 	return o
 }
 
+// gone adds a REST-hook unsubscribe's 204: the subscription was already gone (a 410
+// removed it, or an earlier unsubscribe did), which is a success.
+func gone(o map[string]any) map[string]any {
+	o["responses"].(map[string]any)["204"] = map[string]any{"description": "Already gone: nothing to unsubscribe"}
+	return o
+}
+
 func page(item string) map[string]any {
 	return map[string]any{"type": "object", "properties": map[string]any{
 		"data":        map[string]any{"type": "array", "items": ref(item)},
@@ -151,7 +158,7 @@ func apiPaths() map[string]any {
 			"post": op("zapierSubscribe", "Subscribe a Zapier REST hook", nil, jsonBody(restHook), "201", resp("Subscribed", map[string]any{"type": "object", "properties": map[string]any{"id": str("Subscription (endpoint) id")}})),
 		},
 		"/v1/zapier/hooks/{id}": map[string]any{
-			"delete": op("zapierUnsubscribe", "Unsubscribe a Zapier REST hook", []any{id}, nil, "200", resp("Unsubscribed", map[string]any{"type": "object"})),
+			"delete": gone(op("zapierUnsubscribe", "Unsubscribe a Zapier REST hook", []any{id}, nil, "200", resp("Unsubscribed", map[string]any{"type": "object"}))),
 		},
 		"/v1/zapier/samples": map[string]any{
 			"get": op("zapierSamples", "The latest events of a type (or its catalog sample), for performList", []any{param("event", "query", "Event type", true), limit}, nil, "200", resp("Events", map[string]any{"type": "array", "items": map[string]any{"type": "object"}})),
@@ -160,7 +167,7 @@ func apiPaths() map[string]any {
 			"post": op("makeSubscribe", "Attach a Make webhook", nil, jsonBody(restHook), "201", resp("Attached", map[string]any{"type": "object", "properties": map[string]any{"id": str("Subscription (endpoint) id")}})),
 		},
 		"/v1/make/hooks/{id}": map[string]any{
-			"delete": op("makeUnsubscribe", "Detach a Make webhook", []any{id}, nil, "200", resp("Detached", map[string]any{"type": "object"})),
+			"delete": gone(op("makeUnsubscribe", "Detach a Make webhook", []any{id}, nil, "200", resp("Detached", map[string]any{"type": "object"}))),
 		},
 		"/v1/make/samples": map[string]any{
 			"get": op("makeSamples", "The latest events of a type (or its catalog sample)", []any{param("event", "query", "Event type", true), limit}, nil, "200", resp("Events", map[string]any{"type": "array", "items": map[string]any{"type": "object"}})),
@@ -186,6 +193,7 @@ func apiComponents() map[string]any {
 		"disabled_reason": str("Why hookgate disabled it"),
 		"disabled_at":     map[string]any{"type": "string", "format": "date-time"},
 		"failure_streak":  map[string]any{"type": "integer"},
+		"managed_by":      str("zapier or make when the platform created it as a REST-hook subscription (a 410 deletes it); absent for an endpoint you created (a 410 disables it)"),
 		"created_at":      map[string]any{"type": "string", "format": "date-time"},
 		"updated_at":      map[string]any{"type": "string", "format": "date-time"},
 	}

@@ -7,8 +7,9 @@
 //
 // Make answers 200 with the body "Accepted" when it queued the payload, 429 when the
 // webhook is over its rate (about 300 requests per 10 s; the dispatcher honours
-// Retry-After) and 410 when the webhook is deactivated or deleted, which disables the
-// endpoint. CheckEndpoint sets rate_limit_per_s to 25 when it is unset, to stay under that
+// Retry-After) and 410 when the webhook is deactivated or deleted: a subscription Make
+// made through POST /v1/make/hooks is then deleted, an endpoint a user created through
+// /v1/endpoints is disabled. CheckEndpoint sets rate_limit_per_s to 25 when it is unset, to stay under that
 // rate.
 //
 // # Example
@@ -53,12 +54,7 @@ type Sender struct {
 var (
 	_ gateway.Sender          = (*Sender)(nil)
 	_ gateway.SettingsChecker = (*Sender)(nil)
-	_ gateway.Unsubscriber    = (*Sender)(nil)
 )
-
-// UnsubscribeOnGone marks the kind as a REST hook: a 410 from Make means the subscription
-// was dropped, and the gateway deletes the endpoint.
-func (s *Sender) UnsubscribeOnGone() {}
 
 // New returns a Sender.
 func New(opts Options) *Sender { return &Sender{post: webhook.New(opts)} }

@@ -5,8 +5,10 @@
 //
 // Zapier runs a Zap once per object it receives (an array would run it once per item), so
 // a payload that is not an object, such as a mapping's array or number, is sent wrapped
-// as {"data": …}. Zapier answers 410 Gone when the Zap was turned off or deleted: the
-// dispatcher then disables the endpoint, which is Zapier's unsubscribe rule.
+// as {"data": …}. Zapier answers 410 Gone when the Zap was turned off or deleted. A
+// subscription Zapier made through POST /v1/zapier/hooks belongs to Zapier and is then
+// deleted (Zapier's unsubscribe rule); an endpoint a user created through /v1/endpoints is
+// only disabled, as any endpoint that answers 410.
 //
 // # Example
 //
@@ -38,12 +40,7 @@ type Sender struct {
 var (
 	_ gateway.Sender          = (*Sender)(nil)
 	_ gateway.SettingsChecker = (*Sender)(nil)
-	_ gateway.Unsubscriber    = (*Sender)(nil)
 )
-
-// UnsubscribeOnGone marks the kind as a REST hook: a 410 from Zapier means the subscription
-// was dropped, and the gateway deletes the endpoint.
-func (s *Sender) UnsubscribeOnGone() {}
 
 // New returns a Sender.
 func New(opts Options) *Sender { return &Sender{post: webhook.New(opts)} }
