@@ -24,6 +24,11 @@ type dispatcher struct {
 	wg   sync.WaitGroup
 	lim  *limits
 
+	// failing counts, per delivery, the attempts in a row that ended in an error the
+	// dispatcher could not record (see work); each one holds the delivery back longer.
+	failMu  sync.Mutex
+	failing map[string]int
+
 	// attempts is the parent of every attempt's context; cancelled when Stop runs out of time.
 	attempts context.Context
 	cancel   context.CancelCauseFunc
@@ -42,6 +47,7 @@ func newDispatcher(s *Service) *dispatcher {
 		attempts: ctx,
 		cancel:   cancel,
 		lim:      newLimits(perEndpointCap(s.opts.Concurrency)),
+		failing:  map[string]int{},
 	}
 }
 
@@ -83,6 +89,7 @@ func (d *dispatcher) loop() {
 	db := d.s.db
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	leaseFailures := 0 // Leases in a row that failed: each waits longer before the next
 	for {
 		select {
 		case <-d.quit:
@@ -95,7 +102,14 @@ func (d *dispatcher) loop() {
 		if slots > 0 {
 			jobs, err := db.Lease(now, slots, d.leaseTTL())
 			if err != nil {
-				d.s.log.Error("lease deliveries", "err", err)
+				leaseFailures++
+				wait := backoff(leaseFailures)
+				d.s.log.Error("lease deliveries", "err", err, "failures", leaseFailures, "retry_in", wait)
+				if !d.sleep(wait) {
+					return
+				}
+			} else {
+				leaseFailures = 0
 			}
 			var later []deferral
 			for _, job := range jobs {
@@ -147,6 +161,31 @@ func (d *dispatcher) loop() {
 	}
 }
 
+// sleep waits for wait or until the dispatcher stops; it reports false when stopping.
+func (d *dispatcher) sleep(wait time.Duration) bool {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-d.quit:
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// backoff is how long to hold off after the n-th failure in a row (n ≥ 1) of something
+// that is not a delivery attempt (a lease, a store write): 1 s, doubling, at most 5 min.
+func backoff(n int) time.Duration {
+	const first, most = time.Second, 5 * time.Minute
+	if n < 1 {
+		n = 1
+	}
+	if n > 20 {
+		return most
+	}
+	return min(first<<(n-1), most)
+}
+
 // deferral is a leased delivery its endpoint's limits sent to a later slot.
 type deferral struct {
 	job queue.Job
@@ -193,28 +232,42 @@ func (d *dispatcher) work(job queue.Job) {
 	log := s.log.With("delivery", job.ID)
 	err := d.attempt(ctx, job)
 	d.lim.finish(string(job.Data), job.ID, s.now())
+	d.failMu.Lock()
+	n := 0
 	if err != nil {
-		if ctx.Err() != nil {
-			return // stopping: the delivery stays queued for the next start
-		}
-		log.Error("delivery attempt", "err", err)
-		s.db.Release(job.ID)
+		d.failing[job.ID]++
+		n = d.failing[job.ID]
+	} else {
+		delete(d.failing, job.ID)
 	}
+	d.failMu.Unlock()
+	if err == nil || ctx.Err() != nil {
+		return // done, or stopping: the delivery stays queued for the next start
+	}
+	// An error here could not be recorded as an attempt (the store failed, or the
+	// delivery's record can't be read): hold the delivery back, longer each time, rather
+	// than hand it straight back to a loop that would fail the same way at once.
+	wait := backoff(n)
+	log.Error("delivery attempt", "err", err, "failures", n, "retry_in", wait)
+	s.db.Hold(job.ID, s.now().Add(wait))
 }
 
 func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
 	s := d.s
 	var (
-		dl Delivery
-		ev *StoredEvent
+		dl    Delivery
+		ev    *StoredEvent
+		evErr error // the event's record can't be decoded: an attempt that fails
 	)
 	err := s.db.View(func(r *queue.Reader) error {
 		if err := load(r, deliveryKey(job.ID), &dl); err != nil {
 			return err
 		}
-		var err error
-		ev, err = loadEvent(r, dl.EventID)
-		return err
+		ev, evErr = loadEvent(r, dl.EventID)
+		if errors.Is(evErr, errCorrupt) {
+			return nil
+		}
+		return evErr
 	})
 	if errors.Is(err, ErrNotFound) {
 		// The delivery or its event is gone; nothing to send.
@@ -232,28 +285,31 @@ func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
 	case !ep.Enabled:
 		return d.pause(ctx, &dl)
 	}
-	sender, ok := s.opts.Senders[ep.Kind]
-	if !ok {
-		return fmt.Errorf("no sender for endpoint kind %q", ep.Kind)
-	}
 
+	// Whatever fails from here on is an attempt that failed, recorded and retried on the
+	// schedule like a receiver's 500, whether or not anything was sent.
 	now := s.now()
 	var (
 		out   Outcome
 		cause error
+		body  []byte
 	)
-	body, err := payload(ctx, ep, &ev.Event)
-	if err != nil {
-		out.Err = fmt.Errorf("mapping: %w", err)
-	} else {
+	sender, ok := s.opts.Senders[ep.Kind]
+	switch {
+	case evErr != nil:
+		out.Err = fmt.Errorf("the stored event can't be read: %w", evErr)
+	case !ok:
+		out.Err = fmt.Errorf("no sender for endpoint kind %q: this gateway was started without it", ep.Kind)
+	default:
+		if body, err = payload(ctx, ep, &ev.Event); err != nil {
+			out.Err = fmt.Errorf("mapping: %w", err)
+			break
+		}
 		timeout := s.opts.DeliveryTimeout
 		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
 		out = sender.Send(actx, &Message{Delivery: &dl, Endpoint: ep, Event: &ev.Event, Body: body, Attempt: len(dl.Attempts) + 1, Now: now})
 		cause = context.Cause(actx)
 		cancel()
-	}
-	if ctx.Err() != nil {
-		return ctx.Err() // stopping mid-attempt: don't record a failure we caused
 	}
 	att := Attempt{At: now.UTC(), StatusCode: out.StatusCode, DurationMS: s.now().Sub(now).Milliseconds(), ResponseBody: string(truncate(out.Body, MaxResponseBody))}
 	if out.Err != nil {
@@ -261,6 +317,9 @@ func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
 		if cause != nil && errors.Is(out.Err, context.DeadlineExceeded) {
 			att.Error = cause.Error()
 		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // stopping mid-attempt: don't record a failure we caused
 	}
 	return d.record(ctx, &dl, ep, att, out)
 }

@@ -72,10 +72,13 @@ func load(r getter, key []byte, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decode %s: %w", key, err)
+		return fmt.Errorf("decode %s: %w: %w", key, errCorrupt, err)
 	}
 	return nil
 }
+
+// errCorrupt marks a stored record that can't be decoded.
+var errCorrupt = errors.New("the stored record is corrupt")
 
 // save writes v as JSON under key.
 func save(tx *queue.Txn, key []byte, v any) error {
@@ -109,7 +112,7 @@ func loadEvent(r getter, id string) (*StoredEvent, error) {
 	}
 	ev := &StoredEvent{ReceivedAt: se.ReceivedAt, Deliveries: se.Deliveries}
 	if err := json.Unmarshal(se.Event, &ev.Event); err != nil {
-		return nil, fmt.Errorf("decode event %s: %w", id, err)
+		return nil, fmt.Errorf("decode event %s: %w: %w", id, errCorrupt, err)
 	}
 	return ev, nil
 }

@@ -317,6 +317,28 @@ func (db *DB) Release(id string) {
 	}
 }
 
+// Hold keeps a leased job from every Lease until until, by extending its lease, without
+// touching the job on disk: a dispatcher backs off this way from an error it could not
+// record (a store that fails, a record it can't read). After a restart the job is due at
+// its stored time again. A job that is not leased is left alone.
+func (db *DB) Hold(id string, until time.Time) {
+	x := db.jobs
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l, ok := x.leased[id]
+	if !ok {
+		return
+	}
+	l.expires = until
+	if x.leaseMin.IsZero() || until.Before(x.leaseMin) {
+		x.leaseMin = until
+	}
+	select {
+	case x.notify <- struct{}{}:
+	default:
+	}
+}
+
 // NextDue reports when Lease may next return something: the earliest of the first due job
 // and the first lease expiry (which may be early: a lease ended by Done or Schedule can still
 // count). ok is false when the queue is empty and nothing is leased.

@@ -1,0 +1,144 @@
+package gateway_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
+	"github.com/hookgate/hookgate/queue"
+)
+
+// countingHandler counts the log records at Error level, to catch a failure that loops.
+type countingHandler struct {
+	slog.Handler
+	errors *atomic.Int64
+}
+
+func newCounting() (*slog.Logger, *atomic.Int64) {
+	n := &atomic.Int64{}
+	return slog.New(countingHandler{Handler: slog.DiscardHandler, errors: n}), n
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		h.errors.Add(1)
+	}
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// open starts a Service on dir that the test stops itself.
+func open(t *testing.T, opts gateway.Options) *gateway.Service {
+	t.Helper()
+	opts.Policy.AllowPrivate = true
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	svc, err := gateway.New(opts)
+	if err != nil {
+		t.Fatalf("gateway.New: %v", err)
+	}
+	return svc
+}
+
+func stop(t *testing.T, svc *gateway.Service, within time.Duration) {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	if err := svc.Stop(c); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
+
+// TestFailureBeforeSendingFollowsTheSchedule: an endpoint whose kind has no Sender (the
+// gateway restarted without it) gets a failed attempt that waits for its next step like a
+// receiver's 500 — it is neither dropped nor retried in a loop.
+func TestFailureBeforeSendingFollowsTheSchedule(t *testing.T) {
+	dir := t.TempDir()
+	rec := gatewaytest.NewRecorder()
+	svc := open(t, gateway.Options{Dir: dir, Senders: map[string]gateway.Sender{gateway.KindWebhook: rec, "custom": rec}})
+	ep, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "http://127.0.0.1:9/hook", Kind: "custom", Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop(t, svc, 5*time.Second)
+
+	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	log, errs := newCounting()
+	svc = open(t, gateway.Options{Dir: dir, Now: clk.Now, Logger: log, Schedule: gateway.Schedule{0, time.Hour},
+		Senders: map[string]gateway.Sender{gateway.KindWebhook: rec}})
+	svc.Start()
+	defer stop(t, svc, 5*time.Second)
+	res := publish(t, svc, "video.posted", `{"n":1}`)
+	var d *gateway.Delivery
+	gatewaytest.WaitFor(t, 5*time.Second, "the failed attempt", func() bool {
+		d, err = svc.GetDelivery(ctx, res.DeliveryID[0])
+		return err == nil && len(d.Attempts) > 0
+	})
+	if d.EndpointID != ep.ID || d.Status != gateway.StatusPending || !strings.Contains(d.Attempts[0].Error, `no sender for endpoint kind "custom"`) {
+		t.Fatalf("delivery = %+v, want pending with a no-sender attempt", d)
+	}
+	if d.NextAttemptAt == nil || d.NextAttemptAt.Sub(clk.Now()) < 45*time.Minute {
+		t.Fatalf("next attempt at %v, want the schedule's next step (about an hour after %v)", d.NextAttemptAt, clk.Now())
+	}
+	// Nothing else happens while the clock stands: a looping failure would make thousands of
+	// attempts or log lines in this time.
+	time.Sleep(500 * time.Millisecond)
+	if d, _ = svc.GetDelivery(ctx, res.DeliveryID[0]); len(d.Attempts) != 1 {
+		t.Fatalf("%d attempts while the clock stood still, want 1: %+v", len(d.Attempts), d.Attempts)
+	}
+	if n := errs.Load(); n > 1 {
+		t.Fatalf("%d error lines logged for one failed attempt", n)
+	}
+}
+
+// TestUnreadableDeliveryBacksOff: a delivery whose stored record can't be decoded can't
+// have an attempt recorded; the dispatcher holds it back (1 s, then longer) instead of
+// leasing and failing it again at once.
+func TestUnreadableDeliveryBacksOff(t *testing.T) {
+	dir := t.TempDir()
+	rec := gatewaytest.NewRecorder()
+	svc := open(t, gateway.Options{Dir: dir, Senders: map[string]gateway.Sender{gateway.KindWebhook: rec}})
+	endpoint(t, svc, "*")
+	res := publish(t, svc, "video.posted", `{"n":1}`)
+	stop(t, svc, 5*time.Second)
+
+	// Damage the delivery's record on disk, as a torn write or a bad upgrade could.
+	db, err := queue.Open(queue.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(ctx, func(tx *queue.Txn) error { tx.Set([]byte("dl/"+res.DeliveryID[0]), []byte(`{"id":`)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	log, errs := newCounting()
+	svc = open(t, gateway.Options{Dir: dir, Logger: log, Senders: map[string]gateway.Sender{gateway.KindWebhook: rec}})
+	svc.Start()
+	defer stop(t, svc, 5*time.Second)
+	gatewaytest.WaitFor(t, 5*time.Second, "the failure to be logged", func() bool { return errs.Load() > 0 })
+	time.Sleep(700 * time.Millisecond) // within the first 1 s hold: a loop would fail thousands of times
+	if n := errs.Load(); n != 1 {
+		t.Fatalf("%d failures logged within 0.7 s, want 1 (then a hold of 1 s)", n)
+	}
+	if len(rec.Calls()) != 0 {
+		t.Fatalf("sent %d times", len(rec.Calls()))
+	}
+}
