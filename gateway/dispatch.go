@@ -318,10 +318,32 @@ func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
 			att.Error = cause.Error()
 		}
 	}
-	if ctx.Err() != nil {
-		return ctx.Err() // stopping mid-attempt: don't record a failure we caused
+	if ctx.Err() != nil && classify(out) != verdictSuccess {
+		// Stop cut the attempt short: log it as the receiver saw it, and leave the
+		// delivery due, so that it is sent again after the restart without losing a step.
+		att.Error = fmt.Sprintf("attempt cut short: %v; it is sent again when the gateway restarts", context.Cause(ctx))
+		return d.recordCut(context.WithoutCancel(ctx), &dl, att)
 	}
-	return d.record(ctx, &dl, ep, att, out)
+	return d.record(context.WithoutCancel(ctx), &dl, ep, att, out)
+}
+
+// recordCut logs an attempt that Stop cut short, leaving the delivery's status, step and
+// queue entry as they are.
+func (d *dispatcher) recordCut(ctx context.Context, seen *Delivery, att Attempt) error {
+	s := d.s
+	err := s.db.Update(ctx, func(tx *queue.Txn) error {
+		var dl Delivery
+		if err := load(tx, deliveryKey(seen.ID), &dl); err != nil {
+			return err
+		}
+		dl.Attempts = append(dl.Attempts, att)
+		dl.UpdatedAt = s.now().UTC()
+		return save(tx, deliveryKey(dl.ID), &dl)
+	})
+	if err != nil {
+		return fmt.Errorf("record the attempt cut short: %w", err)
+	}
+	return nil
 }
 
 // record stores an attempt and moves the delivery (and maybe its endpoint) on.

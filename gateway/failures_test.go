@@ -142,3 +142,45 @@ func TestUnreadableDeliveryBacksOff(t *testing.T) {
 		t.Fatalf("sent %d times", len(rec.Calls()))
 	}
 }
+
+// blocking is a Sender that holds every attempt until its context ends.
+type blocking struct{ started chan string }
+
+func (b blocking) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
+	b.started <- m.Delivery.ID
+	<-ctx.Done()
+	return gateway.Outcome{Err: context.Cause(ctx)}
+}
+
+// TestAttemptCutByShutdownIsLogged: an attempt that Stop cuts short is in the attempt log
+// with the shutdown as its error, and the delivery is sent again after the restart.
+func TestAttemptCutByShutdownIsLogged(t *testing.T) {
+	dir := t.TempDir()
+	b := blocking{started: make(chan string, 1)}
+	svc := open(t, gateway.Options{Dir: dir, Senders: map[string]gateway.Sender{gateway.KindWebhook: b}})
+	svc.Start()
+	endpoint(t, svc, "*")
+	res := publish(t, svc, "video.posted", `{"n":1}`)
+	select {
+	case <-b.started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the attempt never started")
+	}
+	stop(t, svc, 50*time.Millisecond)
+
+	rec := gatewaytest.NewRecorder()
+	svc = gatewaytest.New(t, gateway.Options{Dir: dir}, rec)
+	rec.Want(t, 5*time.Second, 1)
+	var d *gateway.Delivery
+	gatewaytest.WaitFor(t, 5*time.Second, "the delivery to succeed", func() bool {
+		var err error
+		d, err = svc.GetDelivery(ctx, res.DeliveryID[0])
+		return err == nil && d.Status == gateway.StatusSucceeded
+	})
+	if len(d.Attempts) != 2 || !strings.Contains(d.Attempts[0].Error, "cut short: gateway stopping") || d.Attempts[1].Error != "" {
+		t.Fatalf("attempts = %+v, want the cut one (shutdown) then the success", d.Attempts)
+	}
+	if d.Step != 0 {
+		t.Errorf("step = %d: a shutdown must not cost the delivery a step", d.Step)
+	}
+}
