@@ -508,3 +508,23 @@ func TestAwaitFilterCantHang(t *testing.T) {
 		}
 	}
 }
+
+// TestGetEventSchemaKeepsNumbersAsSent: the structured export carries a custom type's
+// example numbers as written (a float64 made 7383920011122335000 of the id). mcp-go's client
+// decodes results into float64s itself, so the test reads the server's JSON-RPC answer.
+func TestGetEventSchemaKeepsNumbersAsSent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.AddEventType(ctx, gateway.EventTypeInput{Name: "order.paid", Schema: json.RawMessage(`{"type":"object","examples":[{"n":7383920011122334455,"d":0.1}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	s := hgmcp.NewServer(e.svc, hgmcp.Options{})
+	answer := s.HandleMessage(ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_event_schema","arguments":{"name":"order.paid","format":"sample"}}}`))
+	b, err := json.Marshal(answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"structuredContent":{"created":"2026-06-24T14:00:05.123Z","data":{"d":0.1,"n":7383920011122334455}`) {
+		t.Errorf("get_event_schema answer = %s; want the example's numbers as sent in structuredContent", b)
+	}
+}
