@@ -7,77 +7,29 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/hookgate/hookgate/schemas"
-	"github.com/itchyny/gojq"
+	"github.com/hookgate/hookgate/schemas/jq"
 )
 
-// Per-endpoint payload mappings: a jq program (github.com/itchyny/gojq) that reshapes the
-// envelope before delivery, optionally checked against an output JSON Schema. A program and
-// its schema are compiled once and cached by their text, so an attempt only runs them.
+// Per-endpoint payload mappings: a jq program (package schemas/jq, which sets the deadline of
+// a run and keeps numbers as sent) that reshapes the envelope before delivery, optionally
+// checked against an output JSON Schema. A mapping and its schema are compiled once and
+// cached by their text, so an attempt only runs them.
 
-// mappingTimeout bounds one run of a mapping, so a runaway program can't hold a worker.
-const mappingTimeout = time.Second
+// maxCachedMappings bounds mappingCache; past it the cache starts over.
+const maxCachedMappings = 1024
 
 // mappingCache holds compiled mappings: mapping text + "\x00" + output_schema → *endpointMapping.
-var mappingCache sync.Map
-
-// compileMapping parses and compiles a jq program; errors say where in the program.
-func compileMapping(prog string) (*gojq.Code, error) {
-	q, err := gojq.Parse(prog)
-	if err != nil {
-		var pe *gojq.ParseError
-		if errors.As(err, &pe) {
-			line, col := position(prog, pe.Offset)
-			return nil, fmt.Errorf("syntax error at line %d, column %d (near %q): %s", line, col, pe.Token, err)
-		}
-		return nil, err
-	}
-	return gojq.Compile(q)
-}
-
-// position turns a byte offset of prog into a 1-based line and column.
-func position(prog string, offset int) (line, col int) {
-	offset = min(max(offset, 0), len(prog))
-	before := prog[:offset]
-	line = strings.Count(before, "\n") + 1
-	col = offset - strings.LastIndexByte(before, '\n')
-	return line, col
-}
-
-// runMapping applies a compiled program to an envelope and returns the first value it
-// produces, as JSON. A program that produces nothing, or fails, is an error.
-func runMapping(ctx context.Context, code *gojq.Code, envelope []byte) (json.RawMessage, error) {
-	var in any
-	if err := json.Unmarshal(envelope, &in); err != nil {
-		return nil, fmt.Errorf("decode envelope: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, mappingTimeout)
-	defer cancel()
-	iter := code.RunWithContext(ctx, in)
-	v, ok := iter.Next()
-	if !ok {
-		return nil, errors.New("the mapping produced no value (a select() that filtered everything out?)")
-	}
-	if err, isErr := v.(error); isErr {
-		var halt *gojq.HaltError
-		if errors.As(err, &halt) && halt.Value() == nil {
-			return nil, errors.New("the mapping halted without a value")
-		}
-		return nil, fmt.Errorf("jq: %w", err)
-	}
-	out, err := gojq.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode the mapped payload: %w", err)
-	}
-	return out, nil
-}
+var mappingCache = struct {
+	sync.Mutex
+	m map[string]*endpointMapping
+}{m: map[string]*endpointMapping{}}
 
 // endpointMapping is an endpoint's compiled mapping and output schema.
 type endpointMapping struct {
-	code   *gojq.Code
-	output *schemas.Type
+	program *jq.Program
+	output  *schemas.Type
 }
 
 // mappingOf returns ep's compiled mapping and output schema (nil when it has neither),
@@ -87,25 +39,33 @@ func mappingOf(ep *Endpoint) (*endpointMapping, error) {
 		return nil, nil
 	}
 	key := ep.Mapping + "\x00" + string(ep.OutputSchema)
-	if m, ok := mappingCache.Load(key); ok {
-		return m.(*endpointMapping), nil
+	mappingCache.Lock()
+	m, ok := mappingCache.m[key]
+	mappingCache.Unlock()
+	if ok {
+		return m, nil
 	}
 	m, err := compileEndpointMapping(ep)
 	if err != nil {
 		return nil, err
 	}
-	mappingCache.Store(key, m)
+	mappingCache.Lock()
+	if len(mappingCache.m) >= maxCachedMappings {
+		clear(mappingCache.m)
+	}
+	mappingCache.m[key] = m
+	mappingCache.Unlock()
 	return m, nil
 }
 
 func compileEndpointMapping(ep *Endpoint) (*endpointMapping, error) {
 	m := &endpointMapping{}
 	if ep.Mapping != "" {
-		code, err := compileMapping(ep.Mapping)
+		p, err := jq.Compile(ep.Mapping)
 		if err != nil {
 			return nil, invalid("mapping", "%s", err)
 		}
-		m.code = code
+		m.program = p
 	}
 	if len(ep.OutputSchema) > 0 {
 		t, err := schemas.Compile("output_schema", ep.OutputSchema)
@@ -133,10 +93,13 @@ func payload(ctx context.Context, ep *Endpoint, ev *Event) ([]byte, error) {
 // apply maps an envelope and checks the result against the output schema.
 func (m *endpointMapping) apply(ctx context.Context, envelope []byte) (json.RawMessage, error) {
 	out := json.RawMessage(envelope)
-	if m.code != nil {
+	if m.program != nil {
 		var err error
-		if out, err = runMapping(ctx, m.code, envelope); err != nil {
-			return nil, err
+		if out, err = m.program.First(ctx, envelope); err != nil {
+			if errors.Is(err, jq.ErrNoOutput) {
+				return nil, fmt.Errorf("the mapping %w (a select() that filtered everything out?)", err)
+			}
+			return nil, fmt.Errorf("the mapping %w", err)
 		}
 	}
 	if m.output != nil {
@@ -167,7 +130,7 @@ func (s *Service) checkMapping(ep *Endpoint) error {
 		}
 		if _, err := m.apply(context.Background(), t.Sample()); err != nil {
 			field := "mapping"
-			if m.code == nil || strings.Contains(err.Error(), "output_schema") {
+			if m.program == nil || strings.Contains(err.Error(), "output_schema") {
 				field = "output_schema"
 			}
 			return invalid(field, "on a %s %s event (its schema's example): %s", t.Provider, t.Name, err)

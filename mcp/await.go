@@ -3,18 +3,19 @@ package mcp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
-	"github.com/itchyny/gojq"
+	"github.com/hookgate/hookgate/schemas/jq"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
 
 const awaitDescription = `Wait for an event and return the first one that matches, with a cursor.
 - type: exact (video.posted), prefix (video.*) or *.
-- filter: optional jq boolean over the envelope {id,type,source,created,data}, e.g. .data.bundle_id == "b_42".
+- filter: optional jq boolean over the envelope {id,type,source,created,data}, e.g. .data.bundle_id == "b_42". It must produce true or false (a single = assigns: it is an error, not a match); an event it fails on (a missing field) doesn't match; it may run 1 s per event. Numbers compare exactly: .data.n == 7383920011122334455.
 - after: an event id or an RFC 3339 time. Events already stored after it count, so take a cursor before triggering an action and none can be missed. Without it, only events that arrive after the call count.
 - timeout_seconds: default 45, at most 600.
 If nothing matches in time the result says so (it is not an error) and carries the cursor to call again from: loop with after=<cursor> to see every event exactly once.`
@@ -52,14 +53,14 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 		}
 		timeout = time.Duration(a.TimeoutSeconds) * time.Second
 	}
-	var filter *gojq.Code
+	var filter *jq.Program
 	if a.Filter != "" {
-		q, err := gojq.Parse(a.Filter)
-		if err != nil {
-			return nil, &gateway.ValidationError{Field: "filter", Message: fmt.Sprintf("not a jq program: %v", err)}
+		var err error
+		if filter, err = jq.Compile(a.Filter); err != nil {
+			return nil, &gateway.ValidationError{Field: "filter", Message: err.Error(), Err: err}
 		}
-		if filter, err = gojq.Compile(q); err != nil {
-			return nil, &gateway.ValidationError{Field: "filter", Message: fmt.Sprintf("not a jq program: %v", err)}
+		if err := probe(ctx, filter, a); err != nil {
+			return nil, err
 		}
 	}
 
@@ -109,8 +110,8 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 			}
 			for _, ev := range page.Data {
 				afterID = ev.ID
-				if ok, err := matches(filter, &ev.Event); err != nil {
-					return nil, &gateway.ValidationError{Field: "filter", Message: err.Error()}
+				if ok, err := matches(ctx, filter, &ev.Event); err != nil {
+					return nil, err
 				} else if ok {
 					res := awaitResult{Event: ev, Cursor: ev.ID, Message: fmt.Sprintf("%s %s arrived", ev.Type, ev.ID)}
 					return result(res, fmt.Sprintf("%s; cursor %s: %s", res.Message, ev.ID, toJSON(ev))), nil
@@ -135,29 +136,41 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 	}
 }
 
-// matches runs the jq filter on ev's envelope; no filter matches everything.
-func matches(filter *gojq.Code, ev *gateway.Event) (bool, error) {
+// matches runs the jq filter on ev's envelope; no filter matches everything. An event the
+// filter fails on (a missing field, a type mismatch) doesn't match it; a filter that runs
+// out of time or produces something other than true or false is the agent's error.
+func matches(ctx context.Context, filter *jq.Program, ev *gateway.Event) (bool, error) {
 	if filter == nil {
 		return true, nil
 	}
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return false, err
-	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return false, err
-	}
-	iter := filter.Run(v)
-	out, ok := iter.Next()
-	if !ok {
+	ok, err := filter.Bool(ctx, ev.Body())
+	var runtime *jq.RuntimeError
+	switch {
+	case err == nil:
+		return ok, nil
+	case errors.As(err, &runtime):
 		return false, nil
+	case ctx.Err() != nil:
+		return false, fmt.Errorf("await_event canceled: %w", context.Cause(ctx))
 	}
-	if _, isErr := out.(error); isErr {
-		// A filter that fails on this event (a missing field, a type mismatch) doesn't match it.
-		return false, nil
+	return false, &gateway.ValidationError{Field: "filter", Message: fmt.Sprintf("the filter %s (on event %s)", err, ev.ID), Err: err}
+}
+
+// probe runs the filter once on an envelope of the awaited type with empty data, so that a
+// filter that can't work is an error at once rather than when the first event arrives: one
+// that runs out of time, or that produces a value other than true, false or null (what a
+// test of a missing field gives), such as the object .data.bundle_id = "b_42" makes.
+func probe(ctx context.Context, filter *jq.Program, a awaitArgs) error {
+	ev := gateway.Event{ID: "evt_probe", Type: a.Type, Source: a.Source, Created: time.Now(), Data: json.RawMessage(`{}`)}
+	_, err := filter.Bool(ctx, ev.Body())
+	var nb *jq.NotBooleanError
+	switch {
+	case errors.Is(err, jq.ErrTimeout), errors.As(err, &nb) && nb.Kind != "null":
+		return &gateway.ValidationError{Field: "filter", Message: "the filter " + err.Error(), Err: err}
+	case ctx.Err() != nil:
+		return fmt.Errorf("await_event canceled: %w", context.Cause(ctx))
 	}
-	return out != nil && out != false, nil
+	return nil
 }
 
 // notifyProgress sends an MCP progress notification if the client asked for them.

@@ -432,3 +432,99 @@ func TestSourceTools(t *testing.T) {
 		t.Fatalf("await_event = %v", got)
 	}
 }
+
+// TestAwaitFilterComparesBigNumbersExactly: 7383920011122334456 is the same float64 as
+// 7383920011122334455, so a filter that saw numbers as floats matched both.
+func TestAwaitFilterComparesBigNumbersExactly(t *testing.T) {
+	e := newEnvUntyped(t)
+	ctx := context.Background()
+	before := publish(t, e.svc, "order.paid", `{}`)
+	publish(t, e.svc, "order.paid", `{"n":7383920011122334456,"d":0.1}`)
+	want := publish(t, e.svc, "order.paid", `{"n":7383920011122334455,"d":0.1}`)
+	out := e.call(ctx, "await_event", map[string]any{"type": "order.paid", "after": before, "filter": ".data.n == 7383920011122334455", "timeout_seconds": 1}, false)
+	if ev, _ := out["event"].(map[string]any); ev == nil || ev["id"] != want {
+		t.Fatalf("await_event = %v; want %s, the event whose n is 7383920011122334455", out, want)
+	}
+	out = e.call(ctx, "await_event", map[string]any{"type": "order.paid", "after": before, "filter": ".data.d == 0.1 and .data.n > 7383920011122334455", "timeout_seconds": 1}, false)
+	if ev, _ := out["event"].(map[string]any); ev == nil || ev["id"] == want {
+		t.Fatalf("await_event(n > …455) = %v; want the …456 event", out)
+	}
+}
+
+// TestAwaitFilterMustBeBoolean: one = assigns, so .data.bundle_id = "b_42" gives back every
+// envelope, which matched every bundle. It is an error now, before any event arrives (the
+// filter is tried on an empty envelope) and on an event (for values that only an event
+// gives); a filter that fails on an event (a missing field) still just doesn't match it.
+func TestAwaitFilterMustBeBoolean(t *testing.T) {
+	e := newEnvUntyped(t)
+	ctx := context.Background()
+	before := publish(t, e.svc, "x.other", `{}`)
+	publish(t, e.svc, "video.posted", `{"bundle_id":"b_other"}`)
+	out := e.call(ctx, "await_event", map[string]any{"type": "video.posted", "after": before, "filter": `.data.bundle_id = "b_42"`, "timeout_seconds": 5}, true)
+	if msg := out["error"].(string); !strings.Contains(msg, "filter") || !strings.Contains(msg, "must produce true or false, got an object") || !strings.Contains(msg, "==") {
+		t.Fatalf("await_event(one =) = %q; want an error saying the filter must produce true or false", msg)
+	}
+	out = e.call(ctx, "await_event", map[string]any{"type": "video.posted", "after": before, "filter": `.data.bundle_id`, "timeout_seconds": 5}, true)
+	if msg := out["error"].(string); !strings.Contains(msg, `must produce true or false, got a string ("b_other")`) {
+		t.Fatalf("await_event(.data.bundle_id) = %q; want an error naming the string", msg)
+	}
+	// Fails on the first event (no items), matches the second.
+	want := publish(t, e.svc, "video.posted", `{"items":[{"id":"x"}]}`)
+	out = e.call(ctx, "await_event", map[string]any{"type": "video.posted", "after": before, "filter": `.data.items[0].id | test("x")`, "timeout_seconds": 5}, false)
+	if ev, _ := out["event"].(map[string]any); ev == nil || ev["id"] != want {
+		t.Fatalf("await_event(failing on some events) = %v; want %s", out, want)
+	}
+}
+
+// TestAwaitFilterCantHang: a filter that never ends is stopped after its deadline and the
+// call returns an error, whether it loops on any envelope or only on a real event.
+func TestAwaitFilterCantHang(t *testing.T) {
+	e := newEnvUntyped(t)
+	before := publish(t, e.svc, "x.other", `{}`)
+	publish(t, e.svc, "job.done", `{"spin":true}`)
+	for _, filter := range []string{`until(false; .)`, `if .data.spin then until(false; .) else false end`} {
+		type answer struct {
+			res *mcp.CallToolResult
+			err error
+		}
+		done := make(chan answer, 1)
+		go func() {
+			req := mcp.CallToolRequest{}
+			req.Params.Name = "await_event"
+			req.Params.Arguments = map[string]any{"type": "job.done", "after": before, "filter": filter, "timeout_seconds": 600}
+			res, err := e.c.CallTool(context.Background(), req)
+			done <- answer{res, err}
+		}()
+		select {
+		case a := <-done:
+			if a.err != nil || !a.res.IsError {
+				t.Fatalf("await_event(%s) = %+v, %v; want a tool error", filter, a.res, a.err)
+			}
+			if msg := a.res.Content[0].(mcp.TextContent).Text; !strings.Contains(msg, "filter") || !strings.Contains(msg, "ran longer than 1s and was stopped") {
+				t.Errorf("await_event(%s) = %q; want the filter's deadline error", filter, msg)
+			}
+		case <-time.After(60 * time.Second): // the deadline is 1 s; the machine is shared
+			t.Fatalf("await_event(%s) still running after 60 s", filter)
+		}
+	}
+}
+
+// TestGetEventSchemaKeepsNumbersAsSent: the structured export carries a custom type's
+// example numbers as written (a float64 made 7383920011122335000 of the id). mcp-go's client
+// decodes results into float64s itself, so the test reads the server's JSON-RPC answer.
+func TestGetEventSchemaKeepsNumbersAsSent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.AddEventType(ctx, gateway.EventTypeInput{Name: "order.paid", Schema: json.RawMessage(`{"type":"object","examples":[{"n":7383920011122334455,"d":0.1}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	s := hgmcp.NewServer(e.svc, hgmcp.Options{})
+	answer := s.HandleMessage(ctx, json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_event_schema","arguments":{"name":"order.paid","format":"sample"}}}`))
+	b, err := json.Marshal(answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"structuredContent":{"created":"2026-06-24T14:00:05.123Z","data":{"d":0.1,"n":7383920011122334455}`) {
+		t.Errorf("get_event_schema answer = %s; want the example's numbers as sent in structuredContent", b)
+	}
+}

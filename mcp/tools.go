@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/schemas"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -344,8 +345,8 @@ func (t *tools) getEventSchema(ctx context.Context, _ mcp.CallToolRequest, a get
 	if err != nil {
 		return nil, err
 	}
-	var v any
-	if err := json.Unmarshal(out, &v); err != nil {
+	v, err := schemas.DecodeJSON(out) // numbers as written: a float64 would round big ids
+	if err != nil {
 		return nil, fmt.Errorf("decode export: %w", err)
 	}
 	if _, isObject := v.(map[string]any); !isObject {

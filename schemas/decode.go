@@ -29,6 +29,12 @@ func decodeJSON(b []byte) (any, error) {
 	return v, nil
 }
 
+// DecodeJSON decodes one JSON document as encoding/json's Decoder with UseNumber does: objects
+// become map[string]any, arrays []any, and numbers json.Number, the number's text as sent, so
+// that 7383920011122334455 and 0.1 can be written back exactly. It is the decoder the jq
+// programs (package schemas/jq) and the exports read documents with.
+func DecodeJSON(b []byte) (any, error) { return decodeJSON(b) }
+
 type decoder struct {
 	b []byte
 	i int

@@ -210,8 +210,9 @@ func indent(b []byte) ([]byte, error) {
 
 // InferSchema derives a JSON Schema from an example value: objects get their properties (in
 // the example's order), arrays the schema of their first item, strings that are RFC 3339
-// times or http(s) URLs the date-time or uri format, whole numbers integer. It describes
-// payloads that have no schema of their own, such as what a jq mapping makes of a sample.
+// times or http(s) URLs the date-time or uri format, numbers written without a fraction or
+// exponent integer (at any size: 7383920011122334455 too). It describes payloads that have
+// no schema of their own, such as what a jq mapping makes of a sample.
 func InferSchema(sample json.RawMessage) (json.RawMessage, error) {
 	v, err := decodeOrdered(sample)
 	if err != nil {
@@ -246,7 +247,7 @@ func infer(v any) *object {
 			s.set("format", "uri")
 		}
 	case json.Number:
-		if _, err := v.Int64(); err == nil {
+		if !strings.ContainsAny(string(v), ".eE") { // a whole number, of any size
 			s.set("type", "integer")
 		} else {
 			s.set("type", "number")

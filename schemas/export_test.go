@@ -330,3 +330,21 @@ func TestParseFormat(t *testing.T) {
 		t.Errorf("ParseFormat(pdf) = %v", err)
 	}
 }
+
+// TestInferSchemaKeepsNumbersAsSent: the inferred schema's example holds the sample's
+// numbers as written, and a whole number is an integer at any size.
+func TestInferSchemaKeepsNumbersAsSent(t *testing.T) {
+	sample := []byte(`{"id":7383920011122334455,"huge":123456789012345678901234567890,"neg":-98765432109876543210,"d":0.1,"one":1.0}`)
+	s, err := schemas.InferSchema(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"examples":[{"id":7383920011122334455,"huge":123456789012345678901234567890,"neg":-98765432109876543210,"d":0.1,"one":1.0}]`,
+		`"id":{"type":"integer"}`, `"huge":{"type":"integer"}`, `"neg":{"type":"integer"}`, `"d":{"type":"number"}`,
+	} {
+		if !strings.Contains(string(s), want) {
+			t.Errorf("InferSchema = %s\nwant it to contain %s", s, want)
+		}
+	}
+}

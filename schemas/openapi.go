@@ -35,11 +35,7 @@ func (c *Catalog) OpenAPI(info OpenAPIInfo, paths map[string]any, components map
 		}
 		env.del("$schema") // the document's jsonSchemaDialect says it
 		env.del("$id")
-		var sample any
-		if err := json.Unmarshal(t.Sample(), &sample); err != nil {
-			return nil, fmt.Errorf("openapi: sample of %s: %w", t.Name, err)
-		}
-		env.set("examples", []any{sample})
+		env.set("examples", []any{t.Sample()}) // as delivered: its numbers as sent
 		key := t.Provider + "." + t.Name
 		schemas[key] = env
 		hoistDefs(env, key, schemas)

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/hookgate/hookgate/schemas/jq"
 )
 
 // minTokenLen is the shortest Upload-Post token Check takes: the token is the only thing
@@ -304,7 +306,7 @@ func checkMapping(cfg *Config) error {
 	if cfg.Mapping != "" {
 		if strings.TrimSpace(cfg.Mapping) == "" {
 			cfg.Mapping = ""
-		} else if _, err := compileJQ(cfg.Mapping); err != nil {
+		} else if _, err := jq.Compile(cfg.Mapping); err != nil {
 			return fieldErrorf("mapping", "%s", err)
 		}
 	}

@@ -89,9 +89,6 @@ const (
 // Webhooks say.
 const DefaultTolerance = 300 * time.Second
 
-// MappingTimeout bounds one run of a generic source's jq mapping.
-const MappingTimeout = time.Second
-
 // Config is a source's settings: which provider sends to it and how its calls are verified
 // and mapped. Check validates it and fills in defaults; Verify and MapRequest read it. It
 // is stored with the source, as JSON.
