@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookgate/hookgate/queue"
@@ -34,6 +35,8 @@ type dispatcher struct {
 	cancel   context.CancelCauseFunc
 	started  sync.Once
 	stopped  sync.Once
+	// running is true while the lease loop runs (for Ready).
+	running atomic.Bool
 }
 
 func newDispatcher(s *Service) *dispatcher {
@@ -63,7 +66,10 @@ func (d *dispatcher) leaseTTL() time.Duration { return 2*d.s.opts.DeliveryTimeou
 
 // start runs the lease loop in a goroutine that stop ends.
 func (d *dispatcher) start() {
-	d.started.Do(func() { go d.loop() })
+	d.started.Do(func() {
+		d.running.Store(true)
+		go d.loop()
+	})
 }
 
 // stop ends the loop, then waits for attempts in flight until ctx is done, after which they
@@ -86,6 +92,7 @@ func (d *dispatcher) stop(ctx context.Context) {
 
 func (d *dispatcher) loop() {
 	defer close(d.done)
+	defer d.running.Store(false)
 	db := d.s.db
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()

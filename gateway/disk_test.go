@@ -1,0 +1,178 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/connectors"
+	"github.com/hookgate/hookgate/connectors/connectortest"
+	"github.com/hookgate/hookgate/connectors/webhook"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
+	"github.com/hookgate/hookgate/queue"
+)
+
+// volume is an injected free-space probe: a 10 GiB volume whose free space the test sets.
+type volume struct{ free atomic.Uint64 }
+
+const (
+	gib        = 1 << 30
+	mib        = 1 << 20
+	volumeSize = 10 * gib
+)
+
+func (v *volume) probe(string) (free, total uint64, err error) { return v.free.Load(), volumeSize, nil }
+
+func TestStorageFullRefusesNewDataAndDrainsStoredDeliveries(t *testing.T) {
+	vol := &volume{}
+	vol.free.Store(4 * gib)
+	recv := connectortest.NewReceiver(t)
+	recv.Queue(connectortest.Response{Status: 500}) // the first attempt fails: a retry stays queued
+	policy := gateway.URLPolicy{AllowPrivate: true}
+	svc := gatewaytest.New(t, gateway.Options{
+		FreeSpace: vol.probe,
+		Inbound:   connectors.Inbound(),
+		Senders:   map[string]gateway.Sender{gateway.KindWebhook: webhook.New(webhook.Options{Policy: policy})},
+		Schedule:  gateway.Schedule{0, 300 * time.Millisecond},
+	}, nil)
+	ep, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: recv.URL() + "/hook", Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := svc.CreateSource(ctx, gateway.SourceInput{Name: "shop", Provider: "generic", Verify: json.RawMessage(`{"type":"none"}`), Mapping: "{type: .t, data: .}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := publish(t, svc, "video.posted", `{"n":1}`)
+	recv.Want(t, 5*time.Second, 1)
+	if r := svc.Ready(); !r.Ready {
+		t.Fatalf("Ready = %+v with 4 GiB free, want ready", r)
+	}
+
+	// 300 MiB free on 10 GiB: below the default watermark of min(512 MiB, 5 %) = 512 MiB.
+	vol.free.Store(300 * mib)
+	wantFull := func(what string, err error) {
+		t.Helper()
+		var sf *gateway.StorageFullError
+		if !errors.Is(err, gateway.ErrStorageFull) || !errors.As(err, &sf) {
+			t.Fatalf("%s below the watermark = %v, want ErrStorageFull", what, err)
+		}
+		if sf.Free != 300*mib || sf.Watermark != 512*mib {
+			t.Fatalf("%s: %+v, want 300 MiB free under a 512 MiB watermark", what, sf)
+		}
+	}
+	_, err = svc.Publish(ctx, gateway.PublishInput{Type: "video.posted", ID: "evt_refused", Data: json.RawMessage(`{"n":2}`)})
+	wantFull("Publish", err)
+	_, _, err = svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: recv.URL() + "/other", Events: []string{"*"}})
+	wantFull("CreateEndpoint", err)
+	_, err = svc.Receive(ctx, src.ID, &gateway.InboundRequest{Header: http.Header{}, Body: []byte(`{"t":"order.paid","id":"o1"}`)})
+	wantFull("Receive", err)
+	_, err = svc.UpdateEndpoint(ctx, ep.ID, gateway.EndpointPatch{Description: ptr("x")})
+	wantFull("UpdateEndpoint", err)
+	_, err = svc.CreateSource(ctx, gateway.SourceInput{Name: "other", Provider: "generic", Verify: json.RawMessage(`{"type":"none"}`), Mapping: "{type: .t, data: .}"})
+	wantFull("CreateSource", err)
+	_, err = svc.AddEventType(ctx, gateway.EventTypeInput{Name: "order.paid", Schema: json.RawMessage(`{"type":"object"}`)})
+	wantFull("AddEventType", err)
+	wantFull("RetryDelivery", svc.RetryDelivery(ctx, stored.DeliveryID[0]))
+	_, err = svc.TestEndpoint(ctx, ep.ID)
+	wantFull("TestEndpoint", err)
+	if msg := err.Error(); !strings.HasPrefix(msg, "storage full: 300 MiB free, below the 512 MiB watermark") {
+		t.Fatalf("error text = %q", msg)
+	}
+
+	// Nothing of it was stored.
+	if _, _, err := svc.GetEvent(ctx, "evt_refused"); !errors.Is(err, gateway.ErrNotFound) {
+		t.Fatalf("GetEvent(refused) = %v, want ErrNotFound", err)
+	}
+	events, err := svc.ListEvents(ctx, gateway.EventFilter{})
+	if err != nil || len(events.Data) != 1 {
+		t.Fatalf("ListEvents = %d events, %v; want only the one stored before", len(events.Data), err)
+	}
+	eps, err := svc.ListEndpoints(ctx, gateway.EndpointFilter{})
+	if err != nil || len(eps.Data) != 1 || eps.Data[0].Description != "" {
+		t.Fatalf("ListEndpoints = %+v, %v; want the one endpoint, unchanged", eps, err)
+	}
+	if reqs, err := svc.ListSourceRequests(ctx, src.ID, 10); err != nil || len(reqs) != 0 {
+		t.Fatalf("ListSourceRequests = %d, %v; want nothing logged", len(reqs), err)
+	}
+
+	// The queued retry is still delivered, and its outcome recorded, on the full disk.
+	recv.Want(t, 5*time.Second, 2)
+	gatewaytest.WaitFor(t, 5*time.Second, "the stored delivery to succeed", func() bool {
+		return deliveryStatus(t, svc, stored.DeliveryID[0])() == gateway.StatusSucceeded
+	})
+	r := svc.Ready()
+	if r.Ready || len(r.Reasons) != 1 || r.Reasons[0] != "storage_full: 300 MiB free, below the 512 MiB watermark" || !r.Disk.Full {
+		t.Fatalf("Ready below the watermark = %+v", r)
+	}
+
+	// Space comes back: writes resume without a restart.
+	vol.free.Store(600 * mib)
+	res := publish(t, svc, "video.posted", `{"n":3}`)
+	recv.Want(t, 5*time.Second, 3)
+	if _, err := svc.Receive(ctx, src.ID, &gateway.InboundRequest{Header: http.Header{}, Body: []byte(`{"t":"order.paid","id":"o1"}`)}); err != nil {
+		t.Fatalf("Receive after space came back: %v", err)
+	}
+	if _, _, err := svc.GetEvent(ctx, res.ID); err != nil {
+		t.Fatalf("GetEvent: %v", err)
+	}
+	if r := svc.Ready(); !r.Ready {
+		t.Fatalf("Ready after space came back = %+v", r)
+	}
+}
+
+func TestStorageFullWatermark(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		min         int64
+		free, total uint64
+		full        bool
+		watermark   uint64
+	}{
+		{"default on a large volume is 512 MiB", 0, 511 * mib, 100 * gib, true, 512 * mib},
+		{"default on a 4 GiB volume is 5 %", 0, 210 * mib, 4 * gib, false, 4 * gib / 20},
+		{"default never below the store's own headroom", 0, 50 * mib, 200 * mib, true, queue.Headroom(queue.Options{})},
+		{"explicit", 64 * mib, 63 * mib, 100 * gib, true, 64 * mib},
+		{"off", -1, 0, 100 * gib, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := gatewaytest.New(t, gateway.Options{MinFreeDisk: tc.min, FreeSpace: func(string) (uint64, uint64, error) {
+				return tc.free, tc.total, nil
+			}}, nil)
+			r := svc.Ready()
+			if r.Disk.Full != tc.full {
+				t.Fatalf("Ready = %+v, want full %v", r, tc.full)
+			}
+			if r.Disk.Watermark != tc.watermark {
+				t.Fatalf("watermark = %d, want %d", r.Disk.Watermark, tc.watermark)
+			}
+		})
+	}
+}
+
+// A start on a volume already below the watermark opens the store and refuses writes at once.
+func TestStartBelowWatermarkRefusesAtOnce(t *testing.T) {
+	svc := gatewaytest.New(t, gateway.Options{FreeSpace: func(string) (uint64, uint64, error) { return 100 * mib, volumeSize, nil }}, nil)
+	if _, err := svc.Publish(ctx, gateway.PublishInput{Type: "video.posted", Data: json.RawMessage(`{}`)}); !errors.Is(err, gateway.ErrStorageFull) {
+		t.Fatalf("Publish = %v, want ErrStorageFull", err)
+	}
+	if _, err := svc.ListEvents(ctx, gateway.EventFilter{}); err != nil {
+		t.Fatalf("ListEvents on a full disk: %v", err)
+	}
+}
+
+// With less free than opening the store itself needs, New refuses with ErrStorageFull
+// rather than letting Badger write into an unbacked mapped page.
+func TestOpenWithoutRoomToOpenIsAnError(t *testing.T) {
+	_, err := gateway.New(gateway.Options{Dir: t.TempDir(), FreeSpace: func(string) (uint64, uint64, error) { return 64 << 10, volumeSize, nil }})
+	if !errors.Is(err, gateway.ErrStorageFull) {
+		t.Fatalf("New with 64 KiB free = %v, want ErrStorageFull", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
