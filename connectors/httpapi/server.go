@@ -3,7 +3,8 @@
 // *gateway.Service: it decodes and bounds input, calls the Service, and encodes the answer.
 // Client (client.go) is the same API seen from the other side, for the CLI and remote MCP.
 //
-// Every error answer is a 4xx (or 503 while stopping) with the body
+// Every error answer is a 4xx (or 503 while stopping, 507 while the disk is below its
+// free-space watermark) with the body
 //
 //	{"error":{"code":"invalid_field","message":"url: must use https","field":"url"}}
 //
@@ -101,6 +102,7 @@ func New(opts Options) http.Handler {
 		s.writeError(c, fail(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
 	})
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": gateway.Version}) })
+	r.GET("/readyz", s.ready)
 
 	v1 := r.Group("/v1", s.auth)
 	v1.POST("/endpoints", s.createEndpoint)
@@ -147,6 +149,19 @@ func New(opts Options) http.Handler {
 		}
 	}
 	return r
+}
+
+// ready answers the readiness probe (no token): 200 {"status":"ready",…} when the store
+// takes writes and the dispatcher runs, else 503 {"status":"not_ready","reasons":[…]}.
+func (s *server) ready(c *gin.Context) {
+	r := s.svc.Ready()
+	body := gin.H{"status": "ready", "disk": r.Disk, "version": gateway.Version}
+	status := http.StatusOK
+	if !r.Ready {
+		status = http.StatusServiceUnavailable
+		body["status"], body["reasons"] = "not_ready", r.Reasons
+	}
+	c.JSON(status, body)
 }
 
 // auth requires "Authorization: Bearer <token>", compared in constant time.
