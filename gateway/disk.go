@@ -152,7 +152,8 @@ func (g *diskGuard) openCheck() error {
 	return nil
 }
 
-// FormatBytes writes a byte count the way people read sizes: "300 MiB", "1.5 GiB", "512 B".
+// FormatBytes writes a byte count the way people read sizes, rounded down: "300 MiB",
+// "1.5 GiB", "512 B".
 func FormatBytes(n uint64) string {
 	const unit = 1024
 	if n < unit {
@@ -163,10 +164,11 @@ func FormatBytes(n uint64) string {
 		div *= unit
 		exp++
 	}
-	v := float64(n) / float64(div)
+	// Rounded down, so a value just under a watermark never reads as equal to it.
+	tenths := n * 10 / div
 	suffix := []string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp]
-	if v >= 100 || v == float64(uint64(v)) {
-		return fmt.Sprintf("%.0f %s", v, suffix)
+	if tenths >= 1000 || tenths%10 == 0 {
+		return fmt.Sprintf("%d %s", tenths/10, suffix)
 	}
-	return fmt.Sprintf("%.1f %s", v, suffix)
+	return fmt.Sprintf("%d.%d %s", tenths/10, tenths%10, suffix)
 }

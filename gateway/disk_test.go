@@ -176,3 +176,14 @@ func TestOpenWithoutRoomToOpenIsAnError(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[uint64]string{
+		0: "0 B", 1023: "1023 B", 1024: "1 KiB", 1536: "1.5 KiB", 300 * mib: "300 MiB",
+		24*mib - 45056: "23.9 MiB", 512 * mib: "512 MiB", 1000 * mib: "1000 MiB", 3*gib + gib/2: "3.5 GiB",
+	} {
+		if got := gateway.FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
