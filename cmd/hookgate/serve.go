@@ -41,6 +41,7 @@ type serveFlags struct {
 	memoryLimit     string
 	strictTypes     bool
 	publicURL       string
+	minFreeDisk     string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -56,6 +57,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.strictTypes, "strict-types", envBool("HOOKGATE_STRICT_TYPES"), "refuse events whose type is not in the catalog (env HOOKGATE_STRICT_TYPES)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit for the Go runtime, e.g. 192MiB or 1GiB; 'off' to disable (env GOMEMLIMIT)")
 	fl.StringVar(&f.publicURL, "public-url", os.Getenv("HOOKGATE_PUBLIC_URL"), "the address providers reach this gateway at, the base of catch-hook URLs, e.g. https://hooks.example.com (env HOOKGATE_PUBLIC_URL; default: from each API request, or http://<listen address>)")
+	fl.StringVar(&f.minFreeDisk, "min-free-disk", os.Getenv("HOOKGATE_MIN_FREE_DISK"), "free space to keep on the data volume, e.g. 512MiB or 1GB: below it new events and changes are refused with 507 storage_full while stored deliveries continue; 0 disables (env HOOKGATE_MIN_FREE_DISK; default: 512MiB or 5% of the volume, whichever is smaller, but at least what the store needs for itself)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
 }
 
@@ -74,6 +76,10 @@ func (f *serveFlags) service(log *slog.Logger, publicURL string) (*gateway.Servi
 	if err != nil {
 		return nil, fmt.Errorf("--retry-schedule: %w", err)
 	}
+	minFree, err := f.minFreeDiskBytes()
+	if err != nil {
+		return nil, err
+	}
 	policy := gateway.URLPolicy{AllowPrivate: f.dev}
 	catalog, err := schemas.New()
 	if err != nil {
@@ -91,8 +97,25 @@ func (f *serveFlags) service(log *slog.Logger, publicURL string) (*gateway.Servi
 		DeliveryTimeout: f.deliveryTimeout,
 		DisableAfter:    f.disableAfter,
 		Concurrency:     f.concurrency,
+		MinFreeDisk:     minFree,
 		Logger:          log,
 	})
+}
+
+// minFreeDiskBytes turns --min-free-disk into gateway.Options.MinFreeDisk: empty is the
+// default (0 there), "0" turns the guard off (negative there).
+func (f *serveFlags) minFreeDiskBytes() (int64, error) {
+	if strings.TrimSpace(f.minFreeDisk) == "" {
+		return 0, nil
+	}
+	n, err := parseSize(f.minFreeDisk)
+	if err != nil {
+		return 0, fmt.Errorf("--min-free-disk: %w", err)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
 }
 
 func newServeCmd() *cobra.Command {
@@ -264,19 +287,37 @@ func setMemoryLimit(v string) error {
 		debug.SetMemoryLimit(math.MaxInt64)
 		return nil
 	}
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
-	for _, u := range units {
-		if num, ok := strings.CutSuffix(v, u.suffix); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-			if err != nil || n <= 0 {
-				break
-			}
-			debug.SetMemoryLimit(n * u.mult)
-			return nil
+	n, err := parseSize(v)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("--memory-limit %q: want a size such as 192MiB or 1GiB, or off", v)
+	}
+	debug.SetMemoryLimit(n)
+	return nil
+}
+
+// sizeUnits are the suffixes parseSize knows, longest first so "MiB" is not read as "B".
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"tib", 1 << 40}, {"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10},
+	{"tb", 1e12}, {"gb", 1e9}, {"mb", 1e6}, {"kb", 1e3}, {"b", 1},
+}
+
+// parseSize reads a byte count: a whole number with an optional unit, binary (KiB, MiB,
+// GiB, TiB) or decimal (KB, MB, GB, TB), in any case: "512MiB", "1GB", "0", "65536".
+func parseSize(v string) (int64, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(num), u.mult
+			break
 		}
 	}
-	return fmt.Errorf("--memory-limit %q: want a size such as 192MiB or 1GiB, or off", v)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q is not a size: want a whole number of bytes with an optional unit, such as 512MiB, 1GB or 0", v)
+	}
+	return n * mult, nil
 }
