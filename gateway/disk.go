@@ -49,6 +49,12 @@ type DiskStatus struct {
 	Watermark uint64 `json:"watermark_bytes"`
 	// Full reports that writes are being refused.
 	Full bool `json:"full"`
+	// Reserve is the free space below which deliveries pause too (they stay queued), so
+	// the store keeps room for its own work: queue.Headroom or half the watermark,
+	// whichever is less.
+	Reserve uint64 `json:"reserve_bytes"`
+	// Paused reports that deliveries are paused: the volume is below Reserve.
+	Paused bool `json:"deliveries_paused"`
 	// Err is why the volume could not be measured (the guard then lets writes through).
 	Err string `json:"error,omitempty"`
 }
@@ -56,7 +62,9 @@ type DiskStatus struct {
 // diskGuard is the one free-space check: the Service consults it before every write that
 // brings in new data (admit), and Ready reports it. The dispatcher's own writes (attempts,
 // status changes) skip it so stored deliveries drain on a full disk; the watermark leaves
-// room for them and for Badger's own work (queue.Headroom).
+// room for them and for Badger's own work (queue.Headroom). Should deliveries eat that room
+// down to the reserve, the dispatcher pauses too (deliveries stay queued): nothing then
+// writes but Badger's own flushes and compactions, for which the reserve is kept.
 //
 // It measures on every call: statfs costs about a microsecond, next to a publish's fsync of
 // a millisecond or more (see BenchmarkPublishDeliver), so a cache would only add staleness.
@@ -69,6 +77,7 @@ type diskGuard struct {
 
 	mu     sync.Mutex // orders state changes so each is logged once
 	full   bool
+	paused bool
 	probeE bool // the last probe failed (logged once)
 }
 
@@ -91,7 +100,7 @@ func (g *diskGuard) watermark(total uint64) uint64 {
 	return max(min(DefaultMinFreeDisk, total/20), g.floor)
 }
 
-// status measures the volume and records (and logs) a change between full and not.
+// status measures the volume and records (and logs) each change of Full and Paused.
 func (g *diskGuard) status() DiskStatus {
 	if g.min < 0 {
 		return DiskStatus{}
@@ -109,6 +118,17 @@ func (g *diskGuard) status() DiskStatus {
 	g.probeE = false
 	st := DiskStatus{Free: free, Total: total, Watermark: g.watermark(total)}
 	st.Full = free < st.Watermark
+	st.Reserve = min(g.floor, st.Watermark/2)
+	st.Paused = free < st.Reserve
+	if st.Paused != g.paused {
+		g.paused = st.Paused
+		if st.Paused {
+			g.log.Warn("storage critical: deliveries paused (they stay queued) to keep room for the store's own work",
+				"dir", g.dir, "free", FormatBytes(free), "reserve", FormatBytes(st.Reserve))
+		} else {
+			g.log.Info("storage above the reserve: deliveries resume", "dir", g.dir, "free", FormatBytes(free), "reserve", FormatBytes(st.Reserve))
+		}
+	}
 	if st.Full != g.full {
 		g.full = st.Full
 		if st.Full {

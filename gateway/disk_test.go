@@ -187,3 +187,45 @@ func TestFormatBytes(t *testing.T) {
 		}
 	}
 }
+
+// Below the reserve (here: the store's headroom, under half the 512 MiB watermark) the
+// dispatcher leases nothing, so nothing but Badger's own work writes; deliveries stay
+// queued and go out once space comes back.
+func TestDeliveriesPauseBelowTheReserve(t *testing.T) {
+	var free, probes atomic.Uint64
+	free.Store(4 * gib)
+	probe := func(string) (uint64, uint64, error) { probes.Add(1); return free.Load(), volumeSize, nil }
+	recv := connectortest.NewReceiver(t)
+	svc := gatewaytest.New(t, gateway.Options{
+		FreeSpace: probe,
+		Senders:   map[string]gateway.Sender{gateway.KindWebhook: webhook.New(webhook.Options{Policy: gateway.URLPolicy{AllowPrivate: true}})},
+	}, nil)
+	if _, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: recv.URL() + "/hook", Events: []string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().Add(300 * time.Millisecond)
+	res, err := svc.Publish(ctx, gateway.PublishInput{Type: "video.posted", Data: json.RawMessage(`{}`), DeliverAt: due})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reserve := queue.Headroom(queue.Options{})
+	free.Store(reserve - mib)
+	r := svc.Ready()
+	if !r.Disk.Paused || r.Disk.Reserve != reserve || len(r.Reasons) != 2 || !strings.HasPrefix(r.Reasons[1], "deliveries_paused: ") {
+		t.Fatalf("Ready below the reserve = %+v", r)
+	}
+	gatewaytest.WaitFor(t, 5*time.Second, "the delivery to come due", func() bool { return time.Now().After(due) })
+	// Only the dispatcher probes now: two more probes are two loop turns past the due time.
+	seen := probes.Load()
+	gatewaytest.WaitFor(t, 10*time.Second, "the paused dispatcher to look twice", func() bool { return probes.Load() >= seen+2 })
+	if n := recv.Count(); n != 0 {
+		t.Fatalf("%d deliveries sent below the reserve, want 0", n)
+	}
+	if st := deliveryStatus(t, svc, res.DeliveryID[0])(); st != gateway.StatusPending {
+		t.Fatalf("delivery status below the reserve = %s, want pending", st)
+	}
+
+	free.Store(4 * gib)
+	recv.Want(t, 5*time.Second, 1)
+}

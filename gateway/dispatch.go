@@ -105,6 +105,12 @@ func (d *dispatcher) loop() {
 		}
 		now := d.s.now()
 		slots := cap(d.sem) - len(d.sem)
+		// Below the disk reserve, lease nothing: deliveries stay queued, and the loop looks
+		// again every diskPoll (freed space wakes nothing else).
+		paused := d.s.disk.status().Paused
+		if paused {
+			slots = 0
+		}
 		leased := 0
 		if slots > 0 {
 			jobs, err := db.Lease(now, slots, d.leaseTTL())
@@ -151,6 +157,9 @@ func (d *dispatcher) loop() {
 				}
 			}
 		}
+		if paused {
+			wait = diskPoll
+		}
 		timer.Reset(wait)
 		select {
 		case <-d.quit:
@@ -192,6 +201,9 @@ func backoff(n int) time.Duration {
 	}
 	return min(first<<(n-1), most)
 }
+
+// diskPoll is how often a dispatcher paused by a full disk looks whether space came back.
+const diskPoll = time.Second
 
 // deferral is a leased delivery its endpoint's limits sent to a later slot.
 type deferral struct {

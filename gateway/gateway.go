@@ -183,7 +183,7 @@ func (s *Service) admit() error { return s.disk.admit() }
 
 // Readiness is whether the Service can take traffic, and if not, why.
 type Readiness struct {
-	// Ready is true when the store takes writes and the dispatcher runs.
+	// Ready is true when the store takes writes and deliveries are being sent.
 	Ready bool `json:"ready"`
 	// Reasons name what is wrong, each starting with a stable code ("storage_full: …").
 	Reasons []string `json:"reasons,omitempty"`
@@ -198,6 +198,10 @@ func (s *Service) Ready() Readiness {
 	if r.Disk.Full {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("storage_full: %s free, below the %s watermark",
 			FormatBytes(r.Disk.Free), FormatBytes(r.Disk.Watermark)))
+	}
+	if r.Disk.Paused {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("deliveries_paused: %s free, below the %s reserve the store keeps for itself; deliveries stay queued",
+			FormatBytes(r.Disk.Free), FormatBytes(r.Disk.Reserve)))
 	}
 	if !s.disp.running.Load() {
 		r.Reasons = append(r.Reasons, "dispatcher_stopped: deliveries are not being sent (the gateway is starting or stopping)")

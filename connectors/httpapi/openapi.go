@@ -256,11 +256,13 @@ func apiComponents() map[string]any {
 		}}}},
 		"Readiness": map[string]any{"type": "object", "required": []any{"status"}, "properties": map[string]any{
 			"status":  map[string]any{"type": "string", "enum": []any{"ready", "not_ready"}},
-			"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Why not ready, each starting with a code: storage_full, dispatcher_stopped"},
+			"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Why not ready, each starting with a code: storage_full, deliveries_paused, dispatcher_stopped"},
 			"disk": map[string]any{"type": "object", "properties": map[string]any{
 				"free_bytes": map[string]any{"type": "integer"}, "total_bytes": map[string]any{"type": "integer"},
 				"watermark_bytes": map[string]any{"type": "integer", "description": "Writes are refused below this much free space (0: guard off)"},
 				"full":            map[string]any{"type": "boolean"}, "error": str("Why the volume could not be measured"),
+				"reserve_bytes":     map[string]any{"type": "integer", "description": "Deliveries pause (stay queued) below this much free space"},
+				"deliveries_paused": map[string]any{"type": "boolean"},
 			}},
 		}},
 		"Endpoint":           map[string]any{"type": "object", "properties": endpointProps},
