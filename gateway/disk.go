@@ -86,7 +86,11 @@ func newDiskGuard(opts Options) *diskGuard {
 	if probe == nil {
 		probe = statFS
 	}
-	return &diskGuard{dir: opts.Dir, probe: probe, min: opts.MinFreeDisk, floor: queue.Headroom(opts.Queue), log: opts.Logger}
+	minFree := opts.MinFreeDisk
+	if opts.Queue.InMemory {
+		minFree = -1 // no volume to fill
+	}
+	return &diskGuard{dir: opts.Dir, probe: probe, min: minFree, floor: queue.Headroom(opts.Queue), log: opts.Logger}
 }
 
 // watermark is the free space below which writes are refused on a volume of total bytes.

@@ -8,6 +8,10 @@
 // failing are disabled; deliveries that match a disabled endpoint are kept as paused and sent
 // when it is enabled again.
 //
+// A free-space guard keeps the store from filling its volume: below a watermark
+// (Options.MinFreeDisk) every write of new data fails with ErrStorageFull while stored
+// deliveries keep going, and writes resume by themselves once space is freed.
+//
 // The package imports no web framework, MCP library or database: storage goes through the
 // queue package, and outbound transports are Senders supplied by the caller.
 //
