@@ -229,3 +229,27 @@ func TestDeliveriesPauseBelowTheReserve(t *testing.T) {
 	free.Store(4 * gib)
 	recv.Want(t, 5*time.Second, 1)
 }
+
+// The dispatcher's own changes pass the guard: a platform's subscription that answers 410 on
+// a full disk is still removed, as it would be with space.
+func TestGoneSubscriptionIsRemovedOnAFullDisk(t *testing.T) {
+	vol := &volume{}
+	vol.free.Store(4 * gib)
+	rec := gatewaytest.NewRecorder()
+	rec.Script(func(int, *gateway.Message) gateway.Outcome { return gateway.Outcome{StatusCode: 410} })
+	svc := gatewaytest.New(t, gateway.Options{FreeSpace: vol.probe}, rec)
+	ep, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "http://127.0.0.1:9/hook", Events: []string{"*"}, ManagedBy: "zapier"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().Add(200 * time.Millisecond)
+	if _, err := svc.Publish(ctx, gateway.PublishInput{Type: "video.posted", Data: json.RawMessage(`{}`), DeliverAt: due}); err != nil {
+		t.Fatal(err)
+	}
+	vol.free.Store(300 * mib) // full, but above the reserve: deliveries go on
+	rec.Want(t, 5*time.Second, 1)
+	gatewaytest.WaitFor(t, 5*time.Second, "the 410'd subscription to be deleted", func() bool {
+		_, err := svc.GetEndpoint(ctx, ep.ID)
+		return errors.Is(err, gateway.ErrNotFound)
+	})
+}

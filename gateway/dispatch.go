@@ -440,7 +440,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		// A platform's REST-hook subscription (Zapier, Make) answered 410: the user turned
 		// the Zap or scenario off, and the platform dropped the subscription for good.
 		s.log.Info("subscription removed: the hook URL answered 410", "endpoint", ep.ID, "kind", ep.Kind, "managed_by", ep.ManagedBy)
-		if err := s.DeleteEndpoint(ctx, ep.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := s.deleteEndpoint(ctx, ep.ID); err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("remove subscription %s: %w", ep.ID, err)
 		}
 		return nil

@@ -432,6 +432,12 @@ func (s *Service) DeleteEndpoint(ctx context.Context, id string) error {
 	if err := s.admit(); err != nil {
 		return err
 	}
+	return s.deleteEndpoint(ctx, id)
+}
+
+// deleteEndpoint is DeleteEndpoint without the free-space guard, for the dispatcher (a
+// subscription that answered 410 is removed on a full disk too).
+func (s *Service) deleteEndpoint(ctx context.Context, id string) error {
 	err := s.db.Update(ctx, func(tx *queue.Txn) error {
 		if _, err := tx.Get(endpointKey(id)); err != nil {
 			if errors.Is(err, queue.ErrNotFound) {
