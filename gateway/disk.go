@@ -15,18 +15,35 @@ import (
 // a *StorageFullError, which says how much is free.
 var ErrStorageFull = errors.New("storage full")
 
-// StorageFullError is the ErrStorageFull a refused write returns.
+// StorageFullError is the ErrStorageFull a refused write returns, and New returns when the
+// volume has too little space to open the store at all (Opening).
 type StorageFullError struct {
 	// Free is the free space on the data volume, in bytes, when the write was refused.
 	Free uint64
-	// Watermark is the free space below which writes are refused, in bytes.
+	// Watermark is the free space below which writes are refused, in bytes; with Opening,
+	// the free space opening the store needs (queue.OpenSpace).
 	Watermark uint64
+	// Opening reports that the store could not be opened: nothing can be read or written.
+	Opening bool
 }
 
 // Error implements error.
 func (e *StorageFullError) Error() string {
+	if e.Opening {
+		return fmt.Sprintf("storage full: %s free, below the %s the store needs to open; nothing can be read or written until space is freed",
+			FormatBytes(e.Free), FormatBytes(e.Watermark))
+	}
 	return fmt.Sprintf("storage full: %s free, below the %s watermark; new events and changes are refused until space is freed (stored deliveries continue)",
 		FormatBytes(e.Free), FormatBytes(e.Watermark))
+}
+
+// Reason is the one-line reason a readiness probe gives:
+// "storage_full: 300 MiB free, below the 512 MiB watermark".
+func (e *StorageFullError) Reason() string {
+	if e.Opening {
+		return fmt.Sprintf("storage_full: %s free, below the %s the store needs to open", FormatBytes(e.Free), FormatBytes(e.Watermark))
+	}
+	return fmt.Sprintf("storage_full: %s free, below the %s watermark", FormatBytes(e.Free), FormatBytes(e.Watermark))
 }
 
 // Unwrap makes errors.Is(err, ErrStorageFull) true.
@@ -170,8 +187,7 @@ func (g *diskGuard) openCheck() error {
 		return fmt.Errorf("measure the store: %w", err)
 	}
 	if free < need {
-		return fmt.Errorf("cannot open the store in %s: %s free, it needs %s to start: %w",
-			g.dir, FormatBytes(free), FormatBytes(need), ErrStorageFull)
+		return fmt.Errorf("cannot open the store in %s: %w", g.dir, &StorageFullError{Free: free, Watermark: need, Opening: true})
 	}
 	return nil
 }

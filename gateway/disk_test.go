@@ -170,8 +170,12 @@ func TestStartBelowWatermarkRefusesAtOnce(t *testing.T) {
 // rather than letting Badger write into an unbacked mapped page.
 func TestOpenWithoutRoomToOpenIsAnError(t *testing.T) {
 	_, err := gateway.New(gateway.Options{Dir: t.TempDir(), FreeSpace: func(string) (uint64, uint64, error) { return 64 << 10, volumeSize, nil }})
-	if !errors.Is(err, gateway.ErrStorageFull) {
-		t.Fatalf("New with 64 KiB free = %v, want ErrStorageFull", err)
+	var sf *gateway.StorageFullError
+	if !errors.Is(err, gateway.ErrStorageFull) || !errors.As(err, &sf) || !sf.Opening {
+		t.Fatalf("New with 64 KiB free = %v, want a StorageFullError while opening", err)
+	}
+	if r := sf.Reason(); r != "storage_full: 64 KiB free, below the 2 MiB the store needs to open" {
+		t.Fatalf("Reason = %q", r)
 	}
 }
 

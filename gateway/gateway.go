@@ -200,8 +200,7 @@ type Readiness struct {
 func (s *Service) Ready() Readiness {
 	r := Readiness{Disk: s.disk.status()}
 	if r.Disk.Full {
-		r.Reasons = append(r.Reasons, fmt.Sprintf("storage_full: %s free, below the %s watermark",
-			FormatBytes(r.Disk.Free), FormatBytes(r.Disk.Watermark)))
+		r.Reasons = append(r.Reasons, (&StorageFullError{Free: r.Disk.Free, Watermark: r.Disk.Watermark}).Reason())
 	}
 	if r.Disk.Paused {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("deliveries_paused: %s free, below the %s reserve the store keeps for itself; deliveries stay queued",
