@@ -1,12 +1,15 @@
 package httpapi_test
 
 import (
+	"fmt"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookgate/hookgate/connectors"
+	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
 )
 
@@ -62,4 +65,29 @@ func TestStorageFullOverHTTP(t *testing.T) {
 		t.Fatalf("readyz after space came back = %d %v", st, out)
 	}
 	a.rec.Want(t, 5*time.Second, 2)
+}
+
+// While the store cannot be opened, the API is up: alive, not ready, and every route
+// answers 507 storage_full through the one error writer (behind the token on /v1).
+func TestWaitingForSpaceToOpen(t *testing.T) {
+	full := fmt.Errorf("cannot open the store in /data: %w", &gateway.StorageFullError{Free: 64 << 10, Watermark: 2 << 20, Opening: true})
+	srv := httptest.NewServer(httpapi.Waiting(httpapi.Options{Token: token}, func() error { return full }))
+	t.Cleanup(srv.Close)
+	a := &api{t: t, url: srv.URL}
+	if st, out := a.do("GET", "/healthz", ""); st != 200 {
+		t.Fatalf("healthz = %d %v", st, out)
+	}
+	st, out := a.do("GET", "/readyz", "")
+	if reasons, _ := out["reasons"].([]any); st != 503 || len(reasons) != 1 || reasons[0] != "storage_full: 64 KiB free, below the 2 MiB the store needs to open" {
+		t.Fatalf("readyz = %d %v", st, out)
+	}
+	for _, c := range []struct{ method, path string }{{"POST", "/v1/events"}, {"GET", "/v1/events"}, {"POST", "/in/src_1"}} {
+		st, out := a.do(c.method, c.path, `{}`)
+		if code, _, msg := errorOf(t, out); st != 507 || code != "storage_full" || msg != full.Error() {
+			t.Fatalf("%s %s = %d %v", c.method, c.path, st, out)
+		}
+	}
+	if st, out := a.do("GET", "/v1/events", "", "Authorization", ""); st != 401 {
+		t.Fatalf("without a token = %d %v", st, out)
+	}
 }

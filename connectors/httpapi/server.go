@@ -19,6 +19,7 @@ package httpapi
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -146,6 +147,46 @@ func New(opts Options) http.Handler {
 			r.Any(m.Path, s.auth, h)
 		} else {
 			r.Any(m.Path, h)
+		}
+	}
+	return r
+}
+
+// Waiting returns the API as it answers while the store cannot be opened because the data
+// volume is too full to open it safely (gateway.New failed with a *gateway.StorageFullError
+// whose Opening is set): /healthz answers 200; /readyz 503 with the reason; every route of
+// the API and catch hooks, and each Mount, answers the error current returns (507
+// storage_full) — /v1 and protected mounts behind the token, as in New. opts.Service is not
+// used. The caller swaps in New's handler once the store opens.
+func Waiting(opts Options, current func() error) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &server{token: []byte(opts.Token), log: opts.Logger}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(s.recover)
+	r.NoRoute(func(c *gin.Context) {
+		s.writeError(c, fail(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": gateway.Version}) })
+	r.GET("/readyz", func(c *gin.Context) {
+		err := current()
+		reason := "store_unavailable: " + err.Error()
+		var sf *gateway.StorageFullError
+		if errors.As(err, &sf) {
+			reason = sf.Reason()
+		}
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not_ready", "reasons": []string{reason}, "version": gateway.Version})
+	})
+	refuse := func(c *gin.Context) { s.writeError(c, current()) }
+	r.Any("/v1/*path", s.auth, refuse)
+	r.Any("/in/*path", refuse)
+	for _, m := range opts.Mount {
+		if m.Protected {
+			r.Any(m.Path, s.auth, refuse)
+		} else {
+			r.Any(m.Path, refuse)
 		}
 	}
 	return r
