@@ -227,22 +227,73 @@ func TestStartOnAFullVolume(t *testing.T) {
 	}
 }
 
-// With less free space than opening the store needs, serve exits with an error that says
-// so — an exit code, not a signal.
-func TestStartWithNoRoomToOpenExitsCleanly(t *testing.T) {
+// With no free space at all (less than opening the store safely needs), serve still comes up: alive,
+// not ready, every write and read a 507 storage_full; freeing space opens the store and the
+// API, no restart.
+func TestStartWithNoRoomToOpenWaitsForSpace(t *testing.T) {
 	vol := tmpfs(t, volumeSize)
-	fill(t, vol, 256<<10)
+	data := filepath.Join(vol, "data")
+	p := startServe(t, data, "--min-free-disk", fmt.Sprint(minFreeDisk))
+	var out map[string]any
+	if st, _ := p.call("POST", "/v1/events", map[string]any{"type": "disk.filled", "id": "evt_before", "data": map[string]any{"n": 1}}, &out); st != 202 {
+		t.Fatalf("publish = %d %v", st, out)
+	}
+	p.kill()
+
+	filler := fill(t, vol, 0) // the old binary died of SIGBUS here, in Badger's Open
+	p = startServe(t, data, "--min-free-disk", fmt.Sprint(minFreeDisk))
+	st, ready := p.readyz()
+	if reasons, _ := ready["reasons"].([]any); st != 503 || len(reasons) != 1 || !strings.Contains(reasons[0].(string), "the store needs to open") {
+		t.Fatalf("readyz with no room to open = %d %v", st, ready)
+	}
+	for _, path := range []string{"/v1/events", "/v1/events/evt_before"} {
+		if st, _ := p.call("GET", path, nil, &out); st != 507 || p.errorCode(st, out) != "storage_full" {
+			t.Fatalf("GET %s with no room to open = %d %v", path, st, out)
+		}
+	}
+	if st, _ := p.call("POST", "/v1/events", map[string]any{"type": "disk.filled", "data": map[string]any{}}, &out); st != 507 || p.errorCode(st, out) != "storage_full" {
+		t.Fatalf("publish with no room to open = %d %v", st, out)
+	}
+	p.alive()
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st, _ := p.call("GET", "/v1/events/evt_before", nil, &out)
+		if st == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store did not open after space was freed: %d %v\n%s", st, out, p.logText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st, _ := p.call("POST", "/v1/events", map[string]any{"type": "disk.filled", "data": map[string]any{"n": 2}}, &out); st != 202 {
+		t.Fatalf("publish once the store opened = %d %v", st, out)
+	}
+	if st, ready := p.readyz(); st != 200 {
+		t.Fatalf("readyz once the store opened = %d %v", st, ready)
+	}
+}
+
+// hookgate mcp (stdio) cannot serve without its store: with no room to open it, it exits
+// with an error that says so — an exit code, not a signal.
+func TestMCPWithNoRoomToOpenExitsCleanly(t *testing.T) {
+	vol := tmpfs(t, volumeSize)
+	fill(t, vol, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(vol, "data"))
+	cmd := exec.CommandContext(ctx, binary, "mcp", "--addr", "127.0.0.1:0", "--data", filepath.Join(vol, "data"))
 	cmd.Env = append(os.Environ(), "HOOKGATE_API_TOKEN="+e2eToken)
 	out, err := cmd.CombinedOutput()
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != 1 {
-		t.Fatalf("serve on a full volume: %v, want exit code 1\n%s", err, out)
+		t.Fatalf("mcp on a full volume: %v, want exit code 1\n%s", err, out)
 	}
 	if ws := ee.Sys().(syscall.WaitStatus); ws.Signaled() {
-		t.Fatalf("serve died of %v\n%s", ws.Signal(), out)
+		t.Fatalf("mcp died of %v\n%s", ws.Signal(), out)
 	}
 	if !strings.Contains(string(out), "storage full") || !strings.Contains(string(out), "cannot open the store") {
 		t.Fatalf("the error does not say the disk is full:\n%s", out)
