@@ -25,8 +25,10 @@ import (
 //     writes the merged tables (at most the level-0 stall count of memtables plus the 8 MiB
 //     base level) before it deletes its inputs.
 //
-// Deeper compactions of a large store need room for about ten tables of the level below;
-// the default 512 MiB watermark covers that for stores of several GiB.
+// Deeper compactions write their output (Badger caps it near twenty tables) before deleting
+// their inputs; tables double in size per level from 1 MiB, so that is about 80 MiB into the
+// level that holds 800 MiB, 160 MiB into 8 GiB, 320 MiB into 80 GiB. Headroom covers a store
+// of up to about 1 GiB; the gateway's default 512 MiB watermark one of tens of GiB.
 
 // Tuning that the headroom depends on; Open uses the same values.
 const (
