@@ -33,6 +33,19 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
+func TestMinFreeDiskFlag(t *testing.T) {
+	for in, want := range map[string]int64{"": 0, "0": -1, "1GiB": 1 << 30, "512MB": 512e6} {
+		f := serveFlags{minFreeDisk: in}
+		if got, err := f.minFreeDiskBytes(); err != nil || got != want {
+			t.Errorf("--min-free-disk %q = %d, %v; want %d (0: default, -1: off)", in, got, err, want)
+		}
+	}
+	f := serveFlags{minFreeDisk: "lots"}
+	if _, err := f.minFreeDiskBytes(); err == nil || !strings.Contains(err.Error(), "--min-free-disk") {
+		t.Errorf("--min-free-disk lots = %v, want an error naming the flag", err)
+	}
+}
+
 // tmpfs mounts a fresh tmpfs of size bytes and unmounts it when the test ends (after the
 // processes started later are killed: cleanups run last-in first-out). It skips where the
 // test cannot mount (not root, no mount(8), a container without the capability).
