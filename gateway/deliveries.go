@@ -91,6 +91,9 @@ func (s *Service) GetDelivery(ctx context.Context, id string) (*Delivery, error)
 // RetryDelivery queues a delivery for an attempt now, with a fresh retry schedule. It is
 // for deliveries that failed or were canceled, and also hurries a pending one.
 func (s *Service) RetryDelivery(ctx context.Context, id string) error {
+	if err := s.admit(); err != nil {
+		return err
+	}
 	err := s.db.Update(ctx, func(tx *queue.Txn) error {
 		var d Delivery
 		if err := load(tx, deliveryKey(id), &d); err != nil {
@@ -125,6 +128,9 @@ func (s *Service) requeue(tx *queue.Txn, d *Delivery) error {
 // ReplayEndpoint queues again every delivery of an endpoint created at or after since whose
 // status is status (failed by default; also canceled or succeeded), and reports how many.
 func (s *Service) ReplayEndpoint(ctx context.Context, id string, since time.Time, status DeliveryStatus) (int, error) {
+	if err := s.admit(); err != nil {
+		return 0, err
+	}
 	if status == "" {
 		status = StatusFailed
 	}

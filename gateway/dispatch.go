@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookgate/hookgate/queue"
@@ -34,6 +35,8 @@ type dispatcher struct {
 	cancel   context.CancelCauseFunc
 	started  sync.Once
 	stopped  sync.Once
+	// running is true while the lease loop runs (for Ready).
+	running atomic.Bool
 }
 
 func newDispatcher(s *Service) *dispatcher {
@@ -63,7 +66,10 @@ func (d *dispatcher) leaseTTL() time.Duration { return 2*d.s.opts.DeliveryTimeou
 
 // start runs the lease loop in a goroutine that stop ends.
 func (d *dispatcher) start() {
-	d.started.Do(func() { go d.loop() })
+	d.started.Do(func() {
+		d.running.Store(true)
+		go d.loop()
+	})
 }
 
 // stop ends the loop, then waits for attempts in flight until ctx is done, after which they
@@ -86,6 +92,7 @@ func (d *dispatcher) stop(ctx context.Context) {
 
 func (d *dispatcher) loop() {
 	defer close(d.done)
+	defer d.running.Store(false)
 	db := d.s.db
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -98,6 +105,12 @@ func (d *dispatcher) loop() {
 		}
 		now := d.s.now()
 		slots := cap(d.sem) - len(d.sem)
+		// Below the disk reserve, lease nothing: deliveries stay queued, and the loop looks
+		// again every diskPoll (freed space wakes nothing else).
+		paused := d.s.disk.status().Paused
+		if paused {
+			slots = 0
+		}
 		leased := 0
 		if slots > 0 {
 			jobs, err := db.Lease(now, slots, d.leaseTTL())
@@ -144,6 +157,9 @@ func (d *dispatcher) loop() {
 				}
 			}
 		}
+		if paused {
+			wait = diskPoll
+		}
 		timer.Reset(wait)
 		select {
 		case <-d.quit:
@@ -185,6 +201,9 @@ func backoff(n int) time.Duration {
 	}
 	return min(first<<(n-1), most)
 }
+
+// diskPoll is how often a dispatcher paused by a full disk looks whether space came back.
+const diskPoll = time.Second
 
 // deferral is a leased delivery its endpoint's limits sent to a later slot.
 type deferral struct {
@@ -421,7 +440,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		// A platform's REST-hook subscription (Zapier, Make) answered 410: the user turned
 		// the Zap or scenario off, and the platform dropped the subscription for good.
 		s.log.Info("subscription removed: the hook URL answered 410", "endpoint", ep.ID, "kind", ep.Kind, "managed_by", ep.ManagedBy)
-		if err := s.DeleteEndpoint(ctx, ep.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := s.deleteEndpoint(ctx, ep.ID); err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("remove subscription %s: %w", ep.ID, err)
 		}
 		return nil

@@ -197,6 +197,9 @@ func validHeaderName(name string) bool {
 // CreateEndpoint registers an endpoint and returns it with its signing secret, which is
 // shown only here and on rotation.
 func (s *Service) CreateEndpoint(ctx context.Context, in EndpointInput) (*Endpoint, string, error) {
+	if err := s.admit(); err != nil {
+		return nil, "", err
+	}
 	now := s.now().UTC()
 	ep := &Endpoint{
 		ID:               newID("ep", now),
@@ -285,6 +288,9 @@ func (s *Service) GetEndpoint(ctx context.Context, id string) (*Endpoint, error)
 // UpdateEndpoint applies a patch. Re-enabling a disabled endpoint resets its failure streak
 // and sends the deliveries kept while it was disabled (or cancels them with DiscardPaused).
 func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch) (*Endpoint, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
 	var (
 		out     *Endpoint
 		resumed bool
@@ -423,6 +429,15 @@ func (s *Service) drainPaused(ctx context.Context, epID string, resume bool) (in
 
 // DeleteEndpoint removes an endpoint. Its queued and paused deliveries are canceled.
 func (s *Service) DeleteEndpoint(ctx context.Context, id string) error {
+	if err := s.admit(); err != nil {
+		return err
+	}
+	return s.deleteEndpoint(ctx, id)
+}
+
+// deleteEndpoint is DeleteEndpoint without the free-space guard, for the dispatcher (a
+// subscription that answered 410 is removed on a full disk too).
+func (s *Service) deleteEndpoint(ctx context.Context, id string) error {
 	err := s.db.Update(ctx, func(tx *queue.Txn) error {
 		if _, err := tx.Get(endpointKey(id)); err != nil {
 			if errors.Is(err, queue.ErrNotFound) {
@@ -465,6 +480,9 @@ func (s *Service) Unsubscribe(ctx context.Context, platform, id string) (deleted
 // keeps signing (as a second signature) for 24 hours, so receivers can switch without
 // losing deliveries.
 func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
+	if err := s.admit(); err != nil {
+		return "", err
+	}
 	var secret string
 	err := s.modifyEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
 		secret = NewSecret()
@@ -490,6 +508,9 @@ const SecretGrace = 24 * time.Hour
 
 // TestEndpoint sends a "ping" event to one endpoint only and returns the delivery id.
 func (s *Service) TestEndpoint(ctx context.Context, id string) (string, error) {
+	if err := s.admit(); err != nil {
+		return "", err
+	}
 	ep, ok := s.endpoint(id)
 	if !ok {
 		return "", fmt.Errorf("endpoint %s: %w", id, ErrNotFound)

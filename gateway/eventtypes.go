@@ -75,6 +75,9 @@ func (s *Service) ExportEventType(ctx context.Context, name, provider, format st
 // AddEventType compiles and stores a custom event type. A schema that doesn't compile is a
 // ValidationError naming the JSON pointer inside it ("schema/properties/n").
 func (s *Service) AddEventType(ctx context.Context, in EventTypeInput) (*schemas.Type, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
 	c, err := s.catalog()
 	if err != nil {
 		return nil, err
@@ -106,6 +109,9 @@ func (s *Service) AddEventType(ctx context.Context, in EventTypeInput) (*schemas
 
 // DeleteEventType removes a custom event type.
 func (s *Service) DeleteEventType(ctx context.Context, name string) error {
+	if err := s.admit(); err != nil {
+		return err
+	}
 	c, err := s.catalog()
 	if err != nil {
 		return err

@@ -8,6 +8,10 @@
 // failing are disabled; deliveries that match a disabled endpoint are kept as paused and sent
 // when it is enabled again.
 //
+// A free-space guard keeps the store from filling its volume: below a watermark
+// (Options.MinFreeDisk) every write of new data fails with ErrStorageFull while stored
+// deliveries keep going, and writes resume by themselves once space is freed.
+//
 // The package imports no web framework, MCP library or database: storage goes through the
 // queue package, and outbound transports are Senders supplied by the caller.
 //
@@ -91,6 +95,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now. Tests may inject one.
 	Now func() time.Time
+	// MinFreeDisk is the free-space watermark in bytes: while the data volume has less free,
+	// writes that bring in new data (publish, catch hooks, management changes) fail with
+	// ErrStorageFull, and Ready says so; stored deliveries continue and reads keep working.
+	// 0 means DefaultMinFreeDisk or 5 % of the volume, whichever is smaller, but never less
+	// than the store needs for its own work (queue.Headroom); negative turns the guard off.
+	MinFreeDisk int64
+	// FreeSpace measures the data volume; default statfs(2). Tests inject one.
+	FreeSpace FreeSpaceFunc
 }
 
 // Service is the gateway. Its methods are safe for concurrent use.
@@ -108,6 +120,7 @@ type Service struct {
 
 	events *broadcast
 	disp   *dispatcher
+	disk   *diskGuard
 }
 
 // New opens the store in opts.Dir and loads the endpoints. Call Start to begin delivering
@@ -137,6 +150,14 @@ func New(opts Options) (*Service, error) {
 	qo := opts.Queue
 	qo.Dir = opts.Dir
 	qo.Logger = opts.Logger
+	disk := newDiskGuard(opts)
+	if opts.MinFreeDisk > 0 && uint64(opts.MinFreeDisk) < disk.floor {
+		opts.Logger.Warn("the free-space watermark is below what the store needs for its own work; a full disk may crash it",
+			"min_free_disk", FormatBytes(uint64(opts.MinFreeDisk)), "store_headroom", FormatBytes(disk.floor))
+	}
+	if err := disk.openCheck(); err != nil {
+		return nil, err
+	}
 	db, err := queue.Open(qo)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -148,13 +169,48 @@ func New(opts Options) (*Service, error) {
 		now:       opts.Now,
 		endpoints: map[string]*Endpoint{},
 		events:    newBroadcast(),
+		disk:      disk,
 	}
 	if err := s.loadState(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	s.disp = newDispatcher(s)
+	s.disk.status() // a start on a full volume starts refusing (and logs it) at once
 	return s, nil
+}
+
+// admit is consulted first by every Service method that writes new data to the store:
+// it returns a *StorageFullError (ErrStorageFull) while the volume is below the watermark.
+// The dispatcher does not call it: stored deliveries drain on a full disk.
+func (s *Service) admit() error { return s.disk.admit() }
+
+// Readiness is whether the Service can take traffic, and if not, why.
+type Readiness struct {
+	// Ready is true when the store takes writes and deliveries are being sent.
+	Ready bool `json:"ready"`
+	// Reasons name what is wrong, each starting with a stable code ("storage_full: …").
+	Reasons []string `json:"reasons,omitempty"`
+	// Disk is the data volume as just measured.
+	Disk DiskStatus `json:"disk"`
+}
+
+// Ready measures the data volume and reports whether the Service takes writes and
+// delivers. It is what a readiness probe asks; reads are served either way.
+func (s *Service) Ready() Readiness {
+	r := Readiness{Disk: s.disk.status()}
+	if r.Disk.Full {
+		r.Reasons = append(r.Reasons, (&StorageFullError{Free: r.Disk.Free, Watermark: r.Disk.Watermark}).Reason())
+	}
+	if r.Disk.Paused {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("deliveries_paused: %s free, below the %s reserve the store keeps for itself; deliveries stay queued",
+			FormatBytes(r.Disk.Free), FormatBytes(r.Disk.Reserve)))
+	}
+	if !s.disp.running.Load() {
+		r.Reasons = append(r.Reasons, "dispatcher_stopped: deliveries are not being sent (the gateway is starting or stopping)")
+	}
+	r.Ready = len(r.Reasons) == 0
+	return r
 }
 
 // loadState reads the endpoints and the newest event time into memory.

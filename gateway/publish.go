@@ -43,6 +43,9 @@ type PublishResult struct {
 // returns once both are durable. An event whose ID is already stored is not stored or sent
 // again: the result has Duplicate set.
 func (s *Service) Publish(ctx context.Context, in PublishInput) (*PublishResult, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
 	if err := s.checkPublish(&in); err != nil {
 		return nil, err
 	}

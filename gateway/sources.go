@@ -201,6 +201,9 @@ func (s *Service) checkSource(src *Source) error {
 
 // CreateSource registers a catch hook.
 func (s *Service) CreateSource(ctx context.Context, in SourceInput) (*Source, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	src := &Source{ID: newID("src", now), Name: in.Name, Provider: in.Provider, Secret: in.Secret,
 		Verify: in.Verify, Mapping: in.Mapping, Sample: in.Sample, CreatedAt: now, UpdatedAt: now}
@@ -253,6 +256,9 @@ func (s *Service) ListSources(ctx context.Context) ([]*Source, error) {
 
 // UpdateSource applies a patch; the result is checked like a new source.
 func (s *Service) UpdateSource(ctx context.Context, id string, p SourcePatch) (*Source, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
 	var out *Source
 	err := s.db.Update(ctx, func(tx *queue.Txn) error {
 		var src Source
@@ -290,6 +296,9 @@ func (s *Service) UpdateSource(ctx context.Context, id string, p SourcePatch) (*
 // DeleteSource removes a source; its catch-hook URL answers 404 from then on. Events it
 // received stay.
 func (s *Service) DeleteSource(ctx context.Context, id string) error {
+	if err := s.admit(); err != nil {
+		return err
+	}
 	err := s.db.Update(ctx, func(tx *queue.Txn) error {
 		if _, err := tx.Get(sourceKey(id)); errors.Is(err, queue.ErrNotFound) {
 			return ErrNotFound
@@ -315,6 +324,9 @@ type ReceiveResult struct {
 // it, whatever the outcome. A failed verification wraps ErrUnverified; a payload that
 // can't be mapped or fails its schema is a *ValidationError; an unknown source ErrNotFound.
 func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundRequest) (*ReceiveResult, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
 	in, err := s.inbound()
 	if err != nil {
 		return nil, err

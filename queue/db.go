@@ -123,7 +123,7 @@ func Open(opts Options) (*DB, error) {
 		opts.BlockCacheMiB = 32
 	}
 	if opts.MemTableMiB <= 0 {
-		opts.MemTableMiB = 8
+		opts.MemTableMiB = defaultMemTableMiB
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
@@ -140,11 +140,11 @@ func Open(opts Options) (*DB, error) {
 		WithBlockCacheSize(opts.BlockCacheMiB << 20).
 		WithIndexCacheSize(16 << 20).
 		WithMemTableSize(opts.MemTableMiB << 20).
-		WithNumMemtables(2).
+		WithNumMemtables(numMemtables).
 		WithBaseTableSize(1 << 20).
-		WithBaseLevelSize(8 << 20).
+		WithBaseLevelSize(baseLevelSize).
 		WithNumLevelZeroTables(3).
-		WithNumLevelZeroTablesStall(8).
+		WithNumLevelZeroTablesStall(numL0TablesStall).
 		WithNumCompactors(2).
 		WithValueLogFileSize(256 << 20).
 		WithValueThreshold(valueThreshold).

@@ -54,7 +54,7 @@ func serveMCP(ctx context.Context, f *serveFlags, stdin io.Reader, stdout, stder
 		gw = httpapi.NewClient(url, token, nil)
 		logger.Info("hookgate mcp: using a running gateway", "url", url)
 	} else {
-		g, err := startGateway(f, logger, stderr)
+		g, err := startGateway(f, logger, stderr, false)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookgate/hookgate/connectors"
@@ -41,6 +43,7 @@ type serveFlags struct {
 	memoryLimit     string
 	strictTypes     bool
 	publicURL       string
+	minFreeDisk     string
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -56,6 +59,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.strictTypes, "strict-types", envBool("HOOKGATE_STRICT_TYPES"), "refuse events whose type is not in the catalog (env HOOKGATE_STRICT_TYPES)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit for the Go runtime, e.g. 192MiB or 1GiB; 'off' to disable (env GOMEMLIMIT)")
 	fl.StringVar(&f.publicURL, "public-url", os.Getenv("HOOKGATE_PUBLIC_URL"), "the address providers reach this gateway at, the base of catch-hook URLs, e.g. https://hooks.example.com (env HOOKGATE_PUBLIC_URL; default: from each API request, or http://<listen address>)")
+	fl.StringVar(&f.minFreeDisk, "min-free-disk", os.Getenv("HOOKGATE_MIN_FREE_DISK"), "free space to keep on the data volume, e.g. 512MiB or 1GB: below it new events and changes are refused with 507 storage_full while stored deliveries continue; 0 disables (env HOOKGATE_MIN_FREE_DISK; default: 512MiB or 5% of the volume, whichever is smaller, but at least what the store needs for itself)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
 }
 
@@ -68,18 +72,22 @@ func (f *serveFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
 }
 
-// service opens the gateway described by the flags.
-func (f *serveFlags) service(log *slog.Logger, publicURL string) (*gateway.Service, error) {
+// options describes the gateway the flags ask for; gateway.New opens it.
+func (f *serveFlags) options(log *slog.Logger, publicURL string) (gateway.Options, error) {
 	sched, err := gateway.ParseSchedule(f.retrySchedule)
 	if err != nil {
-		return nil, fmt.Errorf("--retry-schedule: %w", err)
+		return gateway.Options{}, fmt.Errorf("--retry-schedule: %w", err)
+	}
+	minFree, err := f.minFreeDiskBytes()
+	if err != nil {
+		return gateway.Options{}, err
 	}
 	policy := gateway.URLPolicy{AllowPrivate: f.dev}
 	catalog, err := schemas.New()
 	if err != nil {
-		return nil, err
+		return gateway.Options{}, err
 	}
-	return gateway.New(gateway.Options{
+	return gateway.Options{
 		Dir:             f.data,
 		Catalog:         catalog,
 		StrictTypes:     f.strictTypes,
@@ -91,8 +99,25 @@ func (f *serveFlags) service(log *slog.Logger, publicURL string) (*gateway.Servi
 		DeliveryTimeout: f.deliveryTimeout,
 		DisableAfter:    f.disableAfter,
 		Concurrency:     f.concurrency,
+		MinFreeDisk:     minFree,
 		Logger:          log,
-	})
+	}, nil
+}
+
+// minFreeDiskBytes turns --min-free-disk into gateway.Options.MinFreeDisk: empty is the
+// default (0 there), "0" turns the guard off (negative there).
+func (f *serveFlags) minFreeDiskBytes() (int64, error) {
+	if strings.TrimSpace(f.minFreeDisk) == "" {
+		return 0, nil
+	}
+	n, err := parseSize(f.minFreeDisk)
+	if err != nil {
+		return 0, fmt.Errorf("--min-free-disk: %w", err)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
 }
 
 func newServeCmd() *cobra.Command {
@@ -118,7 +143,7 @@ func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	g, err := startGateway(f, log, stdout)
+	g, err := startGateway(f, log, stdout, true)
 	if err != nil {
 		return err
 	}
@@ -132,18 +157,29 @@ func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
 }
 
 // runningGateway is a started gateway: the Service and its HTTP API (with MCP at /mcp).
+// When serve starts on a volume too full to open the store, the API answers 507
+// storage_full (httpapi.Waiting) while a goroutine retries opening it every second; once it
+// opens, the full API takes over, no restart.
 type runningGateway struct {
-	svc *gateway.Service
 	srv *http.Server
 	// public is the base URL of catch hooks: --public-url, else the listen address.
 	public string
 	log    *slog.Logger
 	errc   chan error
+
+	handler atomic.Pointer[http.Handler] // what srv serves: Waiting, then the API
+	quit    chan struct{}                // closed by stop: ends the wait for space
+	waited  chan struct{}                // closed when there is no wait (any more)
+
+	mu  sync.Mutex
+	svc *gateway.Service // nil while waiting for space
 }
 
 // startGateway opens the store, starts delivering and serves the API on f.addr. The API
-// token, when generated, is announced on notice (stdout for serve, stderr for mcp).
-func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer) (*runningGateway, error) {
+// token, when generated, is announced on notice (stdout for serve, stderr for mcp). With
+// waitForSpace, a volume too full to open the store on is waited out (see runningGateway);
+// without, it is an error, and the returned gateway always has its Service.
+func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpace bool) (*runningGateway, error) {
 	if err := setMemoryLimit(f.memoryLimit); err != nil {
 		return nil, err
 	}
@@ -151,6 +187,10 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer) (*runningGa
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
 	token, created, err := apiToken(f.data)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := f.options(log, f.publicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -162,17 +202,29 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer) (*runningGa
 	if public == "" {
 		public = "http://" + reachable(ln.Addr())
 	}
-	svc, err := f.service(log, f.publicURL)
-	if err != nil {
+	g := &runningGateway{log: log, public: public, errc: make(chan error, 1), quit: make(chan struct{}), waited: make(chan struct{})}
+	api := httpapi.Options{Token: token, MaxBody: f.maxBody, Logger: log, PublicURL: f.publicURL}
+	svc, err := gateway.New(opts)
+	var full *gateway.StorageFullError
+	switch {
+	case err == nil:
+		close(g.waited)
+		g.serveAPI(svc, api)
+	case waitForSpace && errors.As(err, &full) && full.Opening:
+		log.Warn("storage full: the store cannot be opened safely; answering 507 storage_full until space is freed", "err", err)
+		var last atomic.Value
+		last.Store(err)
+		waiting := api
+		waiting.Mount = []httpapi.Mount{{Path: "/mcp", Protected: true}}
+		h := httpapi.Waiting(waiting, func() error { return last.Load().(error) })
+		g.handler.Store(&h)
+		go g.waitForSpace(opts, api, &last)
+	default:
 		ln.Close()
 		return nil, err
 	}
-	svc.Start()
-	g := &runningGateway{svc: svc, log: log, public: public, errc: make(chan error, 1)}
-	mcpHTTP := server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: public}))
 	g.srv = &http.Server{
-		Handler: httpapi.New(httpapi.Options{Service: svc, Token: token, MaxBody: f.maxBody, Logger: log, PublicURL: f.publicURL,
-			Mount: []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}}}),
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*g.handler.Load()).ServeHTTP(w, r) }),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -183,6 +235,52 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer) (*runningGa
 	log.Info("hookgate listening", "addr", ln.Addr().String(), "data", f.data, "dev", f.dev, "version", gateway.Version)
 	go func() { g.errc <- g.srv.Serve(ln) }()
 	return g, nil
+}
+
+// serveAPI starts svc delivering and makes the full API (with MCP at /mcp) what the server
+// answers with.
+func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
+	svc.Start()
+	g.mu.Lock()
+	g.svc = svc
+	g.mu.Unlock()
+	mcpHTTP := server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public}))
+	api.Service = svc
+	api.Mount = []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}}
+	h := httpapi.New(api)
+	g.handler.Store(&h)
+}
+
+// waitForSpace tries to open the store every second until it opens (then serves the API)
+// or stop is called. last holds the latest failure, for the 507 answers and /readyz. Started
+// by startGateway, ended by stop.
+func (g *runningGateway) waitForSpace(opts gateway.Options, api httpapi.Options, last *atomic.Value) {
+	defer close(g.waited)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.quit:
+			return
+		case <-t.C:
+		}
+		svc, err := gateway.New(opts)
+		var full *gateway.StorageFullError
+		switch {
+		case err == nil:
+			g.log.Info("storage space recovered: the store is open")
+			g.serveAPI(svc, api)
+			return
+		case errors.As(err, &full) && full.Opening:
+			last.Store(err)
+		default:
+			select {
+			case g.errc <- fmt.Errorf("open the store: %w", err):
+			default:
+			}
+			return
+		}
+	}
 }
 
 // reachable turns a listen address into one a local client can dial (":8080" listens on
@@ -198,19 +296,27 @@ func reachable(a net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// stop shuts the HTTP server down (10 s for requests in flight, long MCP waits included),
-// then the gateway (15 s for attempts in flight).
+// stop ends a wait for space, shuts the HTTP server down (10 s for requests in flight, long
+// MCP waits included), then the gateway (15 s for attempts in flight).
 func (g *runningGateway) stop() {
 	g.log.Info("shutting down")
+	close(g.quit)
+	<-g.waited
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := g.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		g.log.Warn("http shutdown", "err", err)
 		g.srv.Close()
 	}
+	g.mu.Lock()
+	svc := g.svc
+	g.mu.Unlock()
+	if svc == nil {
+		return // still waiting for space: no store to close
+	}
 	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer scancel()
-	if err := g.svc.Stop(sctx); err != nil {
+	if err := svc.Stop(sctx); err != nil {
 		g.log.Error("stop gateway", "err", err)
 	}
 }
@@ -264,19 +370,37 @@ func setMemoryLimit(v string) error {
 		debug.SetMemoryLimit(math.MaxInt64)
 		return nil
 	}
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
-	for _, u := range units {
-		if num, ok := strings.CutSuffix(v, u.suffix); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-			if err != nil || n <= 0 {
-				break
-			}
-			debug.SetMemoryLimit(n * u.mult)
-			return nil
+	n, err := parseSize(v)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("--memory-limit %q: want a size such as 192MiB or 1GiB, or off", v)
+	}
+	debug.SetMemoryLimit(n)
+	return nil
+}
+
+// sizeUnits are the suffixes parseSize knows, longest first so "MiB" is not read as "B".
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"tib", 1 << 40}, {"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10},
+	{"tb", 1e12}, {"gb", 1e9}, {"mb", 1e6}, {"kb", 1e3}, {"b", 1},
+}
+
+// parseSize reads a byte count: a whole number with an optional unit, binary (KiB, MiB,
+// GiB, TiB) or decimal (KB, MB, GB, TB), in any case: "512MiB", "1GB", "0", "65536".
+func parseSize(v string) (int64, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(num), u.mult
+			break
 		}
 	}
-	return fmt.Errorf("--memory-limit %q: want a size such as 192MiB or 1GiB, or off", v)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q is not a size: want a whole number of bytes with an optional unit, such as 512MiB, 1GB or 0", v)
+	}
+	return n * mult, nil
 }

@@ -53,6 +53,8 @@ func (e *APIError) Unwrap() error {
 	switch {
 	case e.Code == CodeEndpointDisabled:
 		return gateway.ErrEndpointDisabled
+	case e.Code == CodeStorageFull:
+		return gateway.ErrStorageFull
 	case e.Status == http.StatusNotFound:
 		return gateway.ErrNotFound
 	case e.Status == http.StatusConflict:

@@ -26,6 +26,7 @@ const (
 	CodeBodyTooLarge     = "body_too_large"     // 413: the body is over the limit
 	CodeInvalidField     = "invalid_field"      // 422: a field fails validation; field names it
 	CodeUnavailable      = "unavailable"        // 503: the server is shutting down
+	CodeStorageFull      = "storage_full"       // 507: the data volume is below the free-space watermark
 	CodeInternal         = "internal"           // 500: a bug or a disk failure; never bad input
 )
 
@@ -55,7 +56,7 @@ func fail(status int, code, field, format string, args ...any) *httpError {
 // writeError answers with the status and JSON body for err and aborts the request.
 func (s *server) writeError(c *gin.Context, err error) {
 	status, d := s.classify(err)
-	if status >= 500 && status != http.StatusServiceUnavailable {
+	if status >= 500 && status != http.StatusServiceUnavailable && status != http.StatusInsufficientStorage {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}
 	c.AbortWithStatusJSON(status, errorBody{Error: d})
@@ -77,6 +78,8 @@ func (s *server) classify(err error) (int, errorDetail) {
 		return http.StatusConflict, errorDetail{Code: CodeEndpointDisabled, Message: err.Error()}
 	case errors.Is(err, gateway.ErrConflict):
 		return http.StatusConflict, errorDetail{Code: CodeConflict, Message: err.Error()}
+	case errors.Is(err, gateway.ErrStorageFull):
+		return http.StatusInsufficientStorage, errorDetail{Code: CodeStorageFull, Message: err.Error()}
 	case errors.Is(err, queue.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, errorDetail{Code: CodeBodyTooLarge, Message: err.Error()}
 	case errors.Is(err, queue.ErrClosed), errors.Is(err, gateway.ErrClosed), errors.Is(err, context.Canceled):

@@ -91,7 +91,7 @@ func apiPaths() map[string]any {
 	}}
 	sourceSchema := map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "name": str("Name"), "provider": str("Provider"), "url": str("The catch-hook URL to give the provider"), "secret": str("Masked")}}
 	restHook := map[string]any{"type": "object", "required": []any{"hookUrl", "event"}, "properties": map[string]any{"hookUrl": str("The URL the trigger gave"), "event": str("Event type or pattern"), "source": str("Only events from this source"), "api_key": str("make: sent as x-make-apikey")}}
-	return map[string]any{
+	paths := map[string]any{
 		"/v1/endpoints": map[string]any{
 			"post": op("createEndpoint", "Register an endpoint; the answer carries its signing secret, shown only here", nil, jsonBody(ref("EndpointInput")), "201", resp("Created", ref("EndpointWithSecret"))),
 			"get":  op("listEndpoints", "List endpoints", []any{param("event", "query", "Only endpoints that receive this type", false), param("enabled", "query", "true or false", false), limit, cursor}, nil, "200", resp("A page", page("Endpoint"))),
@@ -178,7 +178,20 @@ func apiPaths() map[string]any {
 		"/healthz": map[string]any{
 			"get": map[string]any{"operationId": "health", "summary": "Liveness (no token)", "security": []any{}, "responses": map[string]any{"200": resp("OK", nil)}},
 		},
+		"/readyz": map[string]any{
+			"get": map[string]any{"operationId": "ready", "summary": "Readiness (no token): the store takes writes and the dispatcher runs", "security": []any{},
+				"responses": map[string]any{"200": resp("Ready", ref("Readiness")), "503": resp("Not ready; reasons says why, e.g. storage_full: 300 MiB free, below the 512 MiB watermark", ref("Readiness"))}},
+		},
 	}
+	// Every write can meet a full disk.
+	for _, item := range paths {
+		for method, o := range item.(map[string]any) {
+			if method == "post" || method == "patch" || method == "delete" {
+				o.(map[string]any)["responses"].(map[string]any)["507"] = resp("storage_full: the data volume is below the free-space watermark (--min-free-disk); retry once space is freed", ref("Error"))
+			}
+		}
+	}
+	return paths
 }
 
 func str(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
@@ -241,6 +254,17 @@ func apiComponents() map[string]any {
 		"Error": map[string]any{"type": "object", "required": []any{"error"}, "properties": map[string]any{"error": map[string]any{"type": "object", "required": []any{"code", "message"}, "properties": map[string]any{
 			"code": str("Stable error code"), "message": str("What is wrong"), "field": str("The field it is about"),
 		}}}},
+		"Readiness": map[string]any{"type": "object", "required": []any{"status"}, "properties": map[string]any{
+			"status":  map[string]any{"type": "string", "enum": []any{"ready", "not_ready"}},
+			"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Why not ready, each starting with a code: storage_full, deliveries_paused, dispatcher_stopped"},
+			"disk": map[string]any{"type": "object", "properties": map[string]any{
+				"free_bytes": map[string]any{"type": "integer"}, "total_bytes": map[string]any{"type": "integer"},
+				"watermark_bytes": map[string]any{"type": "integer", "description": "Writes are refused below this much free space (0: guard off)"},
+				"full":            map[string]any{"type": "boolean"}, "error": str("Why the volume could not be measured"),
+				"reserve_bytes":     map[string]any{"type": "integer", "description": "Deliveries pause (stay queued) below this much free space"},
+				"deliveries_paused": map[string]any{"type": "boolean"},
+			}},
+		}},
 		"Endpoint":           map[string]any{"type": "object", "properties": endpointProps},
 		"EndpointWithSecret": map[string]any{"type": "object", "properties": withSecret},
 		"EndpointSettings":   map[string]any{"type": "object", "properties": settings},

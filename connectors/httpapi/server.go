@@ -3,7 +3,8 @@
 // *gateway.Service: it decodes and bounds input, calls the Service, and encodes the answer.
 // Client (client.go) is the same API seen from the other side, for the CLI and remote MCP.
 //
-// Every error answer is a 4xx (or 503 while stopping) with the body
+// Every error answer is a 4xx (or 503 while stopping, 507 while the disk is below its
+// free-space watermark) with the body
 //
 //	{"error":{"code":"invalid_field","message":"url: must use https","field":"url"}}
 //
@@ -18,6 +19,7 @@ package httpapi
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -101,6 +103,7 @@ func New(opts Options) http.Handler {
 		s.writeError(c, fail(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
 	})
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": gateway.Version}) })
+	r.GET("/readyz", s.ready)
 
 	v1 := r.Group("/v1", s.auth)
 	v1.POST("/endpoints", s.createEndpoint)
@@ -147,6 +150,59 @@ func New(opts Options) http.Handler {
 		}
 	}
 	return r
+}
+
+// Waiting returns the API as it answers while the store cannot be opened because the data
+// volume is too full to open it safely (gateway.New failed with a *gateway.StorageFullError
+// whose Opening is set): /healthz answers 200; /readyz 503 with the reason; every route of
+// the API and catch hooks, and each Mount, answers the error current returns (507
+// storage_full) — /v1 and protected mounts behind the token, as in New. opts.Service is not
+// used. The caller swaps in New's handler once the store opens.
+func Waiting(opts Options, current func() error) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &server{token: []byte(opts.Token), log: opts.Logger}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(s.recover)
+	r.NoRoute(func(c *gin.Context) {
+		s.writeError(c, fail(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": gateway.Version}) })
+	r.GET("/readyz", func(c *gin.Context) {
+		err := current()
+		reason := "store_unavailable: " + err.Error()
+		var sf *gateway.StorageFullError
+		if errors.As(err, &sf) {
+			reason = sf.Reason()
+		}
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not_ready", "reasons": []string{reason}, "version": gateway.Version})
+	})
+	refuse := func(c *gin.Context) { s.writeError(c, current()) }
+	r.Any("/v1/*path", s.auth, refuse)
+	r.Any("/in/*path", refuse)
+	for _, m := range opts.Mount {
+		if m.Protected {
+			r.Any(m.Path, s.auth, refuse)
+		} else {
+			r.Any(m.Path, refuse)
+		}
+	}
+	return r
+}
+
+// ready answers the readiness probe (no token): 200 {"status":"ready",…} when the store
+// takes writes and the dispatcher runs, else 503 {"status":"not_ready","reasons":[…]}.
+func (s *server) ready(c *gin.Context) {
+	r := s.svc.Ready()
+	body := gin.H{"status": "ready", "disk": r.Disk, "version": gateway.Version}
+	status := http.StatusOK
+	if !r.Ready {
+		status = http.StatusServiceUnavailable
+		body["status"], body["reasons"] = "not_ready", r.Reasons
+	}
+	c.JSON(status, body)
 }
 
 // auth requires "Authorization: Bearer <token>", compared in constant time.

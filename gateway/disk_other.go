@@ -1,0 +1,14 @@
+//go:build !(linux || darwin || freebsd)
+
+package gateway
+
+import (
+	"errors"
+	"fmt"
+)
+
+// statFS is the default FreeSpaceFunc; on this platform it cannot measure, so the
+// storage_full guard lets writes through (and says so once in the log).
+func statFS(dir string) (free, total uint64, err error) {
+	return 0, 0, fmt.Errorf("free space of %s: %w", dir, errors.ErrUnsupported)
+}

@@ -1,0 +1,50 @@
+package queue_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/hookgate/hookgate/queue"
+)
+
+// OpenSpace counts what a reopen must write out: the memtable log a run leaves behind
+// (sparse: its written blocks, not its mapped length) on top of the fixed part.
+func TestOpenSpaceCountsTheMemtableLog(t *testing.T) {
+	dir := t.TempDir()
+	empty, err := queue.OpenSpace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty != 2<<20 {
+		t.Fatalf("OpenSpace(new dir) = %d, want 2 MiB (discard stats and log headers)", empty)
+	}
+	db, err := queue.Open(queue.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	val := bytes.Repeat([]byte("x"), 1000) // below the value-log threshold: into the memtable log
+	for i := range 200 {
+		if err := db.Update(ctx, func(tx *queue.Txn) error { tx.Set(fmt.Appendf(nil, "k%d", i), val); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, err := queue.OpenSpace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open < empty+200*1000 || open > empty+4<<20 {
+		t.Fatalf("OpenSpace with 200 KB in the memtable log = %d, want about %d (the log's blocks, not its 16 MiB length)", open, empty+200*1000)
+	}
+}
+
+func TestHeadroomFollowsTheMemtableSize(t *testing.T) {
+	def, small := queue.Headroom(queue.Options{}), queue.Headroom(queue.Options{MemTableMiB: 1})
+	if def != 98<<20 {
+		t.Fatalf("Headroom(defaults) = %d, want 98 MiB: 3 memtable flushes + an L0 compaction of 8 memtables and the 8 MiB base level + 2 MiB", def)
+	}
+	if small >= def {
+		t.Fatalf("Headroom(1 MiB memtables) = %d, want less than %d", small, def)
+	}
+}
