@@ -149,13 +149,13 @@ func New(opts Options) http.Handler {
 	return r
 }
 
-// auth requires "Authorization: Bearer <token>", compared in constant time.
+// auth requires "Authorization: Bearer <token>", compared in constant time. The scheme is
+// case-insensitive (RFC 7235): "bearer <token>" is the same.
 //
 // X-API-Key: <token> is accepted too: it is what Zapier's and Make's API-key
 // authentication send most easily.
 func (s *server) auth(c *gin.Context) {
-	h := c.GetHeader("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
+	tok, ok := bearerToken(c.GetHeader("Authorization"))
 	if k := c.GetHeader("X-API-Key"); !ok && k != "" {
 		tok, ok = k, true
 	}
@@ -169,6 +169,16 @@ func (s *server) auth(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// bearerToken reads the token of an "Authorization: Bearer <token>" header. The scheme is
+// matched case-insensitively and may be followed by several spaces (RFC 7235 §2.1).
+func bearerToken(h string) (string, bool) {
+	scheme, tok, found := strings.Cut(strings.TrimSpace(h), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
 }
 
 // recover turns a panic into a logged 500 with the JSON error body.
