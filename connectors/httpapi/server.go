@@ -46,6 +46,14 @@ type Options struct {
 	// ("https://hooks.example.com"): the base of catch-hook URLs and the OpenAPI server.
 	// Empty: taken from each request (Host, X-Forwarded-Proto).
 	PublicURL string
+	// ReadTimeout bounds how long a request body may take to arrive once the headers are
+	// in; a body cut off is answered 408. Default DefaultReadTimeout. It does not limit how
+	// long an answer may take (an MCP await streams for up to 10 minutes).
+	ReadTimeout time.Duration
+	// MaxUnauthenticatedReads caps the catch-hook bodies (callers without the API token)
+	// read at once; past it a caller is answered 503 with Retry-After: 1. Default
+	// DefaultMaxUnauthenticatedReads.
+	MaxUnauthenticatedReads int
 	// Mount adds more routes (for example MCP at /mcp) to the same engine; each handler is
 	// served under the path, behind the bearer token when Protected is set.
 	Mount []Mount
@@ -59,11 +67,13 @@ type Mount struct {
 }
 
 type server struct {
-	svc     *gateway.Service
-	token   []byte
-	maxBody int64
-	log     *slog.Logger
-	public  string
+	svc         *gateway.Service
+	token       []byte
+	maxBody     int64
+	readTimeout time.Duration
+	unauth      slots
+	log         *slog.Logger
+	public      string
 }
 
 // publicURL is the base URL clients reach this gateway at, for links in answers.
@@ -89,11 +99,18 @@ func New(opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &server{svc: opts.Service, token: []byte(opts.Token), maxBody: opts.MaxBody, log: opts.Logger, public: opts.PublicURL}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = DefaultReadTimeout
+	}
+	if opts.MaxUnauthenticatedReads <= 0 {
+		opts.MaxUnauthenticatedReads = DefaultMaxUnauthenticatedReads
+	}
+	s := &server{svc: opts.Service, token: []byte(opts.Token), maxBody: opts.MaxBody, readTimeout: opts.ReadTimeout,
+		unauth: make(slots, opts.MaxUnauthenticatedReads), log: opts.Logger, public: opts.PublicURL}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover)
+	r.Use(s.guardBody, s.recover)
 	r.NoRoute(func(c *gin.Context) {
 		s.writeError(c, fail(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})

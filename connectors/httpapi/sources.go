@@ -92,9 +92,10 @@ func (s *server) listSourceRequests(c *gin.Context) {
 }
 
 // receive is the catch hook, POST /in/{id}[/{token}]: no bearer token, the provider's
-// signature is the authentication. It answers as soon as the event is stored.
+// signature is the authentication. It answers as soon as the event is stored. Its body is
+// read in one of the unauthenticated slots (see conn.go).
 func (s *server) receive(c *gin.Context) {
-	body, err := s.readBody(c)
+	body, err := s.readUnauthenticatedBody(c)
 	if err != nil {
 		s.writeError(c, err)
 		return
