@@ -89,7 +89,7 @@ func apiPaths() map[string]any {
 		"secret": str("The provider's signing secret (uploadpost: the URL token; made when empty)"), "verify": map[string]any{"type": "object"},
 		"mapping": str("generic: a jq program to {type, id?, created?, data}"), "sample": map[string]any{"type": "object"},
 	}}
-	sourceSchema := map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "name": str("Name"), "provider": str("Provider"), "url": str("The catch-hook URL to give the provider"), "secret": str("Masked")}}
+	sourceSchema := map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "name": str("Name"), "provider": str("Provider"), "url": str("The catch-hook URL to give the provider; its token (uploadpost) is masked but in the answer to the creation and GET /v1/sources/{id}/url"), "secret": str("Masked")}}
 	restHook := map[string]any{"type": "object", "required": []any{"hookUrl", "event"}, "properties": map[string]any{"hookUrl": str("The URL the trigger gave"), "event": str("Event type or pattern"), "source": str("Only events from this source"), "api_key": str("make: sent as x-make-apikey")}}
 	return map[string]any{
 		"/v1/endpoints": map[string]any{
@@ -146,6 +146,9 @@ func apiPaths() map[string]any {
 			"patch":  op("updateSource", "Change a catch hook (name, secret, verify, mapping, sample)", []any{id}, jsonBody(sourceInput), "200", resp("The source", sourceSchema)),
 			"delete": op("deleteSource", "Delete a catch hook; its URL answers 404 from then on", []any{id}, nil, "204", resp("Deleted", nil)),
 		},
+		"/v1/sources/{id}/url": map[string]any{
+			"get": op("getSourceURL", "The whole catch-hook URL, token included (lists and reads mask it)", []any{id}, nil, "200", resp("The URL", map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "url": str("The catch-hook URL to give the provider")}})),
+		},
 		"/v1/sources/{id}/requests": map[string]any{
 			"get": op("listSourceRequests", "The latest calls the catch hook received, newest first: verified or why not, event, duplicate", []any{id, limit}, nil, "200", resp("The calls", map[string]any{"type": "object"})),
 		},
@@ -189,7 +192,7 @@ func apiComponents() map[string]any {
 		"events":          map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Types or patterns: video.posted, post.*, *"},
 		"source":          str("Only events from this source"),
 		"enabled":         map[string]any{"type": "boolean"},
-		"headers":         map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+		"headers":         map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}, "description": "Sent with every delivery; the values are masked in answers (****last4), and a masked value sent back in a PATCH keeps the current one"},
 		"disabled_reason": str("Why hookgate disabled it"),
 		"disabled_at":     map[string]any{"type": "string", "format": "date-time"},
 		"failure_streak":  map[string]any{"type": "integer"},

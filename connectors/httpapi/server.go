@@ -146,6 +146,7 @@ func New(opts Options) http.Handler {
 	v1.PATCH("/sources/:id", s.updateSource)
 	v1.DELETE("/sources/:id", s.deleteSource)
 	v1.GET("/sources/:id/requests", s.listSourceRequests)
+	v1.GET("/sources/:id/url", s.getSourceURL)
 	v1.POST("/zapier/hooks", s.subscribe("zapier"))
 	v1.DELETE("/zapier/hooks/:id", s.unsubscribe("zapier"))
 	v1.GET("/zapier/samples", s.samples)
