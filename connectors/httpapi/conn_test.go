@@ -100,6 +100,13 @@ func TestAnswerBeforeBodyClosesTheConnection(t *testing.T) {
 			t.Errorf("%q = %d (closed %v) after %v, want %d and closed at once", tc.head, status, closed, time.Since(start), tc.status)
 		}
 	}
+	// A body read to its end leaves the connection open for the next request.
+	body := `{"type":"x.y","data":{}}`
+	c := rawRequest(t, addr, fmt.Sprintf("POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s", token, len(body), body))
+	resp, _, closed, err := tryAnswer(c, 2*time.Second)
+	if err != nil || resp.StatusCode != 202 || closed || resp.Close {
+		t.Fatalf("publish = %v %v (closed %v), want 202 on a connection kept open", resp, err, closed)
+	}
 }
 
 // At most MaxUnauthenticatedReads catch-hook bodies are read at once; the next caller is

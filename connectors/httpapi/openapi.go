@@ -52,6 +52,7 @@ func op(id, summary string, params []any, body map[string]any, ok string, okResp
 		"400": resp("Malformed JSON", ref("Error")),
 		"401": resp("No or wrong bearer token", ref("Error")),
 		"404": resp("Unknown id", ref("Error")),
+		"408": resp("The body did not arrive within the read timeout (--read-timeout)", ref("Error")),
 		"413": resp("Body over the limit", ref("Error")),
 		"422": resp("A field fails validation; error.field names it", ref("Error")),
 	}
@@ -155,7 +156,8 @@ func apiPaths() map[string]any {
 		"/in/{id}": map[string]any{
 			"post": map[string]any{"operationId": "receive", "summary": "A catch hook: the provider's signature is the authentication (no token)", "security": []any{},
 				"parameters": []any{id}, "requestBody": jsonBody(map[string]any{"type": "object"}),
-				"responses": map[string]any{"200": resp("Stored (or a duplicate)", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id"), "duplicate": map[string]any{"type": "boolean"}}}), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error"))}},
+				"responses": map[string]any{"200": resp("Stored (or a duplicate)", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id"), "duplicate": map[string]any{"type": "boolean"}}}), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error")),
+					"408": resp("The body did not arrive within the read timeout", ref("Error")), "503": resp("Too many unauthenticated bodies being read at once; retry after Retry-After", ref("Error"))}},
 		},
 		"/v1/zapier/hooks": map[string]any{
 			"post": op("zapierSubscribe", "Subscribe a Zapier REST hook", nil, jsonBody(restHook), "201", resp("Subscribed", map[string]any{"type": "object", "properties": map[string]any{"id": str("Subscription (endpoint) id")}})),
