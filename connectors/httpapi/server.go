@@ -2,8 +2,11 @@
 // health check, and the one error writer every route shares. It is a thin layer over
 // *gateway.Service: it decodes and bounds input, calls the Service, and encodes the answer.
 // Client (client.go) is the same API seen from the other side, for the CLI and remote MCP.
+// What one connection may hold (a body's read timeout, the cap on unauthenticated reads) is
+// in conn.go.
 //
-// Every error answer is a 4xx (or 503 while stopping) with the body
+// Every error answer is a 4xx (or 503 while stopping or too busy reading catch hooks) with
+// the body
 //
 //	{"error":{"code":"invalid_field","message":"url: must use https","field":"url"}}
 //
