@@ -58,6 +58,11 @@ func (p URLPolicy) CheckURL(field, raw string) error {
 		return invalid(field, "host %q is an unusual spelling of %s; write the address as %s", u.Hostname(), v4, v4)
 	}
 	if err == nil && !p.AllowAddr(ip) {
+		for _, v4 := range embeddedIPv4(ip.Unmap()) {
+			if !publicAddr(v4) && publicAddr(ip.Unmap()) {
+				return invalid(field, "must not point at a private, loopback or link-local address (%s carries %s)", ip, v4)
+			}
+		}
 		return invalid(field, "must not point at a private, loopback or link-local address (%s)", ip)
 	}
 	return nil
