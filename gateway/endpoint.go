@@ -103,7 +103,9 @@ func (ep *Endpoint) SigningSecrets(now time.Time) []string {
 	return out
 }
 
-// Public returns a copy of ep without its secrets, as the API shows it.
+// Public returns a copy of ep without its secrets, as every answer (API, CLI, MCP) shows
+// it: credentials are write-only, so the signing secrets are left out and the bot token,
+// API key, auth value and password and every custom header's value are masked.
 func (ep *Endpoint) Public() *Endpoint {
 	c := *ep
 	c.Secrets = nil
@@ -114,7 +116,27 @@ func (ep *Endpoint) Public() *Endpoint {
 		a.Value, a.Password = mask(a.Value), mask(a.Password)
 		c.Auth = &a
 	}
+	if ep.Headers != nil {
+		c.Headers = make(map[string]string, len(ep.Headers))
+		for k, v := range ep.Headers {
+			c.Headers[k] = mask(v)
+		}
+	}
 	return &c
+}
+
+// keepMasked returns the headers of a patch with every value that is the mask of the
+// current value of the same header replaced by that value: an endpoint read and written
+// back keeps its header credentials.
+func keepMasked(patch, current map[string]string) map[string]string {
+	out := make(map[string]string, len(patch))
+	for k, v := range patch {
+		if old, ok := current[k]; ok && v != old && v == mask(old) {
+			v = old
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // clone returns a deep-enough copy of ep for copy-on-write updates.

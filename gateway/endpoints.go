@@ -27,7 +27,9 @@ type EndpointInput struct {
 	EndpointSettings
 }
 
-// EndpointPatch changes an endpoint; nil fields are left as they are.
+// EndpointPatch changes an endpoint; nil fields are left as they are. Headers replaces the
+// custom headers, except that a value equal to the masked current value of the same header
+// (as answers show it) keeps that value.
 type EndpointPatch struct {
 	URL         *string            `json:"url,omitempty"`
 	Events      *[]string          `json:"events,omitempty"`
@@ -307,7 +309,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 			ep.Description = *p.Description
 		}
 		if p.Headers != nil {
-			ep.Headers = *p.Headers
+			ep.Headers = keepMasked(*p.Headers, ep.Headers)
 		}
 		if p.Source != nil {
 			ep.Source = *p.Source

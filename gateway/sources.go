@@ -77,11 +77,25 @@ func (src *Source) EventSource() string {
 	return src.Name
 }
 
-// Public returns a copy of src with its secret masked, as the API shows it.
+// Public returns a copy of src as reads and lists show it (API, CLI, MCP): credentials are
+// write-only, so the secret (a Basic password included: CheckSource moves it there) and the
+// token in the catch-hook URL (uploadpost's /in/{id}/{token}) are masked. The whole URL is
+// shown by CreatedView, once, and on request (GET /v1/sources/{id}/url).
 func (src *Source) Public() *Source {
 	c := *src
 	c.Secret = mask(c.Secret)
+	if tok := "/" + src.Secret; src.Secret != "" && strings.HasSuffix(c.URL, tok) {
+		c.URL = strings.TrimSuffix(c.URL, tok) + "/" + mask(src.Secret)
+	}
 	return &c
+}
+
+// CreatedView returns a copy of src as the answer to its creation shows it: like Public, but
+// with the whole catch-hook URL, which the provider must be given.
+func (src *Source) CreatedView() *Source {
+	c := src.Public()
+	c.URL = src.URL
+	return c
 }
 
 // SourceInput creates a source.

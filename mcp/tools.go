@@ -190,7 +190,7 @@ func (t *tools) register(s *server.MCPServer) {
 		mcp.WithInputSchema[createSourceArgs](),
 	), handler(t.createSource))
 	s.AddTool(mcp.NewTool("list_sources",
-		mcp.WithDescription("List the catch hooks (sources) with their URLs and providers."),
+		mcp.WithDescription("List the catch hooks (sources) with their URLs and providers. Secrets and URL tokens are masked: the whole URL is shown when a source is created, or by GET /v1/sources/{id}/url."),
 		mcp.WithInputSchema[struct{}](),
 	), handler(t.listSources))
 	s.AddTool(mcp.NewTool("await_event",
@@ -369,7 +369,7 @@ func (t *tools) createSource(ctx context.Context, _ mcp.CallToolRequest, a creat
 		return nil, err
 	}
 	t.fillURL(src)
-	src = src.Public()
+	src = src.CreatedView() // the one answer with the whole URL (an uploadpost token in it)
 	where := src.URL
 	if where == "" {
 		where = "/in/" + src.ID + " on the gateway's public address"
@@ -385,7 +385,8 @@ func (t *tools) listSources(ctx context.Context, _ mcp.CallToolRequest, _ struct
 	var text strings.Builder
 	for i, src := range srcs {
 		t.fillURL(src)
-		srcs[i] = src.Public()
+		src = src.Public()
+		srcs[i] = src
 		fmt.Fprintf(&text, "%s %s (%s) %s\n", src.ID, src.Name, src.Provider, src.URL)
 	}
 	return result(map[string]any{"data": srcs}, fmt.Sprintf("%d source(s)\n%s", len(srcs), text.String())), nil

@@ -33,7 +33,7 @@ func TestCLIAgainstARealServer(t *testing.T) {
 		Events     []string
 		Headers    map[string]string
 	}
-	if err := json.Unmarshal([]byte(out), &ep); err != nil || !strings.HasPrefix(ep.Secret, "whsec_") || len(ep.Events) != 2 || ep.Headers["X-Team"] != "growth" {
+	if err := json.Unmarshal([]byte(out), &ep); err != nil || !strings.HasPrefix(ep.Secret, "whsec_") || len(ep.Events) != 2 || ep.Headers["X-Team"] != "****" {
 		t.Fatalf("create --json = %q (%v)", out, err)
 	}
 	r.secret.Store(ep.Secret)

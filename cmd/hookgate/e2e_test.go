@@ -59,8 +59,17 @@ var listenRE = regexp.MustCompile(`"hookgate listening" addr=(\S+)`)
 // startServe runs `hookgate serve` on dir and waits until it answers /healthz.
 func startServe(t *testing.T, dir string, extra ...string) *proc {
 	t.Helper()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--dev"}, extra...)
-	cmd := exec.Command(binary, args...)
+	return startProc(t, exec.Command(binary, serveArgs(dir, extra...)...))
+}
+
+// serveArgs are the arguments of `hookgate serve` on dir for the tests.
+func serveArgs(dir string, extra ...string) []string {
+	return append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--dev"}, extra...)
+}
+
+// startProc starts cmd, a hookgate serve, and waits until it answers /healthz.
+func startProc(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
 	cmd.Env = append(os.Environ(), "HOOKGATE_API_TOKEN="+e2eToken)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

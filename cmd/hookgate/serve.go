@@ -39,6 +39,8 @@ type serveFlags struct {
 	disableAfter    int
 	concurrency     int
 	maxBody         int64
+	readTimeout     time.Duration
+	maxUnauthReads  int
 	logLevel        string
 	memoryLimit     string
 	strictTypes     bool
@@ -56,6 +58,8 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.disableAfter, "disable-after", 10, "consecutive failed deliveries that disable an endpoint")
 	fl.IntVar(&f.concurrency, "concurrency", 128, "delivery attempts in flight at once")
 	fl.Int64Var(&f.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
+	fl.DurationVar(&f.readTimeout, "read-timeout", httpapi.DefaultReadTimeout, "time a request body may take to arrive; slower bodies are cut off with 408")
+	fl.IntVar(&f.maxUnauthReads, "max-unauthenticated-reads", httpapi.DefaultMaxUnauthenticatedReads, "catch-hook bodies (callers without the API token) read at once; more are answered 503 with Retry-After")
 	fl.BoolVar(&f.strictTypes, "strict-types", envBool("HOOKGATE_STRICT_TYPES"), "refuse events whose type is not in the catalog (env HOOKGATE_STRICT_TYPES)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit for the Go runtime, e.g. 192MiB or 1GiB; 'off' to disable (env GOMEMLIMIT)")
 	fl.StringVar(&f.publicURL, "public-url", os.Getenv("HOOKGATE_PUBLIC_URL"), "the address providers reach this gateway at, the base of catch-hook URLs, e.g. https://hooks.example.com (env HOOKGATE_PUBLIC_URL; default: from each API request, or http://<listen address>)")
@@ -183,6 +187,12 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 	if err := setMemoryLimit(f.memoryLimit); err != nil {
 		return nil, err
 	}
+	if f.readTimeout <= 0 {
+		return nil, fmt.Errorf("--read-timeout %s: must be positive, e.g. 30s", f.readTimeout)
+	}
+	if f.maxUnauthReads <= 0 {
+		return nil, fmt.Errorf("--max-unauthenticated-reads %d: must be at least 1", f.maxUnauthReads)
+	}
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
@@ -203,7 +213,8 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 		public = "http://" + reachable(ln.Addr())
 	}
 	g := &runningGateway{log: log, public: public, errc: make(chan error, 1), quit: make(chan struct{}), waited: make(chan struct{})}
-	api := httpapi.Options{Token: token, MaxBody: f.maxBody, Logger: log, PublicURL: f.publicURL}
+	api := httpapi.Options{Token: token, MaxBody: f.maxBody, Logger: log, PublicURL: f.publicURL,
+		ReadTimeout: f.readTimeout, MaxUnauthenticatedReads: f.maxUnauthReads}
 	svc, err := gateway.New(opts)
 	var full *gateway.StorageFullError
 	switch {
@@ -224,8 +235,10 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 		return nil, err
 	}
 	g.srv = &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*g.handler.Load()).ServeHTTP(w, r) }),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*g.handler.Load()).ServeHTTP(w, r) }),
+		// No ReadTimeout: it would also cut long answers (MCP awaits); the handler bounds
+		// each request body by --read-timeout instead (httpapi guardBody).
+		ReadHeaderTimeout: min(10*time.Second, f.readTimeout),
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

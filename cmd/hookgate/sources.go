@@ -16,7 +16,7 @@ func newSourcesCmd() *cobra.Command {
 		Short:   "Manage catch hooks: URLs that receive providers' webhooks",
 	}
 	cf.register(cmd)
-	cmd.AddCommand(sourcesCreateCmd(&cf), sourcesListCmd(&cf), sourcesGetCmd(&cf), sourcesDeleteCmd(&cf), sourcesRequestsCmd(&cf))
+	cmd.AddCommand(sourcesCreateCmd(&cf), sourcesListCmd(&cf), sourcesGetCmd(&cf), sourcesURLCmd(&cf), sourcesDeleteCmd(&cf), sourcesRequestsCmd(&cf))
 	return cmd
 }
 
@@ -113,6 +113,29 @@ func sourcesGetCmd(cf *clientFlags) *cobra.Command {
 				return err
 			}
 			return printJSON(cmd.OutOrStdout(), src)
+		},
+	}
+}
+
+func sourcesURLCmd(cf *clientFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "url <id>",
+		Short: "Print a source's whole catch-hook URL, token included (list and get mask it)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			u, err := c.SourceURL(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if cf.json {
+				return printJSON(cmd.OutOrStdout(), map[string]string{"id": args[0], "url": u})
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), u)
+			return nil
 		},
 	}
 }

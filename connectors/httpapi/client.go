@@ -392,6 +392,17 @@ func (c *Client) GetSource(ctx context.Context, id string) (*gateway.Source, err
 	return &out, nil
 }
 
+// SourceURL calls GET /v1/sources/{id}/url: the whole catch-hook URL, token included.
+func (c *Client) SourceURL(ctx context.Context, id string) (string, error) {
+	var out struct {
+		URL string `json:"url"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/sources/"+url.PathEscape(id)+"/url", nil, nil, &out); err != nil {
+		return "", err
+	}
+	return out.URL, nil
+}
+
 // UpdateSource calls PATCH /v1/sources/{id}.
 func (c *Client) UpdateSource(ctx context.Context, id string, p gateway.SourcePatch) (*gateway.Source, error) {
 	var out gateway.Source

@@ -21,11 +21,12 @@ const (
 	CodeUnauthorized     = "unauthorized"       // 401: no or wrong bearer token
 	CodeNotFound         = "not_found"          // 404: no such record or route
 	CodeMethodNotAllowed = "method_not_allowed" // 405
+	CodeRequestTimeout   = "request_timeout"    // 408: the body did not arrive within the read timeout
 	CodeConflict         = "conflict"           // 409: the request clashes with current state
 	CodeEndpointDisabled = "endpoint_disabled"  // 409: the endpoint must be enabled first
 	CodeBodyTooLarge     = "body_too_large"     // 413: the body is over the limit
 	CodeInvalidField     = "invalid_field"      // 422: a field fails validation; field names it
-	CodeUnavailable      = "unavailable"        // 503: the server is shutting down
+	CodeUnavailable      = "unavailable"        // 503: shutting down, or too busy reading; see Retry-After
 	CodeStorageFull      = "storage_full"       // 507: the data volume is below the free-space watermark
 	CodeInternal         = "internal"           // 500: a bug or a disk failure; never bad input
 )
@@ -99,13 +100,17 @@ func (s *server) bind(c *gin.Context, v any) error {
 	return decodeJSON(body, v)
 }
 
-// readBody reads the raw request body, at most the server's body limit (413 beyond it).
+// readBody reads the raw request body, at most the server's body limit (413 beyond it)
+// and within its read timeout (408 past it).
 func (s *server) readBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, fail(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit)
+		}
+		if isTimeout(err) {
+			return nil, fail(http.StatusRequestTimeout, CodeRequestTimeout, "", "the request body did not arrive within %s", s.readTimeout)
 		}
 		return nil, fail(http.StatusBadRequest, CodeMalformedJSON, "", "could not read the request body: %v", err)
 	}

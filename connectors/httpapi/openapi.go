@@ -52,6 +52,7 @@ func op(id, summary string, params []any, body map[string]any, ok string, okResp
 		"400": resp("Malformed JSON", ref("Error")),
 		"401": resp("No or wrong bearer token", ref("Error")),
 		"404": resp("Unknown id", ref("Error")),
+		"408": resp("The body did not arrive within the read timeout (--read-timeout)", ref("Error")),
 		"413": resp("Body over the limit", ref("Error")),
 		"422": resp("A field fails validation; error.field names it", ref("Error")),
 	}
@@ -89,7 +90,7 @@ func apiPaths() map[string]any {
 		"secret": str("The provider's signing secret (uploadpost: the URL token; made when empty)"), "verify": map[string]any{"type": "object"},
 		"mapping": str("generic: a jq program to {type, id?, created?, data}"), "sample": map[string]any{"type": "object"},
 	}}
-	sourceSchema := map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "name": str("Name"), "provider": str("Provider"), "url": str("The catch-hook URL to give the provider"), "secret": str("Masked")}}
+	sourceSchema := map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "name": str("Name"), "provider": str("Provider"), "url": str("The catch-hook URL to give the provider; its token (uploadpost) is masked but in the answer to the creation and GET /v1/sources/{id}/url"), "secret": str("Masked")}}
 	restHook := map[string]any{"type": "object", "required": []any{"hookUrl", "event"}, "properties": map[string]any{"hookUrl": str("The URL the trigger gave"), "event": str("Event type or pattern"), "source": str("Only events from this source"), "api_key": str("make: sent as x-make-apikey")}}
 	paths := map[string]any{
 		"/v1/endpoints": map[string]any{
@@ -146,13 +147,17 @@ func apiPaths() map[string]any {
 			"patch":  op("updateSource", "Change a catch hook (name, secret, verify, mapping, sample)", []any{id}, jsonBody(sourceInput), "200", resp("The source", sourceSchema)),
 			"delete": op("deleteSource", "Delete a catch hook; its URL answers 404 from then on", []any{id}, nil, "204", resp("Deleted", nil)),
 		},
+		"/v1/sources/{id}/url": map[string]any{
+			"get": op("getSourceURL", "The whole catch-hook URL, token included (lists and reads mask it)", []any{id}, nil, "200", resp("The URL", map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "url": str("The catch-hook URL to give the provider")}})),
+		},
 		"/v1/sources/{id}/requests": map[string]any{
 			"get": op("listSourceRequests", "The latest calls the catch hook received, newest first: verified or why not, event, duplicate", []any{id, limit}, nil, "200", resp("The calls", map[string]any{"type": "object"})),
 		},
 		"/in/{id}": map[string]any{
 			"post": map[string]any{"operationId": "receive", "summary": "A catch hook: the provider's signature is the authentication (no token)", "security": []any{},
 				"parameters": []any{id}, "requestBody": jsonBody(map[string]any{"type": "object"}),
-				"responses": map[string]any{"200": resp("Stored (or a duplicate)", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id"), "duplicate": map[string]any{"type": "boolean"}}}), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error"))}},
+				"responses": map[string]any{"200": resp("Stored (or a duplicate)", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id"), "duplicate": map[string]any{"type": "boolean"}}}), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error")),
+					"408": resp("The body did not arrive within the read timeout", ref("Error")), "503": resp("Too many unauthenticated bodies being read at once; retry after Retry-After", ref("Error"))}},
 		},
 		"/v1/zapier/hooks": map[string]any{
 			"post": op("zapierSubscribe", "Subscribe a Zapier REST hook", nil, jsonBody(restHook), "201", resp("Subscribed", map[string]any{"type": "object", "properties": map[string]any{"id": str("Subscription (endpoint) id")}})),
@@ -202,7 +207,7 @@ func apiComponents() map[string]any {
 		"events":          map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Types or patterns: video.posted, post.*, *"},
 		"source":          str("Only events from this source"),
 		"enabled":         map[string]any{"type": "boolean"},
-		"headers":         map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+		"headers":         map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}, "description": "Sent with every delivery; the values are masked in answers (****last4), and a masked value sent back in a PATCH keeps the current one"},
 		"disabled_reason": str("Why hookgate disabled it"),
 		"disabled_at":     map[string]any{"type": "string", "format": "date-time"},
 		"failure_streak":  map[string]any{"type": "integer"},

@@ -2,9 +2,11 @@
 // health check, and the one error writer every route shares. It is a thin layer over
 // *gateway.Service: it decodes and bounds input, calls the Service, and encodes the answer.
 // Client (client.go) is the same API seen from the other side, for the CLI and remote MCP.
+// What one connection may hold (a body's read timeout, the cap on unauthenticated reads) is
+// in conn.go.
 //
-// Every error answer is a 4xx (or 503 while stopping, 507 while the disk is below its
-// free-space watermark) with the body
+// Every error answer is a 4xx (or 503 while stopping or too busy reading catch hooks, 507
+// while the disk is below its free-space watermark) with the body
 //
 //	{"error":{"code":"invalid_field","message":"url: must use https","field":"url"}}
 //
@@ -48,6 +50,14 @@ type Options struct {
 	// ("https://hooks.example.com"): the base of catch-hook URLs and the OpenAPI server.
 	// Empty: taken from each request (Host, X-Forwarded-Proto).
 	PublicURL string
+	// ReadTimeout bounds how long a request body may take to arrive once the headers are
+	// in; a body cut off is answered 408. Default DefaultReadTimeout. It does not limit how
+	// long an answer may take (an MCP await streams for up to 10 minutes).
+	ReadTimeout time.Duration
+	// MaxUnauthenticatedReads caps the catch-hook bodies (callers without the API token)
+	// read at once; past it a caller is answered 503 with Retry-After: 1. Default
+	// DefaultMaxUnauthenticatedReads.
+	MaxUnauthenticatedReads int
 	// Mount adds more routes (for example MCP at /mcp) to the same engine; each handler is
 	// served under the path, behind the bearer token when Protected is set.
 	Mount []Mount
@@ -61,11 +71,13 @@ type Mount struct {
 }
 
 type server struct {
-	svc     *gateway.Service
-	token   []byte
-	maxBody int64
-	log     *slog.Logger
-	public  string
+	svc         *gateway.Service
+	token       []byte
+	maxBody     int64
+	readTimeout time.Duration
+	unauth      slots
+	log         *slog.Logger
+	public      string
 }
 
 // publicURL is the base URL clients reach this gateway at, for links in answers.
@@ -91,11 +103,18 @@ func New(opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &server{svc: opts.Service, token: []byte(opts.Token), maxBody: opts.MaxBody, log: opts.Logger, public: opts.PublicURL}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = DefaultReadTimeout
+	}
+	if opts.MaxUnauthenticatedReads <= 0 {
+		opts.MaxUnauthenticatedReads = DefaultMaxUnauthenticatedReads
+	}
+	s := &server{svc: opts.Service, token: []byte(opts.Token), maxBody: opts.MaxBody, readTimeout: opts.ReadTimeout,
+		unauth: make(slots, opts.MaxUnauthenticatedReads), log: opts.Logger, public: opts.PublicURL}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover)
+	r.Use(s.guardBody, s.recover)
 	r.NoRoute(func(c *gin.Context) {
 		s.writeError(c, fail(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -132,6 +151,7 @@ func New(opts Options) http.Handler {
 	v1.PATCH("/sources/:id", s.updateSource)
 	v1.DELETE("/sources/:id", s.deleteSource)
 	v1.GET("/sources/:id/requests", s.listSourceRequests)
+	v1.GET("/sources/:id/url", s.getSourceURL)
 	v1.POST("/zapier/hooks", s.subscribe("zapier"))
 	v1.DELETE("/zapier/hooks/:id", s.unsubscribe("zapier"))
 	v1.GET("/zapier/samples", s.samples)
@@ -205,13 +225,13 @@ func (s *server) ready(c *gin.Context) {
 	c.JSON(status, body)
 }
 
-// auth requires "Authorization: Bearer <token>", compared in constant time.
+// auth requires "Authorization: Bearer <token>", compared in constant time. The scheme is
+// case-insensitive (RFC 7235): "bearer <token>" is the same.
 //
 // X-API-Key: <token> is accepted too: it is what Zapier's and Make's API-key
 // authentication send most easily.
 func (s *server) auth(c *gin.Context) {
-	h := c.GetHeader("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
+	tok, ok := bearerToken(c.GetHeader("Authorization"))
 	if k := c.GetHeader("X-API-Key"); !ok && k != "" {
 		tok, ok = k, true
 	}
@@ -225,6 +245,16 @@ func (s *server) auth(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// bearerToken reads the token of an "Authorization: Bearer <token>" header. The scheme is
+// matched case-insensitively and may be followed by several spaces (RFC 7235 §2.1).
+func bearerToken(h string) (string, bool) {
+	scheme, tok, found := strings.Cut(strings.TrimSpace(h), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
 }
 
 // recover turns a panic into a logged 500 with the JSON error body.

@@ -263,8 +263,10 @@ func TestPrivateURLRefusedWithoutDev(t *testing.T) {
 	if _, field, _ := errorOf(t, body); st != 422 || field != "url" {
 		t.Fatalf("private http URL = %d %v, want 422 on url", st, body)
 	}
-	st, body = a.do("POST", "/v1/endpoints", `{"url":"https://10.0.0.1/x","events":["*"]}`)
-	if _, field, _ := errorOf(t, body); st != 422 || field != "url" {
-		t.Fatalf("private https URL = %d %v, want 422 on url", st, body)
+	for _, u := range []string{"https://10.0.0.1/x", "https://127.1/x", "https://0x7f000001/x", "https://2130706433/x", "https://localhost./x", "https://[64:ff9b::a00:1]/x", "https://[2002:a00:1::]/x"} {
+		st, body = a.do("POST", "/v1/endpoints", `{"url":"`+u+`","events":["*"]}`)
+		if _, field, _ := errorOf(t, body); st != 422 || field != "url" {
+			t.Errorf("private https URL %s = %d %v, want 422 on url", u, st, body)
+		}
 	}
 }

@@ -11,12 +11,24 @@ import (
 // CodeInvalidSignature (401) is a catch-hook call that failed its source's verification.
 const CodeInvalidSignature = "invalid_signature"
 
-// sourceAnswer is a source as the API shows it: secret masked, with its catch-hook URL.
-func (s *server) sourceAnswer(c *gin.Context, src *gateway.Source) *gateway.Source {
+// withURL fills in a source's catch-hook URL from the request when the gateway has no
+// public URL of its own.
+func (s *server) withURL(c *gin.Context, src *gateway.Source) *gateway.Source {
 	if src.URL == "" {
 		src.URL = src.CatchHookURL(s.publicURL(c.Request))
 	}
-	return src.Public()
+	return src
+}
+
+// sourceAnswer is a source as reads and lists show it: secret and URL token masked.
+func (s *server) sourceAnswer(c *gin.Context, src *gateway.Source) *gateway.Source {
+	return s.withURL(c, src).Public()
+}
+
+// sourceURL is the answer of GET /v1/sources/{id}/url.
+type sourceURL struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
 }
 
 func (s *server) createSource(c *gin.Context) {
@@ -30,7 +42,7 @@ func (s *server) createSource(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, s.sourceAnswer(c, src))
+	c.JSON(http.StatusCreated, s.withURL(c, src).CreatedView())
 }
 
 func (s *server) listSources(c *gin.Context) {
@@ -53,6 +65,17 @@ func (s *server) getSource(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, s.sourceAnswer(c, src))
+}
+
+// getSourceURL answers a source's whole catch-hook URL, token included: the one read that
+// shows it besides the answer to the creation.
+func (s *server) getSourceURL(c *gin.Context) {
+	src, err := s.svc.GetSource(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, sourceURL{ID: src.ID, URL: s.withURL(c, src).URL})
 }
 
 func (s *server) updateSource(c *gin.Context) {
@@ -92,9 +115,10 @@ func (s *server) listSourceRequests(c *gin.Context) {
 }
 
 // receive is the catch hook, POST /in/{id}[/{token}]: no bearer token, the provider's
-// signature is the authentication. It answers as soon as the event is stored.
+// signature is the authentication. It answers as soon as the event is stored. Its body is
+// read in one of the unauthenticated slots (see conn.go).
 func (s *server) receive(c *gin.Context) {
-	body, err := s.readBody(c)
+	body, err := s.readUnauthenticatedBody(c)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -55,6 +55,9 @@ type Options struct {
 	Client *http.Client
 	// Logger; default slog.Default().
 	Logger *slog.Logger
+	// Resolver looks up endpoint host names for the built-in client; default
+	// net.DefaultResolver. Whatever it answers is checked by Policy before dialing.
+	Resolver *net.Resolver
 }
 
 // Sender delivers to webhook endpoints. It is safe for concurrent use, and shares one
@@ -74,7 +77,7 @@ func New(opts Options) *Sender {
 		s.log = slog.Default()
 	}
 	if s.client == nil {
-		s.client = NewClient(opts.Policy)
+		s.client = newClient(opts.Policy, opts.Resolver)
 	}
 	return s
 }
@@ -84,9 +87,15 @@ func New(opts Options) *Sender {
 // no redirects, and policy.AllowDial on every address actually dialed. It has no overall
 // timeout: each attempt's context bounds it.
 func NewClient(policy gateway.URLPolicy) *http.Client {
+	return newClient(policy, nil)
+}
+
+// newClient is NewClient looking host names up with resolver (nil: the default).
+func newClient(policy gateway.URLPolicy, resolver *net.Resolver) *http.Client {
 	dialer := &net.Dialer{
 		Timeout:   10 * time.Second, // a cap; the attempt's context is usually shorter
 		KeepAlive: 30 * time.Second,
+		Resolver:  resolver,
 		// Control runs after DNS resolution and before connecting, for every address tried.
 		Control: func(network, address string, _ syscall.RawConn) error {
 			return policy.AllowDial(network, address)
