@@ -309,6 +309,9 @@ func (db *DB) commit(batch []*request) {
 			btx.Discard()
 			return
 		}
+		for _, tx := range txns {
+			db.jobs.begin(tx.jobOps)
+		}
 		err := btx.Commit()
 		if err == nil {
 			for _, tx := range txns {
@@ -320,6 +323,9 @@ func (db *DB) commit(batch []*request) {
 				}
 			}
 		} else {
+			for _, tx := range txns {
+				db.jobs.settle(tx.jobOps, false)
+			}
 			err = fmt.Errorf("queue commit: %w", err)
 		}
 		for _, r := range applied {

@@ -137,16 +137,21 @@ type jobIndex struct {
 	leaseMin time.Time // no lease expires before this
 	horizon  *memJob   // nil: start of the queue
 	full     bool      // horizon is past the end: every job is in memory
+	// committing counts, by job id, the job changes being committed to disk and not yet
+	// applied here: refill must not load such a job from disk, or apply would then put it
+	// back into the tree while a worker holds its lease, and it would be leased twice.
+	committing map[string]int
 }
 
 func newJobIndex(db *DB, max int) *jobIndex {
 	return &jobIndex{
-		db:     db,
-		max:    max,
-		notify: make(chan struct{}, 1),
-		tree:   btree.NewG(32, lessJob),
-		byID:   make(map[string]*memJob),
-		leased: make(map[string]*lease),
+		db:         db,
+		max:        max,
+		notify:     make(chan struct{}, 1),
+		tree:       btree.NewG(32, lessJob),
+		byID:       make(map[string]*memJob),
+		leased:     make(map[string]*lease),
+		committing: make(map[string]int),
 	}
 }
 
@@ -177,12 +182,43 @@ func (x *jobIndex) remove(id string) {
 	delete(x.leased, id)
 }
 
+// committing marks the jobs ops changes as being committed: refill skips them until apply
+// (or settle, when the commit failed) runs. Called by the committer before the disk commit.
+func (x *jobIndex) begin(ops []jobOp) {
+	if len(ops) == 0 {
+		return
+	}
+	x.mu.Lock()
+	for _, o := range ops {
+		x.committing[o.id]++
+	}
+	x.mu.Unlock()
+}
+
+// settle ends what begin marked, without applying it (the commit failed). Caller holds mu
+// when locked is true.
+func (x *jobIndex) settle(ops []jobOp, locked bool) {
+	if len(ops) == 0 {
+		return
+	}
+	if !locked {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+	}
+	for _, o := range ops {
+		if x.committing[o.id]--; x.committing[o.id] <= 0 {
+			delete(x.committing, o.id)
+		}
+	}
+}
+
 // apply mirrors committed job changes in memory. Called by the committer after fsync.
 func (x *jobIndex) apply(ops []jobOp) {
 	if len(ops) == 0 {
 		return
 	}
 	x.mu.Lock()
+	x.settle(ops, true)
 	for _, o := range ops {
 		x.remove(o.id)
 		if o.done {
@@ -222,6 +258,9 @@ func (x *jobIndex) refill() error {
 			}
 			if _, leased := x.leased[id]; leased {
 				return true, nil
+			}
+			if x.committing[id] > 0 {
+				return true, nil // apply brings it in once its commit lands
 			}
 			if _, ok := x.byID[id]; ok {
 				return true, nil
