@@ -41,6 +41,8 @@ type Delivery struct {
 	UpdatedAt     time.Time      `json:"updated_at"`
 	// Step is the position in the retry schedule of the next automatic attempt.
 	Step int `json:"step"`
+	// Rev is the record's revision in the store, for compare-and-swap (see Deliveries).
+	Rev uint64 `json:"-"`
 }
 
 // Attempt is one try at sending a delivery and what the endpoint answered.

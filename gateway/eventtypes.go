@@ -10,10 +10,11 @@ import (
 	"github.com/hookgate/hookgate/schemas"
 )
 
-// pEventType keys custom event types: et/<name> → eventTypeRecord JSON.
+// pEventType keys custom event types: et/<name> → EventTypeRecord JSON.
 const pEventType = "et/"
 
-type eventTypeRecord struct {
+// EventTypeRecord is a custom event type as the registry keeps it.
+type EventTypeRecord struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Schema      json.RawMessage `json:"schema"`
@@ -98,7 +99,7 @@ func (s *Service) AddEventType(ctx context.Context, in EventTypeInput) (*schemas
 	case err != nil:
 		return nil, invalid("name", "%s", err)
 	}
-	rec := eventTypeRecord{Name: in.Name, Description: in.Description, Schema: in.Schema}
+	rec := EventTypeRecord{Name: in.Name, Description: in.Description, Schema: in.Schema}
 	err = s.db.Update(ctx, func(tx *queue.Txn) error { return save(tx, []byte(pEventType+in.Name), rec) })
 	if err != nil {
 		c.Remove(in.Name)
@@ -137,7 +138,7 @@ func (s *Service) loadEventTypes(r *queue.Reader) error {
 		return nil
 	}
 	return r.Scan([]byte(pEventType), nil, false, func(k, v []byte) (bool, error) {
-		var rec eventTypeRecord
+		var rec EventTypeRecord
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return false, fmt.Errorf("decode %s: %w", k, err)
 		}

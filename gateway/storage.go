@@ -1,0 +1,220 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// The store is a set of domain interfaces that the Service uses and that each backend under
+// queue/ implements (queue/badger, the embedded default; queue/memory, for tests and
+// --store memory; queue/jetstream, several nodes on one NATS cluster). They speak of events,
+// deliveries, registered things and work, not of keys and bytes, so that a log-and-queue
+// engine can honour them as naturally as an embedded key-value store:
+//
+//   - EventLog: an append-only log of events in a store-assigned order (Seq), with dedupe
+//     keys and a notification when it grows. Appending an event also creates its fan-out
+//     (its deliveries), so that a 2xx to the producer means both are durable.
+//   - Deliveries: one record per event × endpoint, updated by compare-and-swap on Rev, and
+//     listed per endpoint or across endpoints, newest or oldest first, by cursor.
+//   - WorkQueue: the deliveries that are due. It follows the delivery records: a delivery
+//     saved as pending with NextAttemptAt is queued for that time, anything else leaves the
+//     queue. The dispatcher leases due work with a visibility timeout (Lease), backs off
+//     (Hold) or gives it back (Release); saving the delivery acks or retries it.
+//   - Registry: endpoints, sources and custom event types, each a collection of records
+//     updated by compare-and-swap, with a Watch so that every process sees every change.
+//   - RequestLog: what each catch hook received, bounded per source.
+//   - Trim: retention, removing finished events with their deliveries.
+//
+// queue/queuetest.Run is the suite every backend passes.
+
+// Seq is an event's place in the event log: assigned by the store when the event is
+// appended, strictly increasing in the order appends become durable, never reused. Cursors
+// over events are sequences, so that with several writers no event is skipped or repeated.
+type Seq uint64
+
+// Store is everything the Service keeps: a backend implements all of it on one engine.
+type Store interface {
+	EventLog
+	Deliveries
+	WorkQueue
+	Registry
+	RequestLog
+	// Trim removes up to max events received before before whose deliveries are all
+	// finished (succeeded, failed or canceled), together with those deliveries, and reports
+	// how many events it removed. Events with a pending or paused delivery are never removed.
+	Trim(ctx context.Context, before time.Time, max int) (int, error)
+	// Close releases the store. Calls after Close fail.
+	Close() error
+}
+
+// EventLog is the durable, ordered log of events.
+type EventLog interface {
+	// Append stores a.Event and its deliveries a.Deliveries and returns once all of them
+	// are durable (a 2xx to the producer waits for this). It assigns the event's Seq (the
+	// caller sets everything else, ReceivedAt included: the clock is the Service's), sets
+	// each delivery's Rev to its first revision, and queues every pending delivery for its
+	// NextAttemptAt. When a.Dedupe is set and an event was appended under the same key less
+	// than a.DedupeFor ago (0: for as long as that event is kept), nothing is written and the
+	// result names that earlier event, with Duplicate set. An event id that is already
+	// stored is ErrConflict.
+	Append(ctx context.Context, a *Append) (*Appended, error)
+	// Event returns the event with id (ErrNotFound when there is none).
+	Event(ctx context.Context, id string) (*StoredEvent, error)
+	// Events reads the log in order (see EventQuery).
+	Events(ctx context.Context, q EventQuery) (*EventRange, error)
+	// Appended returns a channel that is closed when the next event is appended, in this
+	// process or (for a shared backend) any other. A waiter reads after its cursor, then
+	// waits on a fresh channel.
+	Appended() <-chan struct{}
+}
+
+// Append is one event to append with its fan-out.
+type Append struct {
+	Event      *StoredEvent
+	Deliveries []*Delivery
+	// Dedupe is the event's dedupe key: the caller's id for the publish API, the source and
+	// the provider's id for a catch hook. Empty: no dedupe.
+	Dedupe    string
+	DedupeFor time.Duration
+}
+
+// Appended says what Append stored.
+type Appended struct {
+	// ID is the event's id, or the earlier event's for a duplicate.
+	ID        string
+	Seq       Seq
+	Duplicate bool
+}
+
+// EventQuery selects a range of the event log.
+type EventQuery struct {
+	// After is the sequence to read after (0: from the oldest). Ignored when Newest.
+	After Seq
+	// Since skips events received before it (when After is 0).
+	Since time.Time
+	// Newest reads from the newest event backwards.
+	Newest bool
+	// Match, when set, keeps only the events it accepts; the others still count towards
+	// MaxScan and move Next.
+	Match func(*StoredEvent) bool
+	// Limit caps the events returned; MaxScan how many are read at most in one call.
+	Limit, MaxScan int
+}
+
+// EventRange is what Events read.
+type EventRange struct {
+	Events []*StoredEvent
+	// Next is the sequence of the last event read (matching or not), to pass as After.
+	Next Seq
+	// More is true when the range stopped before the end of the log.
+	More bool
+}
+
+// Deliveries keeps the delivery records.
+type Deliveries interface {
+	// Delivery returns the delivery with id (ErrNotFound when there is none).
+	Delivery(ctx context.Context, id string) (*Delivery, error)
+	// SaveDeliveries writes every d whose stored revision is still d.Rev (0 for a delivery
+	// that must not exist yet), all or none: a changed one fails the call with ErrConflict.
+	// On success each d.Rev is the new revision. The work queue follows: a pending delivery
+	// is due at its NextAttemptAt (or now when nil), any other status leaves the queue.
+	SaveDeliveries(ctx context.Context, ds ...*Delivery) error
+	// ListDeliveries lists deliveries (see DeliveryQuery).
+	ListDeliveries(ctx context.Context, q DeliveryQuery) (*DeliveryRange, error)
+}
+
+// DeliveryQuery selects deliveries, ordered by creation.
+type DeliveryQuery struct {
+	// Endpoint keeps one endpoint's deliveries; empty lists across all endpoints.
+	Endpoint string
+	// Status keeps one status; empty keeps all.
+	Status DeliveryStatus
+	// Since and Until bound the creation time (zero: unbounded).
+	Since, Until time.Time
+	// Oldest lists oldest first; the default is newest first.
+	Oldest bool
+	// After is the id of the last delivery of the previous page.
+	After string
+	// Limit caps the page; MaxScan how many records one call reads at most.
+	Limit, MaxScan int
+}
+
+// DeliveryRange is one page of deliveries.
+type DeliveryRange struct {
+	Deliveries []*Delivery
+	// Next is the id to pass as After for the next page; empty at the end.
+	Next string
+}
+
+// WorkQueue hands out due deliveries to the dispatcher.
+type WorkQueue interface {
+	// Lease returns up to max jobs due at or before now, each hidden from every other Lease
+	// for ttl (or until its delivery is saved, held or released).
+	Lease(ctx context.Context, now time.Time, max int, ttl time.Duration) ([]Job, error)
+	// Hold keeps a leased job hidden until until (a backoff, a rate limit's slot), without
+	// changing its delivery. After a restart the job is due at its delivery's time again.
+	Hold(id string, until time.Time)
+	// Release gives a leased job back, due at once.
+	Release(id string)
+	// NextDue reports when Lease may next return something; ok is false when nothing is
+	// queued or leased.
+	NextDue(now time.Time) (next time.Time, ok bool)
+	// Wake returns a channel that receives a value whenever work is queued or released.
+	Wake() <-chan struct{}
+}
+
+// Job is a delivery that is due: its id, its endpoint's, and the time it was due.
+type Job struct {
+	Delivery string
+	Endpoint string
+	Due      time.Time
+}
+
+// Registry keeps what users register.
+type Registry interface {
+	Endpoints() Records[*Endpoint]
+	Sources() Records[*Source]
+	EventTypes() Records[*EventTypeRecord]
+	// (Ids: endpoint and source ids; an event type's name.)
+}
+
+// Records is one collection of the registry: records by id, each with a revision.
+type Records[T any] interface {
+	// Get returns the record id and its revision (ErrNotFound when there is none).
+	Get(ctx context.Context, id string) (T, uint64, error)
+	// Put writes v as id if the stored revision is still rev (0: id must not exist) and
+	// returns the new revision; ErrConflict when it changed meanwhile.
+	Put(ctx context.Context, id string, v T, rev uint64) (uint64, error)
+	// Delete removes id (ErrNotFound when there is none).
+	Delete(ctx context.Context, id string) error
+	// List returns every record, by id.
+	List(ctx context.Context) ([]T, error)
+	// Watch reports every change after the call, from this process or any other, until
+	// ctx ends: a put (Value set) or a delete (Deleted).
+	Watch(ctx context.Context) <-chan Change[T]
+}
+
+// Change is one change of a registry record.
+type Change[T any] struct {
+	ID      string
+	Rev     uint64
+	Value   T
+	Deleted bool
+}
+
+// RequestLog keeps what catch hooks received.
+type RequestLog interface {
+	// LogRequest adds e to source's log, dropping the oldest entries past the bound.
+	LogRequest(ctx context.Context, source string, e *SourceRequest, bound LogBound) error
+	// Requests returns source's latest entries, newest first.
+	Requests(ctx context.Context, source string, limit int) ([]*SourceRequest, error)
+	// DropRequests removes source's log (the source was deleted).
+	DropRequests(ctx context.Context, source string) error
+}
+
+// LogBound bounds a source's request log: entries and bytes, whichever comes first, and age.
+type LogBound struct {
+	Entries int
+	Bytes   int64
+	MaxAge  time.Duration
+}
