@@ -155,12 +155,14 @@ func TestCatchHooksVerifyMapAndDeliver(t *testing.T) {
 			calls := c.rec.Want(t, 5*time.Second, 1)
 			var env struct {
 				ID, Type, Source string
+				SourceEventID    string `json:"source_event_id"`
 				Data             json.RawMessage
 			}
 			if err := json.Unmarshal(calls[0].Body, &env); err != nil {
 				t.Fatal(err)
 			}
-			if env.Type != p.wantType || env.Source != p.name || !bytes.Contains(env.Data, []byte(p.wantData)) || (p.wantID != "" && env.ID != p.wantID) {
+			if env.Type != p.wantType || env.Source != p.name || !bytes.Contains(env.Data, []byte(p.wantData)) ||
+				!strings.HasPrefix(env.ID, "evt_") || env.ID != out["id"] || env.SourceEventID == "" || (p.wantID != "" && env.SourceEventID != p.wantID) {
 				t.Fatalf("delivered %s", calls[0].Body)
 			}
 
@@ -207,6 +209,59 @@ func TestCatchHooksVerifyMapAndDeliver(t *testing.T) {
 				t.Errorf("logged refused call = %v", last)
 			}
 		})
+	}
+}
+
+// tokportalCall is a signed TokPortal video.posted call with the given event id.
+func tokportalCall(secret, eventID string) (string, http.Header) {
+	body := `{"event":"video.posted","event_id":"` + eventID + `","timestamp":"2026-06-24T14:00:05.123Z","data":{"video_id":"v_1","bundle_id":"b_1","platform":"tiktok","post_url":"https://www.tiktok.com/@a/video/1","post_id":"1","posted_at":"2026-06-24T14:00:05Z"}}`
+	return body, http.Header{"X-Tokportal-Signature": {hexHMAC(secret, body)}}
+}
+
+func TestDedupeIsPerSource(t *testing.T) {
+	c := newCatchHooks(t)
+	_, hookA := c.source(`{"name":"tp-a","provider":"tokportal","secret":"secret-a"}`)
+	_, hookB := c.source(`{"name":"tp-b","provider":"tokportal","secret":"secret-b"}`)
+
+	// Both providers send their own event 1001: two events, both delivered.
+	bodyA, sigA := tokportalCall("secret-a", "1001")
+	bodyB, sigB := tokportalCall("secret-b", "1001")
+	stA, outA := c.post(hookA, bodyA, sigA)
+	stB, outB := c.post(hookB, bodyB, sigB)
+	if stA != 200 || stB != 200 || outA["duplicate"] != nil || outB["duplicate"] != nil {
+		t.Fatalf("A = %d %v, B = %d %v: the second source's event was taken for a duplicate", stA, outA, stB, outB)
+	}
+	idA, idB := outA["id"].(string), outB["id"].(string)
+	if idA == idB || !strings.HasPrefix(idA, "evt_") || !strings.HasPrefix(idB, "evt_") {
+		t.Fatalf("event ids %q and %q: want two fresh hookgate ids", idA, idB)
+	}
+	c.rec.Want(t, 5*time.Second, 2)
+
+	// Each event is found by its own id and shows the provider's id.
+	for _, id := range []string{idA, idB} {
+		st, ev := c.api("GET", "/v1/events/"+id, "")
+		if st != 200 || ev["id"] != id || ev["source_event_id"] != "1001" {
+			t.Fatalf("GET /v1/events/%s = %d %v", id, st, ev)
+		}
+	}
+
+	// A replay on the same source is still a duplicate, answered with the original id.
+	st, out := c.post(hookA, bodyA, sigA)
+	if st != 200 || out["duplicate"] != true || out["id"] != idA {
+		t.Fatalf("replay on A = %d %v, want duplicate of %s", st, out, idA)
+	}
+	// Another provider id on the same source is a new event.
+	bodyA2, sigA2 := tokportalCall("secret-a", "1002")
+	if st, out = c.post(hookA, bodyA2, sigA2); st != 200 || out["duplicate"] != nil {
+		t.Fatalf("new id on A = %d %v", st, out)
+	}
+	c.rec.Want(t, 5*time.Second, 3)
+	st, page := c.api("GET", "/v1/events?limit=10", "")
+	if evs, _ := page["data"].([]any); st != 200 || len(evs) != 3 {
+		t.Fatalf("events = %d %v, want 3 stored", st, page)
+	}
+	if n := len(c.rec.Calls()); n != 3 {
+		t.Fatalf("%d deliveries, want 3 (the replay must not be sent)", n)
 	}
 }
 

@@ -16,8 +16,9 @@ import (
 )
 
 // A Source is a catch hook: a URL (/in/{id}) a provider posts its webhooks to. Each call is
-// verified with the provider's signature scheme, mapped to the envelope, deduplicated on
-// the provider's event id, validated and published like POST /v1/events.
+// verified with the provider's signature scheme, mapped to the envelope, validated,
+// deduplicated on the provider's event id within the source, and published like POST
+// /v1/events under a fresh event id (the provider's id is kept as source_event_id).
 type Source struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
@@ -113,6 +114,8 @@ type InboundRequest struct {
 
 // InboundEvent is a received call mapped to the envelope.
 type InboundEvent struct {
+	// ID is the provider's event id (empty if it sends none): the source's dedupe key,
+	// kept on the stored event as SourceEventID.
 	ID      string
 	Type    string
 	Created time.Time
@@ -134,7 +137,8 @@ type Inbound interface {
 // ErrUnverified means a catch-hook call failed verification (bad or missing signature).
 var ErrUnverified = errors.New("the request failed verification")
 
-// DedupeWindow is how long a source remembers the provider event ids it received.
+// DedupeWindow is how long a source remembers the provider event ids it received: a call
+// repeating one within it is answered with the first event's id and stores nothing.
 const DedupeWindow = 7 * 24 * time.Hour
 
 // RequestLogTTL is how long a source's request log keeps a call.
@@ -146,7 +150,7 @@ const maxLoggedBody = 4 << 10
 // Keys:
 //
 //	src/<source id>                               → Source JSON
-//	srd/<source id>/<event id>                    → "" with TTL DedupeWindow
+//	srd/<source id>/<provider event id>           → hookgate event id, with TTL DedupeWindow
 //	srq/<source id>/<received ns, 8 bytes><id>    → SourceRequest JSON with TTL RequestLogTTL
 const (
 	pSource    = "src/"
@@ -343,7 +347,10 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 		s.logRequest(ctx, src.ID, entry)
 		return nil, &ValidationError{Field: "body", Message: "can't map the " + src.Provider + " payload: " + err.Error(), Err: err}
 	}
-	pub := PublishInput{ID: inboundID(ev.ID), Type: ev.Type, Source: src.EventSource(), Created: ev.Created, Data: ev.Data}
+	// The event gets its own hookgate id; the provider's id is kept on it and is the
+	// dedupe key within this source only, so two sources whose providers both send id
+	// 1001 never collide.
+	pub := PublishInput{Type: ev.Type, Source: src.EventSource(), Created: ev.Created, Data: ev.Data, sourceEventID: ev.ID}
 	entry.EventType = ev.Type
 	if err := s.checkPublish(&pub); err != nil {
 		entry.Status, entry.Error = http.StatusUnprocessableEntity, err.Error()
@@ -351,21 +358,29 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 		return nil, err
 	}
 	var dupKey []byte
-	if pub.ID != "" {
-		dupKey = sourceDupKey(src.ID, pub.ID)
+	if ev.ID != "" {
+		dupKey = sourceDupKey(src.ID, inboundID(ev.ID))
 	}
 	res, err := s.publishWith(ctx, pub, nil, func(tx *queue.Txn, res *PublishResult) (bool, error) {
-		if dupKey != nil {
-			if _, err := tx.Get(dupKey); err == nil {
-				return true, nil
-			} else if !errors.Is(err, queue.ErrNotFound) {
-				return false, err
-			}
+		if dupKey == nil {
+			return false, nil
 		}
-		return false, nil
+		first, err := tx.Get(dupKey)
+		if errors.Is(err, queue.ErrNotFound) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+		res.ID = string(first)
+		if res.ID == "" {
+			// Recorded before dedupe keys held the event id: the event id was then the
+			// provider's id, made usable.
+			res.ID = inboundID(ev.ID)
+		}
+		return true, nil
 	}, func(tx *queue.Txn, res *PublishResult) error {
 		if dupKey != nil && !res.Duplicate {
-			tx.SetTTL(dupKey, nil, DedupeWindow)
+			tx.SetTTL(dupKey, []byte(res.ID), DedupeWindow)
 		}
 		entry.Status, entry.EventID, entry.Duplicate = http.StatusOK, res.ID, res.Duplicate
 		return s.putRequest(tx, src.ID, entry)
@@ -378,7 +393,7 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	return &ReceiveResult{ID: res.ID, Duplicate: res.Duplicate}, nil
 }
 
-// inboundID makes a provider's event id usable as ours: kept when it is a valid id,
+// inboundID makes a provider's event id usable in a dedupe key: kept when it is a valid id,
 // otherwise replaced by a digest of it (still the same for the same provider id).
 func inboundID(id string) string {
 	if id == "" || validName.MatchString(id) {

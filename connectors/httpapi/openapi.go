@@ -145,7 +145,7 @@ func apiPaths() map[string]any {
 		"/in/{id}": map[string]any{
 			"post": map[string]any{"operationId": "receive", "summary": "A catch hook: the provider's signature is the authentication (no token)", "security": []any{},
 				"parameters": []any{id}, "requestBody": jsonBody(map[string]any{"type": "object"}),
-				"responses": map[string]any{"200": resp("Stored (or a duplicate)", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id"), "duplicate": map[string]any{"type": "boolean"}}}), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error"))}},
+				"responses": map[string]any{"200": resp("Stored under a fresh event id, or a duplicate of the provider's event id already received by this source", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id (of the first event, for a duplicate)"), "duplicate": map[string]any{"type": "boolean"}}}), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error"))}},
 		},
 		"/v1/zapier/hooks": map[string]any{
 			"post": op("zapierSubscribe", "Subscribe a Zapier REST hook", nil, jsonBody(restHook), "201", resp("Subscribed", map[string]any{"type": "object", "properties": map[string]any{"id": str("Subscription (endpoint) id")}})),
@@ -244,7 +244,8 @@ func apiComponents() map[string]any {
 		}},
 		"Event": map[string]any{"type": "object", "properties": map[string]any{
 			"id": str("Event id"), "type": str("Event type"), "source": str("Producer"), "created": map[string]any{"type": "string", "format": "date-time"},
-			"data": map[string]any{"description": "The payload"}, "received_at": map[string]any{"type": "string", "format": "date-time"},
+			"source_event_id": str("Events from a catch hook: the provider's own event id, the source's dedupe key"),
+			"data":            map[string]any{"description": "The payload"}, "received_at": map[string]any{"type": "string", "format": "date-time"},
 			"delivery_ids": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
 			"deliveries":   map[string]any{"type": "array", "items": ref("Delivery"), "description": "On GET /v1/events/{id} only"},
 		}},
