@@ -265,6 +265,24 @@ func TestDedupeIsPerSource(t *testing.T) {
 	}
 }
 
+func TestCatchHookRefusesInvalidUTF8(t *testing.T) {
+	c := newCatchHooks(t)
+	srcID, hook := c.source(`{"name":"tp","provider":"tokportal","secret":"s3cret"}`)
+	body, _ := tokportalCall("s3cret", "1001")
+	body = strings.Replace(body, `"post_id":"1"`, "\"post_id\":\"\xff\xfe\"", 1)
+	st, out := c.post(hook, body, http.Header{"X-Tokportal-Signature": {hexHMAC("s3cret", body)}})
+	if e, _ := out["error"].(map[string]any); st != 400 || e["code"] != "malformed_json" || e["field"] != "/data/post_id" {
+		t.Fatalf("validly signed call with invalid UTF-8 = %d %v, want 400 malformed_json on /data/post_id", st, out)
+	}
+	if st, page := c.api("GET", "/v1/events", ""); st != 200 || len(page["data"].([]any)) != 0 {
+		t.Fatalf("events = %d %v, want none stored", st, page)
+	}
+	st, out = c.api("GET", "/v1/sources/"+srcID+"/requests", "")
+	if reqs, _ := out["data"].([]any); st != 200 || len(reqs) != 1 || reqs[0].(map[string]any)["status"] != float64(400) {
+		t.Fatalf("request log = %d %v, want the call logged as 400", st, out)
+	}
+}
+
 func TestCatchHookRefusals(t *testing.T) {
 	c := newCatchHooks(t)
 	_, tiny := c.source(`{"name":"tiny","provider":"tinyposter","secret":"whsec_tP4nQ8rX2kVm7ZcY1bH5sL9d"}`)

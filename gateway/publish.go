@@ -73,6 +73,13 @@ func (s *Service) checkPublish(in *PublishInput) error {
 	if !json.Valid(data) {
 		return invalid("data", "must be valid JSON")
 	}
+	if ptr, isName, found := invalidUTF8(data, "/data"); found {
+		what := "a string"
+		if isName {
+			what = "a member name"
+		}
+		return &ValidationError{Field: ptr, Message: what + " that is not valid UTF-8 (JSON text must be UTF-8, RFC 8259)", Err: ErrMalformed}
+	}
 	in.Data = data
 	if in.DeliverAt.After(s.now().Add(MaxDeliverDelay)) {
 		return invalid("deliver_at", "must be within %s from now", MaxDeliverDelay)

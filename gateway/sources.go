@@ -354,6 +354,9 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	entry.EventType = ev.Type
 	if err := s.checkPublish(&pub); err != nil {
 		entry.Status, entry.Error = http.StatusUnprocessableEntity, err.Error()
+		if errors.Is(err, ErrMalformed) {
+			entry.Status = http.StatusBadRequest
+		}
 		s.logRequest(ctx, src.ID, entry)
 		return nil, err
 	}

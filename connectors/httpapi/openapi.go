@@ -49,7 +49,7 @@ func param(name, in, desc string, required bool) map[string]any {
 func op(id, summary string, params []any, body map[string]any, ok string, okResp map[string]any) map[string]any {
 	responses := map[string]any{
 		ok:    okResp,
-		"400": resp("Malformed JSON", ref("Error")),
+		"400": resp("Malformed JSON, or a string that is not valid UTF-8 (error.field names it)", ref("Error")),
 		"401": resp("No or wrong bearer token", ref("Error")),
 		"404": resp("Unknown id", ref("Error")),
 		"413": resp("Body over the limit", ref("Error")),
@@ -145,7 +145,7 @@ func apiPaths() map[string]any {
 		"/in/{id}": map[string]any{
 			"post": map[string]any{"operationId": "receive", "summary": "A catch hook: the provider's signature is the authentication (no token)", "security": []any{},
 				"parameters": []any{id}, "requestBody": jsonBody(map[string]any{"type": "object"}),
-				"responses": map[string]any{"200": resp("Stored under a fresh event id, or a duplicate of the provider's event id already received by this source", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id (of the first event, for a duplicate)"), "duplicate": map[string]any{"type": "boolean"}}}), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error"))}},
+				"responses": map[string]any{"200": resp("Stored under a fresh event id, or a duplicate of the provider's event id already received by this source", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id (of the first event, for a duplicate)"), "duplicate": map[string]any{"type": "boolean"}}}), "400": resp("A string in the payload is not valid UTF-8 (error.field names it); nothing is stored", ref("Error")), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error"))}},
 		},
 		"/v1/zapier/hooks": map[string]any{
 			"post": op("zapierSubscribe", "Subscribe a Zapier REST hook", nil, jsonBody(restHook), "201", resp("Subscribed", map[string]any{"type": "object", "properties": map[string]any{"id": str("Subscription (endpoint) id")}})),
