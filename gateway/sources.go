@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -255,13 +256,26 @@ func (s *Service) ListSources(ctx context.Context) ([]*Source, error) {
 	return out, nil
 }
 
-// UpdateSource applies a patch; the result is checked like a new source.
+// UpdateSource applies a patch; the result is checked like a new source, outside the
+// store's write path (see edit): the write only saves it if the source is unchanged since.
 func (s *Service) UpdateSource(ctx context.Context, id string, p SourcePatch) (*Source, error) {
 	var out *Source
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		var src Source
-		if err := load(tx, sourceKey(id), &src); err != nil {
-			return err
+	err := s.edit(ctx, func() (func(tx *queue.Txn) error, error) {
+		var (
+			base []byte
+			src  Source
+		)
+		err := s.db.View(func(r *queue.Reader) error {
+			var err error
+			if base, err = r.Get(sourceKey(id)); err != nil {
+				return err
+			}
+			return load(r, sourceKey(id), &src)
+		})
+		if errors.Is(err, queue.ErrNotFound) {
+			return nil, ErrNotFound
+		} else if err != nil {
+			return nil, err
 		}
 		if p.Name != nil {
 			src.Name = *p.Name
@@ -279,11 +293,22 @@ func (s *Service) UpdateSource(ctx context.Context, id string, p SourcePatch) (*
 			src.Sample = *p.Sample
 		}
 		if err := s.checkSource(&src); err != nil {
-			return err
+			return nil, err
 		}
-		src.UpdatedAt = s.now().UTC()
-		out = s.withURL(&src)
-		return saveSource(tx, &src)
+		return func(tx *queue.Txn) error {
+			cur, err := tx.Get(sourceKey(id))
+			if errors.Is(err, queue.ErrNotFound) {
+				return ErrNotFound
+			} else if err != nil {
+				return err
+			}
+			if !bytes.Equal(cur, base) {
+				return errStale
+			}
+			src.UpdatedAt = s.now().UTC()
+			out = s.withURL(&src)
+			return saveSource(tx, &src)
+		}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", id, err)
