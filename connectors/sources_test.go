@@ -31,13 +31,17 @@ type catchHooks struct {
 	rec *gatewaytest.Recorder
 }
 
-func newCatchHooks(t *testing.T) *catchHooks {
+func newCatchHooks(t *testing.T) *catchHooks { return newCatchHooksWith(t, gateway.Options{}) }
+
+// newCatchHooksWith is newCatchHooks with more options.
+func newCatchHooksWith(t *testing.T, opts gateway.Options) *catchHooks {
 	cat, err := schemas.New()
 	if err != nil {
 		t.Fatal(err)
 	}
+	opts.Catalog, opts.Inbound = cat, connectors.Inbound()
 	rec := gatewaytest.NewRecorder()
-	svc := gatewaytest.New(t, gateway.Options{Catalog: cat, Inbound: connectors.Inbound()}, rec)
+	svc := gatewaytest.New(t, opts, rec)
 	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Token: token}))
 	t.Cleanup(srv.Close)
 	if _, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: "http://127.0.0.1:9/all", Events: []string{"*"}}); err != nil {
@@ -353,4 +357,79 @@ func TestSourcesCRUD(t *testing.T) {
 	if st, _ = c.post(hook, `{}`, nil); st != 404 {
 		t.Fatalf("catch hook of a deleted source = %d", st)
 	}
+}
+
+// requestLog lists a source's whole request log and the bytes its entries take as stored.
+func (c *catchHooks) requestLog(srcID string) ([]gateway.SourceRequest, int) {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.url+"/v1/sources/"+srcID+"/requests?limit=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct{ Data []gateway.SourceRequest }
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 {
+		c.t.Fatalf("request log = %d, %v", resp.StatusCode, err)
+	}
+	size := 0
+	for _, e := range page.Data {
+		b, _ := json.Marshal(e)
+		size += len(b)
+	}
+	return page.Data, size
+}
+
+func TestRequestLogIsBoundedPerSource(t *testing.T) {
+	stranger := func(c *catchHooks, hook string, n int) {
+		for i := range n {
+			body := fmt.Sprintf(`{"event":"video.posted","event_id":"x%d","pad":"%s"}`, i, strings.Repeat("A", 8<<10))
+			if st, _ := c.post(hook, body, http.Header{"X-Tokportal-Signature": {"bad"}}); st != 401 {
+				t.Fatalf("bad signature = %d", st)
+			}
+		}
+	}
+	t.Run("entries", func(t *testing.T) {
+		c := newCatchHooksWith(t, gateway.Options{RequestLogEntries: 30})
+		id, hook := c.source(`{"name":"tp","provider":"tokportal","secret":"s3cret"}`)
+		otherID, other := c.source(`{"name":"tp2","provider":"tokportal","secret":"s3cret"}`)
+		stranger(c, other, 5)
+		stranger(c, hook, 100)
+		log, _ := c.requestLog(id)
+		if len(log) != 30 {
+			t.Fatalf("%d entries after 100 calls, want the bound, 30", len(log))
+		}
+		// The newest are kept, each with an excerpt of the body only.
+		if !strings.Contains(log[0].Body, `"x99"`) || !strings.Contains(log[29].Body, `"x70"`) {
+			t.Fatalf("kept %.40q … %.40q, want calls 99 … 70", log[0].Body, log[29].Body)
+		}
+		for _, e := range log {
+			if len(e.Body) > 256 || e.BodySize < 8<<10 || e.Status != 401 {
+				t.Fatalf("entry keeps %d of %d body bytes (status %d), want at most 256", len(e.Body), e.BodySize, e.Status)
+			}
+		}
+		// Another source's log is its own.
+		if log, _ := c.requestLog(otherID); len(log) != 5 {
+			t.Fatalf("other source: %d entries, want 5", len(log))
+		}
+	})
+	t.Run("bytes", func(t *testing.T) {
+		const bound = 16 << 10
+		c := newCatchHooksWith(t, gateway.Options{RequestLogBytes: bound})
+		id, hook := c.source(`{"name":"tp","provider":"tokportal","secret":"s3cret"}`)
+		stranger(c, hook, 100)
+		// A verified call keeps more of its body, and counts as much.
+		body, sig := tokportalCall("s3cret", "ok-1")
+		if st, out := c.post(hook, body, sig); st != 200 {
+			t.Fatalf("signed call = %d %v", st, out)
+		}
+		log, size := c.requestLog(id)
+		if size > bound || len(log) < 10 || len(log) >= 100 {
+			t.Fatalf("%d entries of %d bytes, want within %d bytes (and not empty)", len(log), size, bound)
+		}
+		if log[0].Status != 200 || log[0].Body != body {
+			t.Fatalf("newest entry = %+v, want the signed call", log[0])
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -142,17 +143,25 @@ var ErrUnverified = errors.New("the request failed verification")
 // repeating one within it is answered with the first event's id and stores nothing.
 const DedupeWindow = 7 * 24 * time.Hour
 
-// RequestLogTTL is how long a source's request log keeps a call.
+// RequestLogTTL is how long a source's request log keeps a call (within its bound, see
+// DefaultRequestLogEntries).
 const RequestLogTTL = 7 * 24 * time.Hour
 
-// maxLoggedBody caps the part of a call's body kept in the request log.
+// maxLoggedBody caps the part of a verified call's body kept in the request log.
 const maxLoggedBody = 4 << 10
+
+// maxLoggedHeaders and maxLoggedHeader cap the headers a logged call keeps: how many (the
+// first by name) and how long each value.
+const (
+	maxLoggedHeaders = 40
+	maxLoggedHeader  = 512
+)
 
 // Keys:
 //
 //	src/<source id>                               → Source JSON
 //	srd/<source id>/<provider event id>           → hookgate event id, with TTL DedupeWindow
-//	srq/<source id>/<received ns, 8 bytes><id>    → SourceRequest JSON with TTL RequestLogTTL
+//	srq/<source id>/<received ns, 8 bytes><id>    → SourceRequest JSON with TTL RequestLogTTL (bounded: requestlog.go)
 const (
 	pSource    = "src/"
 	pSourceDup = "srd/"
@@ -326,6 +335,7 @@ func (s *Service) DeleteSource(ctx context.Context, id string) error {
 			return err
 		}
 		tx.Delete(sourceKey(id))
+		tx.OnCommit(func() { s.reqLogs.forget(id) })
 		return nil
 	})
 	if err != nil {
@@ -352,16 +362,17 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	if err != nil {
 		return nil, err
 	}
+	if err := s.loadRequestLog(ctx, src.ID); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	entry := &SourceRequest{ID: newID("req", now), ReceivedAt: now, Headers: loggedHeaders(r.Header), BodySize: len(r.Body)}
-	if len(r.Body) > maxLoggedBody {
-		entry.Body = string(r.Body[:maxLoggedBody])
-	} else {
-		entry.Body = string(r.Body)
-	}
+	entry.Body = string(r.Body[:min(len(r.Body), maxLoggedBody)])
 
 	ev, err := in.Open(src, r, now)
 	if errors.Is(err, ErrUnverified) {
+		// Anyone can send these: keep an excerpt only.
+		entry.Body = string(r.Body[:min(len(r.Body), maxRejectedBody)])
 		entry.Status, entry.Error = http.StatusUnauthorized, err.Error()
 		s.logRequest(ctx, src.ID, entry)
 		return nil, err
@@ -414,6 +425,7 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 		return s.putRequest(tx, src.ID, entry)
 	})
 	if err != nil {
+		s.dropRequest(src.ID, entry)
 		entry.Status, entry.Error = http.StatusInternalServerError, err.Error()
 		s.logRequest(context.WithoutCancel(ctx), src.ID, entry)
 		return nil, err
@@ -433,13 +445,18 @@ func inboundID(id string) string {
 
 // loggedHeaders keeps a call's headers for the request log, one value per name.
 func loggedHeaders(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, v := range h {
+	names := slices.Sorted(maps.Keys(h))
+	out := make(map[string]string, min(len(names), maxLoggedHeaders))
+	for _, k := range names[:min(len(names), maxLoggedHeaders)] {
 		if sensitiveHeader(k) {
 			out[k] = "[redacted]"
 			continue
 		}
-		out[k] = strings.Join(v, ", ")
+		v := strings.Join(h[k], ", ")
+		if len(v) > maxLoggedHeader {
+			v = strings.ToValidUTF8(v[:maxLoggedHeader], "") + "…"
+		}
+		out[k] = v
 	}
 	return out
 }
@@ -457,23 +474,6 @@ func sensitiveHeader(name string) bool {
 		}
 	}
 	return false
-}
-
-func (s *Service) putRequest(tx *queue.Txn, srcID string, e *SourceRequest) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("encode request log: %w", err)
-	}
-	tx.SetTTL(sourceReqKey(srcID, e.ReceivedAt.UnixNano(), e.ID), b, RequestLogTTL)
-	return nil
-}
-
-// logRequest stores a request log entry on its own (calls that publish nothing).
-func (s *Service) logRequest(ctx context.Context, srcID string, e *SourceRequest) {
-	err := s.db.Update(ctx, func(tx *queue.Txn) error { return s.putRequest(tx, srcID, e) })
-	if err != nil {
-		s.log.Warn("could not log a catch-hook call", "source", srcID, "err", err)
-	}
 }
 
 // ListSourceRequests returns a source's latest logged calls, newest first.

@@ -140,7 +140,7 @@ func apiPaths() map[string]any {
 			"delete": op("deleteSource", "Delete a catch hook; its URL answers 404 from then on", []any{id}, nil, "204", resp("Deleted", nil)),
 		},
 		"/v1/sources/{id}/requests": map[string]any{
-			"get": op("listSourceRequests", "The latest calls the catch hook received, newest first: verified or why not, event, duplicate", []any{id, limit}, nil, "200", resp("The calls", map[string]any{"type": "object"})),
+			"get": op("listSourceRequests", "The latest calls the catch hook received, newest first: verified or why not, event, duplicate. The log keeps the last 1,000 calls or 16 MiB per source, whichever comes first, at most 7 days; a call that failed verification keeps 256 bytes of its body", []any{id, limit}, nil, "200", resp("The calls", map[string]any{"type": "object"})),
 		},
 		"/in/{id}": map[string]any{
 			"post": map[string]any{"operationId": "receive", "summary": "A catch hook: the provider's signature is the authentication (no token)", "security": []any{},
