@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -412,6 +413,33 @@ func TestRequestLogIsBoundedPerSource(t *testing.T) {
 		// Another source's log is its own.
 		if log, _ := c.requestLog(otherID); len(log) != 5 {
 			t.Fatalf("other source: %d entries, want 5", len(log))
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		c := newCatchHooksWith(t, gateway.Options{RequestLogEntries: 30})
+		id, hook := c.source(`{"name":"tp","provider":"tokportal","secret":"s3cret"}`)
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 25 {
+					body := fmt.Sprintf(`{"event":"video.posted","event_id":"g%d-%d"}`, g, i)
+					req, _ := http.NewRequest("POST", hook, strings.NewReader(body))
+					req.Header.Set("X-Tokportal-Signature", "bad")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					if resp.StatusCode != 401 {
+						t.Errorf("bad signature = %d", resp.StatusCode)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if log, _ := c.requestLog(id); len(log) != 30 {
+			t.Fatalf("%d entries after 200 concurrent calls, want the bound, 30", len(log))
 		}
 	})
 	t.Run("bytes", func(t *testing.T) {
