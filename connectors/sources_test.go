@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,13 +32,17 @@ type catchHooks struct {
 	rec *gatewaytest.Recorder
 }
 
-func newCatchHooks(t *testing.T) *catchHooks {
+func newCatchHooks(t *testing.T) *catchHooks { return newCatchHooksWith(t, gateway.Options{}) }
+
+// newCatchHooksWith is newCatchHooks with more options.
+func newCatchHooksWith(t *testing.T, opts gateway.Options) *catchHooks {
 	cat, err := schemas.New()
 	if err != nil {
 		t.Fatal(err)
 	}
+	opts.Catalog, opts.Inbound = cat, connectors.Inbound()
 	rec := gatewaytest.NewRecorder()
-	svc := gatewaytest.New(t, gateway.Options{Catalog: cat, Inbound: connectors.Inbound()}, rec)
+	svc := gatewaytest.New(t, opts, rec)
 	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Token: token}))
 	t.Cleanup(srv.Close)
 	if _, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: "http://127.0.0.1:9/all", Events: []string{"*"}}); err != nil {
@@ -155,12 +160,14 @@ func TestCatchHooksVerifyMapAndDeliver(t *testing.T) {
 			calls := c.rec.Want(t, 5*time.Second, 1)
 			var env struct {
 				ID, Type, Source string
+				SourceEventID    string `json:"source_event_id"`
 				Data             json.RawMessage
 			}
 			if err := json.Unmarshal(calls[0].Body, &env); err != nil {
 				t.Fatal(err)
 			}
-			if env.Type != p.wantType || env.Source != p.name || !bytes.Contains(env.Data, []byte(p.wantData)) || (p.wantID != "" && env.ID != p.wantID) {
+			if env.Type != p.wantType || env.Source != p.name || !bytes.Contains(env.Data, []byte(p.wantData)) ||
+				!strings.HasPrefix(env.ID, "evt_") || env.ID != out["id"] || env.SourceEventID == "" || (p.wantID != "" && env.SourceEventID != p.wantID) {
 				t.Fatalf("delivered %s", calls[0].Body)
 			}
 
@@ -207,6 +214,77 @@ func TestCatchHooksVerifyMapAndDeliver(t *testing.T) {
 				t.Errorf("logged refused call = %v", last)
 			}
 		})
+	}
+}
+
+// tokportalCall is a signed TokPortal video.posted call with the given event id.
+func tokportalCall(secret, eventID string) (string, http.Header) {
+	body := `{"event":"video.posted","event_id":"` + eventID + `","timestamp":"2026-06-24T14:00:05.123Z","data":{"video_id":"v_1","bundle_id":"b_1","platform":"tiktok","post_url":"https://www.tiktok.com/@a/video/1","post_id":"1","posted_at":"2026-06-24T14:00:05Z"}}`
+	return body, http.Header{"X-Tokportal-Signature": {hexHMAC(secret, body)}}
+}
+
+func TestDedupeIsPerSource(t *testing.T) {
+	c := newCatchHooks(t)
+	_, hookA := c.source(`{"name":"tp-a","provider":"tokportal","secret":"secret-a"}`)
+	_, hookB := c.source(`{"name":"tp-b","provider":"tokportal","secret":"secret-b"}`)
+
+	// Both providers send their own event 1001: two events, both delivered.
+	bodyA, sigA := tokportalCall("secret-a", "1001")
+	bodyB, sigB := tokportalCall("secret-b", "1001")
+	stA, outA := c.post(hookA, bodyA, sigA)
+	stB, outB := c.post(hookB, bodyB, sigB)
+	if stA != 200 || stB != 200 || outA["duplicate"] != nil || outB["duplicate"] != nil {
+		t.Fatalf("A = %d %v, B = %d %v: the second source's event was taken for a duplicate", stA, outA, stB, outB)
+	}
+	idA, idB := outA["id"].(string), outB["id"].(string)
+	if idA == idB || !strings.HasPrefix(idA, "evt_") || !strings.HasPrefix(idB, "evt_") {
+		t.Fatalf("event ids %q and %q: want two fresh hookgate ids", idA, idB)
+	}
+	c.rec.Want(t, 5*time.Second, 2)
+
+	// Each event is found by its own id and shows the provider's id.
+	for _, id := range []string{idA, idB} {
+		st, ev := c.api("GET", "/v1/events/"+id, "")
+		if st != 200 || ev["id"] != id || ev["source_event_id"] != "1001" {
+			t.Fatalf("GET /v1/events/%s = %d %v", id, st, ev)
+		}
+	}
+
+	// A replay on the same source is still a duplicate, answered with the original id.
+	st, out := c.post(hookA, bodyA, sigA)
+	if st != 200 || out["duplicate"] != true || out["id"] != idA {
+		t.Fatalf("replay on A = %d %v, want duplicate of %s", st, out, idA)
+	}
+	// Another provider id on the same source is a new event.
+	bodyA2, sigA2 := tokportalCall("secret-a", "1002")
+	if st, out = c.post(hookA, bodyA2, sigA2); st != 200 || out["duplicate"] != nil {
+		t.Fatalf("new id on A = %d %v", st, out)
+	}
+	c.rec.Want(t, 5*time.Second, 3)
+	st, page := c.api("GET", "/v1/events?limit=10", "")
+	if evs, _ := page["data"].([]any); st != 200 || len(evs) != 3 {
+		t.Fatalf("events = %d %v, want 3 stored", st, page)
+	}
+	if n := len(c.rec.Calls()); n != 3 {
+		t.Fatalf("%d deliveries, want 3 (the replay must not be sent)", n)
+	}
+}
+
+func TestCatchHookRefusesInvalidUTF8(t *testing.T) {
+	c := newCatchHooks(t)
+	srcID, hook := c.source(`{"name":"tp","provider":"tokportal","secret":"s3cret"}`)
+	body, _ := tokportalCall("s3cret", "1001")
+	body = strings.Replace(body, `"post_id":"1"`, "\"post_id\":\"\xff\xfe\"", 1)
+	st, out := c.post(hook, body, http.Header{"X-Tokportal-Signature": {hexHMAC("s3cret", body)}})
+	if e, _ := out["error"].(map[string]any); st != 400 || e["code"] != "malformed_json" || e["field"] != "/data/post_id" {
+		t.Fatalf("validly signed call with invalid UTF-8 = %d %v, want 400 malformed_json on /data/post_id", st, out)
+	}
+	if st, page := c.api("GET", "/v1/events", ""); st != 200 || len(page["data"].([]any)) != 0 {
+		t.Fatalf("events = %d %v, want none stored", st, page)
+	}
+	st, out = c.api("GET", "/v1/sources/"+srcID+"/requests", "")
+	if reqs, _ := out["data"].([]any); st != 200 || len(reqs) != 1 || reqs[0].(map[string]any)["status"] != float64(400) {
+		t.Fatalf("request log = %d %v, want the call logged as 400", st, out)
 	}
 }
 
@@ -280,4 +358,106 @@ func TestSourcesCRUD(t *testing.T) {
 	if st, _ = c.post(hook, `{}`, nil); st != 404 {
 		t.Fatalf("catch hook of a deleted source = %d", st)
 	}
+}
+
+// requestLog lists a source's whole request log and the bytes its entries take as stored.
+func (c *catchHooks) requestLog(srcID string) ([]gateway.SourceRequest, int) {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.url+"/v1/sources/"+srcID+"/requests?limit=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct{ Data []gateway.SourceRequest }
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 {
+		c.t.Fatalf("request log = %d, %v", resp.StatusCode, err)
+	}
+	size := 0
+	for _, e := range page.Data {
+		b, _ := json.Marshal(e)
+		size += len(b)
+	}
+	return page.Data, size
+}
+
+func TestRequestLogIsBoundedPerSource(t *testing.T) {
+	stranger := func(c *catchHooks, hook string, n int) {
+		for i := range n {
+			body := fmt.Sprintf(`{"event":"video.posted","event_id":"x%d","pad":"%s"}`, i, strings.Repeat("A", 8<<10))
+			if st, _ := c.post(hook, body, http.Header{"X-Tokportal-Signature": {"bad"}}); st != 401 {
+				t.Fatalf("bad signature = %d", st)
+			}
+		}
+	}
+	t.Run("entries", func(t *testing.T) {
+		c := newCatchHooksWith(t, gateway.Options{RequestLogEntries: 30})
+		id, hook := c.source(`{"name":"tp","provider":"tokportal","secret":"s3cret"}`)
+		otherID, other := c.source(`{"name":"tp2","provider":"tokportal","secret":"s3cret"}`)
+		stranger(c, other, 5)
+		stranger(c, hook, 100)
+		log, _ := c.requestLog(id)
+		if len(log) != 30 {
+			t.Fatalf("%d entries after 100 calls, want the bound, 30", len(log))
+		}
+		// The newest are kept, each with an excerpt of the body only.
+		if !strings.Contains(log[0].Body, `"x99"`) || !strings.Contains(log[29].Body, `"x70"`) {
+			t.Fatalf("kept %.40q … %.40q, want calls 99 … 70", log[0].Body, log[29].Body)
+		}
+		for _, e := range log {
+			if len(e.Body) > 256 || e.BodySize < 8<<10 || e.Status != 401 {
+				t.Fatalf("entry keeps %d of %d body bytes (status %d), want at most 256", len(e.Body), e.BodySize, e.Status)
+			}
+		}
+		// Another source's log is its own.
+		if log, _ := c.requestLog(otherID); len(log) != 5 {
+			t.Fatalf("other source: %d entries, want 5", len(log))
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		c := newCatchHooksWith(t, gateway.Options{RequestLogEntries: 30})
+		id, hook := c.source(`{"name":"tp","provider":"tokportal","secret":"s3cret"}`)
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 25 {
+					body := fmt.Sprintf(`{"event":"video.posted","event_id":"g%d-%d"}`, g, i)
+					req, _ := http.NewRequest("POST", hook, strings.NewReader(body))
+					req.Header.Set("X-Tokportal-Signature", "bad")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					if resp.StatusCode != 401 {
+						t.Errorf("bad signature = %d", resp.StatusCode)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if log, _ := c.requestLog(id); len(log) != 30 {
+			t.Fatalf("%d entries after 200 concurrent calls, want the bound, 30", len(log))
+		}
+	})
+	t.Run("bytes", func(t *testing.T) {
+		const bound = 16 << 10
+		c := newCatchHooksWith(t, gateway.Options{RequestLogBytes: bound})
+		id, hook := c.source(`{"name":"tp","provider":"tokportal","secret":"s3cret"}`)
+		stranger(c, hook, 100)
+		// A verified call keeps more of its body, and counts as much.
+		body, sig := tokportalCall("s3cret", "ok-1")
+		if st, out := c.post(hook, body, sig); st != 200 {
+			t.Fatalf("signed call = %d %v", st, out)
+		}
+		log, size := c.requestLog(id)
+		if size > bound || len(log) < 10 || len(log) >= 100 {
+			t.Fatalf("%d entries of %d bytes, want within %d bytes (and not empty)", len(log), size, bound)
+		}
+		if log[0].Status != 200 || log[0].Body != body {
+			t.Fatalf("newest entry = %+v, want the signed call", log[0])
+		}
+	})
 }

@@ -150,41 +150,54 @@ func (s *Service) ReplayEndpoint(ctx context.Context, id string, since time.Time
 	start := epDeliveryKey(id, since, "")
 	total := 0
 	for {
-		n, done, next := 0, false, start
-		err := s.db.Update(ctx, func(tx *queue.Txn) error {
-			n, done, next = 0, true, start
-			var last []byte
-			var batch []*Delivery
-			err := tx.Scan(prefix, start, false, func(k, _ []byte) (bool, error) {
-				if len(batch) == drainChunk {
+		// Find the next chunk in a snapshot, outside the write path: the endpoint's
+		// deliveries that don't match may be many, and publishes share the transaction.
+		var (
+			ids  []string
+			next []byte
+		)
+		done := true
+		err := s.db.View(func(r *queue.Reader) error {
+			return r.Scan(prefix, start, false, func(k, _ []byte) (bool, error) {
+				if len(ids) == drainChunk {
 					done = false
 					return false, nil
 				}
-				last = append(last[:0], k...)
+				next = append(append(next[:0], k...), 0) // continue just after the last key read
 				_, did := splitTimeKey(prefix, k)
 				var d Delivery
-				if err := load(tx, deliveryKey(did), &d); err != nil {
+				if err := load(r, deliveryKey(did), &d); err != nil {
 					if errors.Is(err, ErrNotFound) {
 						return true, nil
 					}
 					return false, err
 				}
 				if d.Status == status {
-					batch = append(batch, &d)
+					ids = append(ids, did)
 				}
 				return true, nil
 			})
-			if err != nil {
-				return err
-			}
-			for _, d := range batch {
-				if err := s.requeue(tx, d); err != nil {
+		})
+		if err != nil {
+			return total, fmt.Errorf("replay endpoint %s: %w", id, err)
+		}
+		n := 0
+		err = s.db.Update(ctx, func(tx *queue.Txn) error {
+			n = 0
+			for _, did := range ids {
+				var d Delivery
+				if err := load(tx, deliveryKey(did), &d); errors.Is(err, ErrNotFound) {
+					continue
+				} else if err != nil {
 					return err
 				}
-			}
-			n = len(batch)
-			if !done {
-				next = append(last, 0) // continue just after the last key read
+				if d.Status != status {
+					continue // moved since the scan (an attempt, a retry)
+				}
+				if err := s.requeue(tx, &d); err != nil {
+					return err
+				}
+				n++
 			}
 			return nil
 		})

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"reflect"
 	"time"
 )
 
@@ -137,6 +138,42 @@ func keepMasked(patch, current map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// endpointState is the part of an Endpoint that changes without an edit of its
+// configuration: the dispatcher counts failures and disables it, rotation changes secrets.
+type endpointState struct {
+	enabled        bool
+	disabledReason string
+	disabledAt     *time.Time
+	failureStreak  int
+	updatedAt      time.Time
+	secrets        []Secret
+}
+
+func (ep *Endpoint) state() endpointState {
+	return endpointState{ep.Enabled, ep.DisabledReason, ep.DisabledAt, ep.FailureStreak, ep.UpdatedAt, ep.Secrets}
+}
+
+func (ep *Endpoint) setState(st endpointState) {
+	ep.Enabled, ep.DisabledReason, ep.DisabledAt, ep.FailureStreak, ep.UpdatedAt, ep.Secrets =
+		st.enabled, st.disabledReason, st.disabledAt, st.failureStreak, st.updatedAt, st.secrets
+}
+
+// sameConfig reports whether ep and o have the same configuration (everything but their
+// state): what checkEndpoint validates.
+func (ep *Endpoint) sameConfig(o *Endpoint) bool {
+	a, b := *ep, *o
+	a.setState(endpointState{})
+	b.setState(endpointState{})
+	return reflect.DeepEqual(a, b)
+}
+
+// setConfig replaces ep's configuration with c's, keeping ep's state.
+func (ep *Endpoint) setConfig(c *Endpoint) {
+	st := ep.state()
+	*ep = *c.clone()
+	ep.setState(st)
 }
 
 // clone returns a deep-enough copy of ep for copy-on-write updates.

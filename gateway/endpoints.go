@@ -289,6 +289,12 @@ func (s *Service) GetEndpoint(ctx context.Context, id string) (*Endpoint, error)
 
 // UpdateEndpoint applies a patch. Re-enabling a disabled endpoint resets its failure streak
 // and sends the deliveries kept while it was disabled (or cancels them with DiscardPaused).
+//
+// The patched endpoint is checked (its mapping run on the catalog samples) outside the
+// store's write path, which publishes share; the write then only compares and saves: if the
+// endpoint's configuration changed meanwhile, the patch is checked again on the new one
+// (see edit). Its state (enabled, failure streak, secrets) may change meanwhile: the
+// dispatcher's updates and the patch never lose each other.
 func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch) (*Endpoint, error) {
 	if err := s.admit(); err != nil {
 		return nil, err
@@ -297,42 +303,41 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 		out     *Endpoint
 		resumed bool
 	)
-	err := s.modifyEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
-		resumed = false
-		if p.URL != nil {
-			ep.URL = *p.URL
+	err := s.edit(ctx, func() (func(tx *queue.Txn) error, error) {
+		var base Endpoint
+		if err := s.db.View(func(r *queue.Reader) error { return load(r, endpointKey(id), &base) }); err != nil {
+			return nil, err
 		}
-		if p.Events != nil {
-			ep.Events = *p.Events
+		want := base.clone()
+		p.applyConfig(want)
+		if err := s.checkEndpoint(want); err != nil {
+			return nil, err
 		}
-		if p.Description != nil {
-			ep.Description = *p.Description
-		}
-		if p.Headers != nil {
-			ep.Headers = keepMasked(*p.Headers, ep.Headers)
-		}
-		if p.Source != nil {
-			ep.Source = *p.Source
-		}
-		p.applySettings(&ep.EndpointSettings)
-		if err := s.checkEndpoint(ep); err != nil {
+		return func(tx *queue.Txn) error {
+			resumed = false
+			ep, err := s.changeEndpoint(tx, id, func(ep *Endpoint, now time.Time) error {
+				if !ep.sameConfig(&base) {
+					return errStale
+				}
+				ep.setConfig(want)
+				if p.Enabled != nil && *p.Enabled != ep.Enabled {
+					if *p.Enabled {
+						ep.Enabled, ep.FailureStreak, ep.DisabledReason, ep.DisabledAt = true, 0, "", nil
+						resumed = true
+					} else {
+						ep.Enabled, ep.DisabledReason, ep.DisabledAt = false, "", &now
+					}
+				} else if p.Enabled != nil && *p.Enabled {
+					ep.FailureStreak = 0
+				}
+				return nil
+			})
+			out = ep
 			return err
-		}
-		if p.Enabled != nil && *p.Enabled != ep.Enabled {
-			if *p.Enabled {
-				ep.Enabled, ep.FailureStreak, ep.DisabledReason, ep.DisabledAt = true, 0, "", nil
-				resumed = true
-			} else {
-				ep.Enabled, ep.DisabledReason, ep.DisabledAt = false, "", &now
-			}
-		} else if p.Enabled != nil && *p.Enabled {
-			ep.FailureStreak = 0
-		}
-		out = ep
-		return nil
+		}, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("endpoint %s: %w", id, err)
 	}
 	if resumed || (p.DiscardPaused && out.Enabled) {
 		if _, err := s.drainPaused(ctx, id, !p.DiscardPaused); err != nil {
@@ -340,6 +345,53 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 		}
 	}
 	return out.Public(), nil
+}
+
+// applyConfig copies the patch's configuration (everything but enabled) onto ep.
+func (p *EndpointPatch) applyConfig(ep *Endpoint) {
+	if p.URL != nil {
+		ep.URL = *p.URL
+	}
+	if p.Events != nil {
+		ep.Events = *p.Events
+	}
+	if p.Description != nil {
+		ep.Description = *p.Description
+	}
+	if p.Headers != nil {
+		ep.Headers = keepMasked(*p.Headers, ep.Headers)
+	}
+	if p.Source != nil {
+		ep.Source = *p.Source
+	}
+	p.applySettings(&ep.EndpointSettings)
+}
+
+// maxEditTries bounds how often edit checks an admin edit again because its record changed
+// between the check and the write.
+const maxEditTries = 5
+
+// errStale is what an edit's write returns when its record changed since the edit was
+// checked; edit then checks it again.
+var errStale = errors.New("the record changed while the edit was checked")
+
+// edit runs an admin edit (a PATCH) with its checks outside the store's write path: every
+// publish waits for the transaction it shares with the edit, so nothing slow (jq over the
+// catalog samples, schema compilation) may run inside. prepare reads the record, applies and
+// checks the change, and returns the write; the write runs in a transaction and returns
+// errStale if the record's checked part changed since prepare read it. Then the edit is
+// prepared again on the new record, up to maxEditTries times, before ErrConflict.
+func (s *Service) edit(ctx context.Context, prepare func() (func(tx *queue.Txn) error, error)) error {
+	for range maxEditTries {
+		write, err := prepare()
+		if err != nil {
+			return err
+		}
+		if err := s.db.Update(ctx, write); !errors.Is(err, errStale) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: it kept changing while this edit was checked; try again", ErrConflict)
 }
 
 // modifyEndpoint runs change on the current endpoint record inside one transaction, so
@@ -485,9 +537,8 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
 	if err := s.admit(); err != nil {
 		return "", err
 	}
-	var secret string
+	secret := NewSecret()
 	err := s.modifyEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
-		secret = NewSecret()
 		expires := now.Add(SecretGrace)
 		kept := []Secret{{Value: secret}}
 		for _, old := range ep.Secrets {

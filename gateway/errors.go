@@ -15,6 +15,10 @@ var (
 	ErrEndpointDisabled = errors.New("endpoint disabled")
 	// ErrClosed means the Service has been stopped.
 	ErrClosed = errors.New("gateway closed")
+	// ErrMalformed means a request's JSON is not well-formed JSON text (RFC 8259), such as a
+	// string that is not valid UTF-8. It comes wrapped in a *ValidationError naming the field;
+	// the API answers it 400 rather than 422.
+	ErrMalformed = errors.New("malformed JSON")
 )
 
 // ValidationError reports a field of a request that fails validation. Field is a dotted

@@ -10,23 +10,29 @@ import (
 //
 //	{"id":"evt_…","type":"video.posted","source":"tokportal","created":"2026-06-24T14:00:05.123Z","data":{…}}
 //
-// ID is the dedupe key: publishing an event whose ID is already stored sends nothing.
+// ID is the dedupe key of the publish API: publishing an event whose ID is already stored
+// sends nothing. An event a catch hook received has a fresh hookgate ID and keeps the
+// provider's own event id in SourceEventID; it is deduplicated per source on that id.
 type Event struct {
 	ID      string          `json:"id"`
 	Type    string          `json:"type"`
 	Source  string          `json:"source,omitempty"`
 	Created time.Time       `json:"created"`
 	Data    json.RawMessage `json:"data"`
+	// SourceEventID is the provider's id of an event a catch hook received (the id it
+	// sends again when it retries); empty for events published through the API.
+	SourceEventID string `json:"source_event_id,omitempty"`
 }
 
 // envelope is Event's wire form: created in UTC with millisecond precision, as the
 // providers write it.
 type envelope struct {
-	ID      string          `json:"id"`
-	Type    string          `json:"type"`
-	Source  string          `json:"source,omitempty"`
-	Created string          `json:"created"`
-	Data    json.RawMessage `json:"data"`
+	ID            string          `json:"id"`
+	Type          string          `json:"type"`
+	Source        string          `json:"source,omitempty"`
+	SourceEventID string          `json:"source_event_id,omitempty"`
+	Created       string          `json:"created"`
+	Data          json.RawMessage `json:"data"`
 }
 
 // TimeFormat is how hookgate writes times on the wire: RFC 3339 in UTC with milliseconds.
@@ -38,7 +44,12 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if len(data) == 0 {
 		data = json.RawMessage("null")
 	}
-	return json.Marshal(envelope{ID: e.ID, Type: e.Type, Source: e.Source, Created: e.Created.UTC().Format(TimeFormat), Data: data})
+	return json.Marshal(e.wire(data))
+}
+
+// wire returns e's wire form with data as its payload.
+func (e *Event) wire(data json.RawMessage) envelope {
+	return envelope{ID: e.ID, Type: e.Type, Source: e.Source, SourceEventID: e.SourceEventID, Created: e.Created.UTC().Format(TimeFormat), Data: data}
 }
 
 // UnmarshalJSON reads the envelope written by MarshalJSON (any RFC 3339 time is accepted).
@@ -47,7 +58,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &env); err != nil {
 		return err
 	}
-	*e = Event{ID: env.ID, Type: env.Type, Source: env.Source, Data: env.Data}
+	*e = Event{ID: env.ID, Type: env.Type, Source: env.Source, SourceEventID: env.SourceEventID, Data: env.Data}
 	if env.Created != "" {
 		t, err := time.Parse(time.RFC3339Nano, env.Created)
 		if err != nil {
@@ -84,7 +95,7 @@ func (e StoredEvent) MarshalJSON() ([]byte, error) {
 		ReceivedAt string   `json:"received_at"`
 		Deliveries []string `json:"delivery_ids"`
 	}{
-		envelope:   envelope{ID: e.ID, Type: e.Type, Source: e.Source, Created: e.Created.UTC().Format(TimeFormat), Data: data},
+		envelope:   e.Event.wire(data),
 		ReceivedAt: e.ReceivedAt.UTC().Format(TimeFormat),
 		Deliveries: append([]string{}, e.Deliveries...),
 	})

@@ -78,6 +78,11 @@ type Options struct {
 	// Inbound verifies and maps what catch hooks (sources) receive; without it the
 	// source methods answer ErrConflict.
 	Inbound Inbound
+	// RequestLogEntries and RequestLogBytes bound each source's request log: it keeps its
+	// most recent calls, at most this many and this many bytes of entries (as JSON),
+	// whichever comes first; default DefaultRequestLogEntries and DefaultRequestLogBytes.
+	RequestLogEntries int
+	RequestLogBytes   int64
 	// PublicURL is the gateway's address as providers reach it, the base of catch-hook
 	// URLs ("https://hooks.example.com"); empty leaves URLs to the API layer.
 	PublicURL string
@@ -118,9 +123,10 @@ type Service struct {
 	clockMu sync.Mutex
 	lastNS  int64 // last event arrival time handed out, for a strictly increasing order
 
-	events *broadcast
-	disp   *dispatcher
-	disk   *diskGuard
+	events  *broadcast
+	disp    *dispatcher
+	disk    *diskGuard
+	reqLogs requestLogs
 }
 
 // New opens the store in opts.Dir and loads the endpoints. Call Start to begin delivering
@@ -143,6 +149,12 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 128
+	}
+	if opts.RequestLogEntries <= 0 {
+		opts.RequestLogEntries = DefaultRequestLogEntries
+	}
+	if opts.RequestLogBytes <= 0 {
+		opts.RequestLogBytes = DefaultRequestLogBytes
 	}
 	if opts.Validator == nil && opts.Catalog != nil {
 		opts.Validator = opts.Catalog

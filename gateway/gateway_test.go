@@ -547,3 +547,27 @@ func TestScheduleParseAndJitter(t *testing.T) {
 		t.Errorf("Delay past the end reports more attempts")
 	}
 }
+
+func TestPublishRefusesInvalidUTF8NamingThePointer(t *testing.T) {
+	svc := gatewaytest.New(t, gateway.Options{}, gatewaytest.NewRecorder())
+	for _, c := range []struct{ data, field string }{
+		{"{\"title\":\"\xff\xfe\"}", "/data/title"},
+		{"{\"a\":1,\"post\":{\"tags\":[\"ok\",\"caf\xe9\"]}}", "/data/post/tags/1"},
+		{"{\"ok\":\"\u00e9\\u00e9\",\"k\xc3\":true}", "/data/k\uFFFD"},
+		{"{\"a\\/b\":{\"c~d\": \"x\xffy\"}}", "/data/a~1b/c~0d"},
+		{"[1, true, null, {\"x\":[\"\xed\xa0\x80\"]}]", "/data/3/x/0"},
+		{"\"\xc0\xaf\"", "/data"},
+	} {
+		_, err := svc.Publish(ctx, gateway.PublishInput{Type: "x", Data: json.RawMessage(c.data)})
+		var ve *gateway.ValidationError
+		if !errors.As(err, &ve) || ve.Field != c.field || !errors.Is(err, gateway.ErrMalformed) {
+			t.Errorf("Publish(%q) = %v, want ErrMalformed on %q", c.data, err, c.field)
+		}
+	}
+	// Valid UTF-8, escapes included, still goes in.
+	publish(t, svc, "x", "{\"t\":\"caf\u00e9 \u2728 \\ud83d\\ude00 \\\" \\\\\",\"n\":[1.5e3,-2]}")
+	page, err := svc.ListEvents(ctx, gateway.EventFilter{})
+	if err != nil || len(page.Data) != 1 {
+		t.Fatalf("ListEvents = %v, %v: want only the valid event stored", page, err)
+	}
+}

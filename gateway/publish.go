@@ -26,6 +26,9 @@ type PublishInput struct {
 	Created time.Time `json:"created,omitzero"`
 	// DeliverAt, when in the future, holds the deliveries until then (a scheduled event).
 	DeliverAt time.Time `json:"deliver_at,omitzero"`
+
+	// sourceEventID is the provider's id of an event a catch hook received (Event.SourceEventID).
+	sourceEventID string
 }
 
 // MaxDeliverDelay is how far in the future PublishInput.DeliverAt may be.
@@ -73,6 +76,13 @@ func (s *Service) checkPublish(in *PublishInput) error {
 	if !json.Valid(data) {
 		return invalid("data", "must be valid JSON")
 	}
+	if ptr, isName, found := invalidUTF8(data, "/data"); found {
+		what := "a string"
+		if isName {
+			what = "a member name"
+		}
+		return &ValidationError{Field: ptr, Message: what + " that is not valid UTF-8 (JSON text must be UTF-8, RFC 8259)", Err: ErrMalformed}
+	}
 	in.Data = data
 	if in.DeliverAt.After(s.now().Add(MaxDeliverDelay)) {
 		return invalid("deliver_at", "must be within %s from now", MaxDeliverDelay)
@@ -103,8 +113,9 @@ func (s *Service) publish(ctx context.Context, in PublishInput, only *Endpoint) 
 }
 
 // publishWith is publish with two hooks inside its transaction: dup, before anything is
-// written, may declare the event a duplicate (nothing is stored or sent); after runs once
-// the outcome is known, to write more records atomically with it.
+// written, may declare the event a duplicate (nothing is stored or sent; it may set res.ID
+// to the event it duplicates); after runs once the outcome is known, to write more records
+// atomically with it.
 func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoint,
 	dup func(tx *queue.Txn, res *PublishResult) (bool, error),
 	after func(tx *queue.Txn, res *PublishResult) error) (*PublishResult, error) {
@@ -115,11 +126,11 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 	if in.Created.IsZero() {
 		in.Created = now
 	}
-	ev := &StoredEvent{Event: Event{ID: in.ID, Type: in.Type, Source: in.Source, Created: in.Created.UTC(), Data: in.Data}}
+	ev := &StoredEvent{Event: Event{ID: in.ID, Type: in.Type, Source: in.Source, Created: in.Created.UTC(), Data: in.Data, SourceEventID: in.sourceEventID}}
 
 	res := &PublishResult{ID: ev.ID}
 	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		res.Duplicate, res.Deliveries, res.DeliveryID = false, 0, nil
+		res.ID, res.Duplicate, res.Deliveries, res.DeliveryID = ev.ID, false, 0, nil
 		if _, err := tx.Get(eventKey(ev.ID)); err == nil {
 			res.Duplicate = true
 		} else if !errors.Is(err, queue.ErrNotFound) {

@@ -1,12 +1,14 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,8 +18,9 @@ import (
 )
 
 // A Source is a catch hook: a URL (/in/{id}) a provider posts its webhooks to. Each call is
-// verified with the provider's signature scheme, mapped to the envelope, deduplicated on
-// the provider's event id, validated and published like POST /v1/events.
+// verified with the provider's signature scheme, mapped to the envelope, validated,
+// deduplicated on the provider's event id within the source, and published like POST
+// /v1/events under a fresh event id (the provider's id is kept as source_event_id).
 type Source struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
@@ -127,6 +130,8 @@ type InboundRequest struct {
 
 // InboundEvent is a received call mapped to the envelope.
 type InboundEvent struct {
+	// ID is the provider's event id (empty if it sends none): the source's dedupe key,
+	// kept on the stored event as SourceEventID.
 	ID      string
 	Type    string
 	Created time.Time
@@ -148,20 +153,29 @@ type Inbound interface {
 // ErrUnverified means a catch-hook call failed verification (bad or missing signature).
 var ErrUnverified = errors.New("the request failed verification")
 
-// DedupeWindow is how long a source remembers the provider event ids it received.
+// DedupeWindow is how long a source remembers the provider event ids it received: a call
+// repeating one within it is answered with the first event's id and stores nothing.
 const DedupeWindow = 7 * 24 * time.Hour
 
-// RequestLogTTL is how long a source's request log keeps a call.
+// RequestLogTTL is how long a source's request log keeps a call (within its bound, see
+// DefaultRequestLogEntries).
 const RequestLogTTL = 7 * 24 * time.Hour
 
-// maxLoggedBody caps the part of a call's body kept in the request log.
+// maxLoggedBody caps the part of a verified call's body kept in the request log.
 const maxLoggedBody = 4 << 10
+
+// maxLoggedHeaders and maxLoggedHeader cap the headers a logged call keeps: how many (the
+// first by name) and how long each value.
+const (
+	maxLoggedHeaders = 40
+	maxLoggedHeader  = 512
+)
 
 // Keys:
 //
 //	src/<source id>                               → Source JSON
-//	srd/<source id>/<event id>                    → "" with TTL DedupeWindow
-//	srq/<source id>/<received ns, 8 bytes><id>    → SourceRequest JSON with TTL RequestLogTTL
+//	srd/<source id>/<provider event id>           → hookgate event id, with TTL DedupeWindow
+//	srq/<source id>/<received ns, 8 bytes><id>    → SourceRequest JSON with TTL RequestLogTTL (bounded: requestlog.go)
 const (
 	pSource    = "src/"
 	pSourceDup = "srd/"
@@ -268,16 +282,29 @@ func (s *Service) ListSources(ctx context.Context) ([]*Source, error) {
 	return out, nil
 }
 
-// UpdateSource applies a patch; the result is checked like a new source.
+// UpdateSource applies a patch; the result is checked like a new source, outside the
+// store's write path (see edit): the write only saves it if the source is unchanged since.
 func (s *Service) UpdateSource(ctx context.Context, id string, p SourcePatch) (*Source, error) {
 	if err := s.admit(); err != nil {
 		return nil, err
 	}
 	var out *Source
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		var src Source
-		if err := load(tx, sourceKey(id), &src); err != nil {
-			return err
+	err := s.edit(ctx, func() (func(tx *queue.Txn) error, error) {
+		var (
+			base []byte
+			src  Source
+		)
+		err := s.db.View(func(r *queue.Reader) error {
+			var err error
+			if base, err = r.Get(sourceKey(id)); err != nil {
+				return err
+			}
+			return load(r, sourceKey(id), &src)
+		})
+		if errors.Is(err, queue.ErrNotFound) {
+			return nil, ErrNotFound
+		} else if err != nil {
+			return nil, err
 		}
 		if p.Name != nil {
 			src.Name = *p.Name
@@ -295,11 +322,22 @@ func (s *Service) UpdateSource(ctx context.Context, id string, p SourcePatch) (*
 			src.Sample = *p.Sample
 		}
 		if err := s.checkSource(&src); err != nil {
-			return err
+			return nil, err
 		}
-		src.UpdatedAt = s.now().UTC()
-		out = s.withURL(&src)
-		return saveSource(tx, &src)
+		return func(tx *queue.Txn) error {
+			cur, err := tx.Get(sourceKey(id))
+			if errors.Is(err, queue.ErrNotFound) {
+				return ErrNotFound
+			} else if err != nil {
+				return err
+			}
+			if !bytes.Equal(cur, base) {
+				return errStale
+			}
+			src.UpdatedAt = s.now().UTC()
+			out = s.withURL(&src)
+			return saveSource(tx, &src)
+		}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", id, err)
@@ -320,6 +358,7 @@ func (s *Service) DeleteSource(ctx context.Context, id string) error {
 			return err
 		}
 		tx.Delete(sourceKey(id))
+		tx.OnCommit(func() { s.reqLogs.forget(id) })
 		return nil
 	})
 	if err != nil {
@@ -349,16 +388,17 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	if err != nil {
 		return nil, err
 	}
+	if err := s.loadRequestLog(ctx, src.ID); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	entry := &SourceRequest{ID: newID("req", now), ReceivedAt: now, Headers: loggedHeaders(r.Header), BodySize: len(r.Body)}
-	if len(r.Body) > maxLoggedBody {
-		entry.Body = string(r.Body[:maxLoggedBody])
-	} else {
-		entry.Body = string(r.Body)
-	}
+	entry.Body = string(r.Body[:min(len(r.Body), maxLoggedBody)])
 
 	ev, err := in.Open(src, r, now)
 	if errors.Is(err, ErrUnverified) {
+		// Anyone can send these: keep an excerpt only.
+		entry.Body = string(r.Body[:min(len(r.Body), maxRejectedBody)])
 		entry.Status, entry.Error = http.StatusUnauthorized, err.Error()
 		s.logRequest(ctx, src.ID, entry)
 		return nil, err
@@ -369,34 +409,49 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 		s.logRequest(ctx, src.ID, entry)
 		return nil, &ValidationError{Field: "body", Message: "can't map the " + src.Provider + " payload: " + err.Error(), Err: err}
 	}
-	pub := PublishInput{ID: inboundID(ev.ID), Type: ev.Type, Source: src.EventSource(), Created: ev.Created, Data: ev.Data}
+	// The event gets its own hookgate id; the provider's id is kept on it and is the
+	// dedupe key within this source only, so two sources whose providers both send id
+	// 1001 never collide.
+	pub := PublishInput{Type: ev.Type, Source: src.EventSource(), Created: ev.Created, Data: ev.Data, sourceEventID: ev.ID}
 	entry.EventType = ev.Type
 	if err := s.checkPublish(&pub); err != nil {
 		entry.Status, entry.Error = http.StatusUnprocessableEntity, err.Error()
+		if errors.Is(err, ErrMalformed) {
+			entry.Status = http.StatusBadRequest
+		}
 		s.logRequest(ctx, src.ID, entry)
 		return nil, err
 	}
 	var dupKey []byte
-	if pub.ID != "" {
-		dupKey = sourceDupKey(src.ID, pub.ID)
+	if ev.ID != "" {
+		dupKey = sourceDupKey(src.ID, inboundID(ev.ID))
 	}
 	res, err := s.publishWith(ctx, pub, nil, func(tx *queue.Txn, res *PublishResult) (bool, error) {
-		if dupKey != nil {
-			if _, err := tx.Get(dupKey); err == nil {
-				return true, nil
-			} else if !errors.Is(err, queue.ErrNotFound) {
-				return false, err
-			}
+		if dupKey == nil {
+			return false, nil
 		}
-		return false, nil
+		first, err := tx.Get(dupKey)
+		if errors.Is(err, queue.ErrNotFound) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+		res.ID = string(first)
+		if res.ID == "" {
+			// Recorded before dedupe keys held the event id: the event id was then the
+			// provider's id, made usable.
+			res.ID = inboundID(ev.ID)
+		}
+		return true, nil
 	}, func(tx *queue.Txn, res *PublishResult) error {
 		if dupKey != nil && !res.Duplicate {
-			tx.SetTTL(dupKey, nil, DedupeWindow)
+			tx.SetTTL(dupKey, []byte(res.ID), DedupeWindow)
 		}
 		entry.Status, entry.EventID, entry.Duplicate = http.StatusOK, res.ID, res.Duplicate
 		return s.putRequest(tx, src.ID, entry)
 	})
 	if err != nil {
+		s.dropRequest(src.ID, entry)
 		entry.Status, entry.Error = http.StatusInternalServerError, err.Error()
 		s.logRequest(context.WithoutCancel(ctx), src.ID, entry)
 		return nil, err
@@ -404,7 +459,7 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	return &ReceiveResult{ID: res.ID, Duplicate: res.Duplicate}, nil
 }
 
-// inboundID makes a provider's event id usable as ours: kept when it is a valid id,
+// inboundID makes a provider's event id usable in a dedupe key: kept when it is a valid id,
 // otherwise replaced by a digest of it (still the same for the same provider id).
 func inboundID(id string) string {
 	if id == "" || validName.MatchString(id) {
@@ -416,13 +471,18 @@ func inboundID(id string) string {
 
 // loggedHeaders keeps a call's headers for the request log, one value per name.
 func loggedHeaders(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, v := range h {
+	names := slices.Sorted(maps.Keys(h))
+	out := make(map[string]string, min(len(names), maxLoggedHeaders))
+	for _, k := range names[:min(len(names), maxLoggedHeaders)] {
 		if sensitiveHeader(k) {
 			out[k] = "[redacted]"
 			continue
 		}
-		out[k] = strings.Join(v, ", ")
+		v := strings.Join(h[k], ", ")
+		if len(v) > maxLoggedHeader {
+			v = strings.ToValidUTF8(v[:maxLoggedHeader], "") + "…"
+		}
+		out[k] = v
 	}
 	return out
 }
@@ -440,23 +500,6 @@ func sensitiveHeader(name string) bool {
 		}
 	}
 	return false
-}
-
-func (s *Service) putRequest(tx *queue.Txn, srcID string, e *SourceRequest) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("encode request log: %w", err)
-	}
-	tx.SetTTL(sourceReqKey(srcID, e.ReceivedAt.UnixNano(), e.ID), b, RequestLogTTL)
-	return nil
-}
-
-// logRequest stores a request log entry on its own (calls that publish nothing).
-func (s *Service) logRequest(ctx context.Context, srcID string, e *SourceRequest) {
-	err := s.db.Update(ctx, func(tx *queue.Txn) error { return s.putRequest(tx, srcID, e) })
-	if err != nil {
-		s.log.Warn("could not log a catch-hook call", "source", srcID, "err", err)
-	}
 }
 
 // ListSourceRequests returns a source's latest logged calls, newest first.

@@ -428,7 +428,7 @@ func TestSourceTools(t *testing.T) {
 		}
 	}()
 	got := e.call(ctx, "await_event", map[string]any{"type": "post.failed", "source": "tinyposter", "timeout_seconds": 5}, false)
-	if ev, _ := got["event"].(map[string]any); ev == nil || ev["id"] != "tp_evt_1" {
+	if ev, _ := got["event"].(map[string]any); ev == nil || ev["source_event_id"] != "tp_evt_1" || !strings.HasPrefix(ev["id"].(string), "evt_") {
 		t.Fatalf("await_event = %v", got)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // Error codes: stable strings clients can switch on. The status each one goes with is in
 // the comment; writeError is the only place that maps errors to them.
 const (
-	CodeMalformedJSON    = "malformed_json"     // 400: the body is not JSON
+	CodeMalformedJSON    = "malformed_json"     // 400: the body is not JSON (or not UTF-8; field names where)
 	CodeUnauthorized     = "unauthorized"       // 401: no or wrong bearer token
 	CodeNotFound         = "not_found"          // 404: no such record or route
 	CodeMethodNotAllowed = "method_not_allowed" // 405
@@ -71,6 +71,8 @@ func (s *server) classify(err error) (int, errorDetail) {
 	switch {
 	case errors.As(err, &he):
 		return he.status, he.detail
+	case errors.As(err, &ve) && errors.Is(ve, gateway.ErrMalformed):
+		return http.StatusBadRequest, errorDetail{Code: CodeMalformedJSON, Message: ve.Error(), Field: ve.Field}
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, errorDetail{Code: CodeInvalidField, Message: ve.Error(), Field: ve.Field}
 	case errors.Is(err, gateway.ErrNotFound):

@@ -49,7 +49,7 @@ func param(name, in, desc string, required bool) map[string]any {
 func op(id, summary string, params []any, body map[string]any, ok string, okResp map[string]any) map[string]any {
 	responses := map[string]any{
 		ok:    okResp,
-		"400": resp("Malformed JSON", ref("Error")),
+		"400": resp("Malformed JSON, or a string that is not valid UTF-8 (error.field names it)", ref("Error")),
 		"401": resp("No or wrong bearer token", ref("Error")),
 		"404": resp("Unknown id", ref("Error")),
 		"408": resp("The body did not arrive within the read timeout (--read-timeout)", ref("Error")),
@@ -151,12 +151,12 @@ func apiPaths() map[string]any {
 			"get": op("getSourceURL", "The whole catch-hook URL, token included (lists and reads mask it)", []any{id}, nil, "200", resp("The URL", map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "url": str("The catch-hook URL to give the provider")}})),
 		},
 		"/v1/sources/{id}/requests": map[string]any{
-			"get": op("listSourceRequests", "The latest calls the catch hook received, newest first: verified or why not, event, duplicate", []any{id, limit}, nil, "200", resp("The calls", map[string]any{"type": "object"})),
+			"get": op("listSourceRequests", "The latest calls the catch hook received, newest first: verified or why not, event, duplicate. The log keeps the last 1,000 calls or 16 MiB per source, whichever comes first, at most 7 days; a call that failed verification keeps 256 bytes of its body", []any{id, limit}, nil, "200", resp("The calls", map[string]any{"type": "object"})),
 		},
 		"/in/{id}": map[string]any{
 			"post": map[string]any{"operationId": "receive", "summary": "A catch hook: the provider's signature is the authentication (no token)", "security": []any{},
 				"parameters": []any{id}, "requestBody": jsonBody(map[string]any{"type": "object"}),
-				"responses": map[string]any{"200": resp("Stored (or a duplicate)", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id"), "duplicate": map[string]any{"type": "boolean"}}}), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error")),
+				"responses": map[string]any{"200": resp("Stored under a fresh event id, or a duplicate of the provider's event id already received by this source", map[string]any{"type": "object", "properties": map[string]any{"id": str("Event id (of the first event, for a duplicate)"), "duplicate": map[string]any{"type": "boolean"}}}), "400": resp("A string in the payload is not valid UTF-8 (error.field names it); nothing is stored", ref("Error")), "401": resp("Verification failed", ref("Error")), "422": resp("Can't be mapped or fails its schema", ref("Error")),
 					"408": resp("The body did not arrive within the read timeout", ref("Error")), "503": resp("Too many unauthenticated bodies being read at once; retry after Retry-After", ref("Error"))}},
 		},
 		"/v1/zapier/hooks": map[string]any{
@@ -281,7 +281,8 @@ func apiComponents() map[string]any {
 		}},
 		"Event": map[string]any{"type": "object", "properties": map[string]any{
 			"id": str("Event id"), "type": str("Event type"), "source": str("Producer"), "created": map[string]any{"type": "string", "format": "date-time"},
-			"data": map[string]any{"description": "The payload"}, "received_at": map[string]any{"type": "string", "format": "date-time"},
+			"source_event_id": str("Events from a catch hook: the provider's own event id, the source's dedupe key"),
+			"data":            map[string]any{"description": "The payload"}, "received_at": map[string]any{"type": "string", "format": "date-time"},
 			"delivery_ids": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
 			"deliveries":   map[string]any{"type": "array", "items": ref("Delivery"), "description": "On GET /v1/events/{id} only"},
 		}},

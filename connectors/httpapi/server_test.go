@@ -270,3 +270,15 @@ func TestPrivateURLRefusedWithoutDev(t *testing.T) {
 		}
 	}
 }
+
+func TestPublishRefusesInvalidUTF8(t *testing.T) {
+	a := newAPI(t, gateway.Options{})
+	a.do("POST", "/v1/endpoints", `{"url":"http://127.0.0.1:9/hook","events":["*"]}`)
+	st, out := a.do("POST", "/v1/events", "{\"type\":\"video.posted\",\"data\":{\"title\":\"\xff\xfe\"}}")
+	if code, field, _ := errorOf(t, out); st != 400 || code != httpapi.CodeMalformedJSON || field != "/data/title" {
+		t.Fatalf("publish with invalid UTF-8 = %d %v, want 400 malformed_json on /data/title", st, out)
+	}
+	if st, list := a.do("GET", "/v1/events", ""); st != 200 || len(list["data"].([]any)) != 0 {
+		t.Fatalf("events after the refusal = %d %v, want none stored", st, list)
+	}
+}
