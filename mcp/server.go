@@ -20,7 +20,6 @@ package mcp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -87,10 +86,14 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 5 * time.Second
 	}
+	hooks := &server.Hooks{}
+	hooks.AddBeforeReadResource(missingResources(gw))
 	s := server.NewMCPServer(serverName, gateway.Version,
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
+		server.WithHooks(hooks),
 		server.WithRecovery(),
+		server.WithOutputSchemaValidation(), // a result that breaks its tool's outputSchema is an error, not sent
 		server.WithInstructions(instructions),
 	)
 	t := &tools{gw: gw, opts: opts}
@@ -100,9 +103,12 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 }
 
 const instructions = `hookgate is an event gateway. Events (video.posted, post.failed, bundle.ready, …) are published to it and delivered, signed and with retries, to registered webhooks.
-- To react to an event, call await_event with its type (and a jq filter such as .data.bundle_id == "b_42"); pass the returned cursor as "after" to wait for the next one without missing any.
-- To start an action and then wait for its result, take the cursor first (await_event with timeout_seconds 1, or list_events), trigger the action, then await_event with after=<cursor>.
-- create_webhook registers an HTTPS endpoint; its signing secret is returned only once.`
+- To wait for the result of an action without missing it, take a cursor BEFORE the action: the id publish_event returns when you publish the event that starts it, or else get_cursor (the newest event's id). Then call await_event {type, filter, after: <cursor>}, e.g. filter .data.bundle_id == "b_42".
+- After a match or a timeout, call await_event again with after=<the cursor it returned>: every later event is seen exactly once.
+- list_events' next_cursor is where that (oldest-first) listing stopped, not "now": awaiting after it returns old events, possibly another bundle's.
+- Without after, await_event counts only events that arrive after the call.
+- create_webhook registers an HTTPS endpoint; its signing secret is returned only once.
+- Lists are paged (20 by default); a large event payload is cut in tool results and readable whole at the resource hookgate://events/{id}.`
 
 // tools holds what the tool handlers share.
 type tools struct {
@@ -113,18 +119,6 @@ type tools struct {
 // result returns v as structured content with a short text for clients that only read text.
 func result(v any, text string) *mcp.CallToolResult {
 	return mcp.NewToolResultStructured(v, text)
-}
-
-// failure turns an error into a tool result the agent can read and act on.
-func failure(err error) *mcp.CallToolResult {
-	var ve *gateway.ValidationError
-	switch {
-	case errors.As(err, &ve) && ve.Field != "":
-		return mcp.NewToolResultError(fmt.Sprintf("invalid %s: %s", ve.Field, ve.Message))
-	case errors.Is(err, gateway.ErrNotFound):
-		return mcp.NewToolResultError("not found: " + err.Error())
-	}
-	return mcp.NewToolResultError(err.Error())
 }
 
 // toJSON marshals v for a text fallback.
