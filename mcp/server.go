@@ -91,6 +91,10 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 	s := server.NewMCPServer(serverName, gateway.Version,
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
+		server.WithPromptCapabilities(false),
+		server.WithCompletions(),
+		server.WithPromptCompletionProvider(completions{gw}),
+		server.WithResourceCompletionProvider(completions{gw}),
 		server.WithHooks(hooks),
 		server.WithRecovery(),
 		server.WithOutputSchemaValidation(), // a result that breaks its tool's outputSchema is an error, not sent
@@ -99,6 +103,7 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 	t := &tools{gw: gw, opts: opts}
 	t.register(s)
 	registerResources(s, gw)
+	registerPrompts(s)
 	return s
 }
 
