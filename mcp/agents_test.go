@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -280,6 +281,17 @@ func TestListEventsOrderAndSince(t *testing.T) {
 	data := newest["data"].([]any)
 	if len(data) != 2 || data[0].(map[string]any)["id"] != ids[4] || data[1].(map[string]any)["id"] != ids[3] {
 		t.Fatalf("newest = %v", newest)
+	}
+	// An event in a tool result is written as the REST API writes it.
+	stored, _, err := e.svc.GetEvent(ctx, ids[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	b, _ := json.Marshal(stored)
+	json.Unmarshal(b, &want)
+	if got := data[0].(map[string]any); !reflect.DeepEqual(got, want) {
+		t.Fatalf("list_events item = %v, want the REST form %v", got, want)
 	}
 	oldest := e.call(ctx, "list_events", map[string]any{"limit": 2}, false)
 	if d := oldest["data"].([]any); d[0].(map[string]any)["id"] != ids[0] || oldest["next_cursor"] != ids[1] {

@@ -394,7 +394,7 @@ func (o *eventPage) summary() string {
 		s += fmt.Sprintf(", oldest first; next page with after=%q", o.NextCursor)
 	}
 	return s + lines(o.Data, func(ev *eventView) string {
-		return fmt.Sprintf("%s %s %s", ev.ID, ev.Type, ev.Created.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("%s %s %s", ev.ID, ev.Type, ev.Created)
 	})
 }
 
@@ -451,7 +451,7 @@ type eventOut struct {
 
 func (o *eventOut) summary() string {
 	ev := o.Event
-	s := fmt.Sprintf("%s %s from %q created %s, %d deliveries", ev.ID, ev.Type, ev.Source, ev.Created.UTC().Format(time.RFC3339), len(o.Deliveries))
+	s := fmt.Sprintf("%s %s from %q created %s, %d deliveries", ev.ID, ev.Type, ev.Source, ev.Created, len(o.Deliveries))
 	if ev.DataCut != nil {
 		s += fmt.Sprintf("; data is %d bytes, left out: read %s", ev.DataCut.Bytes, ev.DataCut.Resource)
 	}

@@ -18,16 +18,17 @@ const (
 	previewBytes    = 1 << 10
 )
 
-// eventView is an event as a tool returns it: the envelope, with data cut when it is large.
+// eventView is an event as a tool returns it: the stored event's wire form (as GET
+// /v1/events/{id} writes it), with data cut when it is large.
 type eventView struct {
 	ID            string          `json:"id"`
 	Type          string          `json:"type"`
 	Source        string          `json:"source,omitempty"`
 	SourceEventID string          `json:"source_event_id,omitempty"`
-	Created       time.Time       `json:"created"`
-	ReceivedAt    time.Time       `json:"received_at"`
+	Created       string          `json:"created" jsonschema:"RFC 3339, UTC, milliseconds"`
 	Data          json.RawMessage `json:"data" jsonschema:"The event's data; null when it was too large to include (see data_cut)"`
-	Deliveries    []string        `json:"deliveries,omitempty" jsonschema:"Ids of the deliveries the event fanned out to"`
+	ReceivedAt    string          `json:"received_at"`
+	DeliveryIDs   []string        `json:"delivery_ids" jsonschema:"Ids of the deliveries the event fanned out to"`
 	DataCut       *dataCut        `json:"data_cut,omitempty" jsonschema:"Set when data was too large to include: read resource to get the whole event"`
 }
 
@@ -47,7 +48,8 @@ func deliveryURI(id string) string { return "hookgate://deliveries/" + id }
 // viewEvent returns ev with its data cut to a preview when it is over max bytes.
 func viewEvent(ev *gateway.StoredEvent, max int) *eventView {
 	v := &eventView{ID: ev.ID, Type: ev.Type, Source: ev.Source, SourceEventID: ev.SourceEventID,
-		Created: ev.Created, ReceivedAt: ev.ReceivedAt, Data: ev.Data, Deliveries: ev.Deliveries}
+		Created: ev.Created.UTC().Format(gateway.TimeFormat), ReceivedAt: ev.ReceivedAt.UTC().Format(gateway.TimeFormat),
+		Data: ev.Data, DeliveryIDs: append([]string{}, ev.Deliveries...)}
 	if len(v.Data) == 0 {
 		v.Data = json.RawMessage("null")
 	}
