@@ -163,6 +163,7 @@ func TestArgumentsAreChecked(t *testing.T) {
 		{"list_sources", map[string]any{"all": true}, "unknown argument `all`: list_sources takes no arguments"},
 		{"await_event", map[string]any{"type": "x", "timeout_seconds": 0}, "`timeout_seconds` must be between 1 and 600"},
 		{"update_webhook", map[string]any{"id": "ep_1", "enabled": "yes"}, "`enabled` must be a boolean, not a string"},
+		{"update_webhook", map[string]any{"id": "ep_1", "auth": map[string]any{"type": 1}}, "`auth.type` must be a string, not a number"},
 	} {
 		if got := e.toolError(ctx, c.tool, c.args); !strings.Contains(got, c.want) {
 			t.Errorf("%s %v: error %q, want it to contain %q", c.tool, c.args, got, c.want)

@@ -3,7 +3,9 @@ package mcp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -87,9 +89,32 @@ func (s *argSchema) decode(args any, out any) error {
 		}
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return argErrorf("`%s` must be %s, not %s", te.Field, article(jsonTypeOf(te.Type)), article(te.Value))
+		}
 		return argErrorf("arguments: %v", err)
 	}
 	return nil
+}
+
+// jsonTypeOf names the JSON type a Go type decodes from.
+func jsonTypeOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Pointer:
+		return jsonTypeOf(t.Elem())
+	}
+	return "object"
 }
 
 func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }

@@ -10,10 +10,18 @@
 // on (a bad URL, an unknown id) come back as tool results with isError set, not as protocol
 // errors.
 //
+// Each tool is declared once (addTool) with a title, annotations that say whether it reads,
+// writes or deletes, and input and output schemas generated from its Go types. Arguments
+// are checked against the input schema before the handler runs, so an unknown, missing or
+// mistyped argument is an error naming it. Results are structured content that matches
+// the output schema, bounded to maxResultBytes (lists cut with a note, large event data
+// replaced by a preview and the hookgate://events/{id} resource), with a short text
+// summary. Two prompts (wire_provider, wait_for_post) guide the common workflows.
+//
 // # Example
 //
 //	s := mcp.NewServer(svc, mcp.Options{})
-//	server.ServeStdio(s)                                   // or:
+//	mcp.ServeStdio(ctx, server.NewStdioServer(s), os.Stdin, os.Stdout) // or:
 //	http.Handle("/mcp", server.NewStreamableHTTPServer(s))
 package mcp
 
@@ -78,7 +86,7 @@ type Options struct {
 // Version of the MCP server, as announced to clients.
 const serverName = "hookgate"
 
-// NewServer returns the MCP server with every tool and resource registered.
+// NewServer returns the MCP server with every tool, resource and prompt registered.
 func NewServer(gw Gateway, opts Options) *server.MCPServer {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
