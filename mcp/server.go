@@ -22,7 +22,7 @@
 //
 //	s := mcp.NewServer(svc, mcp.Options{})
 //	mcp.ServeStdio(ctx, server.NewStdioServer(s), os.Stdin, os.Stdout) // or:
-//	http.Handle("/mcp", server.NewStreamableHTTPServer(s))
+//	http.Handle("/mcp", mcp.DropCancelledResponses(server.NewStreamableHTTPServer(s)))
 package mcp
 
 import (
