@@ -20,7 +20,8 @@ func TestWriteToolsSurfaceStorageFull(t *testing.T) {
 	var free atomic.Uint64
 	free.Store(4 << 30)
 	svc := gatewaytest.New(t, gateway.Options{FreeSpace: func(string) (uint64, uint64, error) { return free.Load(), 10 << 30, nil }}, nil)
-	c, err := client.NewInProcessClient(hgmcp.NewServer(svc, hgmcp.Options{}))
+	s := hgmcp.NewServer(svc, hgmcp.Options{})
+	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestWriteToolsSurfaceStorageFull(t *testing.T) {
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, svc: svc, c: c}
+	e := &env{t: t, svc: svc, s: s, c: c}
 
 	free.Store(300 << 20)
 	_, want := svc.Publish(ctx, gateway.PublishInput{Type: "video.posted", Data: []byte(`{}`)})

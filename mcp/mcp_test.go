@@ -22,12 +22,14 @@ import (
 	"github.com/hookgate/hookgate/schemas"
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 )
 
 // env is a gateway in-process with an MCP client connected to it.
 type env struct {
 	t   *testing.T
 	svc *gateway.Service
+	s   *server.MCPServer
 	c   *client.Client
 }
 
@@ -64,7 +66,7 @@ func startEnv(t *testing.T, withCatalog bool) *env {
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, svc: svc, c: c}
+	return &env{t: t, svc: svc, s: s, c: c}
 }
 
 // call invokes a tool and returns its structured content as a map, failing on a tool error
@@ -88,6 +90,7 @@ func (e *env) call(ctx context.Context, name string, args map[string]any, wantEr
 	if len(res.Content) == 0 || res.Content[0].(mcp.TextContent).Text == "" {
 		e.t.Errorf("%s: no text content", name)
 	}
+	e.checkOutput(ctx, name, res)
 	b, _ := json.Marshal(res.StructuredContent)
 	var out map[string]any
 	if err := json.Unmarshal(b, &out); err != nil {

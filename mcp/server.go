@@ -10,17 +10,24 @@
 // on (a bad URL, an unknown id) come back as tool results with isError set, not as protocol
 // errors.
 //
+// Each tool is declared once (addTool) with a title, annotations that say whether it reads,
+// writes or deletes, and input and output schemas generated from its Go types. Arguments
+// are checked against the input schema before the handler runs, so an unknown, missing or
+// mistyped argument is an error naming it. Results are structured content that matches
+// the output schema, bounded to maxResultBytes (lists cut with a note, large event data
+// replaced by a preview and the hookgate://events/{id} resource), with a short text
+// summary. Two prompts (wire_provider, wait_for_post) guide the common workflows.
+//
 // # Example
 //
 //	s := mcp.NewServer(svc, mcp.Options{})
-//	server.ServeStdio(s)                                   // or:
-//	http.Handle("/mcp", server.NewStreamableHTTPServer(s))
+//	mcp.ServeStdio(ctx, server.NewStdioServer(s), os.Stdin, os.Stdout) // or:
+//	http.Handle("/mcp", mcp.DropCancelledResponses(server.NewStreamableHTTPServer(s)))
 package mcp
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -79,7 +86,7 @@ type Options struct {
 // Version of the MCP server, as announced to clients.
 const serverName = "hookgate"
 
-// NewServer returns the MCP server with every tool and resource registered.
+// NewServer returns the MCP server with every tool, resource and prompt registered.
 func NewServer(gw Gateway, opts Options) *server.MCPServer {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
@@ -87,22 +94,34 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 5 * time.Second
 	}
+	hooks := &server.Hooks{}
+	hooks.AddBeforeReadResource(missingResources(gw))
 	s := server.NewMCPServer(serverName, gateway.Version,
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
+		server.WithPromptCapabilities(false),
+		server.WithCompletions(),
+		server.WithPromptCompletionProvider(completions{gw}),
+		server.WithResourceCompletionProvider(completions{gw}),
+		server.WithHooks(hooks),
 		server.WithRecovery(),
+		server.WithOutputSchemaValidation(), // a result that breaks its tool's outputSchema is an error, not sent
 		server.WithInstructions(instructions),
 	)
 	t := &tools{gw: gw, opts: opts}
 	t.register(s)
 	registerResources(s, gw)
+	registerPrompts(s)
 	return s
 }
 
 const instructions = `hookgate is an event gateway. Events (video.posted, post.failed, bundle.ready, …) are published to it and delivered, signed and with retries, to registered webhooks.
-- To react to an event, call await_event with its type (and a jq filter such as .data.bundle_id == "b_42"); pass the returned cursor as "after" to wait for the next one without missing any.
-- To start an action and then wait for its result, take the cursor first (await_event with timeout_seconds 1, or list_events), trigger the action, then await_event with after=<cursor>.
-- create_webhook registers an HTTPS endpoint; its signing secret is returned only once.`
+- To wait for the result of an action without missing it, take a cursor BEFORE the action: the id publish_event returns when you publish the event that starts it, or else get_cursor (the newest event's id). Then call await_event {type, filter, after: <cursor>}, e.g. filter .data.bundle_id == "b_42".
+- After a match or a timeout, call await_event again with after=<the cursor it returned>: every later event is seen exactly once.
+- list_events' next_cursor is where that (oldest-first) listing stopped, not "now": awaiting after it returns old events, possibly another bundle's.
+- Without after, await_event counts only events that arrive after the call.
+- create_webhook registers an HTTPS endpoint; its signing secret is returned only once.
+- Lists are paged (20 by default); a large event payload is cut in tool results and readable whole at the resource hookgate://events/{id}.`
 
 // tools holds what the tool handlers share.
 type tools struct {
@@ -113,18 +132,6 @@ type tools struct {
 // result returns v as structured content with a short text for clients that only read text.
 func result(v any, text string) *mcp.CallToolResult {
 	return mcp.NewToolResultStructured(v, text)
-}
-
-// failure turns an error into a tool result the agent can read and act on.
-func failure(err error) *mcp.CallToolResult {
-	var ve *gateway.ValidationError
-	switch {
-	case errors.As(err, &ve) && ve.Field != "":
-		return mcp.NewToolResultError(fmt.Sprintf("invalid %s: %s", ve.Field, ve.Message))
-	case errors.Is(err, gateway.ErrNotFound):
-		return mcp.NewToolResultError("not found: " + err.Error())
-	}
-	return mcp.NewToolResultError(err.Error())
 }
 
 // toJSON marshals v for a text fallback.

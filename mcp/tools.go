@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,18 +57,34 @@ func (a endpointSettingsArgs) settings() (gateway.EndpointSettings, error) {
 type listWebhooksArgs struct {
 	Event   string `json:"event,omitempty" jsonschema:"Only webhooks that would receive this event type"`
 	Enabled *bool  `json:"enabled,omitempty" jsonschema:"Only enabled (true) or disabled (false) webhooks"`
-	Limit   int    `json:"limit,omitempty" jsonschema:"Page size, default 50"`
+	Limit   int    `json:"limit,omitempty" jsonschema:"Page size, default 20, at most 100"`
 	Cursor  string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page"`
 }
 
+// updateWebhookArgs is a PATCH: only the arguments given change.
 type updateWebhookArgs struct {
-	ID            string             `json:"id" jsonschema:"Webhook (endpoint) id"`
-	URL           *string            `json:"url,omitempty" jsonschema:"New URL"`
-	Events        *[]string          `json:"events,omitempty" jsonschema:"New event types or patterns"`
-	Description   *string            `json:"description,omitempty" jsonschema:"New description"`
-	Enabled       *bool              `json:"enabled,omitempty" jsonschema:"Enable or disable. Enabling resets the failure streak and sends the deliveries kept while disabled."`
-	Headers       *map[string]string `json:"headers,omitempty" jsonschema:"Replace the extra headers"`
-	DiscardPaused bool               `json:"discard_paused,omitempty" jsonschema:"With enabled=true: cancel the deliveries kept while disabled instead of sending them"`
+	ID            string                `json:"id" jsonschema:"Webhook (endpoint) id"`
+	URL           *string               `json:"url,omitempty" jsonschema:"New URL"`
+	Events        *[]string             `json:"events,omitempty" jsonschema:"New event types or patterns"`
+	Description   *string               `json:"description,omitempty" jsonschema:"New description"`
+	Enabled       *bool                 `json:"enabled,omitempty" jsonschema:"Enable or disable. Enabling resets the failure streak and sends the deliveries kept while disabled."`
+	Headers       *map[string]string    `json:"headers,omitempty" jsonschema:"Replace the extra headers"`
+	Source        *string               `json:"source,omitempty" jsonschema:"Only receive events from this source; empty string: from any source"`
+	RateLimitPerS *float64              `json:"rate_limit_per_s,omitempty" jsonschema:"At most this many deliveries per second; 0 removes the limit"`
+	Mapping       *string               `json:"mapping,omitempty" jsonschema:"A jq program that reshapes the envelope before delivery; empty string removes it"`
+	OutputSchema  *json.RawMessage      `json:"output_schema,omitempty" jsonschema:"A JSON Schema the mapped payload must satisfy; {} accepts anything"`
+	Template      *string               `json:"template,omitempty" jsonschema:"slack, telegram: a Go text/template over the payload; empty string: the default text"`
+	ChatID        *string               `json:"chat_id,omitempty" jsonschema:"telegram: the chat to post to"`
+	BotToken      *string               `json:"bot_token,omitempty" jsonschema:"telegram: the bot token (123456:ABC…)"`
+	APIKey        *string               `json:"api_key,omitempty" jsonschema:"make: sent as x-make-apikey; empty string removes it"`
+	Auth          *gateway.EndpointAuth `json:"auth,omitempty" jsonschema:"{type: header, name, value} or {type: basic, username, password}; {type: \"\"} removes it"`
+	DiscardPaused bool                  `json:"discard_paused,omitempty" jsonschema:"With enabled=true: cancel the deliveries kept while disabled instead of sending them"`
+}
+
+func (a updateWebhookArgs) patch() gateway.EndpointPatch {
+	return gateway.EndpointPatch{URL: a.URL, Events: a.Events, Description: a.Description, Enabled: a.Enabled, Headers: a.Headers,
+		Source: a.Source, RateLimitPerS: a.RateLimitPerS, Mapping: a.Mapping, OutputSchema: a.OutputSchema, Template: a.Template,
+		ChatID: a.ChatID, BotToken: a.BotToken, APIKey: a.APIKey, Auth: a.Auth, DiscardPaused: a.DiscardPaused}
 }
 
 type listEventTypesArgs struct {
@@ -89,21 +106,31 @@ type createSourceArgs struct {
 	Sample   any    `json:"sample,omitempty" jsonschema:"generic only: a sample payload the mapping is checked against"`
 }
 
-type idArgs struct {
-	ID string `json:"id" jsonschema:"The id"`
+type webhookIDArgs struct {
+	ID string `json:"id" jsonschema:"Webhook (endpoint) id, ep_…"`
+}
+
+type eventIDArgs struct {
+	ID string `json:"id" jsonschema:"Event id"`
+}
+
+type deliveryIDArgs struct {
+	ID string `json:"id" jsonschema:"Delivery id, dlv_…"`
 }
 
 type listEventsArgs struct {
 	Type   string `json:"type,omitempty" jsonschema:"Event type or pattern (video.*, *)"`
 	Source string `json:"source,omitempty" jsonschema:"Only events from this source"`
-	After  string `json:"after,omitempty" jsonschema:"Only events stored after this event id (the next_cursor of a previous call)"`
-	Limit  int    `json:"limit,omitempty" jsonschema:"Page size, default 50"`
+	After  string `json:"after,omitempty" jsonschema:"Only events stored after this event id (the next_cursor of a previous call); oldest order only"`
+	Since  string `json:"since,omitempty" jsonschema:"RFC 3339 time: only events received since then (when after is empty); oldest order only"`
+	Order  string `json:"order,omitempty" jsonschema:"oldest (default): arrival order, pageable with next_cursor; newest: the most recent events first, one page"`
+	Limit  int    `json:"limit,omitempty" jsonschema:"Page size, default 20, at most 100"`
 }
 
 type listDeliveriesArgs struct {
-	EndpointID string `json:"endpoint_id" jsonschema:"Webhook (endpoint) id"`
+	EndpointID string `json:"endpoint_id" jsonschema:"Webhook (endpoint) id whose deliveries to list"`
 	Status     string `json:"status,omitempty" jsonschema:"pending, paused, succeeded, failed or canceled"`
-	Limit      int    `json:"limit,omitempty" jsonschema:"Page size, default 50"`
+	Limit      int    `json:"limit,omitempty" jsonschema:"Page size, default 20, at most 100"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page"`
 }
 
@@ -113,93 +140,107 @@ type replayArgs struct {
 	Status     string `json:"status,omitempty" jsonschema:"Which deliveries: failed (default), canceled or succeeded"`
 }
 
-// handler adapts a typed function to a tool handler that turns errors into tool results.
-func handler[T any](f func(ctx context.Context, req mcp.CallToolRequest, args T) (*mcp.CallToolResult, error)) server.ToolHandlerFunc {
-	return mcp.NewTypedToolHandler(func(ctx context.Context, req mcp.CallToolRequest, args T) (*mcp.CallToolResult, error) {
-		res, err := f(ctx, req, args)
-		if err != nil {
-			return failure(err), nil
-		}
-		return res, nil
-	})
+// Page sizes of the list tools: small by default, as an agent rarely needs more, and
+// capped so that a page stays within maxResultBytes.
+const (
+	defaultPage = 20
+	maxPage     = 100
+)
+
+func pageSize(n int) int {
+	if n == 0 {
+		return defaultPage
+	}
+	return n
 }
+
+// Hints for "not found" errors: where the agent finds the ids that exist.
+const (
+	findWebhooks   = "list_webhooks shows the webhooks"
+	findEvents     = "list_events shows the events"
+	findDeliveries = "list_deliveries shows a webhook's deliveries"
+	findTypes      = "list_event_types shows the types"
+)
 
 func (t *tools) register(s *server.MCPServer) {
-	s.AddTool(mcp.NewTool("publish_event",
-		mcp.WithDescription("Publish an event. It is validated, stored durably and delivered to every webhook subscribed to its type. Returns the event id and how many deliveries were made; a repeated id is reported as a duplicate and sends nothing."),
-		mcp.WithInputSchema[publishArgs](),
-	), handler(t.publish))
-	s.AddTool(mcp.NewTool("create_webhook",
-		mcp.WithDescription("Register a webhook (an HTTPS endpoint) for some event types. Returns the webhook with its signing secret (whsec_…), which is shown only this once: deliveries carry Standard Webhooks signatures made with it."),
-		mcp.WithInputSchema[createWebhookArgs](),
-	), handler(t.createWebhook))
-	s.AddTool(mcp.NewTool("list_webhooks",
-		mcp.WithDescription("List registered webhooks, oldest first, with their state (enabled, failure streak, why disabled)."),
-		mcp.WithInputSchema[listWebhooksArgs](),
-	), handler(t.listWebhooks))
-	s.AddTool(mcp.NewTool("update_webhook",
-		mcp.WithDescription("Change a webhook: URL, event types, description, headers, or enabled. Re-enabling sends the events kept while it was disabled (unless discard_paused)."),
-		mcp.WithInputSchema[updateWebhookArgs](),
-	), handler(t.updateWebhook))
-	s.AddTool(mcp.NewTool("delete_webhook",
-		mcp.WithDescription("Delete a webhook. Its queued deliveries are canceled."),
-		mcp.WithInputSchema[idArgs](),
-	), handler(t.deleteWebhook))
-	s.AddTool(mcp.NewTool("rotate_webhook_secret",
-		mcp.WithDescription("Give a webhook a new signing secret (returned once). The old secret keeps signing alongside for 24 hours."),
-		mcp.WithInputSchema[idArgs](),
-	), handler(t.rotateSecret))
-	s.AddTool(mcp.NewTool("send_test_event",
-		mcp.WithDescription("Send a ping event to one webhook only, to check it is reachable. Returns the delivery id; see get_delivery for the outcome."),
-		mcp.WithInputSchema[idArgs](),
-	), handler(t.sendTest))
-	s.AddTool(mcp.NewTool("list_events",
-		mcp.WithDescription("List stored events in arrival order (oldest first). Pass next_cursor as after to continue."),
-		mcp.WithInputSchema[listEventsArgs](),
-	), handler(t.listEvents))
-	s.AddTool(mcp.NewTool("get_event",
-		mcp.WithDescription("Get one event with its deliveries (one per webhook it was sent to)."),
-		mcp.WithInputSchema[idArgs](),
-	), handler(t.getEvent))
-	s.AddTool(mcp.NewTool("list_deliveries",
-		mcp.WithDescription("List a webhook's deliveries, newest first, optionally by status (pending, paused, succeeded, failed, canceled)."),
-		mcp.WithInputSchema[listDeliveriesArgs](),
-	), handler(t.listDeliveries))
-	s.AddTool(mcp.NewTool("get_delivery",
-		mcp.WithDescription("Get one delivery with every attempt: time, HTTP status, duration, error and the start of the response body."),
-		mcp.WithInputSchema[idArgs](),
-	), handler(t.getDelivery))
-	s.AddTool(mcp.NewTool("retry_delivery",
-		mcp.WithDescription("Attempt a delivery again now, with a fresh retry schedule (for failed or canceled deliveries)."),
-		mcp.WithInputSchema[idArgs](),
-	), handler(t.retryDelivery))
-	s.AddTool(mcp.NewTool("replay_deliveries",
-		mcp.WithDescription("Queue again every failed delivery of a webhook created since a time, e.g. after fixing the receiver."),
-		mcp.WithInputSchema[replayArgs](),
-	), handler(t.replay))
-	s.AddTool(mcp.NewTool("list_event_types",
-		mcp.WithDescription("List the event types hookgate knows (TokPortal, Upload-Post, Oktopost, tinyposter, its own, and custom ones), with what each means."),
-		mcp.WithInputSchema[listEventTypesArgs](),
-	), handler(t.listEventTypes))
-	s.AddTool(mcp.NewTool("get_event_schema",
-		mcp.WithDescription("Get an event type's schema: the JSON Schema of its data, a sample envelope exactly as delivered, Zapier output fields or a Make data structure."),
-		mcp.WithInputSchema[getEventSchemaArgs](),
-	), handler(t.getEventSchema))
-	s.AddTool(mcp.NewTool("create_source",
-		mcp.WithDescription("Create a catch hook: a URL to paste into a provider's webhook settings (TokPortal, tinyposter, Upload-Post, Oktopost, any Standard Webhooks sender, or a generic one). Every call to it is verified with the provider's signature, mapped to hookgate's envelope, deduplicated, validated and delivered to the matching webhooks. Returns the source and its url."),
-		mcp.WithInputSchema[createSourceArgs](),
-	), handler(t.createSource))
-	s.AddTool(mcp.NewTool("list_sources",
-		mcp.WithDescription("List the catch hooks (sources) with their URLs and providers. Secrets and URL tokens are masked: the whole URL is shown when a source is created, or by GET /v1/sources/{id}/url."),
-		mcp.WithInputSchema[struct{}](),
-	), handler(t.listSources))
-	s.AddTool(mcp.NewTool("await_event",
-		mcp.WithDescription(awaitDescription),
-		mcp.WithInputSchema[awaitArgs](),
-	), handler(t.await))
+	addTool(s, toolDef{name: "publish_event", title: "Publish an event", effect: adds, idempotent: false,
+		description: "Publish an event. It is validated, stored durably and delivered to every webhook subscribed to its type. Returns the event id and how many deliveries were made; a repeated id is reported as a duplicate and sends nothing. The returned id is the cursor to await the event's consequences from: await_event {after: <id>}."},
+		t.publish)
+	addTool(s, toolDef{name: "create_webhook", title: "Create a webhook", effect: adds,
+		description: "Register a webhook (an HTTPS endpoint, or a zapier, make, n8n, slack or telegram destination) for some event types. Returns the webhook with its signing secret (whsec_…), which is shown only this once: deliveries carry Standard Webhooks signatures made with it. url is required except for telegram, which needs bot_token and chat_id.",
+		input:       perKindRequired}, t.createWebhook)
+	addTool(s, toolDef{name: "list_webhooks", title: "List webhooks", effect: reads,
+		description: "List registered webhooks, oldest first, with their state (enabled, failure streak, why disabled). 20 per page by default; pass next_cursor as cursor for the next page.",
+		input:       setRange("limit", 1, maxPage)}, t.listWebhooks)
+	addTool(s, toolDef{name: "update_webhook", title: "Change a webhook", effect: adds, idempotent: true,
+		description: "Change a webhook: only the arguments given change (URL, event types, description, headers, source, enabled, and the per-kind settings: rate_limit_per_s, mapping, output_schema, template, chat_id, bot_token, api_key, auth). Re-enabling sends the events kept while it was disabled (unless discard_paused). Returns the webhook as stored."},
+		t.updateWebhook)
+	addTool(s, toolDef{name: "delete_webhook", title: "Delete a webhook", effect: destroys, idempotent: true,
+		description: "Delete a webhook. Its queued deliveries are canceled."}, t.deleteWebhook)
+	addTool(s, toolDef{name: "rotate_webhook_secret", title: "Rotate a webhook's secret", effect: adds,
+		description: "Give a webhook a new signing secret (returned once). The old secret keeps signing alongside for 24 hours."}, t.rotateSecret)
+	addTool(s, toolDef{name: "send_test_event", title: "Send a test event", effect: adds,
+		description: "Send a ping event to one webhook only, to check it is reachable. Returns the delivery id; see get_delivery for the outcome."}, t.sendTest)
+	addTool(s, toolDef{name: "list_events", title: "List events", effect: reads,
+		description: "List stored events. order oldest (default): arrival order from the start (or from after / since), pass next_cursor as after to continue; this next_cursor is where the listing stopped, not \"now\": to wait for what happens next, use get_cursor or the id publish_event returned. order newest: the most recent events first. 20 per page by default; data over 2 KB is cut to a preview with the event's resource URI.",
+		input:       func(s map[string]any) { setRange("limit", 1, maxPage)(s); setEnum(s, "order", "oldest", "newest") }}, t.listEvents)
+	addTool(s, toolDef{name: "get_event", title: "Get an event", effect: reads,
+		description: "Get one event with its deliveries (one per webhook it was sent to). Data over 32 KB is cut to a preview; read the resource hookgate://events/{id} for all of it."}, t.getEvent)
+	addTool(s, toolDef{name: "get_cursor", title: "Get the current cursor", effect: reads,
+		description: "Return the id of the newest stored event (\"\" when there is none): pass it as after to await_event to wait for events stored from now on, none missed. Take it before triggering an action whose result you will await."}, t.getCursor)
+	addTool(s, toolDef{name: "list_deliveries", title: "List a webhook's deliveries", effect: reads,
+		description: "List a webhook's deliveries, newest first, optionally by status (pending, paused, succeeded, failed, canceled), each with its newest attempts. 20 per page by default; pass next_cursor as cursor for the next page.",
+		input:       setRange("limit", 1, maxPage)}, t.listDeliveries)
+	addTool(s, toolDef{name: "get_delivery", title: "Get a delivery", effect: reads,
+		description: "Get one delivery with every attempt: time, HTTP status, duration, error and the start of the response body."}, t.getDelivery)
+	addTool(s, toolDef{name: "retry_delivery", title: "Retry a delivery", effect: adds,
+		description: "Attempt a delivery again now, with a fresh retry schedule (for failed or canceled deliveries)."}, t.retryDelivery)
+	addTool(s, toolDef{name: "replay_deliveries", title: "Replay a webhook's deliveries", effect: adds,
+		description: "Queue again every failed delivery of a webhook created since a time, e.g. after fixing the receiver."}, t.replay)
+	addTool(s, toolDef{name: "list_event_types", title: "List event types", effect: reads,
+		description: "List the event types hookgate knows (TokPortal, Upload-Post, Oktopost, tinyposter, its own, and custom ones), with what each means."}, t.listEventTypes)
+	addTool(s, toolDef{name: "get_event_schema", title: "Get an event type's schema", effect: reads,
+		description: "Get an event type's schema: the JSON Schema of its data, a sample envelope exactly as delivered, Zapier output fields or a Make data structure.",
+		input:       func(s map[string]any) { setEnum(s, "format", "jsonschema", "sample", "zapier", "make") }}, t.getEventSchema)
+	addTool(s, toolDef{name: "create_source", title: "Create a catch hook", effect: adds,
+		description: "Create a catch hook: a URL to paste into a provider's webhook settings (TokPortal, tinyposter, Upload-Post, Oktopost, any Standard Webhooks sender, or a generic one). Every call to it is verified with the provider's signature, mapped to hookgate's envelope, deduplicated, validated and delivered to the matching webhooks. Returns the source and its url."},
+		t.createSource)
+	addTool(s, toolDef{name: "list_sources", title: "List catch hooks", effect: reads,
+		description: "List the catch hooks (sources) with their URLs and providers. Secrets and URL tokens are masked: the whole URL is shown when a source is created, or by GET /v1/sources/{id}/url."},
+		t.listSources)
+	addTool(s, toolDef{name: "await_event", title: "Wait for an event", effect: reads,
+		description: awaitDescription, input: setRange("timeout_seconds", 1, int(maxAwait/time.Second))}, t.awaitTool)
 }
 
-func (t *tools) publish(ctx context.Context, _ mcp.CallToolRequest, a publishArgs) (*mcp.CallToolResult, error) {
+// perKindRequired marks what create_webhook requires per kind: url, except for telegram
+// (which defaults it to the Bot API) where bot_token and chat_id are.
+func perKindRequired(s map[string]any) {
+	s["required"] = []string{"events"}
+	s["allOf"] = []any{map[string]any{
+		"if":   map[string]any{"properties": map[string]any{"kind": map[string]any{"const": "telegram"}}, "required": []string{"kind"}},
+		"then": map[string]any{"required": []string{"bot_token", "chat_id"}},
+		"else": map[string]any{"required": []string{"url"}},
+	}}
+	setRange("rate_limit_per_s", 0, 10000)(s)
+}
+
+// Results.
+
+type publishOut struct {
+	ID         string `json:"id" jsonschema:"The event id: pass it as after to await_event to wait for what follows it"`
+	Type       string `json:"type"`
+	Deliveries int    `json:"deliveries" jsonschema:"How many webhooks it was sent to"`
+	Duplicate  bool   `json:"duplicate" jsonschema:"The id was published before: nothing was sent"`
+}
+
+func (o *publishOut) summary() string {
+	if o.Duplicate {
+		return fmt.Sprintf("%s was already published; nothing sent", o.ID)
+	}
+	return fmt.Sprintf("published %s (%s) to %d webhook(s); await its consequences with after=%q", o.ID, o.Type, o.Deliveries, o.ID)
+}
+
+func (t *tools) publish(ctx context.Context, _ mcp.CallToolRequest, a publishArgs) (*publishOut, error) {
 	in := gateway.PublishInput{Type: a.Type, ID: a.ID, Source: a.Source}
 	if a.Data != nil {
 		b, err := json.Marshal(a.Data)
@@ -212,14 +253,19 @@ func (t *tools) publish(ctx context.Context, _ mcp.CallToolRequest, a publishArg
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{"id": res.ID, "deliveries": res.Deliveries, "duplicate": res.Duplicate}
-	if res.Duplicate {
-		return result(out, fmt.Sprintf("%s was already published; nothing sent", res.ID)), nil
-	}
-	return result(out, fmt.Sprintf("published %s (%s) to %d webhook(s)", res.ID, a.Type, res.Deliveries)), nil
+	return &publishOut{ID: res.ID, Type: a.Type, Deliveries: res.Deliveries, Duplicate: res.Duplicate}, nil
 }
 
-func (t *tools) createWebhook(ctx context.Context, _ mcp.CallToolRequest, a createWebhookArgs) (*mcp.CallToolResult, error) {
+type createWebhookOut struct {
+	Webhook *gateway.Endpoint `json:"webhook"`
+	Secret  string            `json:"secret" jsonschema:"The signing secret, shown only now"`
+}
+
+func (o *createWebhookOut) summary() string {
+	return fmt.Sprintf("created %s webhook %s for %v → %s; signing secret %s (shown only now)", o.Webhook.Kind, o.Webhook.ID, o.Webhook.Events, o.Webhook.URL, o.Secret)
+}
+
+func (t *tools) createWebhook(ctx context.Context, _ mcp.CallToolRequest, a createWebhookArgs) (*createWebhookOut, error) {
 	st, err := a.settings()
 	if err != nil {
 		return nil, fmt.Errorf("output_schema: %w", err)
@@ -228,134 +274,409 @@ func (t *tools) createWebhook(ctx context.Context, _ mcp.CallToolRequest, a crea
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{"webhook": ep, "secret": secret}
-	return result(out, fmt.Sprintf("created webhook %s for %v → %s; signing secret %s (shown only now)", ep.ID, ep.Events, ep.URL, secret)), nil
+	return &createWebhookOut{Webhook: ep, Secret: secret}, nil
 }
 
-func (t *tools) listWebhooks(ctx context.Context, _ mcp.CallToolRequest, a listWebhooksArgs) (*mcp.CallToolResult, error) {
-	page, err := t.gw.ListEndpoints(ctx, gateway.EndpointFilter{Event: a.Event, Enabled: a.Enabled, Limit: a.Limit, Cursor: a.Cursor})
+type webhookPage struct {
+	Data       []*gateway.Endpoint `json:"data"`
+	NextCursor string              `json:"next_cursor,omitempty" jsonschema:"Pass as cursor for the next page; empty on the last"`
+	Note       string              `json:"note,omitempty"`
+}
+
+func (o *webhookPage) summary() string {
+	s := fmt.Sprintf("%d webhook(s)", len(o.Data))
+	if o.NextCursor != "" {
+		s += fmt.Sprintf(", more with cursor=%q", o.NextCursor)
+	}
+	return s + lines(o.Data, func(ep *gateway.Endpoint) string {
+		return fmt.Sprintf("%s %s %v → %s enabled=%v", ep.ID, ep.Kind, ep.Events, ep.URL, ep.Enabled)
+	})
+}
+
+func (o *webhookPage) bound(max int) string {
+	if size(o) <= max {
+		return ""
+	}
+	n := fit(o.Data, max-1000)
+	o.Note = cutNote(fmt.Sprintf("%d of %d webhooks shown; the rest with cursor=next_cursor", n, len(o.Data)))
+	o.Data = o.Data[:n]
+	if n > 0 {
+		o.NextCursor = o.Data[n-1].ID
+	}
+	return o.Note
+}
+
+func (t *tools) listWebhooks(ctx context.Context, _ mcp.CallToolRequest, a listWebhooksArgs) (*webhookPage, error) {
+	page, err := t.gw.ListEndpoints(ctx, gateway.EndpointFilter{Event: a.Event, Enabled: a.Enabled, Limit: pageSize(a.Limit), Cursor: a.Cursor})
 	if err != nil {
 		return nil, err
 	}
-	return result(page, fmt.Sprintf("%d webhook(s): %s", len(page.Data), toJSON(page.Data))), nil
+	return &webhookPage{Data: page.Data, NextCursor: page.Next}, nil
 }
 
-func (t *tools) updateWebhook(ctx context.Context, _ mcp.CallToolRequest, a updateWebhookArgs) (*mcp.CallToolResult, error) {
-	ep, err := t.gw.UpdateEndpoint(ctx, a.ID, gateway.EndpointPatch{URL: a.URL, Events: a.Events, Description: a.Description, Enabled: a.Enabled, Headers: a.Headers, DiscardPaused: a.DiscardPaused})
+type webhookOut struct {
+	Webhook *gateway.Endpoint `json:"webhook"`
+}
+
+func (o *webhookOut) summary() string {
+	ep := o.Webhook
+	return fmt.Sprintf("updated %s webhook %s: %v → %s, enabled=%v", ep.Kind, ep.ID, ep.Events, ep.URL, ep.Enabled)
+}
+
+func (t *tools) updateWebhook(ctx context.Context, _ mcp.CallToolRequest, a updateWebhookArgs) (*webhookOut, error) {
+	ep, err := t.gw.UpdateEndpoint(ctx, a.ID, a.patch())
 	if err != nil {
-		return nil, err
+		return nil, lookup(err, "webhook", "id", a.ID, findWebhooks)
 	}
-	return result(map[string]any{"webhook": ep}, fmt.Sprintf("updated webhook %s (enabled=%v)", ep.ID, ep.Enabled)), nil
+	return &webhookOut{Webhook: ep}, nil
 }
 
-func (t *tools) deleteWebhook(ctx context.Context, _ mcp.CallToolRequest, a idArgs) (*mcp.CallToolResult, error) {
+type deletedOut struct {
+	ID      string `json:"id"`
+	Deleted bool   `json:"deleted"`
+}
+
+func (o *deletedOut) summary() string { return "deleted webhook " + o.ID }
+
+func (t *tools) deleteWebhook(ctx context.Context, _ mcp.CallToolRequest, a webhookIDArgs) (*deletedOut, error) {
 	if err := t.gw.DeleteEndpoint(ctx, a.ID); err != nil {
-		return nil, err
+		return nil, lookup(err, "webhook", "id", a.ID, findWebhooks)
 	}
-	return result(map[string]any{"id": a.ID, "deleted": true}, "deleted webhook "+a.ID), nil
+	return &deletedOut{ID: a.ID, Deleted: true}, nil
 }
 
-func (t *tools) rotateSecret(ctx context.Context, _ mcp.CallToolRequest, a idArgs) (*mcp.CallToolResult, error) {
+type secretOut struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret" jsonschema:"The new signing secret, shown only now"`
+}
+
+func (o *secretOut) summary() string {
+	return "new signing secret " + o.Secret + " for " + o.ID + " (the old one keeps signing for 24 h)"
+}
+
+func (t *tools) rotateSecret(ctx context.Context, _ mcp.CallToolRequest, a webhookIDArgs) (*secretOut, error) {
 	secret, err := t.gw.RotateSecret(ctx, a.ID)
 	if err != nil {
-		return nil, err
+		return nil, lookup(err, "webhook", "id", a.ID, findWebhooks)
 	}
-	return result(map[string]any{"id": a.ID, "secret": secret}, "new signing secret "+secret+" (the old one keeps signing for 24 h)"), nil
+	return &secretOut{ID: a.ID, Secret: secret}, nil
 }
 
-func (t *tools) sendTest(ctx context.Context, _ mcp.CallToolRequest, a idArgs) (*mcp.CallToolResult, error) {
+type testOut struct {
+	DeliveryID string `json:"delivery_id"`
+}
+
+func (o *testOut) summary() string {
+	return "ping queued as delivery " + o.DeliveryID + "; call get_delivery to see the outcome"
+}
+
+func (t *tools) sendTest(ctx context.Context, _ mcp.CallToolRequest, a webhookIDArgs) (*testOut, error) {
 	did, err := t.gw.TestEndpoint(ctx, a.ID)
 	if err != nil {
-		return nil, err
+		return nil, lookup(err, "webhook", "id", a.ID, findWebhooks)
 	}
-	return result(map[string]any{"delivery_id": did}, "ping queued as delivery "+did+"; call get_delivery to see the outcome"), nil
+	return &testOut{DeliveryID: did}, nil
 }
 
-func (t *tools) listEvents(ctx context.Context, _ mcp.CallToolRequest, a listEventsArgs) (*mcp.CallToolResult, error) {
-	page, err := t.gw.ListEvents(ctx, gateway.EventFilter{Type: a.Type, Source: a.Source, After: a.After, Limit: a.Limit})
+type eventPage struct {
+	Data       []*eventView `json:"data"`
+	NextCursor string       `json:"next_cursor,omitempty" jsonschema:"order oldest: pass as after for the next page (where this listing stopped, not the newest event)"`
+	HasMore    bool         `json:"has_more"`
+	Note       string       `json:"note,omitempty"`
+	newest     bool
+}
+
+func (o *eventPage) summary() string {
+	s := fmt.Sprintf("%d event(s)", len(o.Data))
+	if o.newest {
+		s += ", newest first"
+	} else if o.NextCursor != "" {
+		s += fmt.Sprintf(", oldest first; next page with after=%q", o.NextCursor)
+	}
+	return s + lines(o.Data, func(ev *eventView) string {
+		return fmt.Sprintf("%s %s %s", ev.ID, ev.Type, ev.Created)
+	})
+}
+
+func (o *eventPage) bound(max int) string {
+	if size(o) <= max {
+		return ""
+	}
+	n := fit(o.Data, max-1000)
+	total := len(o.Data)
+	o.Data = o.Data[:n]
+	if o.newest {
+		o.Note = cutNote(fmt.Sprintf("the newest %d of %d events shown; ask for fewer or filter by type", n, total))
+	} else {
+		o.Note = cutNote(fmt.Sprintf("%d of %d events shown; the rest with after=next_cursor", n, total))
+		o.HasMore = true
+		if n > 0 {
+			o.NextCursor = o.Data[n-1].ID
+		}
+	}
+	return o.Note
+}
+
+func (t *tools) listEvents(ctx context.Context, _ mcp.CallToolRequest, a listEventsArgs) (*eventPage, error) {
+	f := gateway.EventFilter{Type: a.Type, Source: a.Source, After: a.After, Limit: pageSize(a.Limit), Newest: a.Order == "newest"}
+	if a.Since != "" {
+		since, err := time.Parse(time.RFC3339Nano, a.Since)
+		if err != nil {
+			return nil, argErrorf("`since` must be an RFC 3339 time such as 2026-06-24T14:00:00Z, not %q", a.Since)
+		}
+		f.Since = since
+	}
+	if f.Newest && (a.After != "" || a.Since != "") {
+		return nil, argErrorf("`after` and `since` page through events oldest first: leave them out with order newest, or use order oldest")
+	}
+	page, err := t.gw.ListEvents(ctx, f)
 	if err != nil {
-		return nil, err
+		return nil, lookup(err, "event", "after", a.After, findEvents)
 	}
-	return result(page, fmt.Sprintf("%d event(s), next_cursor %q: %s", len(page.Data), page.Next, toJSON(page.Data))), nil
+	out := &eventPage{Data: make([]*eventView, len(page.Data)), HasMore: page.More, newest: f.Newest}
+	if !f.Newest {
+		out.NextCursor = page.Next
+	}
+	for i, ev := range page.Data {
+		out.Data[i] = viewEvent(ev, maxDataInList)
+	}
+	return out, nil
 }
 
-func (t *tools) getEvent(ctx context.Context, _ mcp.CallToolRequest, a idArgs) (*mcp.CallToolResult, error) {
+type eventOut struct {
+	Event      *eventView          `json:"event"`
+	Deliveries []*gateway.Delivery `json:"deliveries" jsonschema:"One per webhook the event was sent to"`
+	Note       string              `json:"note,omitempty"`
+}
+
+func (o *eventOut) summary() string {
+	ev := o.Event
+	s := fmt.Sprintf("%s %s from %q created %s, %d deliveries", ev.ID, ev.Type, ev.Source, ev.Created, len(o.Deliveries))
+	if ev.DataCut != nil {
+		s += fmt.Sprintf("; data is %d bytes, left out: read %s", ev.DataCut.Bytes, ev.DataCut.Resource)
+	}
+	return s
+}
+
+func (o *eventOut) bound(max int) string {
+	if size(o) <= max {
+		return ""
+	}
+	n := fit(o.Deliveries, max-size(o.Event)-1000)
+	o.Note = cutNote(fmt.Sprintf("%d of %d deliveries shown; read %s for all", n, len(o.Deliveries), eventURI(o.Event.ID)))
+	o.Deliveries = o.Deliveries[:n]
+	return o.Note
+}
+
+func (t *tools) getEvent(ctx context.Context, _ mcp.CallToolRequest, a eventIDArgs) (*eventOut, error) {
 	ev, dls, err := t.gw.GetEvent(ctx, a.ID)
 	if err != nil {
-		return nil, err
+		return nil, lookup(err, "event", "id", a.ID, findEvents)
 	}
 	if dls == nil {
 		dls = []*gateway.Delivery{}
 	}
-	out := map[string]any{"event": ev, "deliveries": dls}
-	return result(out, toJSON(out)), nil
+	return &eventOut{Event: viewEvent(ev, maxDataInResult), Deliveries: dls}, nil
 }
 
-func (t *tools) listDeliveries(ctx context.Context, _ mcp.CallToolRequest, a listDeliveriesArgs) (*mcp.CallToolResult, error) {
-	page, err := t.gw.ListDeliveries(ctx, a.EndpointID, gateway.DeliveryFilter{Status: gateway.DeliveryStatus(a.Status), Limit: a.Limit, Cursor: a.Cursor})
+type cursorOut struct {
+	Cursor string `json:"cursor" jsonschema:"The newest event's id, or empty when there are no events: pass it as after to await_event"`
+}
+
+func (o *cursorOut) summary() string {
+	if o.Cursor == "" {
+		return `no events stored yet: call await_event without after (or with after="") to wait for the first`
+	}
+	return fmt.Sprintf("cursor %s: await_event with after=%q sees every event stored from now on", o.Cursor, o.Cursor)
+}
+
+func (t *tools) getCursor(ctx context.Context, _ mcp.CallToolRequest, _ struct{}) (*cursorOut, error) {
+	page, err := t.gw.ListEvents(ctx, gateway.EventFilter{Newest: true, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
-	return result(page, fmt.Sprintf("%d deliveries: %s", len(page.Data), toJSON(page.Data))), nil
+	out := &cursorOut{}
+	if len(page.Data) > 0 {
+		out.Cursor = page.Data[0].ID
+	}
+	return out, nil
 }
 
-func (t *tools) getDelivery(ctx context.Context, _ mcp.CallToolRequest, a idArgs) (*mcp.CallToolResult, error) {
+type deliveryPage struct {
+	Data       []*deliveryView `json:"data"`
+	NextCursor string          `json:"next_cursor,omitempty" jsonschema:"Pass as cursor for the next page; empty on the last"`
+	Note       string          `json:"note,omitempty"`
+}
+
+func (o *deliveryPage) summary() string {
+	s := fmt.Sprintf("%d deliveries, newest first", len(o.Data))
+	if o.NextCursor != "" {
+		s += fmt.Sprintf("; more with cursor=%q", o.NextCursor)
+	}
+	return s + lines(o.Data, (*deliveryView).line)
+}
+
+func (o *deliveryPage) bound(max int) string {
+	if size(o) <= max {
+		return ""
+	}
+	n := fit(o.Data, max-1000)
+	o.Note = cutNote(fmt.Sprintf("%d of %d deliveries shown; the rest with cursor=next_cursor", n, len(o.Data)))
+	o.Data = o.Data[:n]
+	if n > 0 {
+		o.NextCursor = o.Data[n-1].ID
+	}
+	return o.Note
+}
+
+func (t *tools) listDeliveries(ctx context.Context, _ mcp.CallToolRequest, a listDeliveriesArgs) (*deliveryPage, error) {
+	page, err := t.gw.ListDeliveries(ctx, a.EndpointID, gateway.DeliveryFilter{Status: gateway.DeliveryStatus(a.Status), Limit: pageSize(a.Limit), Cursor: a.Cursor})
+	if err != nil {
+		return nil, lookup(err, "webhook", "endpoint_id", a.EndpointID, findWebhooks)
+	}
+	out := &deliveryPage{Data: make([]*deliveryView, len(page.Data)), NextCursor: page.Next}
+	for i, d := range page.Data {
+		out.Data[i] = viewDelivery(d, attemptsInList)
+	}
+	return out, nil
+}
+
+type deliveryOut struct {
+	deliveryView
+	Note string `json:"note,omitempty"`
+}
+
+func (o *deliveryOut) summary() string { return o.line() }
+
+func (o *deliveryOut) bound(max int) string {
+	if size(o) <= max {
+		return ""
+	}
+	total := len(o.Attempts)
+	newestFirst := slices.Clone(o.Attempts)
+	slices.Reverse(newestFirst)
+	o.Attempts = o.Attempts[total-fit(newestFirst, max-1000):]
+	o.Note = cutNote(fmt.Sprintf("the newest %d of %d attempts shown; read %s for all", len(o.Attempts), total, deliveryURI(o.ID)))
+	return o.Note
+}
+
+func (t *tools) getDelivery(ctx context.Context, _ mcp.CallToolRequest, a deliveryIDArgs) (*deliveryOut, error) {
 	d, err := t.gw.GetDelivery(ctx, a.ID)
 	if err != nil {
-		return nil, err
+		return nil, lookup(err, "delivery", "id", a.ID, findDeliveries)
 	}
-	return result(d, toJSON(d)), nil
+	return &deliveryOut{deliveryView: *viewDelivery(d, len(d.Attempts))}, nil
 }
 
-func (t *tools) retryDelivery(ctx context.Context, _ mcp.CallToolRequest, a idArgs) (*mcp.CallToolResult, error) {
+type retryOut struct {
+	ID     string                 `json:"id"`
+	Status gateway.DeliveryStatus `json:"status"`
+}
+
+func (o *retryOut) summary() string { return o.ID + " queued for another attempt" }
+
+func (t *tools) retryDelivery(ctx context.Context, _ mcp.CallToolRequest, a deliveryIDArgs) (*retryOut, error) {
 	if err := t.gw.RetryDelivery(ctx, a.ID); err != nil {
-		return nil, err
+		return nil, lookup(err, "delivery", "id", a.ID, findDeliveries)
 	}
-	return result(map[string]any{"id": a.ID, "status": gateway.StatusPending}, a.ID+" queued for another attempt"), nil
+	return &retryOut{ID: a.ID, Status: gateway.StatusPending}, nil
 }
 
-func (t *tools) replay(ctx context.Context, _ mcp.CallToolRequest, a replayArgs) (*mcp.CallToolResult, error) {
+type replayOut struct {
+	Count int `json:"count" jsonschema:"How many deliveries were queued again"`
+}
+
+func (o *replayOut) summary() string { return fmt.Sprintf("%d deliveries queued again", o.Count) }
+
+func (t *tools) replay(ctx context.Context, _ mcp.CallToolRequest, a replayArgs) (*replayOut, error) {
 	since, err := time.Parse(time.RFC3339Nano, a.Since)
 	if err != nil {
-		return nil, &gateway.ValidationError{Field: "since", Message: "must be an RFC 3339 time such as 2026-06-24T14:00:00Z"}
+		return nil, argErrorf("`since` must be an RFC 3339 time such as 2026-06-24T14:00:00Z, not %q", a.Since)
 	}
 	n, err := t.gw.ReplayEndpoint(ctx, a.EndpointID, since, gateway.DeliveryStatus(a.Status))
 	if err != nil {
-		return nil, err
+		return nil, lookup(err, "webhook", "endpoint_id", a.EndpointID, findWebhooks)
 	}
-	return result(map[string]any{"count": n}, fmt.Sprintf("%d deliveries queued again", n)), nil
+	return &replayOut{Count: n}, nil
 }
 
-func (t *tools) listEventTypes(ctx context.Context, _ mcp.CallToolRequest, a listEventTypesArgs) (*mcp.CallToolResult, error) {
+type typeItem struct {
+	Name        string `json:"name"`
+	Provider    string `json:"provider"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	Builtin     bool   `json:"builtin"`
+}
+
+type typesOut struct {
+	Data []typeItem `json:"data"`
+}
+
+func (o *typesOut) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d event type(s)", len(o.Data))
+	for _, ty := range o.Data {
+		fmt.Fprintf(&b, "\n%s (%s)", ty.Name, ty.Provider)
+	}
+	return b.String()
+}
+
+func (t *tools) listEventTypes(ctx context.Context, _ mcp.CallToolRequest, a listEventTypesArgs) (*typesOut, error) {
 	types, err := t.gw.ListEventTypes(ctx, a.Provider)
 	if err != nil {
 		return nil, err
 	}
-	items := make([]map[string]any, len(types))
-	var text strings.Builder
+	out := &typesOut{Data: make([]typeItem, len(types))}
 	for i, ty := range types {
-		items[i] = map[string]any{"name": ty.Name, "provider": ty.Provider, "title": ty.Title, "description": ty.Description, "builtin": ty.Builtin}
-		fmt.Fprintf(&text, "%s (%s): %s\n", ty.Name, ty.Provider, ty.Description)
+		out.Data[i] = typeItem{Name: ty.Name, Provider: ty.Provider, Title: ty.Title, Description: ty.Description, Builtin: ty.Builtin}
 	}
-	return result(map[string]any{"data": items}, text.String()), nil
+	return out, nil
 }
 
-func (t *tools) getEventSchema(ctx context.Context, _ mcp.CallToolRequest, a getEventSchemaArgs) (*mcp.CallToolResult, error) {
+// schemaOut is an export of an event type in the format asked for: a JSON Schema, a
+// sample envelope, Zapier's outputFields; Make's list of fields comes as {spec: […]}
+// (structured content must be an object).
+type schemaOut map[string]any
+
+func (o schemaOut) summary() string {
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return fmt.Sprintf("the export, an object with %s: see the structured result", strings.Join(keys, ", "))
+}
+
+func (t *tools) getEventSchema(ctx context.Context, _ mcp.CallToolRequest, a getEventSchemaArgs) (*schemaOut, error) {
 	out, err := t.gw.ExportEventType(ctx, a.Name, a.Provider, a.Format)
 	if err != nil {
-		return nil, err
+		return nil, lookup(err, "event type", "name", a.Name, findTypes)
 	}
 	v, err := schemas.DecodeJSON(out) // numbers as written: a float64 would round big ids
 	if err != nil {
 		return nil, fmt.Errorf("decode export: %w", err)
 	}
-	if _, isObject := v.(map[string]any); !isObject {
-		v = map[string]any{"spec": v} // structured content must be an object (Make's spec is a list)
+	obj, isObject := v.(map[string]any)
+	if !isObject {
+		obj = map[string]any{"spec": v}
 	}
-	return result(v, string(out)), nil
+	so := schemaOut(obj)
+	return &so, nil
 }
 
-func (t *tools) createSource(ctx context.Context, _ mcp.CallToolRequest, a createSourceArgs) (*mcp.CallToolResult, error) {
+type sourceOut struct {
+	Source *gateway.Source `json:"source"`
+}
+
+func (o *sourceOut) summary() string {
+	where := o.Source.URL
+	if where == "" {
+		where = "/in/" + o.Source.ID + " on the gateway's public address"
+	}
+	return fmt.Sprintf("created %s source %s; give the provider this URL: %s", o.Source.Provider, o.Source.ID, where)
+}
+
+func (t *tools) createSource(ctx context.Context, _ mcp.CallToolRequest, a createSourceArgs) (*sourceOut, error) {
 	in := gateway.SourceInput{Name: a.Name, Provider: a.Provider, Secret: a.Secret, Mapping: a.Mapping}
 	var err error
 	if in.Verify, err = rawJSON(a.Verify); err != nil {
@@ -369,27 +690,43 @@ func (t *tools) createSource(ctx context.Context, _ mcp.CallToolRequest, a creat
 		return nil, err
 	}
 	t.fillURL(src)
-	src = src.CreatedView() // the one answer with the whole URL (an uploadpost token in it)
-	where := src.URL
-	if where == "" {
-		where = "/in/" + src.ID + " on the gateway's public address"
-	}
-	return result(map[string]any{"source": src}, fmt.Sprintf("created %s source %s; give the provider this URL: %s", src.Provider, src.ID, where)), nil
+	return &sourceOut{Source: src.CreatedView()}, nil // the one answer with the whole URL (an uploadpost token in it)
 }
 
-func (t *tools) listSources(ctx context.Context, _ mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, error) {
+type sourcesOut struct {
+	Data []*gateway.Source `json:"data"`
+	Note string            `json:"note,omitempty"`
+}
+
+func (o *sourcesOut) summary() string {
+	return fmt.Sprintf("%d source(s)", len(o.Data)) + lines(o.Data, func(src *gateway.Source) string {
+		return fmt.Sprintf("%s %s (%s) %s", src.ID, src.Name, src.Provider, src.URL)
+	})
+}
+
+func (o *sourcesOut) bound(max int) string {
+	if size(o) <= max {
+		return ""
+	}
+	n := fit(o.Data, max-1000)
+	o.Note = cutNote(fmt.Sprintf("%d of %d sources shown; GET /v1/sources lists them all", n, len(o.Data)))
+	o.Data = o.Data[:n]
+	return o.Note
+}
+
+func (t *tools) listSources(ctx context.Context, _ mcp.CallToolRequest, _ struct{}) (*sourcesOut, error) {
 	srcs, err := t.gw.ListSources(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var text strings.Builder
 	for i, src := range srcs {
 		t.fillURL(src)
-		src = src.Public()
-		srcs[i] = src
-		fmt.Fprintf(&text, "%s %s (%s) %s\n", src.ID, src.Name, src.Provider, src.URL)
+		srcs[i] = src.Public()
 	}
-	return result(map[string]any{"data": srcs}, fmt.Sprintf("%d source(s)\n%s", len(srcs), text.String())), nil
+	if srcs == nil {
+		srcs = []*gateway.Source{}
+	}
+	return &sourcesOut{Data: srcs}, nil
 }
 
 // fillURL sets a source's catch-hook URL from the server's public URL when the Gateway

@@ -64,7 +64,7 @@ func serveMCP(ctx context.Context, f *serveFlags, stdin io.Reader, stdout, stder
 	s := server.NewStdioServer(hgmcp.NewServer(gw, opts))
 	s.SetErrorLogger(log.New(stderr, "mcp: ", log.LstdFlags))
 	server.WithWorkerPoolSize(64)(s)
-	if err := s.Listen(ctx, stdin, stdout); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+	if err := hgmcp.ServeStdio(ctx, s, stdin, stdout); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("mcp stdio: %w", err)
 	}
 	return nil

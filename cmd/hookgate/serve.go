@@ -257,7 +257,7 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	g.mu.Lock()
 	g.svc = svc
 	g.mu.Unlock()
-	mcpHTTP := server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public}))
+	mcpHTTP := hgmcp.DropCancelledResponses(server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public})))
 	api.Service = svc
 	api.Mount = []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}}
 	h := httpapi.New(api)

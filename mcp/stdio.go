@@ -1,0 +1,155 @@
+package mcp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// ServeStdio serves s over in and out (a client's stdin and stdout) until ctx ends or in
+// closes. A call the client cancels (notifications/cancelled) gets no response, as the
+// protocol asks: mcp-go cancels the handler's context but still writes its result, so
+// ServeStdio notes the cancelled request ids as it reads them and drops those responses
+// when they are written. A response already written when the cancellation arrives has
+// gone; the client ignores it.
+func ServeStdio(ctx context.Context, s *server.StdioServer, in io.Reader, out io.Writer) error {
+	f := &cancelFilter{cancelled: map[string]bool{}}
+	return s.Listen(ctx, &cancelReader{r: in, f: f}, &cancelWriter{w: out, f: f})
+}
+
+// maxCancelled bounds the cancelled ids kept for a response not yet written: one whose
+// response had gone before the cancellation would otherwise stay forever.
+const maxCancelled = 1024
+
+// cancelFilter holds the ids (as compact JSON) of the requests the client cancelled.
+type cancelFilter struct {
+	mu        sync.Mutex
+	cancelled map[string]bool
+	order     []string
+}
+
+func (f *cancelFilter) add(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cancelled[id] {
+		return
+	}
+	if len(f.order) == maxCancelled {
+		delete(f.cancelled, f.order[0])
+		f.order = f.order[1:]
+	}
+	f.cancelled[id] = true
+	f.order = append(f.order, id)
+}
+
+// pending reports whether any cancelled request awaits its response.
+func (f *cancelFilter) pending() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.cancelled) > 0
+}
+
+// take reports whether id was cancelled, forgetting it.
+func (f *cancelFilter) take(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.cancelled[id] {
+		return false
+	}
+	delete(f.cancelled, id)
+	for i, o := range f.order {
+		if o == id {
+			f.order = append(f.order[:i], f.order[i+1:]...)
+			break
+		}
+	}
+	return true
+}
+
+// compactID is a JSON id in a form that compares equal however it was spaced.
+func compactID(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+// maxWatchedLine is how much of an incoming line cancelReader keeps to look at: a
+// cancellation is short, and longer lines (a large publish_event) are passed on unread.
+const maxWatchedLine = 4 << 10
+
+// cancelReader passes the client's messages on unchanged, noting each cancellation before
+// the server can read it, so that the note is there when the cancelled handler returns.
+type cancelReader struct {
+	r    io.Reader
+	f    *cancelFilter
+	line []byte
+	long bool // the current line is over maxWatchedLine: skip to its end
+}
+
+func (c *cancelReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for rest := p[:n]; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		part := rest
+		if i >= 0 {
+			part = rest[:i]
+		}
+		if !c.long {
+			if len(c.line)+len(part) > maxWatchedLine {
+				c.long, c.line = true, c.line[:0]
+			} else {
+				c.line = append(c.line, part...)
+			}
+		}
+		if i < 0 {
+			break
+		}
+		if !c.long {
+			c.observe(c.line)
+		}
+		c.line, c.long, rest = c.line[:0], false, rest[i+1:]
+	}
+	return n, err
+}
+
+func (c *cancelReader) observe(line []byte) {
+	if !bytes.Contains(line, []byte("notifications/cancelled")) {
+		return
+	}
+	var msg struct {
+		Method string `json:"method"`
+		Params struct {
+			RequestID json.RawMessage `json:"requestId"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(line, &msg) == nil && msg.Method == "notifications/cancelled" && len(msg.Params.RequestID) > 0 {
+		c.f.add(compactID(msg.Params.RequestID))
+	}
+}
+
+// cancelWriter writes the server's messages (one per Write, as mcp-go's stdio server
+// does), dropping the response to a cancelled request.
+type cancelWriter struct {
+	w io.Writer
+	f *cancelFilter
+}
+
+func (c *cancelWriter) Write(p []byte) (int, error) {
+	if !c.f.pending() {
+		return c.w.Write(p)
+	}
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+	}
+	if json.Unmarshal(p, &msg) == nil && msg.Method == "" && len(msg.ID) > 0 && c.f.take(compactID(msg.ID)) {
+		return len(p), nil
+	}
+	return c.w.Write(p)
+}
