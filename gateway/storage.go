@@ -33,6 +33,11 @@ import (
 type Seq uint64
 
 // Store is everything the Service keeps: a backend implements all of it on one engine.
+//
+// Errors are the gateway's sentinels, so that callers (the API) need no backend: a missing
+// record wraps ErrNotFound, a lost compare-and-swap ErrConflict, a call after Close
+// ErrClosed, and a write that is too large for the backend to store in one piece
+// ErrTooLarge.
 type Store interface {
 	EventLog
 	Deliveries
@@ -43,7 +48,8 @@ type Store interface {
 	// finished (succeeded, failed or canceled), together with those deliveries, and reports
 	// how many events it removed. Events with a pending or paused delivery are never removed.
 	Trim(ctx context.Context, before time.Time, max int) (int, error)
-	// Close releases the store. Calls after Close fail.
+	// Close releases the store. Calls after Close fail with an error wrapping ErrClosed;
+	// a second Close returns nil.
 	Close() error
 }
 
