@@ -55,8 +55,10 @@ type EventLog interface {
 	// each delivery's Rev to its first revision, and queues every pending delivery for its
 	// NextAttemptAt. When a.Dedupe is set and an event was appended under the same key less
 	// than a.DedupeFor ago (0: for as long as that event is kept), nothing is written and the
-	// result names that earlier event, with Duplicate set. An event id that is already
-	// stored is ErrConflict.
+	// result names that earlier event, with Duplicate set. The window is measured between
+	// the ReceivedAt of the two events (the Service's clock, not the store's): a key stored
+	// at ReceivedAt r dedupes an event received before r+DedupeFor, where DedupeFor is the
+	// one given when the key was stored. An event id that is already stored is ErrConflict.
 	Append(ctx context.Context, a *Append) (*Appended, error)
 	// Event returns the event with id (ErrNotFound when there is none).
 	Event(ctx context.Context, id string) (*StoredEvent, error)
