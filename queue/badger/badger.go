@@ -24,6 +24,9 @@
 // plus the engine's own job keys (_q/, _j/). Dedupe keys with a window live that long (they
 // outlive a trimmed event); those without one are removed with their event.
 //
+// This is layout 2 (m/format). A data folder of layout 1, written by a hookgate from before
+// the storage seam, is migrated in place by Open (see migrate.go for what changes).
+//
 // # Example
 //
 //	st, err := badger.Open(badger.Options{Dir: "/var/lib/hookgate"})

@@ -399,17 +399,6 @@ func TestWatchAndClose(t *testing.T) {
 	}
 }
 
-// A data folder written before the storage seam (layout 1) is refused with a message that
-// says so, rather than read as an empty log.
-func TestLegacyFolderRefused(t *testing.T) {
-	dir := t.TempDir()
-	writeLegacy(t, dir)
-	_, err := badger.Open(badger.Options{Dir: dir})
-	if err == nil || !strings.Contains(err.Error(), "before the storage seam") {
-		t.Fatalf("Open on a layout-1 folder: %v, want an error naming the old layout", err)
-	}
-}
-
 // The volume numbers the gateway's free-space guard reads through an interface.
 func TestSpace(t *testing.T) {
 	dir := t.TempDir()

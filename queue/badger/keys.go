@@ -111,8 +111,8 @@ func get(r getter, key []byte) ([]byte, error) {
 	return v, err
 }
 
-// checkFormat marks a new store with the layout version, and refuses a folder written by a
-// hookgate whose layout this package does not read.
+// checkFormat marks a new store with the layout version, migrates a folder of layout 1
+// (see migrate), and refuses one of a layout this package does not know.
 func (s *Store) checkFormat() error {
 	var (
 		have   []byte
@@ -127,8 +127,8 @@ func (s *Store) checkFormat() error {
 		if !errors.Is(err, kv.ErrNotFound) {
 			return err
 		}
-		// A folder without the marker is new, or from before the marker (evt/ arrival index).
-		return r.Scan([]byte("evt/"), nil, false, func(k, v []byte) (bool, error) {
+		// A folder without the marker is new (empty), or from before the marker.
+		return r.Scan(nil, nil, false, func(k, v []byte) (bool, error) {
 			legacy = true
 			return false, nil
 		})
@@ -142,7 +142,10 @@ func (s *Store) checkFormat() error {
 	case have != nil:
 		return fmt.Errorf("badger store: %s holds layout version %q; this hookgate reads version %s", s.opts.Dir, have, format)
 	case legacy:
-		return fmt.Errorf("badger store: %s was written by a hookgate from before the storage seam (layout 1); this hookgate reads layout %s: start it on a new --data folder", s.opts.Dir, format)
+		if err := s.migrate(); err != nil {
+			return fmt.Errorf("badger store: %s was written by a hookgate from before the storage seam (layout 1), and migrating it failed: %w", s.opts.Dir, err)
+		}
+		return nil
 	}
 	return s.db.Update(context.Background(), func(tx *kv.Txn) error {
 		tx.Set(keyFormat, []byte(format))
