@@ -1,0 +1,424 @@
+// Package kv is the engine under queue/badger: records (keys and bytes) and a due-time
+// ordered job queue, both in one embedded Badger database, written with group commit.
+//
+// It knows nothing of events or endpoints (queue/badger lays those out in keys): callers choose their own keys and encode their own
+// values. What it adds to Badger is what a webhook gateway needs from its store:
+//
+//   - Update batches concurrent writers into one Badger transaction and one fsync (group
+//     commit), and returns to each caller only after that fsync: a 2xx built on a returned
+//     Update is durable.
+//   - Jobs (Schedule, Done) live in the same transactions as records, so "this event and its
+//     deliveries exist" and "these deliveries are queued" are never out of step.
+//   - Lease hands out due jobs from memory; freshly committed jobs go straight there, and the
+//     disk index is read only for backlogs and after a restart, from a cursor (never rescanned
+//     from zero), so deleted keys awaiting compaction are not walked again and again.
+//   - Leases are kept in memory with an expiry: a job whose worker died (or whose process
+//     died: leases do not survive a restart) is handed out again.
+//
+// # Example
+//
+//	db, err := kv.Open(kv.Options{Dir: dir})
+//	if err != nil { … }
+//	defer db.Close()
+//	err = db.Update(ctx, func(tx *kv.Txn) error {
+//		tx.Set([]byte("ev/1"), body)
+//		tx.Schedule("dlv_1", time.Now(), nil)
+//		return nil
+//	})
+//	for _, job := range db.Lease(time.Now(), 64, time.Minute) {
+//		// … deliver, then:
+//		_ = db.Update(ctx, func(tx *kv.Txn) error { tx.Done(job.ID); return nil })
+//	}
+//
+// Keys that start with "_" are the queue's own.
+package kv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// ErrNotFound is returned by Get when a key does not exist.
+var ErrNotFound = errors.New("queue: key not found")
+
+// valueThreshold: values at least this large are kept in Badger's value log, out of the
+// LSM tree, so a few large events don't inflate memtables and batches.
+const valueThreshold = 32 << 10
+
+// ErrClosed is returned by Update after Close.
+var ErrClosed = errors.New("queue: closed")
+
+// ErrTooLarge is returned by Update when one transaction's writes exceed what a single
+// Badger transaction can hold.
+var ErrTooLarge = errors.New("queue: transaction too large")
+
+// Options configures Open. The zero value (with Dir set) is a sensible production setup.
+type Options struct {
+	// Dir is the data folder. Required unless InMemory is set.
+	Dir string
+	// InMemory keeps everything in memory (no durability); only for throwaway use. Badger
+	// then refuses values over 32 KiB: Update fails with ErrTooLarge.
+	InMemory bool
+	// BlockCacheMiB is Badger's block cache size; default 32. Badger's own default (256)
+	// dominates memory for no gain on this workload.
+	BlockCacheMiB int64
+	// MemTableMiB is the size of one Badger memtable; default 8. Larger memtables absorb
+	// bursts better but every flush builds a table of that size in memory.
+	MemTableMiB int64
+	// NoSync turns off fsync on commit. Only for benchmarks that measure the difference.
+	NoSync bool
+	// MaxBatch caps how many Update calls share one transaction; default 512.
+	MaxBatch int
+	// MemJobs caps how many queued jobs are held in memory for leasing; default 16384.
+	// Jobs beyond it stay on disk and are read in order as memory frees up.
+	MemJobs int
+	// Logger receives Badger's warnings and the queue's own; default slog.Default().
+	Logger *slog.Logger
+}
+
+// DB is an open store. All methods are safe for concurrent use.
+type DB struct {
+	bdb    *badger.DB
+	opts   Options
+	log    *slog.Logger
+	reqs   chan *request
+	stop   chan struct{}
+	done   chan struct{}
+	closed sync.Once
+
+	// mu orders Update's send against Close: once closing is set no request can enter
+	// reqs, so the committer's final drain sees every accepted request.
+	mu      sync.RWMutex
+	closing bool
+
+	maxBatchBytes int64
+	maxBatchCount int
+	maxValue      int64 // largest value Badger accepts
+
+	jobs   *jobIndex
+	gcDone chan struct{}
+}
+
+// request is one Update waiting for the committer.
+type request struct {
+	fn   func(tx *Txn) error
+	done chan error
+}
+
+// Open opens (or creates) the store in opts.Dir and starts its committer goroutine, which
+// Close ends.
+func Open(opts Options) (*DB, error) {
+	if opts.Dir == "" && !opts.InMemory {
+		return nil, errors.New("queue: Options.Dir is required")
+	}
+	if opts.BlockCacheMiB <= 0 {
+		opts.BlockCacheMiB = 32
+	}
+	if opts.MemTableMiB <= 0 {
+		opts.MemTableMiB = defaultMemTableMiB
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 512
+	}
+	if opts.MemJobs <= 0 {
+		opts.MemJobs = 16384
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	bo := badger.DefaultOptions(opts.Dir).
+		WithInMemory(opts.InMemory).
+		WithSyncWrites(!opts.NoSync && !opts.InMemory).
+		WithBlockCacheSize(opts.BlockCacheMiB << 20).
+		WithIndexCacheSize(16 << 20).
+		WithMemTableSize(opts.MemTableMiB << 20).
+		WithNumMemtables(numMemtables).
+		WithBaseTableSize(1 << 20).
+		WithBaseLevelSize(baseLevelSize).
+		WithNumLevelZeroTables(3).
+		WithNumLevelZeroTablesStall(numL0TablesStall).
+		WithNumCompactors(2).
+		WithValueLogFileSize(256 << 20).
+		WithValueThreshold(valueThreshold).
+		WithCompression(options.None).
+		WithDetectConflicts(false). // one committer goroutine is the only writer
+		WithMetricsEnabled(false).
+		WithLogger(badgerLogger{opts.Logger})
+	if opts.InMemory {
+		bo.Dir, bo.ValueDir = "", ""
+	}
+	bdb, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("open badger in %q: %w", opts.Dir, err)
+	}
+	// Badger refuses a transaction above 15% of a memtable (or about that many entries);
+	// stay below that so a batch never hits the limit halfway through a caller's writes.
+	maxBytes := opts.MemTableMiB << 20 * 15 / 100
+	db := &DB{
+		bdb:           bdb,
+		opts:          opts,
+		log:           opts.Logger,
+		reqs:          make(chan *request, opts.MaxBatch),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
+		maxBatchBytes: maxBytes * 8 / 10,
+		maxBatchCount: int(maxBytes/128) * 8 / 10,
+		maxValue:      bo.ValueLogFileSize,
+	}
+	if opts.InMemory {
+		db.maxValue = bo.ValueThreshold
+	}
+	db.jobs = newJobIndex(db, opts.MemJobs)
+	go db.commitLoop()
+	if !opts.InMemory {
+		db.gcDone = make(chan struct{})
+		go db.gcLoop()
+	}
+	return db, nil
+}
+
+// Close waits for pending Updates to commit, then closes the database. Lease and Update
+// must not be called after Close.
+func (db *DB) Close() error {
+	var err error
+	db.closed.Do(func() {
+		db.mu.Lock()
+		db.closing = true
+		db.mu.Unlock()
+		close(db.stop)
+		<-db.done
+		if db.gcDone != nil {
+			<-db.gcDone
+		}
+		err = db.bdb.Close()
+	})
+	return err
+}
+
+// Update runs fn in a read-write transaction and returns once the transaction is committed
+// and fsync'd, or with fn's error (then none of fn's writes happen). Concurrent Updates
+// share one Badger transaction and one fsync (group commit).
+//
+// fn runs on the committer goroutine: it must be quick and must not call Update or View.
+// It may run more than once (if a batch must be split), so it must not have side effects
+// beyond tx. Reads in fn see everything committed before, including earlier callers in the
+// same batch, and fn's own writes through Get (not through Scan). If fn panics, nothing is
+// written and the panic is raised again in Update's caller.
+//
+// Update fails with ErrTooLarge, writing nothing, when fn's writes cannot fit in one Badger
+// transaction; with ErrClosed after Close; and with ctx's error if ctx ends before the
+// transaction is queued (once queued, it is committed and Update waits for it).
+func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("queue update: %w", context.Cause(ctx))
+	}
+	r := &request{fn: fn, done: make(chan error, 1)}
+	db.mu.RLock()
+	if db.closing {
+		db.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case db.reqs <- r:
+		db.mu.RUnlock()
+	case <-ctx.Done():
+		db.mu.RUnlock()
+		return fmt.Errorf("queue update: %w", context.Cause(ctx))
+	}
+	// Once queued, the write will happen: wait for it so the caller learns the truth.
+	err := <-r.done
+	if p, ok := err.(*fnPanic); ok {
+		panic(p)
+	}
+	return err
+}
+
+// fnPanic carries a panic in an Update's fn from the committer goroutine to Update's caller,
+// with the stack where it happened.
+type fnPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *fnPanic) Error() string {
+	return fmt.Sprintf("queue: panic in Update: %v\n\n%s", p.value, p.stack)
+}
+
+// Unwrap returns the panic value if it is an error.
+func (p *fnPanic) Unwrap() error {
+	err, _ := p.value.(error)
+	return err
+}
+
+// View runs fn in a read-only snapshot of everything committed.
+func (db *DB) View(fn func(r *Reader) error) error {
+	return db.bdb.View(func(btx *badger.Txn) error { return fn(&Reader{btx: btx}) })
+}
+
+// commitLoop is the single writer. Started by Open, ended by Close (after draining).
+func (db *DB) commitLoop() {
+	defer close(db.done)
+	batch := make([]*request, 0, db.opts.MaxBatch)
+	stopping := false
+	for {
+		batch = batch[:0]
+		if !stopping {
+			select {
+			case r := <-db.reqs:
+				batch = append(batch, r)
+			case <-db.stop:
+				// Drain what was accepted before Close, in batches; nothing more can arrive.
+				stopping = true
+			}
+		}
+	fill:
+		for len(batch) < db.opts.MaxBatch {
+			select {
+			case r := <-db.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		if len(batch) == 0 && stopping {
+			return
+		}
+		db.commit(batch)
+	}
+}
+
+// commit runs a batch of requests in as few Badger transactions as their size allows.
+func (db *DB) commit(batch []*request) {
+	btx := db.bdb.NewTransaction(true)
+	var (
+		applied []*request
+		txns    []*Txn
+		size    int64
+		count   int
+	)
+	flush := func() {
+		if len(applied) == 0 {
+			btx.Discard()
+			return
+		}
+		for _, tx := range txns {
+			db.jobs.begin(tx.jobOps)
+		}
+		err := btx.Commit()
+		if err == nil {
+			for _, tx := range txns {
+				db.jobs.apply(tx.jobOps)
+			}
+			for _, tx := range txns {
+				for _, f := range tx.onCommit {
+					f()
+				}
+			}
+		} else {
+			for _, tx := range txns {
+				db.jobs.settle(tx.jobOps, false)
+			}
+			err = fmt.Errorf("queue commit: %w", err)
+		}
+		for _, r := range applied {
+			r.done <- err
+		}
+		applied, txns, size, count = nil, nil, 0, 0
+	}
+	for _, r := range batch {
+		tx, s, c, err := db.run(r, btx)
+		if err != nil {
+			r.done <- err
+			continue
+		}
+		if size+s > db.maxBatchBytes || count+c > db.maxBatchCount {
+			flush()
+			btx = db.bdb.NewTransaction(true)
+			// fn read through the old transaction; run it again against the new one.
+			if tx, s, c, err = db.run(r, btx); err != nil {
+				r.done <- err
+				continue
+			}
+		}
+		if err := tx.applyTo(btx); err != nil {
+			// Should not happen given the size checks; fail this request alone.
+			btx.Discard()
+			for _, a := range applied {
+				a.done <- fmt.Errorf("queue commit: %w", err)
+			}
+			r.done <- fmt.Errorf("queue commit: %w", err)
+			applied, txns, size, count = nil, nil, 0, 0
+			btx = db.bdb.NewTransaction(true)
+			continue
+		}
+		applied = append(applied, r)
+		txns = append(txns, tx)
+		size += s
+		count += c
+	}
+	flush()
+}
+
+// run calls r.fn with a new Txn that reads through btx and checks that its writes fit in one
+// Badger transaction. A panic in fn comes back as a *fnPanic error.
+func (db *DB) run(r *request, btx *badger.Txn) (tx *Txn, size int64, count int, err error) {
+	tx = &Txn{Reader: Reader{btx: btx}, writes: map[string]int{}}
+	defer func() {
+		if v := recover(); v != nil {
+			tx, err = nil, &fnPanic{value: v, stack: debug.Stack()}
+		}
+	}()
+	if err := r.fn(tx); err != nil {
+		return nil, 0, 0, err
+	}
+	if err := tx.check(db.maxValue); err != nil {
+		return nil, 0, 0, err
+	}
+	size, count = tx.size()
+	if size > db.maxBatchBytes || count > db.maxBatchCount {
+		return nil, 0, 0, fmt.Errorf("%w: %d bytes in %d writes (at most %d bytes, %d writes)",
+			ErrTooLarge, size, count, db.maxBatchBytes, db.maxBatchCount)
+	}
+	return tx, size, count, nil
+}
+
+// gcLoop reclaims value-log space every few minutes. Started by Open, ended by Close.
+func (db *DB) gcLoop() {
+	defer close(db.gcDone)
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			for db.bdb.RunValueLogGC(0.5) == nil {
+				select {
+				case <-db.stop:
+					return
+				default:
+				}
+			}
+		}
+	}
+}
+
+// badgerLogger sends Badger's log lines to slog, dropping its chatty info and debug output.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Infof(string, ...any)  {}
+func (b badgerLogger) Debugf(string, ...any) {}

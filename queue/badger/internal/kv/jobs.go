@@ -1,0 +1,420 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+)
+
+// Job is a unit of work due at a time. ID is the caller's (for hookgate, a delivery id);
+// Data is small opaque bytes the caller wants back with the job.
+type Job struct {
+	ID   string
+	Due  time.Time
+	Data []byte
+}
+
+var (
+	jobKeyPrefix = []byte("_q/") // _q/<due ns, 8 bytes big-endian><id> → data
+	jobPtrPrefix = []byte("_j/") // _j/<id> → due ns, so a job can be moved or removed by id
+)
+
+func jobKey(due int64, id string) []byte {
+	k := make([]byte, 0, len(jobKeyPrefix)+8+len(id))
+	k = append(k, jobKeyPrefix...)
+	k = binary.BigEndian.AppendUint64(k, uint64(due))
+	return append(k, id...)
+}
+
+func parseJobKey(k []byte) (due int64, id string, ok bool) {
+	if len(k) < len(jobKeyPrefix)+8 || !bytes.HasPrefix(k, jobKeyPrefix) {
+		return 0, "", false
+	}
+	rest := k[len(jobKeyPrefix):]
+	return int64(binary.BigEndian.Uint64(rest[:8])), string(rest[8:]), true
+}
+
+// dueNanos is t in Unix nanoseconds, clamped to what the index can order: job keys hold due
+// times as unsigned big-endian bytes, so a negative one (before 1970, or the overflow that
+// UnixNano returns outside 1678–2262) would sort after every other job on disk while comparing
+// before them in memory.
+func dueNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, 0)):
+		return 0
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+func jobPtrKey(id string) []byte { return append(append([]byte(nil), jobPtrPrefix...), id...) }
+
+// jobOp is a change to the queue made by a transaction, applied to memory after commit.
+type jobOp struct {
+	id   string
+	due  int64
+	data []byte
+	done bool
+}
+
+// Schedule queues the job id to be due at due, replacing any earlier schedule of the same
+// id (a retry moves its job; a leased job that is rescheduled is no longer leased). A due
+// time before 1970, the zero Time included, means due at once (and reads back as 1970); one
+// after 2262 is due in 2262.
+func (tx *Txn) Schedule(id string, due time.Time, data []byte) {
+	tx.removeJob(id)
+	d := dueNanos(due)
+	tx.put(op{key: jobKey(d, id), value: data})
+	tx.put(op{key: jobPtrKey(id), value: binary.BigEndian.AppendUint64(nil, uint64(d))})
+	tx.jobOps = append(tx.jobOps, jobOp{id: id, due: d, data: data})
+}
+
+// Done removes the job id from the queue (finished, or no longer wanted). Removing a job
+// that does not exist is not an error.
+func (tx *Txn) Done(id string) {
+	if tx.removeJob(id) {
+		tx.put(op{key: jobPtrKey(id), del: true})
+	}
+	tx.jobOps = append(tx.jobOps, jobOp{id: id, done: true})
+}
+
+// Scheduled reports when job id is due, if it is queued.
+func (tx *Txn) Scheduled(id string) (time.Time, bool) {
+	v, err := tx.Get(jobPtrKey(id))
+	if err != nil || len(v) != 8 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))), true
+}
+
+// removeJob deletes the due-index entry of id, reporting whether there was one.
+func (tx *Txn) removeJob(id string) bool {
+	v, err := tx.Get(jobPtrKey(id))
+	if err != nil || len(v) != 8 {
+		return false
+	}
+	tx.put(op{key: jobKey(int64(binary.BigEndian.Uint64(v)), id), del: true})
+	return true
+}
+
+// memJob is a queued job held in memory.
+type memJob struct {
+	due  int64
+	id   string
+	data []byte
+}
+
+func lessJob(a, b *memJob) bool {
+	if a.due != b.due {
+		return a.due < b.due
+	}
+	return a.id < b.id
+}
+
+type lease struct {
+	job     *memJob
+	expires time.Time
+}
+
+// jobIndex is the in-memory side of the kv. Its invariant: every job on disk whose key
+// sorts before horizon is either in tree or leased (when full, every job on disk is). Jobs at
+// or after the horizon are read from disk, in key order, when the tree runs low.
+type jobIndex struct {
+	db     *DB
+	max    int
+	notify chan struct{}
+
+	mu       sync.Mutex
+	tree     *btree.BTreeG[*memJob]
+	byID     map[string]*memJob
+	leased   map[string]*lease
+	leaseMin time.Time // no lease expires before this
+	horizon  *memJob   // nil: start of the queue
+	full     bool      // horizon is past the end: every job is in memory
+	// committing counts, by job id, the job changes being committed to disk and not yet
+	// applied here: refill must not load such a job from disk, or apply would then put it
+	// back into the tree while a worker holds its lease, and it would be leased twice.
+	committing map[string]int
+}
+
+func newJobIndex(db *DB, max int) *jobIndex {
+	return &jobIndex{
+		db:         db,
+		max:        max,
+		notify:     make(chan struct{}, 1),
+		tree:       btree.NewG(32, lessJob),
+		byID:       make(map[string]*memJob),
+		leased:     make(map[string]*lease),
+		committing: make(map[string]int),
+	}
+}
+
+// below reports whether j sorts before the horizon, i.e. belongs in memory.
+func (x *jobIndex) below(j *memJob) bool {
+	return x.full || (x.horizon != nil && lessJob(j, x.horizon))
+}
+
+// insert puts j in the tree, evicting the latest jobs back to disk-only when over max.
+func (x *jobIndex) insert(j *memJob) {
+	if old, ok := x.byID[j.id]; ok {
+		x.tree.Delete(old)
+	}
+	x.tree.ReplaceOrInsert(j)
+	x.byID[j.id] = j
+	for x.tree.Len() > x.max {
+		m, _ := x.tree.DeleteMax()
+		delete(x.byID, m.id)
+		x.horizon, x.full = m, false
+	}
+}
+
+func (x *jobIndex) remove(id string) {
+	if old, ok := x.byID[id]; ok {
+		x.tree.Delete(old)
+		delete(x.byID, id)
+	}
+	delete(x.leased, id)
+}
+
+// committing marks the jobs ops changes as being committed: refill skips them until apply
+// (or settle, when the commit failed) runs. Called by the committer before the disk commit.
+func (x *jobIndex) begin(ops []jobOp) {
+	if len(ops) == 0 {
+		return
+	}
+	x.mu.Lock()
+	for _, o := range ops {
+		x.committing[o.id]++
+	}
+	x.mu.Unlock()
+}
+
+// settle ends what begin marked, without applying it (the commit failed). Caller holds mu
+// when locked is true.
+func (x *jobIndex) settle(ops []jobOp, locked bool) {
+	if len(ops) == 0 {
+		return
+	}
+	if !locked {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+	}
+	for _, o := range ops {
+		if x.committing[o.id]--; x.committing[o.id] <= 0 {
+			delete(x.committing, o.id)
+		}
+	}
+}
+
+// apply mirrors committed job changes in memory. Called by the committer after fsync.
+func (x *jobIndex) apply(ops []jobOp) {
+	if len(ops) == 0 {
+		return
+	}
+	x.mu.Lock()
+	x.settle(ops, true)
+	for _, o := range ops {
+		x.remove(o.id)
+		if o.done {
+			continue
+		}
+		j := &memJob{due: o.due, id: o.id, data: o.data}
+		if x.below(j) {
+			x.insert(j)
+		}
+	}
+	x.mu.Unlock()
+	select {
+	case x.notify <- struct{}{}:
+	default:
+	}
+}
+
+// refill reads jobs from the horizon on until it has added up to half of max to the tree, or
+// reached the end of the kv. Jobs it finds leased or already in memory (whose commit is
+// yet to be applied) don't count: however many of those lie past the horizon, a refill that
+// stops short of the end adds at least one job. Caller holds mu.
+func (x *jobIndex) refill() error {
+	want := max(x.max/2-x.tree.Len(), 1)
+	start := jobKeyPrefix
+	if x.horizon != nil {
+		start = jobKey(x.horizon.due, x.horizon.id)
+	}
+	var (
+		loaded []*memJob
+		next   *memJob
+	)
+	err := x.db.View(func(r *Reader) error {
+		return r.Scan(jobKeyPrefix, start, false, func(k, v []byte) (bool, error) {
+			due, id, ok := parseJobKey(k)
+			if !ok {
+				return true, nil
+			}
+			if _, leased := x.leased[id]; leased {
+				return true, nil
+			}
+			if x.committing[id] > 0 {
+				return true, nil // apply brings it in once its commit lands
+			}
+			if _, ok := x.byID[id]; ok {
+				return true, nil
+			}
+			if len(loaded) >= want {
+				next = &memJob{due: due, id: id}
+				return false, nil
+			}
+			loaded = append(loaded, &memJob{due: due, id: id, data: bytes.Clone(v)})
+			return true, nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("refill job queue: %w", err)
+	}
+	x.horizon, x.full = next, next == nil
+	for _, j := range loaded {
+		x.insert(j)
+	}
+	return nil
+}
+
+// Lease hands out up to max jobs due at or before now, each leased for ttl: until the lease
+// expires (or the job is scheduled again, done or released) no other Lease returns it.
+func (db *DB) Lease(now time.Time, max int, ttl time.Duration) ([]Job, error) {
+	x := db.jobs
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.expire(now)
+	nowNS := now.UnixNano()
+	var out []Job
+	for len(out) < max {
+		// The tree's first job is the first of the whole queue (everything on disk sorts
+		// after it), so a refill is needed only when the tree is empty; doing it when the
+		// tree runs low reads the disk in batches rather than once per job.
+		if !x.full && x.tree.Len() <= x.max/4 {
+			if err := x.refill(); err != nil {
+				return out, err
+			}
+		}
+		j, ok := x.tree.Min()
+		if !ok || j.due > nowNS {
+			break
+		}
+		x.tree.DeleteMin()
+		delete(x.byID, j.id)
+		exp := now.Add(ttl)
+		x.leased[j.id] = &lease{job: j, expires: exp}
+		if x.leaseMin.IsZero() || exp.Before(x.leaseMin) {
+			x.leaseMin = exp
+		}
+		out = append(out, Job{ID: j.id, Due: time.Unix(0, j.due), Data: j.data})
+	}
+	return out, nil
+}
+
+// expire returns jobs whose lease ran out to the kv. Caller holds mu.
+func (x *jobIndex) expire(now time.Time) {
+	if x.leaseMin.IsZero() || now.Before(x.leaseMin) {
+		return
+	}
+	x.leaseMin = time.Time{}
+	for id, l := range x.leased {
+		if now.Before(l.expires) {
+			if x.leaseMin.IsZero() || l.expires.Before(x.leaseMin) {
+				x.leaseMin = l.expires
+			}
+			continue
+		}
+		delete(x.leased, id)
+		if x.below(l.job) {
+			x.insert(l.job)
+		}
+	}
+}
+
+// Release gives a leased job back without changing it, so it can be leased again at once.
+func (db *DB) Release(id string) {
+	x := db.jobs
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l, ok := x.leased[id]
+	if !ok {
+		return
+	}
+	delete(x.leased, id)
+	if x.below(l.job) {
+		x.insert(l.job)
+	}
+	select {
+	case x.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Hold keeps a leased job from every Lease until until, by extending its lease, without
+// touching the job on disk: a dispatcher backs off this way from an error it could not
+// record (a store that fails, a record it can't read). After a restart the job is due at
+// its stored time again. A job that is not leased is left alone.
+func (db *DB) Hold(id string, until time.Time) {
+	x := db.jobs
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l, ok := x.leased[id]
+	if !ok {
+		return
+	}
+	l.expires = until
+	if x.leaseMin.IsZero() || until.Before(x.leaseMin) {
+		x.leaseMin = until
+	}
+	select {
+	case x.notify <- struct{}{}:
+	default:
+	}
+}
+
+// NextDue reports when Lease may next return something: the earliest of the first due job
+// and the first lease expiry (which may be early: a lease ended by Done or Schedule can still
+// count). ok is false when the queue is empty and nothing is leased.
+func (db *DB) NextDue(now time.Time) (time.Time, bool) {
+	x := db.jobs
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.full && x.tree.Len() == 0 {
+		if err := x.refill(); err != nil {
+			return now, true // Lease will report the error
+		}
+	}
+	if len(x.leased) == 0 {
+		x.leaseMin = time.Time{}
+	}
+	var next time.Time
+	if j, ok := x.tree.Min(); ok {
+		next = time.Unix(0, j.due)
+	}
+	if !x.leaseMin.IsZero() && (next.IsZero() || x.leaseMin.Before(next)) {
+		next = x.leaseMin
+	}
+	return next, !next.IsZero()
+}
+
+// Wake returns a channel that receives a value whenever jobs are scheduled or released; a
+// dispatcher waits on it (and on a timer to NextDue) between Leases.
+func (db *DB) Wake() <-chan struct{} { return db.jobs.notify }
+
+// Len reports how many jobs are queued (including leased ones), counting the disk index.
+func (db *DB) Len() (int, error) {
+	n := 0
+	err := db.View(func(r *Reader) error {
+		return r.Scan(jobPtrPrefix, nil, false, func(k, v []byte) (bool, error) {
+			n++
+			return true, nil
+		})
+	})
+	return n, err
+}
