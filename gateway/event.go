@@ -82,8 +82,7 @@ type StoredEvent struct {
 	ReceivedAt time.Time `json:"received_at"`
 	Deliveries []string  `json:"deliveries"`
 	// Seq is the event's place in the event log, assigned by the store on Append.
-	Seq       Seq `json:"-"`
-	cursorKey []byte
+	Seq Seq `json:"-"`
 }
 
 // MarshalJSON writes the envelope fields plus received_at and delivery_ids.

@@ -144,13 +144,17 @@ func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, e
 	defer rsrv.Close()
 
 	policy := gateway.URLPolicy{AllowPrivate: true}
+	sf := serveFlags{data: dir}
+	st, err := sf.openStore(log, -1, f.noSync)
+	if err != nil {
+		return nil, err
+	}
 	opts := gateway.Options{
-		Dir:     dir,
+		Store:   st,
 		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
 		Policy:  policy,
 		Logger:  log,
 	}
-	opts.Queue.NoSync = f.noSync
 	svc, err := gateway.New(opts)
 	if err != nil {
 		return nil, err
