@@ -43,6 +43,8 @@ type clock struct {
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
+func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
 // open starts a Service on dir that the test stops itself.
 func open(t *testing.T, opts gateway.Options) *gateway.Service {
 	t.Helper()

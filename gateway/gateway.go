@@ -13,7 +13,8 @@
 // Options.Store. A store that keeps its data on a local volume (DiskSpace) gets a
 // free-space guard: below a watermark (Options.MinFreeDisk) every write of new data fails
 // with ErrStorageFull while stored deliveries keep going, and writes resume by themselves
-// once space is freed.
+// once space is freed. With Options.Retention, finished events older than that are removed
+// in the background.
 //
 // The package imports no web framework, MCP library or database backend, and outbound
 // transports are Senders supplied by the caller.
@@ -102,6 +103,13 @@ type Options struct {
 	DisableAfter int
 	// Concurrency is how many attempts run at once; default 128.
 	Concurrency int
+	// Retention is how long finished events (every delivery succeeded, failed or
+	// canceled) are kept: older ones are removed with their deliveries in the background,
+	// in batches of retentionBatch. 0 keeps everything. Events with a pending or paused
+	// delivery are never removed.
+	Retention time.Duration
+	// RetentionEvery is how often retention looks for events to remove; default 1 min.
+	RetentionEvery time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now. Tests may inject one.
@@ -130,7 +138,7 @@ type Service struct {
 
 	disp    *dispatcher
 	disk    *diskGuard
-	bg      sync.WaitGroup     // the registry watchers
+	bg      sync.WaitGroup     // the registry watchers and retention
 	stopBG  context.CancelFunc // ends them
 	bgCtx   context.Context
 	started sync.Once
@@ -170,6 +178,9 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.RequestLogBytes <= 0 {
 		opts.RequestLogBytes = DefaultRequestLogBytes
+	}
+	if opts.RetentionEvery <= 0 {
+		opts.RetentionEvery = time.Minute
 	}
 	if opts.Validator == nil && opts.Catalog != nil {
 		opts.Validator = opts.Catalog
@@ -244,11 +255,16 @@ func (s *Service) loadState(ctx context.Context) error {
 	return s.followEventTypes(ctx)
 }
 
-// Start starts the dispatcher. Deliveries left queued by an earlier run, including ones
-// that were in flight when it died, are picked up again.
+// Start starts the dispatcher and, with Options.Retention, the retention loop. Deliveries
+// left queued by an earlier run, including ones that were in flight when it died, are
+// picked up again.
 func (s *Service) Start() {
 	s.started.Do(func() {
 		s.disp.start()
+		if s.opts.Retention > 0 {
+			s.bg.Add(1)
+			go s.retain(s.bgCtx)
+		}
 	})
 }
 

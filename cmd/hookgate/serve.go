@@ -47,12 +47,14 @@ type serveFlags struct {
 	strictTypes     bool
 	publicURL       string
 	minFreeDisk     string
+	retention       time.Duration
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", envOr("HOOKGATE_ADDR", ":8080"), "listen address (env HOOKGATE_ADDR)")
 	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "data folder for the embedded store and the API token (env HOOKGATE_DATA)")
+	fl.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long delivered and failed events are kept (with their deliveries); 0 keeps everything. Events with pending or paused deliveries are always kept")
 	fl.BoolVar(&f.dev, "dev", envBool("HOOKGATE_DEV"), "local development: allow http:// and private/loopback endpoint URLs (env HOOKGATE_DEV)")
 	fl.DurationVar(&f.deliveryTimeout, "delivery-timeout", 10*time.Second, "timeout of one delivery attempt")
 	fl.StringVar(&f.retrySchedule, "retry-schedule", gateway.DefaultSchedule.String(), "delays before each attempt, comma-separated (jittered ±20%)")
@@ -92,7 +94,11 @@ func (f *serveFlags) options(log *slog.Logger, publicURL string) (gateway.Option
 	if err != nil {
 		return gateway.Options{}, err
 	}
+	if f.retention < 0 {
+		return gateway.Options{}, fmt.Errorf("--retention %s: must be 0 (keep everything) or positive", f.retention)
+	}
 	return gateway.Options{
+		Retention:       f.retention,
 		Catalog:         catalog,
 		StrictTypes:     f.strictTypes,
 		PublicURL:       publicURL,
