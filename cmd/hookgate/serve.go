@@ -25,6 +25,7 @@ import (
 	"github.com/hookgate/hookgate/gateway"
 	hgmcp "github.com/hookgate/hookgate/mcp"
 	"github.com/hookgate/hookgate/queue/badger"
+	"github.com/hookgate/hookgate/queue/memory"
 	"github.com/hookgate/hookgate/schemas"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
@@ -47,6 +48,7 @@ type serveFlags struct {
 	strictTypes     bool
 	publicURL       string
 	minFreeDisk     string
+	store           string
 	retention       time.Duration
 }
 
@@ -54,6 +56,7 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", envOr("HOOKGATE_ADDR", ":8080"), "listen address (env HOOKGATE_ADDR)")
 	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "data folder for the embedded store and the API token (env HOOKGATE_DATA)")
+	fl.StringVar(&f.store, "store", envOr("HOOKGATE_STORE", "badger"), "where events and deliveries are kept: badger (on disk in --data) or memory (lost on exit; for trials and tests) (env HOOKGATE_STORE)")
 	fl.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long delivered and failed events are kept (with their deliveries); 0 keeps everything. Events with pending or paused deliveries are always kept")
 	fl.BoolVar(&f.dev, "dev", envBool("HOOKGATE_DEV"), "local development: allow http:// and private/loopback endpoint URLs (env HOOKGATE_DEV)")
 	fl.DurationVar(&f.deliveryTimeout, "delivery-timeout", 10*time.Second, "timeout of one delivery attempt")
@@ -114,24 +117,30 @@ func (f *serveFlags) options(log *slog.Logger, publicURL string) (gateway.Option
 	}, nil
 }
 
-// openStore opens the Badger store in --data. It is not opened on a volume with less free
-// space than opening it needs (a *gateway.StorageFullError with Opening set), unless the
-// free-space guard is off (minFree < 0).
+// openStore opens the store --store names. A Badger store is not opened on a volume with
+// less free space than opening it needs (a *gateway.StorageFullError with Opening set),
+// unless the free-space guard is off (minFree < 0).
 func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool) (gateway.Store, error) {
-	if minFree >= 0 {
-		need, err := badger.OpenSpace(f.data)
+	switch f.store {
+	case "memory":
+		return memory.New(), nil
+	case "badger", "":
+		if minFree >= 0 {
+			need, err := badger.OpenSpace(f.data)
+			if err != nil {
+				return nil, fmt.Errorf("measure the store: %w", err)
+			}
+			if err := gateway.CheckOpenSpace(f.data, need, nil); err != nil {
+				return nil, err
+			}
+		}
+		st, err := badger.Open(badger.Options{Dir: f.data, Logger: log, NoSync: noSync})
 		if err != nil {
-			return nil, fmt.Errorf("measure the store: %w", err)
+			return nil, fmt.Errorf("open store: %w", err)
 		}
-		if err := gateway.CheckOpenSpace(f.data, need, nil); err != nil {
-			return nil, err
-		}
+		return st, nil
 	}
-	st, err := badger.Open(badger.Options{Dir: f.data, Logger: log, NoSync: noSync})
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	return st, nil
+	return nil, fmt.Errorf("--store %q: must be badger or memory", f.store)
 }
 
 // open opens the store and the Service on it (which then owns the store).
@@ -281,7 +290,7 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 	if created {
 		fmt.Fprintf(notice, "API token (saved to %s, shown once): %s\n", filepath.Join(f.data, tokenFile), token)
 	}
-	log.Info("hookgate listening", "addr", ln.Addr().String(), "data", f.data, "dev", f.dev, "version", gateway.Version)
+	log.Info("hookgate listening", "addr", ln.Addr().String(), "data", f.data, "store", f.store, "dev", f.dev, "version", gateway.Version)
 	go func() { g.errc <- g.srv.Serve(ln) }()
 	return g, nil
 }
