@@ -1,8 +1,0 @@
-//go:build !unix
-
-package queue
-
-import "os"
-
-// allocated is the disk space a file occupies; without block counts, its length.
-func allocated(fi os.FileInfo) uint64 { return uint64(fi.Size()) }
