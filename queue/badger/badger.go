@@ -11,6 +11,7 @@
 // # Keys
 //
 //	m/seq                                  → the last Seq handed out (8 bytes)
+//	m/rev/<collection prefix>              → the collection's last revision (8 bytes)
 //	ev/<event id>                          → the event (see encodeEvent)
 //	evs/<seq, 8 bytes>                     → <received ns, 8 bytes><event id> (the log, in order)
 //	dd/<dedupe key>                        → <seq, 8 bytes><received ns, 8 bytes><event id>

@@ -109,6 +109,8 @@ func (s *Store) migrateRecords(prefix string) error {
 			for _, p := range batch {
 				if legacyJSON(p.k, p.v) {
 					tx.Set(p.k, withRev(1, p.v))
+					// The collection's revisions go on from there (layout 1 kept none).
+					tx.Set([]byte("m/rev/"+prefix), binary.BigEndian.AppendUint64(nil, 1))
 				}
 			}
 			return nil
