@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -413,5 +414,32 @@ func TestSpace(t *testing.T) {
 	}
 	if n, err := badger.OpenSpace(dir); err != nil || n == 0 {
 		t.Fatalf("OpenSpace = %d, %v", n, err)
+	}
+}
+
+// Concurrent LogRequests of one source share group commits, and once they have all
+// returned the log is within its bound.
+func TestRequestLogConcurrent(t *testing.T) {
+	st := open(t, t.TempDir())
+	bound := gateway.LogBound{Entries: 20}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				e := &gateway.SourceRequest{ID: fmt.Sprintf("req_%d_%02d", g, i), ReceivedAt: base.Add(time.Duration(i) * time.Millisecond)}
+				if err := st.LogRequest(ctx, "src_1", e, bound); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, err := st.Requests(ctx, "src_1", 0)
+	if err != nil || len(got) != 20 {
+		t.Fatalf("Requests after 200 concurrent LogRequests = %d entries, %v; want 20", len(got), err)
+	}
+	if !got[0].ReceivedAt.Equal(base.Add(24 * time.Millisecond)) {
+		t.Fatalf("newest entry received at %v, want the last round's", got[0].ReceivedAt)
 	}
 }
