@@ -10,7 +10,8 @@
 //
 // # Keys
 //
-//	m/seq                                  → the last Seq handed out (8 bytes)
+//	m/seq                                  → the log's head: last Seq, latest ReceivedAt, skew
+//	                                         (8 bytes each, see logHead)
 //	m/rev/<collection prefix>              → the collection's last revision (8 bytes)
 //	ev/<event id>                          → the event (see encodeEvent)
 //	evs/<seq, 8 bytes>                     → <received ns, 8 bytes><event id> (the log, in order)

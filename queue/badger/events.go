@@ -186,12 +186,12 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		} else if !errors.Is(err, kv.ErrNotFound) {
 			return err
 		}
-		seq, err := lastSeq(tx)
+		head, err := readHead(tx)
 		if err != nil {
 			return err
 		}
-		seq++
-		tx.Set(keySeq, binary.BigEndian.AppendUint64(nil, uint64(seq)))
+		seq := head.next(received)
+		tx.Set(keySeq, head.encode())
 		stored.Seq = seq
 		body, err := encodeEvent(&stored, keep)
 		if err != nil {
@@ -234,19 +234,86 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	return &res, nil
 }
 
-// lastSeq is the last Seq handed out (0 for none).
-func lastSeq(r getter) (gateway.Seq, error) {
+// logHead is what m/seq holds about the log: the last Seq handed out, the latest
+// ReceivedAt appended, and the most an event's ReceivedAt has been behind that latest one
+// when it was appended (skew). ReceivedAt is the Service's clock, read before the commit
+// that orders the log, so it is not quite in Seq order; skew bounds by how much, which is
+// what lets Events find where Since starts without reading the log from the beginning.
+type logHead struct {
+	seq      gateway.Seq
+	received uint64
+	skew     uint64
+}
+
+// readHead reads m/seq (zero for an empty log).
+func readHead(r getter) (logHead, error) {
 	v, err := r.Get(keySeq)
 	if errors.Is(err, kv.ErrNotFound) {
-		return 0, nil
+		return logHead{}, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read the last seq: %w", err)
+		return logHead{}, fmt.Errorf("read the log's head: %w", err)
 	}
-	if len(v) != 8 {
-		return 0, fmt.Errorf("read the last seq: %w", errCorrupt)
+	if len(v) != 24 {
+		return logHead{}, fmt.Errorf("read the log's head: %w", errCorrupt)
 	}
-	return gateway.Seq(binary.BigEndian.Uint64(v)), nil
+	return logHead{seq: gateway.Seq(binary.BigEndian.Uint64(v)), received: binary.BigEndian.Uint64(v[8:]),
+		skew: binary.BigEndian.Uint64(v[16:])}, nil
+}
+
+// next takes the next Seq for an event received at ns (in nanoseconds).
+func (h *logHead) next(ns uint64) gateway.Seq {
+	h.seq++
+	if ns > h.received {
+		h.received = ns
+	} else if h.received-ns > h.skew {
+		h.skew = h.received - ns
+	}
+	return h.seq
+}
+
+func (h logHead) encode() []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(h.seq))
+	b = binary.BigEndian.AppendUint64(b, h.received)
+	return binary.BigEndian.AppendUint64(b, h.skew)
+}
+
+// sinceStart returns a Seq at or before which every event was received before since (ns):
+// the largest it finds, by bisecting the log for an event received more than the skew
+// before since (every event before that one was received before since too).
+func sinceStart(r *kv.Reader, since uint64) (gateway.Seq, error) {
+	head, err := readHead(r)
+	if err != nil || head.skew > since {
+		return 0, err
+	}
+	limit := since - head.skew
+	var safe gateway.Seq
+	lo, hi := gateway.Seq(1), head.seq
+	for lo <= hi {
+		mid := lo + (hi-lo)/2
+		var (
+			found    bool
+			seq      gateway.Seq
+			received uint64
+		)
+		err := r.Scan([]byte(pEventSeq), seqKey(mid), false, func(k, v []byte) (bool, error) {
+			found, seq = true, parseSeqKey(k)
+			received, _ = parseSeqEntry(v)
+			return false, nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case !found || seq > hi:
+			hi = mid - 1
+		case received < limit:
+			safe, lo = seq, seq+1
+		default:
+			hi = mid - 1
+		}
+	}
+	return safe, nil
 }
 
 // Event returns event id.
@@ -267,8 +334,10 @@ func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, err
 func (s *Store) Appended() <-chan struct{} { return s.appended.wait() }
 
 // Events reads the log in Seq order (newest first when q.Newest). A Limit of 0 or less
-// leaves the range uncapped, as does a MaxScan of 0. Events received before q.Since are
-// skipped without counting towards MaxScan (only their index entries are read).
+// leaves the range uncapped, as does a MaxScan of 0. For q.Since, the read starts at an
+// event found by bisecting the log (see logHead), and the events from there on received
+// before q.Since are skipped without counting towards MaxScan (only their index entries
+// are read).
 func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.EventRange, error) {
 	out := &gateway.EventRange{Next: q.After}
 	if q.Newest {
@@ -282,6 +351,13 @@ func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.Even
 		var start []byte
 		if !q.Newest && q.After > 0 {
 			start = seqKey(q.After + 1)
+		}
+		if since > 0 {
+			from, err := sinceStart(r, since)
+			if err != nil {
+				return err
+			}
+			start = seqKey(from + 1)
 		}
 		scanned := 0
 		return r.Scan([]byte(pEventSeq), start, q.Newest, func(k, v []byte) (bool, error) {
