@@ -13,7 +13,7 @@
 //	m/seq                                  → the log's head: last Seq, latest ReceivedAt, skew
 //	                                         (8 bytes each, see logHead)
 //	m/rev/<collection prefix>              → the collection's last revision (8 bytes)
-//	ev/<event id>                          → the event (see encodeEvent)
+//	ev/<event id>                          → the event: its Seq, JSON, data (see encodeEvent)
 //	evs/<seq, 8 bytes>                     → <received ns, 8 bytes><event id> (the log, in order)
 //	dd/<dedupe key>                        → <seq, 8 bytes><received ns, 8 bytes><event id>
 //	dl/<delivery id>                       → <rev, 8 bytes> Delivery JSON

@@ -13,16 +13,16 @@ import (
 	"github.com/hookgate/hookgate/queue/badger/internal/kv"
 )
 
-// eventMeta is an event's stored form but for its data, which follows it as raw bytes (so
-// the payload is stored exactly as given, and not escaped into a JSON string).
+// eventMeta is an event's stored form but for its Seq and its data, which are stored
+// beside it in binary: so the record can be encoded before the commit that assigns the
+// Seq, and the payload is stored exactly as given, not escaped into a JSON string.
 type eventMeta struct {
-	ID         string      `json:"id"`
-	Type       string      `json:"type"`
-	Source     string      `json:"source,omitempty"`
-	Created    time.Time   `json:"created"`
-	ReceivedAt time.Time   `json:"received_at"`
-	Deliveries []string    `json:"deliveries"`
-	Seq        gateway.Seq `json:"seq"`
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Source     string    `json:"source,omitempty"`
+	Created    time.Time `json:"created"`
+	ReceivedAt time.Time `json:"received_at"`
+	Deliveries []string  `json:"deliveries"`
 	// Dedupe is the event's dedupe key when it has no window: the key goes with the event.
 	Dedupe string `json:"dedupe,omitempty"`
 }
@@ -30,38 +30,44 @@ type eventMeta struct {
 // eventVersion is the first byte of a stored event.
 const eventVersion = 1
 
-// encodeEvent is eventVersion, the length of the meta JSON (uvarint), the meta JSON, the data.
+// encodeEvent is eventVersion, the Seq (8 bytes, see setEventSeq), the length of the meta
+// JSON (uvarint), the meta JSON, and the data.
 func encodeEvent(ev *gateway.StoredEvent, dedupe string) ([]byte, error) {
 	m := eventMeta{ID: ev.ID, Type: ev.Type, Source: ev.Source, Created: ev.Created,
-		ReceivedAt: ev.ReceivedAt, Deliveries: ev.Deliveries, Seq: ev.Seq, Dedupe: dedupe}
+		ReceivedAt: ev.ReceivedAt, Deliveries: ev.Deliveries, Dedupe: dedupe}
 	meta, err := json.Marshal(&m)
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(meta)+len(ev.Data))
+	b := make([]byte, 0, 9+binary.MaxVarintLen64+len(meta)+len(ev.Data))
 	b = append(b, eventVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(ev.Seq))
 	b = binary.AppendUvarint(b, uint64(len(meta)))
 	b = append(b, meta...)
 	return append(b, ev.Data...), nil
 }
 
+// setEventSeq writes seq into an encoded event.
+func setEventSeq(b []byte, seq gateway.Seq) { binary.BigEndian.PutUint64(b[1:9], uint64(seq)) }
+
 // decodeEvent reads what encodeEvent wrote. The result shares nothing with b.
 func decodeEvent(b []byte) (*gateway.StoredEvent, *eventMeta, error) {
-	if len(b) < 2 || b[0] != eventVersion {
+	if len(b) < 10 || b[0] != eventVersion {
 		return nil, nil, errCorrupt
 	}
-	n, w := binary.Uvarint(b[1:])
-	if w <= 0 || uint64(len(b)-1-w) < n {
+	seq := gateway.Seq(binary.BigEndian.Uint64(b[1:9]))
+	n, w := binary.Uvarint(b[9:])
+	if w <= 0 || uint64(len(b)-9-w) < n {
 		return nil, nil, errCorrupt
 	}
-	meta, data := b[1+w:1+w+int(n)], b[1+w+int(n):]
+	meta, data := b[9+w:9+w+int(n)], b[9+w+int(n):]
 	var m eventMeta
 	if err := json.Unmarshal(meta, &m); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	ev := &gateway.StoredEvent{
 		Event:      gateway.Event{ID: m.ID, Type: m.Type, Source: m.Source, Created: m.Created},
-		ReceivedAt: m.ReceivedAt, Deliveries: m.Deliveries, Seq: m.Seq,
+		ReceivedAt: m.ReceivedAt, Deliveries: m.Deliveries, Seq: seq,
 	}
 	if len(data) > 0 {
 		ev.Data = bytes.Clone(data)
@@ -161,9 +167,13 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	for i, d := range a.Deliveries {
 		stored.Deliveries[i] = d.ID
 	}
+	body, err := encodeEvent(&stored, keep)
+	if err != nil {
+		return nil, fmt.Errorf("append %s: %w", ev.ID, err)
+	}
 	received := nanos(ev.ReceivedAt)
 	var res gateway.Appended
-	err := s.update(ctx, func(tx *kv.Txn) error {
+	err = s.update(ctx, func(tx *kv.Txn) error {
 		res = gateway.Appended{ID: ev.ID}
 		if a.Dedupe != "" {
 			v, err := tx.Get(dedupeKey(a.Dedupe))
@@ -192,11 +202,7 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		}
 		seq := head.next(received)
 		tx.Set(keySeq, head.encode())
-		stored.Seq = seq
-		body, err := encodeEvent(&stored, keep)
-		if err != nil {
-			return err
-		}
+		setEventSeq(body, seq)
 		tx.Set(eventKey(ev.ID), body)
 		tx.Set(seqKey(seq), seqEntry(ev.ReceivedAt, ev.ID))
 		for _, x := range dls {
@@ -208,7 +214,9 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 			}
 			tx.Set(deliveryKey(d.ID), x.json)
 			indexDelivery(tx, d)
-			queueDelivery(tx, d)
+			if d.Status == gateway.StatusPending {
+				queueDelivery(tx, d) // a new delivery: nothing to take off the queue otherwise
+			}
 		}
 		if a.Dedupe != "" {
 			e := dedupeEntry{seq: seq, received: received, window: a.DedupeFor, id: ev.ID}.encode()
