@@ -69,6 +69,7 @@ func (j *journal) do(st gateway.Store, op func(gateway.Store) error) error {
 	return nil
 }
 
+// journaled is a memory store whose writes go to its folder's journal.
 type journaled struct {
 	*memory.Store
 	j *journal
@@ -92,6 +93,7 @@ func copyDeliveries(ds []*gateway.Delivery) []*gateway.Delivery {
 	return out
 }
 
+// Append journals an Append that succeeds.
 func (s *journaled) Append(ctx context.Context, a *gateway.Append) (*gateway.Appended, error) {
 	ev := *a.Event
 	ev.Deliveries = slices.Clone(a.Event.Deliveries)
@@ -115,6 +117,7 @@ func (s *journaled) Append(ctx context.Context, a *gateway.Append) (*gateway.App
 	return res, err
 }
 
+// SaveDeliveries journals a save that succeeds.
 func (s *journaled) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) error {
 	saved := copyDeliveries(ds)
 	err := s.j.do(s.Store, func(st gateway.Store) error { return st.SaveDeliveries(ctx, copyDeliveries(saved)...) })
@@ -126,6 +129,7 @@ func (s *journaled) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery)
 	return err
 }
 
+// Trim journals a Trim (replayed on the same state, it removes the same events).
 func (s *journaled) Trim(ctx context.Context, before time.Time, max int) (int, error) {
 	var n int
 	first := true
@@ -139,33 +143,40 @@ func (s *journaled) Trim(ctx context.Context, before time.Time, max int) (int, e
 	return n, err
 }
 
+// LogRequest journals a logged call.
 func (s *journaled) LogRequest(ctx context.Context, source string, e *gateway.SourceRequest, bound gateway.LogBound) error {
 	c := *e
 	return s.j.do(s.Store, func(st gateway.Store) error { return st.LogRequest(ctx, source, &c, bound) })
 }
 
+// DropRequests journals a dropped log.
 func (s *journaled) DropRequests(ctx context.Context, source string) error {
 	return s.j.do(s.Store, func(st gateway.Store) error { return st.DropRequests(ctx, source) })
 }
 
+// Endpoints returns the journaled endpoints.
 func (s *journaled) Endpoints() gateway.Records[*gateway.Endpoint] {
 	return &journaledRecords[*gateway.Endpoint]{Records: s.Store.Endpoints(), s: s, coll: gateway.Store.Endpoints}
 }
 
+// Sources returns the journaled sources.
 func (s *journaled) Sources() gateway.Records[*gateway.Source] {
 	return &journaledRecords[*gateway.Source]{Records: s.Store.Sources(), s: s, coll: gateway.Store.Sources}
 }
 
+// EventTypes returns the journaled event types.
 func (s *journaled) EventTypes() gateway.Records[*gateway.EventTypeRecord] {
 	return &journaledRecords[*gateway.EventTypeRecord]{Records: s.Store.EventTypes(), s: s, coll: gateway.Store.EventTypes}
 }
 
+// journaledRecords is a registry collection whose writes go to the journal.
 type journaledRecords[T any] struct {
 	gateway.Records[T]
 	s    *journaled
 	coll func(gateway.Store) gateway.Records[T]
 }
 
+// Put journals a Put that succeeds, with a copy of v.
 func (r *journaledRecords[T]) Put(ctx context.Context, id string, v T, rev uint64) (uint64, error) {
 	b, err := json.Marshal(v) // the caller may change v afterwards
 	if err != nil {
@@ -187,6 +198,7 @@ func (r *journaledRecords[T]) Put(ctx context.Context, id string, v T, rev uint6
 	return got, err
 }
 
+// Delete journals a Delete that succeeds.
 func (r *journaledRecords[T]) Delete(ctx context.Context, id string) error {
 	return r.s.j.do(r.s.Store, func(st gateway.Store) error { return r.coll(st).Delete(ctx, id) })
 }
