@@ -13,8 +13,11 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrEndpointDisabled means the endpoint is disabled and the operation needs it enabled.
 	ErrEndpointDisabled = errors.New("endpoint disabled")
-	// ErrClosed means the Service has been stopped.
+	// ErrClosed means the Service has been stopped (its store is closed).
 	ErrClosed = errors.New("gateway closed")
+	// ErrTooLarge means a write (an event with its fan-out, a record) is too large for the
+	// store to keep in one piece.
+	ErrTooLarge = errors.New("too large for the store")
 )
 
 // ValidationError reports a field of a request that fails validation. Field is a dotted

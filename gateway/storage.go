@@ -33,6 +33,11 @@ import (
 type Seq uint64
 
 // Store is everything the Service keeps: a backend implements all of it on one engine.
+//
+// Errors are the gateway's sentinels, so that callers (the API) need no backend: a missing
+// record wraps ErrNotFound, a lost compare-and-swap ErrConflict, a call after Close
+// ErrClosed, and a write that is too large for the backend to store in one piece
+// ErrTooLarge.
 type Store interface {
 	EventLog
 	Deliveries
@@ -45,8 +50,9 @@ type Store interface {
 	// The dedupe key of a removed event stays until its DedupeFor window ends (one with
 	// DedupeFor 0 goes with its event).
 	Trim(ctx context.Context, before time.Time, max int) (int, error)
-	// Close releases the store. Calls after Close fail; those that return no error do
-	// nothing, and the channels of Watch are closed. Closing twice returns nil.
+	// Close releases the store. Calls after Close fail with an error wrapping ErrClosed;
+	// those that return no error do nothing, and the channels of Watch are closed. Closing
+	// twice returns nil.
 	Close() error
 }
 
