@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -29,6 +30,9 @@ func open(t testing.TB, dir string, opts ...badger.Options) *badger.Store {
 		o = opts[0]
 	}
 	o.Dir = dir
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	st, err := badger.Open(o)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", dir, err)
@@ -150,7 +154,7 @@ func TestFailedAppendWritesNothing(t *testing.T) {
 		d.Attempts = []gateway.Attempt{{At: base, Error: strings.Repeat("x", 1024)}}
 		big.Deliveries = append(big.Deliveries, &d)
 	}
-	if _, err := st.Append(ctx, big); !errors.Is(err, badger.ErrTooLarge) {
+	if _, err := st.Append(ctx, big); !errors.Is(err, gateway.ErrTooLarge) {
 		t.Fatalf("Append of 3 MiB of deliveries: %v, want ErrTooLarge", err)
 	}
 
@@ -388,7 +392,7 @@ func TestWatchAndClose(t *testing.T) {
 	_, checks["Requests"] = st.Requests(ctx, "s", 1)
 	_, checks["Trim"] = st.Trim(ctx, base, 1)
 	for name, err := range checks {
-		if !errors.Is(err, badger.ErrClosed) {
+		if !errors.Is(err, gateway.ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
 		}
 	}
