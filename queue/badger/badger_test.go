@@ -507,3 +507,26 @@ func first(ids []string) string {
 	}
 	return ids[0]
 }
+
+// One Append, and one SaveDeliveries, takes an event's fan-out to 1,000 endpoints with
+// ids as the gateway makes them (a prefix and a ULID), in one transaction.
+func TestAThousandDeliveriesInOneCall(t *testing.T) {
+	st := open(t, t.TempDir())
+	a := event("evt_01JDQX4Z7B8K2M3N4P5Q6R7S8T", base)
+	for i := range 1000 {
+		due := base
+		a.Deliveries = append(a.Deliveries, &gateway.Delivery{
+			ID: fmt.Sprintf("dlv_01JDQX4Z7B8K2M3N4P5Q%06d", i), EventID: a.Event.ID,
+			EndpointID: fmt.Sprintf("ep_01JDQX4Z7B8K2M3N4P5Q%06d", i), EventType: "video.posted",
+			Status: gateway.StatusPending, Attempts: []gateway.Attempt{}, NextAttemptAt: &due, CreatedAt: base, UpdatedAt: base})
+	}
+	appendOK(t, st, a)
+	for _, d := range a.Deliveries {
+		at := base.Add(time.Minute)
+		d.Status, d.NextAttemptAt, d.Step = gateway.StatusPending, &at, 1
+		d.Attempts = append(d.Attempts, gateway.Attempt{At: base, StatusCode: 500, DurationMS: 12, ResponseBody: "internal error"})
+	}
+	if err := st.SaveDeliveries(ctx, a.Deliveries...); err != nil {
+		t.Fatalf("SaveDeliveries of 1,000: %v", err)
+	}
+}
