@@ -37,7 +37,8 @@ type Seq uint64
 // Errors are the gateway's sentinels, so that callers (the API) need no backend: a missing
 // record wraps ErrNotFound, a lost compare-and-swap ErrConflict, a call after Close
 // ErrClosed, and a write that is too large for the backend to store in one piece
-// ErrTooLarge.
+// ErrTooLarge (nothing is written then). Every backend takes at least 1,000 deliveries in
+// one Append or SaveDeliveries call; callers that write more at once split them.
 type Store interface {
 	EventLog
 	Deliveries

@@ -2,7 +2,8 @@
 // event log, the deliveries, the work queue, the registry and the request logs, all in one
 // Badger database in the data folder, written with group commit.
 //
-// It implements the store's domain interfaces (see gateway.Store) on a key-value engine
+// It implements the store's domain interfaces (see gateway.Store), errors included (the
+// gateway's sentinels: ErrNotFound, ErrConflict, ErrClosed, ErrTooLarge), on a key-value engine
 // (internal/kv) that batches concurrent writes into one Badger transaction and one fsync,
 // keeps the due deliveries in an in-memory index with leases, and accounts for the disk
 // space Badger needs for its own work. What Append returns is durable: an event, its
@@ -10,8 +11,10 @@
 //
 // # Keys
 //
-//	m/seq                                  → the last Seq handed out (8 bytes)
-//	ev/<event id>                          → the event (see encodeEvent)
+//	m/seq                                  → the log's head: last Seq, latest ReceivedAt, skew
+//	                                         (8 bytes each, see logHead)
+//	m/rev/<collection prefix>              → the collection's last revision (8 bytes)
+//	ev/<event id>                          → the event: its Seq, JSON, data (see encodeEvent)
 //	evs/<seq, 8 bytes>                     → <received ns, 8 bytes><event id> (the log, in order)
 //	dd/<dedupe key>                        → <seq, 8 bytes><received ns, 8 bytes><event id>
 //	dl/<delivery id>                       → <rev, 8 bytes> Delivery JSON
@@ -51,19 +54,12 @@ import (
 
 var _ gateway.Store = (*Store)(nil)
 
-// ErrClosed is returned by every method of a Store after Close.
-var ErrClosed = errors.New("badger store: closed")
-
-// ErrTooLarge is returned when one write (an event with its deliveries, a record) cannot fit
-// in one Badger transaction.
-var ErrTooLarge = kv.ErrTooLarge
-
 // Options configures Open. The zero value with Dir set is a sensible production setup.
 type Options struct {
 	// Dir is the data folder. Required unless InMemory is set.
 	Dir string
 	// InMemory keeps everything in memory (no durability; values over 32 KiB are refused
-	// with ErrTooLarge); for throwaway use. The memory backend (queue/memory) is faster.
+	// with gateway.ErrTooLarge); for throwaway use. The memory backend (queue/memory) is faster.
 	InMemory bool
 	// BlockCacheMiB is Badger's block cache; default 32.
 	BlockCacheMiB int64
@@ -127,9 +123,9 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close waits for writes under way, then closes the database. Every method fails with
-// ErrClosed afterwards (Hold and Release do nothing, NextDue reports nothing); a second
-// Close returns nil.
+// Close waits for writes under way, then closes the database. Every method fails with an
+// error wrapping gateway.ErrClosed afterwards (Hold and Release do nothing, NextDue reports
+// nothing, Watch channels are closed); a second Close returns nil.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
@@ -172,23 +168,30 @@ func OpenSpace(dir string) (uint64, error) {
 	return n, nil
 }
 
-// live returns ErrClosed after Close.
+// errClosed is what every method returns after Close.
+var errClosed = fmt.Errorf("badger store: %w", gateway.ErrClosed)
+
+// live returns an error wrapping gateway.ErrClosed after Close.
 func (s *Store) live() error {
 	if s.closed.Load() {
-		return ErrClosed
+		return errClosed
 	}
 	return nil
 }
 
 // update runs fn in a write transaction of the engine (group committed), after checking
-// that the store is open and ctx is live.
+// that the store is open. The engine's errors become the gateway's sentinels: a write too
+// large for one Badger transaction wraps gateway.ErrTooLarge.
 func (s *Store) update(ctx context.Context, fn func(tx *kv.Txn) error) error {
 	if err := s.live(); err != nil {
 		return err
 	}
 	err := s.db.Update(ctx, fn)
-	if errors.Is(err, kv.ErrClosed) {
-		return ErrClosed
+	switch {
+	case errors.Is(err, kv.ErrClosed):
+		return errClosed
+	case errors.Is(err, kv.ErrTooLarge):
+		return fmt.Errorf("%w: %w", gateway.ErrTooLarge, err)
 	}
 	return err
 }

@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +30,9 @@ func open(t testing.TB, dir string, opts ...badger.Options) *badger.Store {
 		o = opts[0]
 	}
 	o.Dir = dir
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	st, err := badger.Open(o)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", dir, err)
@@ -147,7 +154,7 @@ func TestFailedAppendWritesNothing(t *testing.T) {
 		d.Attempts = []gateway.Attempt{{At: base, Error: strings.Repeat("x", 1024)}}
 		big.Deliveries = append(big.Deliveries, &d)
 	}
-	if _, err := st.Append(ctx, big); !errors.Is(err, badger.ErrTooLarge) {
+	if _, err := st.Append(ctx, big); !errors.Is(err, gateway.ErrTooLarge) {
 		t.Fatalf("Append of 3 MiB of deliveries: %v, want ErrTooLarge", err)
 	}
 
@@ -385,7 +392,7 @@ func TestWatchAndClose(t *testing.T) {
 	_, checks["Requests"] = st.Requests(ctx, "s", 1)
 	_, checks["Trim"] = st.Trim(ctx, base, 1)
 	for name, err := range checks {
-		if !errors.Is(err, badger.ErrClosed) {
+		if !errors.Is(err, gateway.ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
 		}
 	}
@@ -413,5 +420,113 @@ func TestSpace(t *testing.T) {
 	}
 	if n, err := badger.OpenSpace(dir); err != nil || n == 0 {
 		t.Fatalf("OpenSpace = %d, %v", n, err)
+	}
+}
+
+// Concurrent LogRequests of one source share group commits, and once they have all
+// returned the log is within its bound.
+func TestRequestLogConcurrent(t *testing.T) {
+	st := open(t, t.TempDir())
+	bound := gateway.LogBound{Entries: 20}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				e := &gateway.SourceRequest{ID: fmt.Sprintf("req_%d_%02d", g, i), ReceivedAt: base.Add(time.Duration(i) * time.Millisecond)}
+				if err := st.LogRequest(ctx, "src_1", e, bound); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, err := st.Requests(ctx, "src_1", 0)
+	if err != nil || len(got) != 20 {
+		t.Fatalf("Requests after 200 concurrent LogRequests = %d entries, %v; want 20", len(got), err)
+	}
+	if !got[0].ReceivedAt.Equal(base.Add(24 * time.Millisecond)) {
+		t.Fatalf("newest entry received at %v, want the last round's", got[0].ReceivedAt)
+	}
+}
+
+// Events with Since returns exactly the events received at or after it, in Seq order,
+// although ReceivedAt is not quite in Seq order (the Service reads its clock before the
+// commit that orders the log), also with gaps left by Trim and across a reopen.
+func TestEventsSinceWithSkew(t *testing.T) {
+	dir := t.TempDir()
+	st := open(t, dir, badger.Options{NoSync: true}) // 3,000 appends, one at a time
+	rng := rand.New(rand.NewPCG(1, 2))
+	received := map[string]time.Time{}
+	var order []string
+	for i := range 3000 {
+		// Mostly increasing, up to 3 s behind the clock at times.
+		at := base.Add(time.Duration(i) * 100 * time.Millisecond)
+		if rng.IntN(10) == 0 {
+			at = at.Add(-time.Duration(rng.IntN(3000)) * time.Millisecond)
+		}
+		id := fmt.Sprintf("evt_%04d", i)
+		a := event(id, at)
+		if i%7 == 0 {
+			a = event(id, at, "ep_keep") // a pending delivery: Trim keeps it
+		}
+		appendOK(t, st, a)
+		received[id] = at
+		order = append(order, id)
+	}
+	if _, err := st.Trim(ctx, base.Add(100*time.Second), 500); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st = open(t, dir, badger.Options{NoSync: true})
+	for _, since := range []time.Duration{0, time.Millisecond, 50 * time.Second, 120 * time.Second, 299 * time.Second, 299*time.Second + 900*time.Millisecond, 400 * time.Second} {
+		q := gateway.EventQuery{Since: base.Add(since)}
+		var want []string
+		for _, id := range order {
+			if _, err := st.Event(ctx, id); err == nil && !received[id].Before(q.Since) {
+				want = append(want, id)
+			}
+		}
+		r, err := st.Events(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range r.Events {
+			got = append(got, ev.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("Events(Since base+%v) = %d events, want %d (first %v, want %v)", since, len(got), len(want), first(got), first(want))
+		}
+	}
+}
+
+func first(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return ids[0]
+}
+
+// One Append, and one SaveDeliveries, takes an event's fan-out to 1,000 endpoints with
+// ids as the gateway makes them (a prefix and a ULID), in one transaction.
+func TestAThousandDeliveriesInOneCall(t *testing.T) {
+	st := open(t, t.TempDir())
+	a := event("evt_01JDQX4Z7B8K2M3N4P5Q6R7S8T", base)
+	for i := range 1000 {
+		due := base
+		a.Deliveries = append(a.Deliveries, &gateway.Delivery{
+			ID: fmt.Sprintf("dlv_01JDQX4Z7B8K2M3N4P5Q%06d", i), EventID: a.Event.ID,
+			EndpointID: fmt.Sprintf("ep_01JDQX4Z7B8K2M3N4P5Q%06d", i), EventType: "video.posted",
+			Status: gateway.StatusPending, Attempts: []gateway.Attempt{}, NextAttemptAt: &due, CreatedAt: base, UpdatedAt: base})
+	}
+	appendOK(t, st, a)
+	for _, d := range a.Deliveries {
+		at := base.Add(time.Minute)
+		d.Status, d.NextAttemptAt, d.Step = gateway.StatusPending, &at, 1
+		d.Attempts = append(d.Attempts, gateway.Attempt{At: base, StatusCode: 500, DurationMS: 12, ResponseBody: "internal error"})
+	}
+	if err := st.SaveDeliveries(ctx, a.Deliveries...); err != nil {
+		t.Fatalf("SaveDeliveries of 1,000: %v", err)
 	}
 }

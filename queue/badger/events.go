@@ -13,16 +13,16 @@ import (
 	"github.com/hookgate/hookgate/queue/badger/internal/kv"
 )
 
-// eventMeta is an event's stored form but for its data, which follows it as raw bytes (so
-// the payload is stored exactly as given, and not escaped into a JSON string).
+// eventMeta is an event's stored form but for its Seq and its data, which are stored
+// beside it in binary: so the record can be encoded before the commit that assigns the
+// Seq, and the payload is stored exactly as given, not escaped into a JSON string.
 type eventMeta struct {
-	ID         string      `json:"id"`
-	Type       string      `json:"type"`
-	Source     string      `json:"source,omitempty"`
-	Created    time.Time   `json:"created"`
-	ReceivedAt time.Time   `json:"received_at"`
-	Deliveries []string    `json:"deliveries"`
-	Seq        gateway.Seq `json:"seq"`
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Source     string    `json:"source,omitempty"`
+	Created    time.Time `json:"created"`
+	ReceivedAt time.Time `json:"received_at"`
+	Deliveries []string  `json:"deliveries"`
 	// Dedupe is the event's dedupe key when it has no window: the key goes with the event.
 	Dedupe string `json:"dedupe,omitempty"`
 }
@@ -30,38 +30,44 @@ type eventMeta struct {
 // eventVersion is the first byte of a stored event.
 const eventVersion = 1
 
-// encodeEvent is eventVersion, the length of the meta JSON (uvarint), the meta JSON, the data.
+// encodeEvent is eventVersion, the Seq (8 bytes, see setEventSeq), the length of the meta
+// JSON (uvarint), the meta JSON, and the data.
 func encodeEvent(ev *gateway.StoredEvent, dedupe string) ([]byte, error) {
 	m := eventMeta{ID: ev.ID, Type: ev.Type, Source: ev.Source, Created: ev.Created,
-		ReceivedAt: ev.ReceivedAt, Deliveries: ev.Deliveries, Seq: ev.Seq, Dedupe: dedupe}
+		ReceivedAt: ev.ReceivedAt, Deliveries: ev.Deliveries, Dedupe: dedupe}
 	meta, err := json.Marshal(&m)
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(meta)+len(ev.Data))
+	b := make([]byte, 0, 9+binary.MaxVarintLen64+len(meta)+len(ev.Data))
 	b = append(b, eventVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(ev.Seq))
 	b = binary.AppendUvarint(b, uint64(len(meta)))
 	b = append(b, meta...)
 	return append(b, ev.Data...), nil
 }
 
+// setEventSeq writes seq into an encoded event.
+func setEventSeq(b []byte, seq gateway.Seq) { binary.BigEndian.PutUint64(b[1:9], uint64(seq)) }
+
 // decodeEvent reads what encodeEvent wrote. The result shares nothing with b.
 func decodeEvent(b []byte) (*gateway.StoredEvent, *eventMeta, error) {
-	if len(b) < 2 || b[0] != eventVersion {
+	if len(b) < 10 || b[0] != eventVersion {
 		return nil, nil, errCorrupt
 	}
-	n, w := binary.Uvarint(b[1:])
-	if w <= 0 || uint64(len(b)-1-w) < n {
+	seq := gateway.Seq(binary.BigEndian.Uint64(b[1:9]))
+	n, w := binary.Uvarint(b[9:])
+	if w <= 0 || uint64(len(b)-9-w) < n {
 		return nil, nil, errCorrupt
 	}
-	meta, data := b[1+w:1+w+int(n)], b[1+w+int(n):]
+	meta, data := b[9+w:9+w+int(n)], b[9+w+int(n):]
 	var m eventMeta
 	if err := json.Unmarshal(meta, &m); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	ev := &gateway.StoredEvent{
 		Event:      gateway.Event{ID: m.ID, Type: m.Type, Source: m.Source, Created: m.Created},
-		ReceivedAt: m.ReceivedAt, Deliveries: m.Deliveries, Seq: m.Seq,
+		ReceivedAt: m.ReceivedAt, Deliveries: m.Deliveries, Seq: seq,
 	}
 	if len(data) > 0 {
 		ev.Data = bytes.Clone(data)
@@ -161,9 +167,13 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	for i, d := range a.Deliveries {
 		stored.Deliveries[i] = d.ID
 	}
+	body, err := encodeEvent(&stored, keep)
+	if err != nil {
+		return nil, fmt.Errorf("append %s: %w", ev.ID, err)
+	}
 	received := nanos(ev.ReceivedAt)
 	var res gateway.Appended
-	err := s.update(ctx, func(tx *kv.Txn) error {
+	err = s.update(ctx, func(tx *kv.Txn) error {
 		res = gateway.Appended{ID: ev.ID}
 		if a.Dedupe != "" {
 			v, err := tx.Get(dedupeKey(a.Dedupe))
@@ -186,17 +196,13 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		} else if !errors.Is(err, kv.ErrNotFound) {
 			return err
 		}
-		seq, err := lastSeq(tx)
+		head, err := readHead(tx)
 		if err != nil {
 			return err
 		}
-		seq++
-		tx.Set(keySeq, binary.BigEndian.AppendUint64(nil, uint64(seq)))
-		stored.Seq = seq
-		body, err := encodeEvent(&stored, keep)
-		if err != nil {
-			return err
-		}
+		seq := head.next(received)
+		tx.Set(keySeq, head.encode())
+		setEventSeq(body, seq)
 		tx.Set(eventKey(ev.ID), body)
 		tx.Set(seqKey(seq), seqEntry(ev.ReceivedAt, ev.ID))
 		for _, x := range dls {
@@ -208,7 +214,9 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 			}
 			tx.Set(deliveryKey(d.ID), x.json)
 			indexDelivery(tx, d)
-			queueDelivery(tx, d)
+			if d.Status == gateway.StatusPending {
+				queueDelivery(tx, d) // a new delivery: nothing to take off the queue otherwise
+			}
 		}
 		if a.Dedupe != "" {
 			e := dedupeEntry{seq: seq, received: received, window: a.DedupeFor, id: ev.ID}.encode()
@@ -234,19 +242,86 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	return &res, nil
 }
 
-// lastSeq is the last Seq handed out (0 for none).
-func lastSeq(r getter) (gateway.Seq, error) {
+// logHead is what m/seq holds about the log: the last Seq handed out, the latest
+// ReceivedAt appended, and the most an event's ReceivedAt has been behind that latest one
+// when it was appended (skew). ReceivedAt is the Service's clock, read before the commit
+// that orders the log, so it is not quite in Seq order; skew bounds by how much, which is
+// what lets Events find where Since starts without reading the log from the beginning.
+type logHead struct {
+	seq      gateway.Seq
+	received uint64
+	skew     uint64
+}
+
+// readHead reads m/seq (zero for an empty log).
+func readHead(r getter) (logHead, error) {
 	v, err := r.Get(keySeq)
 	if errors.Is(err, kv.ErrNotFound) {
-		return 0, nil
+		return logHead{}, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read the last seq: %w", err)
+		return logHead{}, fmt.Errorf("read the log's head: %w", err)
 	}
-	if len(v) != 8 {
-		return 0, fmt.Errorf("read the last seq: %w", errCorrupt)
+	if len(v) != 24 {
+		return logHead{}, fmt.Errorf("read the log's head: %w", errCorrupt)
 	}
-	return gateway.Seq(binary.BigEndian.Uint64(v)), nil
+	return logHead{seq: gateway.Seq(binary.BigEndian.Uint64(v)), received: binary.BigEndian.Uint64(v[8:]),
+		skew: binary.BigEndian.Uint64(v[16:])}, nil
+}
+
+// next takes the next Seq for an event received at ns (in nanoseconds).
+func (h *logHead) next(ns uint64) gateway.Seq {
+	h.seq++
+	if ns > h.received {
+		h.received = ns
+	} else if h.received-ns > h.skew {
+		h.skew = h.received - ns
+	}
+	return h.seq
+}
+
+func (h logHead) encode() []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(h.seq))
+	b = binary.BigEndian.AppendUint64(b, h.received)
+	return binary.BigEndian.AppendUint64(b, h.skew)
+}
+
+// sinceStart returns a Seq at or before which every event was received before since (ns):
+// the largest it finds, by bisecting the log for an event received more than the skew
+// before since (every event before that one was received before since too).
+func sinceStart(r *kv.Reader, since uint64) (gateway.Seq, error) {
+	head, err := readHead(r)
+	if err != nil || head.skew > since {
+		return 0, err
+	}
+	limit := since - head.skew
+	var safe gateway.Seq
+	lo, hi := gateway.Seq(1), head.seq
+	for lo <= hi {
+		mid := lo + (hi-lo)/2
+		var (
+			found    bool
+			seq      gateway.Seq
+			received uint64
+		)
+		err := r.Scan([]byte(pEventSeq), seqKey(mid), false, func(k, v []byte) (bool, error) {
+			found, seq = true, parseSeqKey(k)
+			received, _ = parseSeqEntry(v)
+			return false, nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case !found || seq > hi:
+			hi = mid - 1
+		case received < limit:
+			safe, lo = seq, seq+1
+		default:
+			hi = mid - 1
+		}
+	}
+	return safe, nil
 }
 
 // Event returns event id.
@@ -267,8 +342,10 @@ func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, err
 func (s *Store) Appended() <-chan struct{} { return s.appended.wait() }
 
 // Events reads the log in Seq order (newest first when q.Newest). A Limit of 0 or less
-// leaves the range uncapped, as does a MaxScan of 0. Events received before q.Since are
-// skipped without counting towards MaxScan (only their index entries are read).
+// leaves the range uncapped, as does a MaxScan of 0. For q.Since, the read starts at an
+// event found by bisecting the log (see logHead), and the events from there on received
+// before q.Since are skipped without counting towards MaxScan (only their index entries
+// are read).
 func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.EventRange, error) {
 	out := &gateway.EventRange{Next: q.After}
 	if q.Newest {
@@ -282,6 +359,13 @@ func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.Even
 		var start []byte
 		if !q.Newest && q.After > 0 {
 			start = seqKey(q.After + 1)
+		}
+		if since > 0 {
+			from, err := sinceStart(r, since)
+			if err != nil {
+				return err
+			}
+			start = seqKey(from + 1)
 		}
 		scanned := 0
 		return r.Scan([]byte(pEventSeq), start, q.Newest, func(k, v []byte) (bool, error) {

@@ -99,6 +99,9 @@ func TestLegacyFolderMigrated(t *testing.T) {
 	if _, rev, err := st.Sources().Get(ctx, "src_1"); err != nil || rev != 1 {
 		t.Fatalf("Sources().Get = %d, %v", rev, err)
 	}
+	if rev, err := st.Endpoints().Put(ctx, "ep_1", &gateway.Endpoint{ID: "ep_1"}, 1); err != nil || rev <= 1 {
+		t.Fatalf("Endpoints().Put over a migrated record = %d, %v; want a revision after 1", rev, err)
+	}
 	if et, rev, err := st.EventTypes().Get(ctx, "custom.thing"); err != nil || rev != 1 || et.Description != "d" {
 		t.Fatalf("EventTypes().Get = %+v, %d, %v", et, rev, err)
 	}

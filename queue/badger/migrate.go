@@ -109,6 +109,8 @@ func (s *Store) migrateRecords(prefix string) error {
 			for _, p := range batch {
 				if legacyJSON(p.k, p.v) {
 					tx.Set(p.k, withRev(1, p.v))
+					// The collection's revisions go on from there (layout 1 kept none).
+					tx.Set([]byte("m/rev/"+prefix), binary.BigEndian.AppendUint64(nil, 1))
 				}
 			}
 			return nil
@@ -177,7 +179,7 @@ func (s *Store) migrateEvents() (bool, error) {
 		return false, err
 	}
 	err = s.db.Update(context.Background(), func(tx *kv.Txn) error {
-		seq, err := lastSeq(tx)
+		head, err := readHead(tx)
 		if err != nil {
 			return err
 		}
@@ -198,7 +200,7 @@ func (s *Store) migrateEvents() (bool, error) {
 			if err := json.Unmarshal(v, &le); err != nil {
 				return fmt.Errorf("decode event %s: %w: %w", id, errCorrupt, err)
 			}
-			seq++
+			seq := head.next(nanos(le.ReceivedAt))
 			ev := &gateway.StoredEvent{Event: le.Event, ReceivedAt: le.ReceivedAt, Deliveries: le.Deliveries, Seq: seq}
 			body, err := encodeEvent(ev, id)
 			if err != nil {
@@ -208,7 +210,7 @@ func (s *Store) migrateEvents() (bool, error) {
 			tx.Set(seqKey(seq), seqEntry(ev.ReceivedAt, id))
 			tx.Set(dedupeKey(id), dedupeEntry{seq: seq, received: nanos(ev.ReceivedAt), id: id}.encode())
 		}
-		tx.Set(keySeq, binary.BigEndian.AppendUint64(nil, uint64(seq)))
+		tx.Set(keySeq, head.encode())
 		return nil
 	})
 	return true, err

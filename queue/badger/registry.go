@@ -2,6 +2,7 @@ package badger
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +21,8 @@ func (s *Store) Sources() gateway.Records[*gateway.Source] { return s.sources }
 // EventTypes is the registry's custom event types, by name, under et/.
 func (s *Store) EventTypes() gateway.Records[*gateway.EventTypeRecord] { return s.eventTypes }
 
-// records is one registry collection: <prefix><id> → <rev, 8 bytes> JSON.
+// records is one registry collection: <prefix><id> → <rev, 8 bytes> JSON. A delete is a
+// revision too (the one its Change carries).
 type records[T any] struct {
 	s      *Store
 	prefix string
@@ -73,6 +75,7 @@ func (c *records[T]) Put(ctx context.Context, id string, v T, rev uint64) (uint6
 		return 0, fmt.Errorf("%s%s: encode: %w", c.prefix, id, err)
 	}
 	key := c.key(id)
+	var newRev uint64
 	err = c.s.update(ctx, func(tx *kv.Txn) error {
 		have := uint64(0)
 		b, err := get(tx, key)
@@ -87,14 +90,37 @@ func (c *records[T]) Put(ctx context.Context, id string, v T, rev uint64) (uint6
 		if have != rev {
 			return fmt.Errorf("at revision %d, not %d: %w", have, rev, gateway.ErrConflict)
 		}
-		tx.Set(key, withRev(rev+1, body))
-		tx.OnCommit(func() { c.hub.publish(id, rev+1, body, false) })
+		next, err := c.nextRev(tx)
+		if err != nil {
+			return err
+		}
+		newRev = next
+		tx.Set(key, withRev(next, body))
+		tx.OnCommit(func() { c.hub.publish(id, next, body, false) })
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("put %s%s: %w", c.prefix, id, err)
 	}
-	return rev + 1, nil
+	return newRev, nil
+}
+
+// nextRev takes the collection's next revision: revisions count up per collection (under
+// m/rev/<prefix>), so a record deleted and created again never reuses one.
+func (c *records[T]) nextRev(tx *kv.Txn) (uint64, error) {
+	key := []byte("m/rev/" + c.prefix)
+	var last uint64
+	v, err := tx.Get(key)
+	switch {
+	case err == nil && len(v) == 8:
+		last = binary.BigEndian.Uint64(v)
+	case err == nil:
+		return 0, fmt.Errorf("read %s: %w", key, errCorrupt)
+	case !errors.Is(err, kv.ErrNotFound):
+		return 0, err
+	}
+	tx.Set(key, binary.BigEndian.AppendUint64(nil, last+1))
+	return last + 1, nil
 }
 
 // Delete removes id.
@@ -105,7 +131,10 @@ func (c *records[T]) Delete(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		rev, _, err := splitRev(key, b)
+		if _, _, err := splitRev(key, b); err != nil {
+			return err
+		}
+		rev, err := c.nextRev(tx)
 		if err != nil {
 			return err
 		}

@@ -11,31 +11,55 @@ import (
 	"github.com/hookgate/hookgate/queue/badger/internal/kv"
 )
 
-// logStats is what LogRequest knows of a source's log without reading it: entries and
-// bytes, counted since the log was last read (once, on a source's first LogRequest, and
-// whenever the counts pass a bound). Entries that expired meanwhile still count, so the
-// counts are never low: a log over its bound is always trimmed.
+// logStats is what LogRequest knows of a source's log without reading it: its entries and
+// bytes, read once (on the source's first LogRequest in this process) and counted up by
+// every LogRequest since, and recounted whenever they pass a bound. Entries that expired
+// meanwhile still count, so the counts are never low: a log over its bound is trimmed.
 type logStats struct {
-	mu      sync.Mutex // orders a source's LogRequests, so the bound is kept exactly
+	mu      sync.Mutex // guards the fields below; never held across a write
 	loaded  bool
-	entries int
+	entries int64
 	bytes   int64
+	// added and addedBytes count every LogRequest ever counted, so that a recount can add
+	// those that committed after its snapshot (counting some twice is safe: too high).
+	added, addedBytes int64
+
+	bounding sync.Mutex // one recount and trim at a time
 }
 
-// stats returns source's logStats, creating it.
-func (s *Store) stats(source string) *logStats {
+// stats returns source's logStats, reading the log the first time.
+func (s *Store) stats(source string) (*logStats, error) {
 	s.reqMu.Lock()
-	defer s.reqMu.Unlock()
 	st, ok := s.reqStats[source]
 	if !ok {
 		st = &logStats{}
 		s.reqStats[source] = st
 	}
-	return st
+	s.reqMu.Unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.loaded {
+		return st, nil
+	}
+	var entries, size int64
+	err := s.view(func(r *kv.Reader) error {
+		return r.Scan([]byte(requestPrefix(source)), nil, false, func(k, v []byte) (bool, error) {
+			entries++
+			size += int64(len(v))
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the request log of %s: %w", source, err)
+	}
+	st.loaded, st.entries, st.bytes = true, entries, size
+	return st, nil
 }
 
 // LogRequest adds e to source's log and drops the oldest entries (by ReceivedAt) past
-// bound: more than bound.Entries, or more than bound.Bytes of stored JSON. An entry expires
+// bound: more than bound.Entries, or more than bound.Bytes of stored JSON. Concurrent calls
+// for one source share group commits, so the log may pass its bound by as many entries
+// as there are calls under way, until the next of them trims it. An entry expires
 // bound.MaxAge after it was logged, by the wall clock: Badger's TTL, which counts whole
 // seconds, is rounded up, so an entry lives at least MaxAge and at most a second more.
 func (s *Store) LogRequest(ctx context.Context, source string, e *gateway.SourceRequest, bound gateway.LogBound) error {
@@ -44,13 +68,9 @@ func (s *Store) LogRequest(ctx context.Context, source string, e *gateway.Source
 		return fmt.Errorf("log request of %s: encode: %w", source, err)
 	}
 	key := timeKey(requestPrefix(source), e.ReceivedAt, e.ID)
-	st := s.stats(source)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if !st.loaded {
-		if err := s.countLog(source, st); err != nil {
-			return err
-		}
+	st, err := s.stats(source)
+	if err != nil {
+		return err
 	}
 	err = s.update(ctx, func(tx *kv.Txn) error {
 		if bound.MaxAge > 0 {
@@ -63,41 +83,41 @@ func (s *Store) LogRequest(ctx context.Context, source string, e *gateway.Source
 	if err != nil {
 		return fmt.Errorf("log request of %s: %w", source, err)
 	}
+	st.mu.Lock()
 	st.entries++
 	st.bytes += int64(len(b))
-	if bound.Entries > 0 && st.entries > bound.Entries || bound.Bytes > 0 && st.bytes > bound.Bytes {
-		if err := s.boundLog(ctx, source, st, bound); err != nil {
-			return err
-		}
+	st.added++
+	st.addedBytes += int64(len(b))
+	over := st.over(bound)
+	st.mu.Unlock()
+	if over {
+		return s.boundLog(ctx, source, st, bound)
 	}
 	return nil
 }
 
-// countLog reads source's log into st.
-func (s *Store) countLog(source string, st *logStats) error {
-	st.entries, st.bytes = 0, 0
-	err := s.view(func(r *kv.Reader) error {
-		return r.Scan([]byte(requestPrefix(source)), nil, false, func(k, v []byte) (bool, error) {
-			st.entries++
-			st.bytes += int64(len(v))
-			return true, nil
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("read the request log of %s: %w", source, err)
-	}
-	st.loaded = true
-	return nil
+// over reports whether the counts pass bound. Caller holds mu.
+func (st *logStats) over(bound gateway.LogBound) bool {
+	return bound.Entries > 0 && st.entries > int64(bound.Entries) || bound.Bytes > 0 && st.bytes > bound.Bytes
 }
 
 // boundLog deletes the entries of source's log past bound, keeping the newest, and
 // recounts st.
 func (s *Store) boundLog(ctx context.Context, source string, st *logStats, bound gateway.LogBound) error {
+	st.bounding.Lock()
+	defer st.bounding.Unlock()
+	st.mu.Lock()
+	over := st.over(bound) // another call may have trimmed meanwhile
+	added, addedBytes := st.added, st.addedBytes
+	st.mu.Unlock()
+	if !over {
+		return nil
+	}
 	var drop [][]byte
-	entries, size := 0, int64(0)
+	var entries, size int64
 	err := s.view(func(r *kv.Reader) error {
 		return r.Scan([]byte(requestPrefix(source)), nil, true, func(k, v []byte) (bool, error) {
-			if len(drop) > 0 || bound.Entries > 0 && entries == bound.Entries ||
+			if len(drop) > 0 || bound.Entries > 0 && entries == int64(bound.Entries) ||
 				bound.Bytes > 0 && size+int64(len(v)) > bound.Bytes {
 				drop = append(drop, append([]byte(nil), k...))
 				return true, nil
@@ -123,7 +143,10 @@ func (s *Store) boundLog(ctx context.Context, source string, st *logStats, bound
 		}
 		drop = drop[n:]
 	}
-	st.entries, st.bytes = entries, size
+	st.mu.Lock()
+	st.entries = entries + st.added - added
+	st.bytes = size + st.addedBytes - addedBytes
+	st.mu.Unlock()
 	return nil
 }
 
@@ -152,15 +175,20 @@ func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gate
 
 // DropRequests removes source's log.
 func (s *Store) DropRequests(ctx context.Context, source string) error {
-	st := s.stats(source)
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	st, err := s.stats(source)
+	if err != nil {
+		return err
+	}
+	st.bounding.Lock()
+	defer st.bounding.Unlock()
 	prefix := []byte(requestPrefix(source))
+	var dropped, droppedBytes int64
 	for {
 		var keys [][]byte
 		err := s.view(func(r *kv.Reader) error {
-			return r.Scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
+			return r.Scan(prefix, nil, false, func(k, v []byte) (bool, error) {
 				keys = append(keys, append([]byte(nil), k...))
+				droppedBytes += int64(len(v))
 				return len(keys) < 1000, nil
 			})
 		})
@@ -179,7 +207,11 @@ func (s *Store) DropRequests(ctx context.Context, source string) error {
 		if err != nil {
 			return fmt.Errorf("drop the requests of %s: %w", source, err)
 		}
+		dropped += int64(len(keys))
 	}
-	st.loaded, st.entries, st.bytes = true, 0, 0
+	st.mu.Lock()
+	st.entries = max(st.entries-dropped, 0)
+	st.bytes = max(st.bytes-droppedBytes, 0)
+	st.mu.Unlock()
 	return nil
 }

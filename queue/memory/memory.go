@@ -315,9 +315,11 @@ func (s *Store) eventBatch(newest, started bool, cursor gateway.Seq, since time.
 }
 
 // Trim removes up to max events received before before whose deliveries are all finished
-// or missing, with those deliveries. The dedupe key of a removed event stays until its
-// window has passed (a window of 0 goes with the event); keys whose window ended before
-// before are forgotten.
+// or missing, with those deliveries. It reads the log oldest first and stops at the first
+// event received at or after before, so that a call costs what is old, not the whole log
+// (an event appended later but received a little earlier waits for the next call). The
+// dedupe key of a removed event stays until its window has passed (a window of 0 goes with
+// the event); keys whose window ended before before are forgotten.
 func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error) {
 	if err := s.lock(); err != nil {
 		return 0, fmt.Errorf("trim: %w", err)
@@ -335,7 +337,7 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 			return false
 		}
 		if !r.ev.ReceivedAt.Before(before) {
-			return true
+			return false
 		}
 		for _, id := range r.ev.Deliveries {
 			if d, ok := s.deliveries[id]; ok && (d.Status == gateway.StatusPending || d.Status == gateway.StatusPaused) {

@@ -212,6 +212,10 @@ func (s *suite) testConcurrentAppenders(t *testing.T) {
 				readErr = err
 				return
 			}
+			if r.More && r.Next <= after {
+				readErr = fmt.Errorf("events after %d: More with Next %d, so a reader would stall", after, r.Next)
+				return
+			}
 			seen = append(seen, r.Events...)
 			after = r.Next
 			if final && !r.More {

@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts .
 		t.Run("Wake", s.testWake)
 		t.Run("Backlog", s.testBacklog)
 		t.Run("BacklogBehindLeases", s.testBacklogBehindLeases)
+		t.Run("ConcurrentLeases", s.testConcurrentLeases)
 	})
 	t.Run("Registry", func(t *testing.T) {
 		t.Run("Endpoints", func(t *testing.T) {
@@ -110,6 +111,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts .
 				return &gateway.EventTypeRecord{Name: id, Description: v, Schema: json.RawMessage(`{"type":"object"}`)}
 			}, func(et *gateway.EventTypeRecord) { et.Description = "mutated"; et.Schema[2] = 'X' })
 		})
+		t.Run("SlowWatcher", s.testSlowWatcher)
 	})
 	t.Run("RequestLog", func(t *testing.T) {
 		t.Run("Order", s.testRequestOrder)

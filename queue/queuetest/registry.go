@@ -2,7 +2,9 @@ package queuetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,6 +162,59 @@ func waitClosed[T any](t *testing.T, what string, ch <-chan T) {
 			}
 		case <-deadline:
 			t.Fatalf("%s: not closed within 5 s", what)
+		}
+	}
+}
+
+// A watcher that does not read never blocks writers: its channel either holds every change
+// or, once it fell behind, is closed after the changes it did get (it must List again).
+func (s *suite) testSlowWatcher(t *testing.T) {
+	st, _ := s.fresh(t)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watch := st.EventTypes().Watch(wctx)
+	const writers, each = 8, 300
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("custom.w%d", w)
+			var rev uint64
+			for i := 0; i < each; i++ {
+				r, err := st.EventTypes().Put(ctx, name, &gateway.EventTypeRecord{Name: name, Description: fmt.Sprint(i)}, rev)
+				if err != nil {
+					t.Errorf("Put(%s) %d: %v", name, i, err)
+					return
+				}
+				rev = r
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("writers blocked by a watcher that does not read")
+	}
+	last := map[string]uint64{}
+	n := 0
+	for {
+		select {
+		case c, ok := <-watch:
+			if !ok {
+				return // fell behind and was closed: allowed
+			}
+			if c.Rev <= last[c.ID] {
+				t.Fatalf("change of %s at rev %d after rev %d", c.ID, c.Rev, last[c.ID])
+			}
+			last[c.ID] = c.Rev
+			if n++; n == writers*each {
+				return // kept every change
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the watcher got %d of %d changes and its channel is still open", n, writers*each)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package queuetest
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,4 +370,84 @@ func (s *suite) testBacklogBehindLeases(t *testing.T) {
 	if len(jobs) != early+free {
 		t.Errorf("Lease behind 1,000 leased jobs returned %d, want %d", len(jobs), early+free)
 	}
+}
+
+// Dispatchers leasing at once, while a producer appends, get every job exactly once.
+func (s *suite) testConcurrentLeases(t *testing.T) {
+	st, _ := s.fresh(t)
+	const queued, produced, workers = 2000, 500, 8
+	due := map[string]time.Time{}
+	for i := 0; i < queued; i++ {
+		due[id("q", i)] = s.at(time.Duration(i%97) * time.Millisecond)
+	}
+	s.pending(t, st, "ep", due)
+	now := s.at(time.Second)
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+		wg   sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() { // the producer
+		defer wg.Done()
+		for i := 0; i < produced; i++ {
+			evID := id("evt_", i)
+			d := delivery(id("p", i), evID, "ep", gateway.StatusPending, s.base, ptr(s.base))
+			if _, err := st.Append(ctx, &gateway.Append{Event: event(evID, s.base, d.ID), Deliveries: []*gateway.Delivery{d}}); err != nil {
+				t.Errorf("Append(%s): %v", evID, err)
+				return
+			}
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				mu.Lock()
+				finished := len(seen) == queued+produced
+				mu.Unlock()
+				if finished {
+					return
+				}
+				jobs, err := st.Lease(ctx, now, 10, time.Hour)
+				if err != nil {
+					t.Errorf("Lease: %v", err)
+					return
+				}
+				if len(jobs) == 0 { // wait for the producer, as a dispatcher does
+					select {
+					case <-st.Wake():
+					case <-time.After(10 * time.Millisecond):
+					}
+				}
+				for _, j := range jobs {
+					mu.Lock()
+					seen[j.Delivery]++
+					mu.Unlock()
+					d, err := st.Delivery(ctx, j.Delivery)
+					if err != nil {
+						t.Errorf("Delivery(%s): %v", j.Delivery, err)
+						return
+					}
+					d.Status, d.NextAttemptAt = gateway.StatusSucceeded, nil
+					if err := st.SaveDeliveries(ctx, d); err != nil {
+						t.Errorf("ack %s: %v", j.Delivery, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != queued+produced {
+		t.Errorf("%d jobs leased, want %d", len(seen), queued+produced)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("job %s leased %d times", id, n)
+		}
+	}
+	wantNextDue(t, st, now, time.Time{}, false)
 }

@@ -44,6 +44,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/skl"
 )
 
 // ErrNotFound is returned by Get when a key does not exist.
@@ -159,8 +160,9 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open badger in %q: %w", opts.Dir, err)
 	}
-	// Badger refuses a transaction above 15% of a memtable (or about that many entries);
-	// stay below that so a batch never hits the limit halfway through a caller's writes.
+	// Badger refuses a transaction above 15% of a memtable, or with more entries than that
+	// many bytes hold skiplist nodes (96 bytes); stay 10% below both so that a batch never
+	// hits a limit halfway through a caller's writes.
 	maxBytes := opts.MemTableMiB << 20 * 15 / 100
 	db := &DB{
 		bdb:           bdb,
@@ -169,8 +171,8 @@ func Open(opts Options) (*DB, error) {
 		reqs:          make(chan *request, opts.MaxBatch),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
-		maxBatchBytes: maxBytes * 8 / 10,
-		maxBatchCount: int(maxBytes/128) * 8 / 10,
+		maxBatchBytes: maxBytes * 9 / 10,
+		maxBatchCount: int(maxBytes/int64(skl.MaxNodeSize)) * 9 / 10,
 		maxValue:      bo.ValueLogFileSize,
 	}
 	if opts.InMemory {

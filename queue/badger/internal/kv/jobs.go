@@ -379,8 +379,9 @@ func (db *DB) Hold(id string, until time.Time) {
 }
 
 // NextDue reports when Lease may next return something: the earliest of the first due job
-// and the first lease expiry (which may be early: a lease ended by Done or Schedule can still
-// count). ok is false when the queue is empty and nothing is leased.
+// and the first lease expiry. ok is false when the queue is empty and nothing is leased.
+// It reads every lease (leaseMin may be early: a lease ended by Done or Schedule, or
+// extended by Hold), which costs little next to the attempts a dispatcher has in flight.
 func (db *DB) NextDue(now time.Time) (time.Time, bool) {
 	x := db.jobs
 	x.mu.Lock()
@@ -390,8 +391,11 @@ func (db *DB) NextDue(now time.Time) (time.Time, bool) {
 			return now, true // Lease will report the error
 		}
 	}
-	if len(x.leased) == 0 {
-		x.leaseMin = time.Time{}
+	x.leaseMin = time.Time{}
+	for _, l := range x.leased {
+		if x.leaseMin.IsZero() || l.expires.Before(x.leaseMin) {
+			x.leaseMin = l.expires
+		}
 	}
 	var next time.Time
 	if j, ok := x.tree.Min(); ok {

@@ -319,3 +319,41 @@ func killValue(id string) []byte {
 	}
 	return bytes.Repeat([]byte(id), n/len(id)+1)[:n]
 }
+
+// What the size checks let through, Badger takes: an Update just under the entry limit (of
+// the default 8 MiB memtable) or just under the byte limit commits.
+func TestBadgerTakesWhatTheLimitsAllow(t *testing.T) {
+	db, err := kv.Open(kv.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// 15% of 8 MiB over 96-byte nodes, less 10%: 11,796 entries; 1,132,461 bytes.
+	err = db.Update(ctx, func(tx *kv.Txn) error {
+		for i := range 11_790 {
+			tx.Set([]byte(fmt.Sprintf("n/%06d", i)), nil)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update of 11,790 entries: %v", err)
+	}
+	err = db.Update(ctx, func(tx *kv.Txn) error {
+		for i := range 100 {
+			tx.Set([]byte(fmt.Sprintf("b/%03d", i)), bytes.Repeat([]byte("v"), 11_200))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update of 100 11,200-byte values: %v", err)
+	}
+	err = db.Update(ctx, func(tx *kv.Txn) error {
+		for i := range 11_900 {
+			tx.Set([]byte(fmt.Sprintf("x/%06d", i)), nil)
+		}
+		return nil
+	})
+	if !errors.Is(err, kv.ErrTooLarge) {
+		t.Fatalf("Update of 11,900 entries: %v, want ErrTooLarge", err)
+	}
+}
