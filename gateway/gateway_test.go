@@ -101,10 +101,17 @@ func TestDuplicateIDIsNotSentTwice(t *testing.T) {
 	if err != nil || !second.Duplicate || second.ID != "evt_same" {
 		t.Fatalf("second Publish = %+v, %v; want duplicate", second, err)
 	}
-	rec.Want(t, 5*time.Second, 1)
+	// The id of an event stored without it as a dedupe key (a generated one) is a
+	// duplicate too.
+	gen := publish(t, svc, "post.published", `{}`)
+	again, err := svc.Publish(ctx, gateway.PublishInput{ID: gen.ID, Type: "post.published", Data: json.RawMessage(`{}`)})
+	if err != nil || !again.Duplicate || again.ID != gen.ID {
+		t.Fatalf("Publish with a generated id = %+v, %v; want duplicate", again, err)
+	}
+	rec.Want(t, 5*time.Second, 2)
 	time.Sleep(100 * time.Millisecond)
-	if n := len(rec.Calls()); n != 1 {
-		t.Fatalf("calls = %d, want 1", n)
+	if n := len(rec.Calls()); n != 2 {
+		t.Fatalf("calls = %d, want 2", n)
 	}
 }
 
