@@ -88,6 +88,9 @@ type Store struct {
 	opts   Options
 	log    *slog.Logger
 	closed atomic.Bool
+	// reading is held (shared) by every read of the database, and taken by Close once
+	// closed is set, so that Badger is never read while, or after, it closes.
+	reading sync.RWMutex
 
 	appended signal
 
@@ -130,6 +133,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.reading.Lock() // reads under way end; later ones see closed
+	defer s.reading.Unlock()
 	s.endpoints.hub.closeAll()
 	s.sources.hub.closeAll()
 	s.eventTypes.hub.closeAll()
@@ -198,10 +203,17 @@ func (s *Store) update(ctx context.Context, fn func(tx *kv.Txn) error) error {
 
 // view runs fn in a read-only snapshot, after checking that the store is open.
 func (s *Store) view(fn func(r *kv.Reader) error) error {
+	return s.read(func() error { return s.db.View(fn) })
+}
+
+// read runs fn, which reads the database, unless the store is closed (or closing).
+func (s *Store) read(fn func() error) error {
+	s.reading.RLock()
+	defer s.reading.RUnlock()
 	if err := s.live(); err != nil {
 		return err
 	}
-	return s.db.View(fn)
+	return fn()
 }
 
 // signal is a broadcast: a channel closed and replaced on each notify.

@@ -18,15 +18,3 @@ func TestStore(t *testing.T) {
 func TestStoreSmallMemory(t *testing.T) {
 	queuetest.Run(t, func(t *testing.T, dir string) gateway.Store { return open(t, dir, badger.Options{MemJobs: 64}) })
 }
-
-// TestStoreInMemory runs the suite on Badger's in-memory mode, which keeps nothing across
-// a Close.
-func TestStoreInMemory(t *testing.T) {
-	queuetest.Run(t, func(t *testing.T, _ string) gateway.Store {
-		st, err := badger.Open(badger.Options{InMemory: true})
-		if err != nil {
-			t.Fatalf("Open(InMemory): %v", err)
-		}
-		return st
-	}, queuetest.Options{Volatile: true})
-}

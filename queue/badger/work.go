@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/badger/internal/kv"
 )
 
 // Lease hands out up to max due deliveries, oldest due first, each hidden for ttl. The
@@ -13,13 +14,15 @@ import (
 // larger than MemJobs. Leases live in memory: after a restart every queued delivery is due
 // at its stored time again.
 func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Duration) ([]gateway.Job, error) {
-	if err := s.live(); err != nil {
-		return nil, err
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("lease: %w", err)
 	}
-	jobs, err := s.db.Lease(now, max, ttl)
+	var jobs []kv.Job
+	err := s.read(func() error { // a Lease may read the disk index
+		var err error
+		jobs, err = s.db.Lease(now, max, ttl)
+		return err
+	})
 	out := make([]gateway.Job, len(jobs))
 	for i, j := range jobs {
 		out[i] = gateway.Job{Delivery: j.ID, Endpoint: string(j.Data), Due: j.Due}
@@ -47,10 +50,15 @@ func (s *Store) Release(id string) {
 // NextDue reports when Lease may next return something: the earliest of the first queued
 // job's due time and the first lease expiry.
 func (s *Store) NextDue(now time.Time) (time.Time, bool) {
-	if s.live() != nil {
-		return time.Time{}, false
-	}
-	return s.db.NextDue(now)
+	var (
+		next time.Time
+		ok   bool
+	)
+	s.read(func() error { // NextDue may read the disk index
+		next, ok = s.db.NextDue(now)
+		return nil
+	})
+	return next, ok
 }
 
 // Wake returns a channel that receives a value whenever work is queued or released.
