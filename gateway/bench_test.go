@@ -12,25 +12,28 @@ import (
 
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
+	"github.com/hookgate/hookgate/queue/memory"
 	"github.com/hookgate/hookgate/schemas"
 )
 
-// BenchmarkPublishDeliver measures the durable pipeline without HTTP: Publish (group-committed,
-// fsync'd) → dispatcher → a Sender that answers 200 at once → attempt recorded. disk=on runs
-// the free-space guard as in production (a statfs per publish and per dispatcher turn, with
-// a watermark of 1 byte so it never refuses); disk=off turns it off, to show what it costs.
+// BenchmarkPublishDeliver measures the durable pipeline without HTTP, on Badger: Publish
+// (group-committed, fsync'd) → dispatcher → a Sender that answers 200 at once → attempt
+// recorded. disk=on runs the free-space guard as in production (a statfs per publish and per
+// dispatcher turn, with a watermark of 1 byte so it never refuses); disk=off turns it off,
+// to show what it costs. store=memory is the same pipeline on queue/memory, without a disk.
 func BenchmarkPublishDeliver(b *testing.B) {
-	b.Run("disk=on", func(b *testing.B) { benchmarkPublishDeliver(b, 1) })
-	b.Run("disk=off", func(b *testing.B) { benchmarkPublishDeliver(b, -1) })
+	b.Run("disk=on", func(b *testing.B) { benchmarkPublishDeliver(b, gatewaytest.Badger(b, b.TempDir()), 1) })
+	b.Run("disk=off", func(b *testing.B) { benchmarkPublishDeliver(b, gatewaytest.Badger(b, b.TempDir()), -1) })
+	b.Run("store=memory", func(b *testing.B) { benchmarkPublishDeliver(b, memory.New(), -1) })
 }
 
-func benchmarkPublishDeliver(b *testing.B, minFreeDisk int64) {
+func benchmarkPublishDeliver(b *testing.B, store gateway.Store, minFreeDisk int64) {
 	var delivered atomic.Int64
 	rec := gateway.SenderFunc(func(context.Context, *gateway.Message) gateway.Outcome {
 		delivered.Add(1)
 		return gateway.Outcome{StatusCode: 200}
 	})
-	svc := gatewaytest.New(b, gateway.Options{Senders: map[string]gateway.Sender{"webhook": rec}, MinFreeDisk: minFreeDisk}, nil)
+	svc := gatewaytest.New(b, gateway.Options{Store: store, Senders: map[string]gateway.Sender{"webhook": rec}, MinFreeDisk: minFreeDisk}, nil)
 	if _, _, err := svc.CreateEndpoint(context.Background(), gateway.EndpointInput{URL: "http://127.0.0.1:9/x", Events: []string{"*"}}); err != nil {
 		b.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/hookgate/hookgate/queue"
 )
 
 // DeliveryFilter selects an endpoint's deliveries.
@@ -33,59 +31,58 @@ func (s *Service) ListDeliveries(ctx context.Context, endpointID string, f Deliv
 	if _, ok := s.endpoint(endpointID); !ok {
 		return nil, fmt.Errorf("endpoint %s: %w", endpointID, ErrNotFound)
 	}
-	limit := clampLimit(f.Limit)
-	page := &DeliveryPage{Data: []*Delivery{}}
-	prefix := epDeliveryPrefix(endpointID)
-	err := s.db.View(func(r *queue.Reader) error {
-		var start []byte
-		if f.Cursor != "" {
-			var d Delivery
-			if err := load(r, deliveryKey(f.Cursor), &d); err != nil || d.EndpointID != endpointID {
-				return invalid("cursor", "is not a cursor of this list")
+	if f.Cursor != "" {
+		d, err := s.store.Delivery(ctx, f.Cursor)
+		if err != nil || d.EndpointID != endpointID {
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, fmt.Errorf("list deliveries of %s: %w", endpointID, err)
 			}
-			// Reverse scans start at the given key inclusive: step just below the cursor.
-			start = epDeliveryKey(endpointID, d.CreatedAt, d.ID)
+			return nil, invalid("cursor", "is not a cursor of this list")
 		}
-		scanned := 0
-		return r.Scan(prefix, start, true, func(k, _ []byte) (bool, error) {
-			if err := ctx.Err(); err != nil {
-				return false, err
-			}
-			_, id := splitTimeKey(prefix, k)
-			if id == f.Cursor {
-				return true, nil
-			}
-			if len(page.Data) == limit || scanned == maxScan {
-				if n := len(page.Data); n > 0 {
-					page.Next = page.Data[n-1].ID
-				}
-				return false, nil
-			}
-			scanned++
-			var d Delivery
-			if err := load(r, deliveryKey(id), &d); err != nil {
-				return false, err
-			}
-			if f.Status == "" || d.Status == f.Status {
-				page.Data = append(page.Data, &d)
-			}
-			return true, nil
-		})
-	})
+	}
+	r, err := s.store.ListDeliveries(ctx, DeliveryQuery{Endpoint: endpointID, Status: f.Status, After: f.Cursor, Limit: clampLimit(f.Limit), MaxScan: maxScan})
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries of %s: %w", endpointID, err)
+	}
+	page := &DeliveryPage{Data: r.Deliveries, Next: r.Next}
+	if page.Data == nil {
+		page.Data = []*Delivery{}
 	}
 	return page, nil
 }
 
 // GetDelivery returns a delivery with its attempts.
 func (s *Service) GetDelivery(ctx context.Context, id string) (*Delivery, error) {
-	var d Delivery
-	err := s.db.View(func(r *queue.Reader) error { return load(r, deliveryKey(id), &d) })
+	d, err := s.store.Delivery(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("delivery %s: %w", id, err)
 	}
-	return &d, nil
+	return d, nil
+}
+
+// saveDelivery reads the delivery id, applies change and saves it if nothing changed it
+// meanwhile; on a conflict it reads it again and re-applies change. change reports whether
+// there is anything to save (false leaves the delivery as it is). It returns the delivery
+// as saved (or as read, when change saved nothing) and whether it was saved.
+func (s *Service) saveDelivery(ctx context.Context, id string, change func(d *Delivery) (bool, error)) (*Delivery, bool, error) {
+	for range maxCASTries {
+		d, err := s.store.Delivery(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		ok, err := change(d)
+		if err != nil || !ok {
+			return d, false, err
+		}
+		err = s.store.SaveDeliveries(ctx, d)
+		if err == nil {
+			return d, true, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, false, err
+		}
+	}
+	return nil, false, fmt.Errorf("delivery %s kept changing while it was updated: %w", id, ErrConflict)
 }
 
 // RetryDelivery queues a delivery for an attempt now, with a fresh retry schedule. It is
@@ -94,19 +91,16 @@ func (s *Service) RetryDelivery(ctx context.Context, id string) error {
 	if err := s.admit(); err != nil {
 		return err
 	}
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		var d Delivery
-		if err := load(tx, deliveryKey(id), &d); err != nil {
-			return err
-		}
+	_, _, err := s.saveDelivery(ctx, id, func(d *Delivery) (bool, error) {
 		ep, ok := s.endpoint(d.EndpointID)
 		if !ok {
-			return fmt.Errorf("its endpoint %s was deleted: %w", d.EndpointID, ErrConflict)
+			return false, fmt.Errorf("its endpoint %s was deleted: %w", d.EndpointID, ErrConflict)
 		}
 		if !ep.Enabled {
-			return fmt.Errorf("its endpoint %s: %w: enable it to send its paused deliveries", d.EndpointID, ErrEndpointDisabled)
+			return false, fmt.Errorf("its endpoint %s: %w: enable it to send its paused deliveries", d.EndpointID, ErrEndpointDisabled)
 		}
-		return s.requeue(tx, &d)
+		s.requeue(d)
+		return true, nil
 	})
 	if err != nil {
 		return fmt.Errorf("retry delivery %s: %w", id, err)
@@ -114,15 +108,25 @@ func (s *Service) RetryDelivery(ctx context.Context, id string) error {
 	return nil
 }
 
-// requeue makes d pending now with a fresh schedule. Caller checked the endpoint.
-func (s *Service) requeue(tx *queue.Txn, d *Delivery) error {
+// requeue makes d pending now with a fresh schedule (saving it queues it). Caller checked
+// the endpoint.
+func (s *Service) requeue(d *Delivery) {
 	now := s.now().UTC()
-	if d.Status == StatusPaused {
-		tx.Delete(epPausedKey(d.EndpointID, d.ID))
-	}
 	d.Status, d.NextAttemptAt, d.Step, d.UpdatedAt = StatusPending, &now, 0, now
-	tx.Schedule(d.ID, now, []byte(d.EndpointID))
-	return save(tx, deliveryKey(d.ID), d)
+}
+
+// resume sends a paused delivery now (its endpoint is enabled); a delivery no longer
+// paused is left alone.
+func (s *Service) resume(ctx context.Context, id string) error {
+	_, _, err := s.saveDelivery(ctx, id, func(d *Delivery) (bool, error) {
+		if d.Status != StatusPaused {
+			return false, nil
+		}
+		now := s.now().UTC()
+		d.Status, d.NextAttemptAt, d.UpdatedAt = StatusPending, &now, now
+		return true, nil
+	})
+	return err
 }
 
 // ReplayEndpoint queues again every delivery of an endpoint created at or after since whose
@@ -146,68 +150,78 @@ func (s *Service) ReplayEndpoint(ctx context.Context, id string, since time.Time
 	if !ep.Enabled {
 		return 0, fmt.Errorf("endpoint %s: %w: enable it first", id, ErrEndpointDisabled)
 	}
-	prefix := epDeliveryPrefix(id)
-	start := epDeliveryKey(id, since, "")
+	n, err := s.moveAll(ctx, DeliveryQuery{Endpoint: id, Status: status, Since: since}, func(d *Delivery) bool {
+		if d.Status != status {
+			return false // moved since it was listed (an attempt, a retry)
+		}
+		s.requeue(d)
+		return true
+	})
+	if err != nil {
+		return n, fmt.Errorf("replay endpoint %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// drainChunk is how many deliveries one save moves (paused ones resumed or canceled, a
+// replay's).
+const drainChunk = 500
+
+// moveAll changes every delivery q lists, oldest first, a chunk per SaveDeliveries, and
+// reports how many it saved. change returns false for a delivery to leave alone. A chunk
+// that conflicts (something saved one of its deliveries meanwhile) is read again and
+// changed again.
+func (s *Service) moveAll(ctx context.Context, q DeliveryQuery, change func(d *Delivery) bool) (int, error) {
+	q.Oldest, q.Limit, q.MaxScan = true, drainChunk, maxScan
 	total := 0
 	for {
-		// Find the next chunk in a snapshot, outside the write path: the endpoint's
-		// deliveries that don't match may be many, and publishes share the transaction.
-		var (
-			ids  []string
-			next []byte
-		)
-		done := true
-		err := s.db.View(func(r *queue.Reader) error {
-			return r.Scan(prefix, start, false, func(k, _ []byte) (bool, error) {
-				if len(ids) == drainChunk {
-					done = false
-					return false, nil
-				}
-				next = append(append(next[:0], k...), 0) // continue just after the last key read
-				_, did := splitTimeKey(prefix, k)
-				var d Delivery
-				if err := load(r, deliveryKey(did), &d); err != nil {
-					if errors.Is(err, ErrNotFound) {
-						return true, nil
-					}
-					return false, err
-				}
-				if d.Status == status {
-					ids = append(ids, did)
-				}
-				return true, nil
-			})
-		})
+		r, err := s.store.ListDeliveries(ctx, q)
 		if err != nil {
-			return total, fmt.Errorf("replay endpoint %s: %w", id, err)
+			return total, err
 		}
-		n := 0
-		err = s.db.Update(ctx, func(tx *queue.Txn) error {
-			n = 0
-			for _, did := range ids {
-				var d Delivery
-				if err := load(tx, deliveryKey(did), &d); errors.Is(err, ErrNotFound) {
-					continue
-				} else if err != nil {
-					return err
-				}
-				if d.Status != status {
-					continue // moved since the scan (an attempt, a retry)
-				}
-				if err := s.requeue(tx, &d); err != nil {
-					return err
-				}
-				n++
-			}
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("replay endpoint %s: %w", id, err)
-		}
+		n, err := s.moveChunk(ctx, r.Deliveries, change)
 		total += n
-		if done {
+		if err != nil {
+			return total, err
+		}
+		if r.Next == "" {
 			return total, nil
 		}
-		start = next
+		q.After = r.Next
 	}
+}
+
+// moveChunk applies change to ds and saves the changed ones at once; on a conflict it
+// reads them again, one by one, and saves each with its own compare-and-swap.
+func (s *Service) moveChunk(ctx context.Context, ds []*Delivery, change func(d *Delivery) bool) (int, error) {
+	var save []*Delivery
+	for _, d := range ds {
+		if change(d) {
+			save = append(save, d)
+		}
+	}
+	if len(save) == 0 {
+		return 0, nil
+	}
+	err := s.store.SaveDeliveries(ctx, save...)
+	if err == nil {
+		return len(save), nil
+	}
+	if !errors.Is(err, ErrConflict) {
+		return 0, err
+	}
+	n := 0
+	for _, d := range save {
+		_, saved, err := s.saveDelivery(ctx, d.ID, func(d *Delivery) (bool, error) { return change(d), nil })
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if saved {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-
-	"github.com/hookgate/hookgate/queue"
 )
 
 // ErrStorageFull means the data volume's free space is below the watermark
@@ -21,7 +19,7 @@ type StorageFullError struct {
 	// Free is the free space on the data volume, in bytes, when the write was refused.
 	Free uint64
 	// Watermark is the free space below which writes are refused, in bytes; with Opening,
-	// the free space opening the store needs (queue.OpenSpace).
+	// the free space opening the store needs (see CheckOpenSpace).
 	Watermark uint64
 	// Opening reports that the store could not be opened: nothing can be read or written.
 	Opening bool
@@ -50,7 +48,7 @@ func (e *StorageFullError) Reason() string {
 func (e *StorageFullError) Unwrap() error { return ErrStorageFull }
 
 // DefaultMinFreeDisk is the free-space watermark when Options.MinFreeDisk is 0, unless 5 %
-// of the volume is smaller (and never below what the store needs for itself, queue.Headroom).
+// of the volume is smaller (and never below what the store needs for itself, DiskSpace.Headroom).
 const DefaultMinFreeDisk = 512 << 20
 
 // FreeSpaceFunc reports the free space (available to this process) and the total size, in
@@ -67,7 +65,7 @@ type DiskStatus struct {
 	// Full reports that writes are being refused.
 	Full bool `json:"full"`
 	// Reserve is the free space below which deliveries pause too (they stay queued), so
-	// the store keeps room for its own work: queue.Headroom or half the watermark,
+	// the store keeps room for its own work: DiskSpace.Headroom or half the watermark,
 	// whichever is less.
 	Reserve uint64 `json:"reserve_bytes"`
 	// Paused reports that deliveries are paused: the volume is below Reserve.
@@ -79,9 +77,9 @@ type DiskStatus struct {
 // diskGuard is the one free-space check: the Service consults it before every write that
 // brings in new data (admit), and Ready reports it. The dispatcher's own writes (attempts,
 // status changes) skip it so stored deliveries drain on a full disk; the watermark leaves
-// room for them and for Badger's own work (queue.Headroom). Should deliveries eat that room
+// room for them and for the store's own work (DiskSpace.Headroom). Should deliveries eat that room
 // down to the reserve, the dispatcher pauses too (deliveries stay queued): nothing then
-// writes but Badger's own flushes and compactions, for which the reserve is kept.
+// writes but the store's own flushes and compactions, for which the reserve is kept.
 //
 // It measures on every call: a statfs costs 1-2 µs (BenchmarkDiskGuardStatus), lost in a
 // publish's group-committed fsync (BenchmarkPublishDeliver shows no difference between
@@ -90,7 +88,7 @@ type diskGuard struct {
 	dir   string
 	probe FreeSpaceFunc
 	min   int64  // Options.MinFreeDisk: 0 default, < 0 off
-	floor uint64 // queue.Headroom: the least a default watermark leaves
+	floor uint64 // DiskSpace.Headroom: the least a default watermark leaves
 	log   *slog.Logger
 
 	mu     sync.Mutex // orders state changes so each is logged once
@@ -99,16 +97,30 @@ type diskGuard struct {
 	probeE bool // the last probe failed (logged once)
 }
 
+// DiskSpace is implemented by a Store that keeps its data on a local volume (queue/badger):
+// the free-space guard measures the volume that holds Dir and never sets its default
+// watermark below Headroom. A Store without it (or with an empty Dir) has no guard.
+type DiskSpace interface {
+	// Dir is the folder that holds the store's data ("" for none on disk).
+	Dir() string
+	// Headroom is the free space, in bytes, the store needs on its volume for its own work
+	// (flushes, compactions, a reopen) when no new data comes in.
+	Headroom() uint64
+}
+
 func newDiskGuard(opts Options) *diskGuard {
 	probe := opts.FreeSpace
 	if probe == nil {
-		probe = statFS
+		probe = StatFS
 	}
-	minFree := opts.MinFreeDisk
-	if opts.Queue.InMemory {
-		minFree = -1 // no volume to fill
+	g := &diskGuard{probe: probe, min: opts.MinFreeDisk, log: opts.Logger}
+	ds, ok := opts.Store.(DiskSpace)
+	if !ok || ds.Dir() == "" {
+		g.min = -1 // no volume to fill
+		return g
 	}
-	return &diskGuard{dir: opts.Dir, probe: probe, min: minFree, floor: queue.Headroom(opts.Queue), log: opts.Logger}
+	g.dir, g.floor = ds.Dir(), ds.Headroom()
+	return g
 }
 
 // watermark is the free space below which writes are refused on a volume of total bytes.
@@ -172,23 +184,21 @@ func (g *diskGuard) admit() error {
 	return nil
 }
 
-// openCheck refuses to open the store when Open itself could run out of space (a SIGBUS in
-// Badger, not an error): below queue.OpenSpace nothing can be served safely. Between that
-// and the watermark the store opens and the Service starts refusing writes.
-func (g *diskGuard) openCheck() error {
-	if g.min < 0 {
-		return nil
+// CheckOpenSpace is what a caller runs before it opens a store on disk, when opening
+// itself could run out of space (a SIGBUS in Badger, not an error): with less than need
+// bytes free on the volume of dir (probe, nil for StatFS, measures it) it returns a
+// *StorageFullError with Opening set, which `hookgate serve` answers 507 with while it
+// waits for space. A volume that can't be measured passes.
+func CheckOpenSpace(dir string, need uint64, probe FreeSpaceFunc) error {
+	if probe == nil {
+		probe = StatFS
 	}
-	free, _, err := g.probe(g.dir)
+	free, _, err := probe(dir)
 	if err != nil {
-		return nil // status reports it
-	}
-	need, err := queue.OpenSpace(g.dir)
-	if err != nil {
-		return fmt.Errorf("measure the store: %w", err)
+		return nil // the guard reports it once the store is open
 	}
 	if free < need {
-		return fmt.Errorf("cannot open the store in %s: %w", g.dir, &StorageFullError{Free: free, Watermark: need, Opening: true})
+		return fmt.Errorf("cannot open the store in %s: %w", dir, &StorageFullError{Free: free, Watermark: need, Opening: true})
 	}
 	return nil
 }

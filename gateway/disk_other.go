@@ -7,8 +7,8 @@ import (
 	"fmt"
 )
 
-// statFS is the default FreeSpaceFunc; on this platform it cannot measure, so the
+// StatFS is the default FreeSpaceFunc; on this platform it cannot measure, so the
 // storage_full guard lets writes through (and says so once in the log).
-func statFS(dir string) (free, total uint64, err error) {
+func StatFS(dir string) (free, total uint64, err error) {
 	return 0, 0, fmt.Errorf("free space of %s: %w", dir, errors.ErrUnsupported)
 }

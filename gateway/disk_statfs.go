@@ -7,9 +7,9 @@ import (
 	"syscall"
 )
 
-// statFS is the default FreeSpaceFunc: statfs(2) on dir, counting the blocks available to
+// StatFS is the default FreeSpaceFunc: statfs(2) on dir, counting the blocks available to
 // an unprivileged process (Bavail), which is where Badger's writes come from.
-func statFS(dir string) (free, total uint64, err error) {
+func StatFS(dir string) (free, total uint64, err error) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return 0, 0, fmt.Errorf("statfs %s: %w", dir, err)

@@ -14,7 +14,7 @@ import (
 	"github.com/hookgate/hookgate/connectors/webhook"
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
-	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/queue/badger"
 )
 
 // volume is an injected free-space probe: a 10 GiB volume whose free space the test sets.
@@ -136,7 +136,7 @@ func TestStorageFullWatermark(t *testing.T) {
 	}{
 		{"default on a large volume is 512 MiB", 0, 511 * mib, 100 * gib, true, 512 * mib},
 		{"default on a 4 GiB volume is 5 %", 0, 210 * mib, 4 * gib, false, 4 * gib / 20},
-		{"default never below the store's own headroom", 0, 50 * mib, 200 * mib, true, queue.Headroom(queue.Options{})},
+		{"default never below the store's own headroom", 0, 50 * mib, 200 * mib, true, badger.Headroom(badger.Options{})},
 		{"explicit", 64 * mib, 63 * mib, 100 * gib, true, 64 * mib},
 		{"off", -1, 0, 100 * gib, false, 0},
 	} {
@@ -166,13 +166,21 @@ func TestStartBelowWatermarkRefusesAtOnce(t *testing.T) {
 	}
 }
 
-// With less free than opening the store itself needs, New refuses with ErrStorageFull
-// rather than letting Badger write into an unbacked mapped page.
+// With less free than opening the store itself needs, CheckOpenSpace refuses with
+// ErrStorageFull rather than letting Badger write into an unbacked mapped page.
 func TestOpenWithoutRoomToOpenIsAnError(t *testing.T) {
-	_, err := gateway.New(gateway.Options{Dir: t.TempDir(), FreeSpace: func(string) (uint64, uint64, error) { return 64 << 10, volumeSize, nil }})
+	dir := t.TempDir()
+	need, err := badger.OpenSpace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = gateway.CheckOpenSpace(dir, need, func(string) (uint64, uint64, error) { return 64 << 10, volumeSize, nil })
 	var sf *gateway.StorageFullError
 	if !errors.Is(err, gateway.ErrStorageFull) || !errors.As(err, &sf) || !sf.Opening {
-		t.Fatalf("New with 64 KiB free = %v, want a StorageFullError while opening", err)
+		t.Fatalf("CheckOpenSpace with 64 KiB free = %v, want a StorageFullError while opening", err)
+	}
+	if err := gateway.CheckOpenSpace(dir, need, func(string) (uint64, uint64, error) { return 4 * gib, volumeSize, nil }); err != nil {
+		t.Fatalf("CheckOpenSpace with 4 GiB free = %v", err)
 	}
 	if r := sf.Reason(); r != "storage_full: 64 KiB free, below the 2 MiB the store needs to open" {
 		t.Fatalf("Reason = %q", r)
@@ -213,7 +221,7 @@ func TestDeliveriesPauseBelowTheReserve(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	reserve := queue.Headroom(queue.Options{})
+	reserve := badger.Headroom(badger.Options{})
 	free.Store(reserve - mib)
 	r := svc.Ready()
 	if !r.Disk.Paused || r.Disk.Reserve != reserve || len(r.Reasons) != 2 || !strings.HasPrefix(r.Reasons[1], "deliveries_paused: ") {

@@ -6,16 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/hookgate/hookgate/queue"
 )
 
-// dispatcher leases due deliveries from the queue and runs one attempt for each, at most
-// Options.Concurrency at a time. Fresh deliveries reach it from memory the moment their
-// transaction commits; retries come due from the queue's index.
+// dispatcher leases due deliveries from the store's work queue and runs one attempt for
+// each, at most Options.Concurrency at a time. The queue wakes it when work is queued.
 type dispatcher struct {
 	s    *Service
 	sem  chan struct{}
@@ -60,8 +58,8 @@ func perEndpointCap(concurrency int) int {
 	return max(concurrency-max(concurrency/4, 1), 1)
 }
 
-// leaseTTL is how long a leased delivery is kept from other workers. Leases live in memory
-// (a restart frees them all); expiry only guards against a worker that never returns.
+// leaseTTL is how long a leased delivery is kept from other workers; expiry only guards
+// against a worker that never returns (or a process that died holding it).
 func (d *dispatcher) leaseTTL() time.Duration { return 2*d.s.opts.DeliveryTimeout + time.Minute }
 
 // start runs the lease loop in a goroutine that stop ends.
@@ -93,7 +91,7 @@ func (d *dispatcher) stop(ctx context.Context) {
 func (d *dispatcher) loop() {
 	defer close(d.done)
 	defer d.running.Store(false)
-	db := d.s.db
+	q := d.s.store
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	leaseFailures := 0 // Leases in a row that failed: each waits longer before the next
@@ -113,7 +111,7 @@ func (d *dispatcher) loop() {
 		}
 		leased := 0
 		if slots > 0 {
-			jobs, err := db.Lease(now, slots, d.leaseTTL())
+			jobs, err := q.Lease(d.attempts, now, slots, d.leaseTTL())
 			if err != nil {
 				leaseFailures++
 				wait := backoff(leaseFailures)
@@ -126,12 +124,12 @@ func (d *dispatcher) loop() {
 			}
 			var later []deferral
 			for _, job := range jobs {
-				epID := string(job.Data)
+				epID := job.Endpoint
 				rate := 0.0
 				if ep, ok := d.s.endpoint(epID); ok {
 					rate = ep.RateLimitPerS
 				}
-				if at, ok := d.lim.admit(epID, job.ID, rate, now); !ok {
+				if at, ok := d.lim.admit(epID, job.Delivery, rate, now); !ok {
 					later = append(later, deferral{job: job, at: at})
 					continue
 				}
@@ -139,10 +137,7 @@ func (d *dispatcher) loop() {
 				d.wg.Add(1)
 				go d.work(job)
 			}
-			if len(later) > 0 {
-				d.wg.Add(1)
-				go d.postpone(later)
-			}
+			d.postpone(later)
 			leased = len(jobs)
 			if leased == slots {
 				continue // there may be more due right now
@@ -150,7 +145,7 @@ func (d *dispatcher) loop() {
 		}
 		wait := time.Hour
 		if slots > 0 && leased < slots {
-			if next, ok := db.NextDue(d.s.now()); ok {
+			if next, ok := q.NextDue(d.s.now()); ok {
 				wait = max(time.Until(next), time.Millisecond)
 				if leased > 0 {
 					wait = min(wait, time.Millisecond)
@@ -164,7 +159,7 @@ func (d *dispatcher) loop() {
 		select {
 		case <-d.quit:
 			return
-		case <-db.Wake():
+		case <-q.Wake():
 		case <-d.free:
 		case <-timer.C:
 		}
@@ -207,37 +202,21 @@ const diskPoll = time.Second
 
 // deferral is a leased delivery its endpoint's limits sent to a later slot.
 type deferral struct {
-	job queue.Job
+	job Job
 	at  time.Time
 }
 
-// postpone moves deferred deliveries to their slots in the queue, in one transaction. A
-// delivery moved meanwhile (a manual retry) keeps its new time.
+// postpone holds deferred deliveries until their slots: they stay leased (hidden) until
+// then, and their records are untouched, so a delivery saved meanwhile (a manual retry)
+// is queued at its new time instead, and a restart sends them at their own time.
 func (d *dispatcher) postpone(later []deferral) {
-	defer d.wg.Done()
-	err := d.s.db.Update(d.attempts, func(tx *queue.Txn) error {
-		for _, l := range later {
-			if due, ok := tx.Scheduled(l.job.ID); !ok || !due.Equal(l.job.Due) {
-				d.lim.forget(string(l.job.Data), l.job.ID)
-				continue
-			}
-			tx.Schedule(l.job.ID, l.at, l.job.Data)
-		}
-		return nil
-	})
-	if err != nil {
-		if d.attempts.Err() == nil {
-			d.s.log.Error("postpone rate-limited deliveries", "err", err)
-		}
-		for _, l := range later {
-			d.lim.forget(string(l.job.Data), l.job.ID)
-			d.s.db.Release(l.job.ID)
-		}
+	for _, l := range later {
+		d.s.store.Hold(l.job.Delivery, l.at)
 	}
 }
 
-// work makes one attempt for the delivery job.ID and records what happened.
-func (d *dispatcher) work(job queue.Job) {
+// work makes one attempt for the delivery job.Delivery and records what happened.
+func (d *dispatcher) work(job Job) {
 	defer func() {
 		<-d.sem
 		d.wg.Done()
@@ -248,16 +227,16 @@ func (d *dispatcher) work(job queue.Job) {
 	}()
 	s := d.s
 	ctx := d.attempts
-	log := s.log.With("delivery", job.ID)
+	log := s.log.With("delivery", job.Delivery)
 	err := d.attempt(ctx, job)
-	d.lim.finish(string(job.Data), job.ID, s.now())
+	d.lim.finish(job.Endpoint, job.Delivery, s.now())
 	d.failMu.Lock()
 	n := 0
 	if err != nil {
-		d.failing[job.ID]++
-		n = d.failing[job.ID]
+		d.failing[job.Delivery]++
+		n = d.failing[job.Delivery]
 	} else {
-		delete(d.failing, job.ID)
+		delete(d.failing, job.Delivery)
 	}
 	d.failMu.Unlock()
 	if err == nil || ctx.Err() != nil {
@@ -268,41 +247,34 @@ func (d *dispatcher) work(job queue.Job) {
 	// than hand it straight back to a loop that would fail the same way at once.
 	wait := backoff(n)
 	log.Error("delivery attempt", "err", err, "failures", n, "retry_in", wait)
-	s.db.Hold(job.ID, s.now().Add(wait))
+	s.store.Hold(job.Delivery, s.now().Add(wait))
 }
 
-func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
+func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 	s := d.s
-	var (
-		dl    Delivery
-		ev    *StoredEvent
-		evErr error // the event's record can't be decoded: an attempt that fails
-	)
-	err := s.db.View(func(r *queue.Reader) error {
-		if err := load(r, deliveryKey(job.ID), &dl); err != nil {
-			return err
-		}
-		ev, evErr = loadEvent(r, dl.EventID)
-		if errors.Is(evErr, errCorrupt) {
-			return nil
-		}
-		return evErr
-	})
+	dl, err := s.store.Delivery(ctx, job.Delivery)
 	if errors.Is(err, ErrNotFound) {
-		// The delivery or its event is gone; nothing to send.
-		return s.db.Update(ctx, func(tx *queue.Txn) error { tx.Done(job.ID); return nil })
+		return nil // the delivery is gone (its event was trimmed): nothing to send
 	}
 	if err != nil {
 		return err
 	}
+	if dl.Status != StatusPending {
+		return nil // saved meanwhile: it left the queue then
+	}
+	ev, evErr := s.store.Event(ctx, dl.EventID) // can't be read: an attempt that fails
+	if errors.Is(evErr, ErrNotFound) {
+		return d.settle(ctx, dl, StatusCanceled) // its event is gone: nothing to send
+	}
+	if evErr != nil && ctx.Err() != nil {
+		return evErr
+	}
 	ep, ok := s.endpoint(dl.EndpointID)
 	switch {
-	case dl.Status != StatusPending:
-		return s.db.Update(ctx, func(tx *queue.Txn) error { tx.Done(job.ID); return nil })
 	case !ok:
-		return d.settle(ctx, &dl, StatusCanceled)
+		return d.settle(ctx, dl, StatusCanceled)
 	case !ep.Enabled:
-		return d.pause(ctx, &dl)
+		return d.pause(ctx, dl, job)
 	}
 
 	// Whatever fails from here on is an attempt that failed, recorded and retried on the
@@ -326,7 +298,7 @@ func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
 		}
 		timeout := s.opts.DeliveryTimeout
 		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
-		out = sender.Send(actx, &Message{Delivery: &dl, Endpoint: ep, Event: &ev.Event, Body: body, Attempt: len(dl.Attempts) + 1, Now: now})
+		out = sender.Send(actx, &Message{Delivery: dl, Endpoint: ep, Event: &ev.Event, Body: body, Attempt: len(dl.Attempts) + 1, Now: now})
 		cause = context.Cause(actx)
 		cancel()
 	}
@@ -341,23 +313,19 @@ func (d *dispatcher) attempt(ctx context.Context, job queue.Job) error {
 		// Stop cut the attempt short: log it as the receiver saw it, and leave the
 		// delivery due, so that it is sent again after the restart without losing a step.
 		att.Error = fmt.Sprintf("attempt cut short: %v; it is sent again when the gateway restarts", context.Cause(ctx))
-		return d.recordCut(context.WithoutCancel(ctx), &dl, att)
+		return d.recordCut(context.WithoutCancel(ctx), dl, att)
 	}
-	return d.record(context.WithoutCancel(ctx), &dl, ep, att, out)
+	return d.record(context.WithoutCancel(ctx), dl, ep, att, out)
 }
 
 // recordCut logs an attempt that Stop cut short, leaving the delivery's status, step and
-// queue entry as they are.
+// due time as they are.
 func (d *dispatcher) recordCut(ctx context.Context, seen *Delivery, att Attempt) error {
 	s := d.s
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		var dl Delivery
-		if err := load(tx, deliveryKey(seen.ID), &dl); err != nil {
-			return err
-		}
+	_, _, err := s.saveDelivery(ctx, seen.ID, func(dl *Delivery) (bool, error) {
 		dl.Attempts = append(dl.Attempts, att)
 		dl.UpdatedAt = s.now().UTC()
-		return save(tx, deliveryKey(dl.ID), &dl)
+		return true, nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the attempt cut short: %w", err)
@@ -365,76 +333,83 @@ func (d *dispatcher) recordCut(ctx context.Context, seen *Delivery, att Attempt)
 	return nil
 }
 
-// record stores an attempt and moves the delivery (and maybe its endpoint) on.
+// record stores an attempt and moves the delivery (and maybe its endpoint) on. The
+// delivery is saved against the revision the attempt read; if someone saved it meanwhile,
+// it is read again, and if they moved it (a manual retry, a replay) their decision stands
+// and only the attempt is added.
 func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, att Attempt, out Outcome) error {
 	s := d.s
 	v := classify(out)
-	var disabled *Endpoint
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		disabled = nil
-		var dl Delivery
-		if err := load(tx, deliveryKey(seen.ID), &dl); err != nil {
-			return err
-		}
+	status, step, due := seen.Status, seen.Step, seen.NextAttemptAt
+	c := *seen
+	c.Attempts = slices.Clone(seen.Attempts)
+	dl, decided := &c, true
+	for tries := 0; ; tries++ {
 		now := s.now().UTC()
 		dl.Attempts = append(dl.Attempts, att)
 		dl.UpdatedAt = now
-		if dl.Status != seen.Status || dl.Step != seen.Step || !sameTime(dl.NextAttemptAt, seen.NextAttemptAt) {
-			// Someone (a manual retry, a replay) moved the delivery while this attempt ran:
-			// keep their decision and only log the attempt.
-			return save(tx, deliveryKey(dl.ID), &dl)
-		}
-		switch v {
-		case verdictSuccess:
-			dl.Status, dl.NextAttemptAt = StatusSucceeded, nil
-			tx.Done(dl.ID)
-			if ep.FailureStreak > 0 {
-				if _, err := s.changeEndpoint(tx, ep.ID, func(e *Endpoint, _ time.Time) error { e.FailureStreak = 0; return nil }); err != nil && !errors.Is(err, ErrNotFound) {
-					return err
+		decided = dl.Status == status && dl.Step == step && sameTime(dl.NextAttemptAt, due)
+		if decided {
+			switch v {
+			case verdictSuccess:
+				dl.Status, dl.NextAttemptAt = StatusSucceeded, nil
+			case verdictGone:
+				dl.Status, dl.NextAttemptAt = StatusFailed, nil
+			case verdictRetry:
+				dl.Step++
+				delay, more := s.opts.Schedule.Delay(dl.Step)
+				if more {
+					if out.RetryAfter > 0 {
+						delay = max(delay, min(out.RetryAfter, maxRetryAfter))
+					}
+					next := now.Add(delay)
+					dl.NextAttemptAt = &next
+				} else {
+					dl.Status, dl.NextAttemptAt = StatusFailed, nil
 				}
 			}
-		case verdictGone:
-			dl.Status, dl.NextAttemptAt = StatusFailed, nil
-			tx.Done(dl.ID)
-			e, err := s.disableEndpoint(tx, ep.ID, "the endpoint answered 410 Gone: the receiver unsubscribed")
-			if err != nil {
-				return err
+		}
+		err := s.store.SaveDeliveries(ctx, dl)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrConflict) || tries == maxCASTries {
+			return fmt.Errorf("record attempt: %w", err)
+		}
+		if dl, err = s.store.Delivery(ctx, seen.ID); err != nil {
+			return fmt.Errorf("record attempt: %w", err)
+		}
+	}
+	if !decided {
+		return nil
+	}
+	var (
+		disabled *Endpoint
+		err      error
+	)
+	switch {
+	case v == verdictSuccess && ep.FailureStreak > 0:
+		_, err = s.changeEndpoint(ctx, ep.ID, func(e *Endpoint, _ time.Time) error { e.FailureStreak = 0; return nil })
+	case v == verdictGone:
+		disabled, err = s.disableEndpoint(ctx, ep.ID, "the endpoint answered 410 Gone: the receiver unsubscribed")
+	case v == verdictRetry && dl.Status == StatusFailed:
+		turnedOff := false
+		var e *Endpoint
+		e, err = s.changeEndpoint(ctx, ep.ID, func(e *Endpoint, now time.Time) error {
+			turnedOff = false
+			e.FailureStreak++
+			if e.Enabled && e.FailureStreak >= s.opts.DisableAfter {
+				disable(e, now, fmt.Sprintf("%d consecutive deliveries failed", e.FailureStreak))
+				turnedOff = true
 			}
+			return nil
+		})
+		if turnedOff {
 			disabled = e
-		case verdictRetry:
-			dl.Step++
-			delay, more := s.opts.Schedule.Delay(dl.Step)
-			if more {
-				if out.RetryAfter > 0 {
-					delay = max(delay, min(out.RetryAfter, maxRetryAfter))
-				}
-				next := now.Add(delay)
-				dl.NextAttemptAt = &next
-				tx.Schedule(dl.ID, next, []byte(dl.EndpointID))
-				break
-			}
-			dl.Status, dl.NextAttemptAt = StatusFailed, nil
-			tx.Done(dl.ID)
-			turnedOff := false
-			e, err := s.changeEndpoint(tx, ep.ID, func(e *Endpoint, now time.Time) error {
-				e.FailureStreak++
-				if e.Enabled && e.FailureStreak >= s.opts.DisableAfter {
-					disable(e, now, fmt.Sprintf("%d consecutive deliveries failed", e.FailureStreak))
-					turnedOff = true
-				}
-				return nil
-			})
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			if turnedOff {
-				disabled = e
-			}
 		}
-		return save(tx, deliveryKey(dl.ID), &dl)
-	})
-	if err != nil {
-		return fmt.Errorf("record attempt: %w", err)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("record attempt: endpoint %s: %w", ep.ID, err)
 	}
 	if disabled != nil && v == verdictGone && ep.ManagedBy != "" {
 		// A platform's REST-hook subscription (Zapier, Make) answered 410: the user turned
@@ -451,18 +426,19 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 	return nil
 }
 
-// disableEndpoint disables an endpoint within tx and returns it, or nil if it was already
-// disabled (or is gone).
-func (s *Service) disableEndpoint(tx *queue.Txn, id, reason string) (*Endpoint, error) {
+// disableEndpoint disables an endpoint and returns it, or nil if it was already disabled
+// (or is gone).
+func (s *Service) disableEndpoint(ctx context.Context, id, reason string) (*Endpoint, error) {
 	changed := false
-	e, err := s.changeEndpoint(tx, id, func(e *Endpoint, now time.Time) error {
+	e, err := s.changeEndpoint(ctx, id, func(e *Endpoint, now time.Time) error {
+		changed = false
 		if e.Enabled {
 			disable(e, now, reason)
 			changed = true
 		}
 		return nil
 	})
-	if errors.Is(err, ErrNotFound) || !changed {
+	if errors.Is(err, ErrNotFound) || err == nil && !changed {
 		return nil, nil
 	}
 	return e, err
@@ -487,42 +463,38 @@ func (d *dispatcher) announceDisabled(ctx context.Context, ep *Endpoint) {
 }
 
 // pause keeps a delivery of a disabled endpoint aside until the endpoint is enabled.
-func (d *dispatcher) pause(ctx context.Context, seen *Delivery) error {
+func (d *dispatcher) pause(ctx context.Context, seen *Delivery, job Job) error {
 	s := d.s
-	return s.db.Update(ctx, func(tx *queue.Txn) error {
-		var dl Delivery
-		if err := load(tx, deliveryKey(seen.ID), &dl); err != nil {
-			return err
-		}
+	released := false
+	_, _, err := s.saveDelivery(ctx, seen.ID, func(dl *Delivery) (bool, error) {
 		if dl.Status != StatusPending {
-			tx.Done(dl.ID)
-			return nil
+			return false, nil // saved meanwhile: it left the queue then
 		}
 		if ep, ok := s.endpoint(dl.EndpointID); ok && ep.Enabled {
 			// Re-enabled since the attempt began: send it now.
-			now := s.now()
-			tx.Schedule(dl.ID, now, []byte(dl.EndpointID))
-			return nil
+			released = true
+			return false, nil
 		}
-		tx.Done(dl.ID)
 		dl.Status, dl.NextAttemptAt, dl.UpdatedAt = StatusPaused, nil, s.now().UTC()
-		tx.Set(epPausedKey(dl.EndpointID, dl.ID), nil)
-		return save(tx, deliveryKey(dl.ID), &dl)
+		return true, nil
 	})
+	if released {
+		s.store.Release(job.Delivery)
+	}
+	return err
 }
 
-// settle ends a delivery without an attempt (its endpoint is gone).
+// settle ends a delivery without an attempt (its endpoint or its event is gone).
 func (d *dispatcher) settle(ctx context.Context, seen *Delivery, status DeliveryStatus) error {
 	s := d.s
-	return s.db.Update(ctx, func(tx *queue.Txn) error {
-		var dl Delivery
-		if err := load(tx, deliveryKey(seen.ID), &dl); err != nil {
-			return err
+	_, _, err := s.saveDelivery(ctx, seen.ID, func(dl *Delivery) (bool, error) {
+		if dl.Status != StatusPending {
+			return false, nil
 		}
-		tx.Done(dl.ID)
 		dl.Status, dl.NextAttemptAt, dl.UpdatedAt = status, nil, s.now().UTC()
-		return save(tx, deliveryKey(dl.ID), &dl)
+		return true, nil
 	})
+	return err
 }
 
 func sameTime(a, b *time.Time) bool {

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/hookgate/hookgate/queue"
 )
 
 // EndpointInput creates an endpoint.
@@ -224,13 +222,11 @@ func (s *Service) CreateEndpoint(ctx context.Context, in EndpointInput) (*Endpoi
 	if !ep.Enabled {
 		ep.DisabledAt = &now
 	}
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		tx.OnCommit(func() { s.setEndpoint(ep.ID, ep) })
-		return save(tx, endpointKey(ep.ID), ep)
-	})
+	rev, err := s.store.Endpoints().Put(ctx, ep.ID, ep, 0)
 	if err != nil {
 		return nil, "", fmt.Errorf("create endpoint: %w", err)
 	}
+	s.setEndpoint(ep.ID, ep.clone(), rev)
 	return ep.Public(), ep.Secrets[0].Value, nil
 }
 
@@ -290,8 +286,8 @@ func (s *Service) GetEndpoint(ctx context.Context, id string) (*Endpoint, error)
 // UpdateEndpoint applies a patch. Re-enabling a disabled endpoint resets its failure streak
 // and sends the deliveries kept while it was disabled (or cancels them with DiscardPaused).
 //
-// The patched endpoint is checked (its mapping run on the catalog samples) outside the
-// store's write path, which publishes share; the write then only compares and saves: if the
+// The patched endpoint is checked (its mapping run on the catalog samples) before it is
+// written, and written by compare-and-swap on the revision that was checked: if the
 // endpoint's configuration changed meanwhile, the patch is checked again on the new one
 // (see edit). Its state (enabled, failure streak, secrets) may change meanwhile: the
 // dispatcher's updates and the patch never lose each other.
@@ -303,38 +299,35 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 		out     *Endpoint
 		resumed bool
 	)
-	err := s.edit(ctx, func() (func(tx *queue.Txn) error, error) {
-		var base Endpoint
-		if err := s.db.View(func(r *queue.Reader) error { return load(r, endpointKey(id), &base) }); err != nil {
-			return nil, err
+	err := s.edit(func() error {
+		base, _, err := s.store.Endpoints().Get(ctx, id)
+		if err != nil {
+			return err
 		}
 		want := base.clone()
 		p.applyConfig(want)
 		if err := s.checkEndpoint(want); err != nil {
-			return nil, err
-		}
-		return func(tx *queue.Txn) error {
-			resumed = false
-			ep, err := s.changeEndpoint(tx, id, func(ep *Endpoint, now time.Time) error {
-				if !ep.sameConfig(&base) {
-					return errStale
-				}
-				ep.setConfig(want)
-				if p.Enabled != nil && *p.Enabled != ep.Enabled {
-					if *p.Enabled {
-						ep.Enabled, ep.FailureStreak, ep.DisabledReason, ep.DisabledAt = true, 0, "", nil
-						resumed = true
-					} else {
-						ep.Enabled, ep.DisabledReason, ep.DisabledAt = false, "", &now
-					}
-				} else if p.Enabled != nil && *p.Enabled {
-					ep.FailureStreak = 0
-				}
-				return nil
-			})
-			out = ep
 			return err
-		}, nil
+		}
+		out, err = s.changeEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
+			resumed = false
+			if !ep.sameConfig(base) {
+				return errStale
+			}
+			ep.setConfig(want)
+			if p.Enabled != nil && *p.Enabled != ep.Enabled {
+				if *p.Enabled {
+					ep.Enabled, ep.FailureStreak, ep.DisabledReason, ep.DisabledAt = true, 0, "", nil
+					resumed = true
+				} else {
+					ep.Enabled, ep.DisabledReason, ep.DisabledAt = false, "", &now
+				}
+			} else if p.Enabled != nil && *p.Enabled {
+				ep.FailureStreak = 0
+			}
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %s: %w", id, err)
@@ -371,114 +364,74 @@ func (p *EndpointPatch) applyConfig(ep *Endpoint) {
 // between the check and the write.
 const maxEditTries = 5
 
-// errStale is what an edit's write returns when its record changed since the edit was
-// checked; edit then checks it again.
+// errStale is what an edit's write returns when its record's checked part changed since
+// the edit was checked; edit then checks it again.
 var errStale = errors.New("the record changed while the edit was checked")
 
-// edit runs an admin edit (a PATCH) with its checks outside the store's write path: every
-// publish waits for the transaction it shares with the edit, so nothing slow (jq over the
-// catalog samples, schema compilation) may run inside. prepare reads the record, applies and
-// checks the change, and returns the write; the write runs in a transaction and returns
-// errStale if the record's checked part changed since prepare read it. Then the edit is
-// prepared again on the new record, up to maxEditTries times, before ErrConflict.
-func (s *Service) edit(ctx context.Context, prepare func() (func(tx *queue.Txn) error, error)) error {
+// edit runs an admin edit (a PATCH) whose checks (jq over the catalog samples, schema
+// compilation) run before its compare-and-swap write. attempt reads the record, applies
+// and checks the change, and writes it; it returns errStale if the record's checked part
+// changed since it was read (a write that lost its compare-and-swap to a change of the
+// rest only re-applies the change). Then the edit is tried again on the new record, up to
+// maxEditTries times, before ErrConflict.
+func (s *Service) edit(attempt func() error) error {
 	for range maxEditTries {
-		write, err := prepare()
-		if err != nil {
-			return err
-		}
-		if err := s.db.Update(ctx, write); !errors.Is(err, errStale) {
+		if err := attempt(); !errors.Is(err, errStale) {
 			return err
 		}
 	}
 	return fmt.Errorf("%w: it kept changing while this edit was checked; try again", ErrConflict)
 }
 
-// modifyEndpoint runs change on the current endpoint record inside one transaction, so
+// modifyEndpoint applies change to the current endpoint record by compare-and-swap, so
 // concurrent changes (an API patch, the dispatcher's failure count) never lose each other.
 func (s *Service) modifyEndpoint(ctx context.Context, id string, change func(ep *Endpoint, now time.Time) error) error {
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		_, err := s.changeEndpoint(tx, id, change)
-		return err
-	})
-	if err != nil {
+	if _, err := s.changeEndpoint(ctx, id, change); err != nil {
 		return fmt.Errorf("endpoint %s: %w", id, err)
 	}
 	return nil
 }
 
-// changeEndpoint applies change to the endpoint record as tx sees it and saves it; the
-// in-memory snapshot follows after commit. It returns the changed endpoint.
-func (s *Service) changeEndpoint(tx *queue.Txn, id string, change func(ep *Endpoint, now time.Time) error) (*Endpoint, error) {
-	var ep Endpoint
-	if err := load(tx, endpointKey(id), &ep); err != nil {
+// changeEndpoint applies change to the stored endpoint record and saves it by
+// compare-and-swap, reading it again and re-applying change after a conflict; the in-memory
+// snapshot follows at once. It returns the changed endpoint.
+func (s *Service) changeEndpoint(ctx context.Context, id string, change func(ep *Endpoint, now time.Time) error) (*Endpoint, error) {
+	ep, rev, err := casUpdate(ctx, s.store.Endpoints(), id, func(ep *Endpoint) (*Endpoint, error) {
+		now := s.now().UTC()
+		if err := change(ep, now); err != nil {
+			return nil, err
+		}
+		ep.UpdatedAt = now
+		return ep, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
-	if err := change(&ep, now); err != nil {
-		return nil, err
-	}
-	ep.UpdatedAt = now
 	snap := ep.clone()
-	tx.OnCommit(func() { s.setEndpoint(id, snap) })
-	return snap, save(tx, endpointKey(id), &ep)
+	s.setEndpoint(id, snap, rev)
+	return snap, nil
 }
-
-// drainChunk is how many paused deliveries one transaction resumes or cancels.
-const drainChunk = 500
 
 // drainPaused moves every paused delivery of an endpoint back to pending (resume) or to
 // canceled, in chunks, and reports how many it moved.
 func (s *Service) drainPaused(ctx context.Context, epID string, resume bool) (int, error) {
-	total := 0
-	for {
-		n := 0
-		err := s.db.Update(ctx, func(tx *queue.Txn) error {
-			n = 0
-			now := s.now().UTC()
-			prefix := epPausedPrefix(epID)
-			var ids []string
-			err := tx.Scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
-				ids = append(ids, string(k[len(prefix):]))
-				return len(ids) < drainChunk, nil
-			})
-			if err != nil {
-				return err
-			}
-			for _, did := range ids {
-				tx.Delete(epPausedKey(epID, did))
-				var d Delivery
-				if err := load(tx, deliveryKey(did), &d); err != nil {
-					if errors.Is(err, ErrNotFound) {
-						continue
-					}
-					return err
-				}
-				if d.Status != StatusPaused {
-					continue
-				}
-				if resume {
-					d.Status, d.NextAttemptAt = StatusPending, &now
-					tx.Schedule(d.ID, now, []byte(epID))
-				} else {
-					d.Status, d.NextAttemptAt = StatusCanceled, nil
-				}
-				d.UpdatedAt = now
-				if err := save(tx, deliveryKey(d.ID), &d); err != nil {
-					return err
-				}
-			}
-			n = len(ids)
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("endpoint %s: paused deliveries: %w", epID, err)
+	n, err := s.moveAll(ctx, DeliveryQuery{Endpoint: epID, Status: StatusPaused}, func(d *Delivery) bool {
+		if d.Status != StatusPaused {
+			return false
 		}
-		total += n
-		if n < drainChunk {
-			return total, nil
+		now := s.now().UTC()
+		if resume {
+			d.Status, d.NextAttemptAt = StatusPending, &now
+		} else {
+			d.Status, d.NextAttemptAt = StatusCanceled, nil
 		}
+		d.UpdatedAt = now
+		return true
+	})
+	if err != nil {
+		return n, fmt.Errorf("endpoint %s: paused deliveries: %w", epID, err)
 	}
+	return n, nil
 }
 
 // DeleteEndpoint removes an endpoint. Its queued and paused deliveries are canceled.
@@ -492,21 +445,11 @@ func (s *Service) DeleteEndpoint(ctx context.Context, id string) error {
 // deleteEndpoint is DeleteEndpoint without the free-space guard, for the dispatcher (a
 // subscription that answered 410 is removed on a full disk too).
 func (s *Service) deleteEndpoint(ctx context.Context, id string) error {
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		if _, err := tx.Get(endpointKey(id)); err != nil {
-			if errors.Is(err, queue.ErrNotFound) {
-				return ErrNotFound
-			}
-			return err
-		}
-		tx.Delete(endpointKey(id))
-		tx.OnCommit(func() { s.setEndpoint(id, nil) })
-		return nil
-	})
-	if err != nil {
+	if err := s.store.Endpoints().Delete(ctx, id); err != nil {
 		return fmt.Errorf("delete endpoint %s: %w", id, err)
 	}
-	_, err = s.drainPaused(ctx, id, false)
+	s.dropEndpoint(id)
+	_, err := s.drainPaused(ctx, id, false)
 	return err
 }
 

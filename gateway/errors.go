@@ -13,8 +13,11 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrEndpointDisabled means the endpoint is disabled and the operation needs it enabled.
 	ErrEndpointDisabled = errors.New("endpoint disabled")
-	// ErrClosed means the Service has been stopped.
+	// ErrClosed means the Service has been stopped (its store is closed).
 	ErrClosed = errors.New("gateway closed")
+	// ErrTooLarge means a write (an event with its fan-out, a record) is too large for the
+	// store to keep in one piece.
+	ErrTooLarge = errors.New("too large for the store")
 	// ErrMalformed means a request's JSON is not well-formed JSON text (RFC 8259), such as a
 	// string that is not valid UTF-8. It comes wrapped in a *ValidationError naming the field;
 	// the API answers it 400 rather than 422.

@@ -81,7 +81,8 @@ type StoredEvent struct {
 	Event
 	ReceivedAt time.Time `json:"received_at"`
 	Deliveries []string  `json:"deliveries"`
-	cursorKey  []byte
+	// Seq is the event's place in the event log, assigned by the store on Append.
+	Seq Seq `json:"-"`
 }
 
 // MarshalJSON writes the envelope fields plus received_at and delivery_ids.

@@ -6,12 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/schemas"
 )
-
-// pEventType keys custom event types: et/<name> → EventTypeRecord JSON.
-const pEventType = "et/"
 
 // EventTypeRecord is a custom event type as the registry keeps it.
 type EventTypeRecord struct {
@@ -99,9 +95,8 @@ func (s *Service) AddEventType(ctx context.Context, in EventTypeInput) (*schemas
 	case err != nil:
 		return nil, invalid("name", "%s", err)
 	}
-	rec := EventTypeRecord{Name: in.Name, Description: in.Description, Schema: in.Schema}
-	err = s.db.Update(ctx, func(tx *queue.Txn) error { return save(tx, []byte(pEventType+in.Name), rec) })
-	if err != nil {
+	rec := &EventTypeRecord{Name: in.Name, Description: in.Description, Schema: in.Schema}
+	if _, err := s.store.EventTypes().Put(ctx, in.Name, rec, 0); err != nil {
 		c.Remove(in.Name)
 		return nil, fmt.Errorf("store event type %s: %w", in.Name, err)
 	}
@@ -125,26 +120,11 @@ func (s *Service) DeleteEventType(ctx context.Context, name string) error {
 	} else if t.Builtin {
 		return fmt.Errorf("event type %s is built in: %w", name, ErrConflict)
 	}
-	err = s.db.Update(ctx, func(tx *queue.Txn) error { tx.Delete([]byte(pEventType + name)); return nil })
-	if err != nil {
+	if err := s.store.EventTypes().Delete(ctx, name); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("delete event type %s: %w", name, err)
 	}
-	return c.Remove(name)
-}
-
-// loadEventTypes restores the custom types into the catalog at startup.
-func (s *Service) loadEventTypes(r *queue.Reader) error {
-	if s.opts.Catalog == nil {
-		return nil
+	if err := c.Remove(name); err != nil && !errors.Is(err, schemas.ErrUnknownType) {
+		return err
 	}
-	return r.Scan([]byte(pEventType), nil, false, func(k, v []byte) (bool, error) {
-		var rec EventTypeRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return false, fmt.Errorf("decode %s: %w", k, err)
-		}
-		if err := s.opts.Catalog.Restore(rec.Name, rec.Description, rec.Schema); err != nil {
-			return false, fmt.Errorf("restore event type %s: %w", rec.Name, err)
-		}
-		return true, nil
-	})
+	return nil
 }

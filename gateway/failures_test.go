@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
-	"github.com/hookgate/hookgate/queue"
 )
 
 // countingHandler counts the log records at Error level, to catch a failure that loops.
@@ -43,6 +43,8 @@ type clock struct {
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
+func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
 // open starts a Service on dir that the test stops itself.
 func open(t *testing.T, opts gateway.Options) *gateway.Service {
 	t.Helper()
@@ -72,7 +74,7 @@ func stop(t *testing.T, svc *gateway.Service, within time.Duration) {
 func TestFailureBeforeSendingFollowsTheSchedule(t *testing.T) {
 	dir := t.TempDir()
 	rec := gatewaytest.NewRecorder()
-	svc := open(t, gateway.Options{Dir: dir, Senders: map[string]gateway.Sender{gateway.KindWebhook: rec, "custom": rec}})
+	svc := open(t, gateway.Options{Store: gatewaytest.Badger(t, dir), Senders: map[string]gateway.Sender{gateway.KindWebhook: rec, "custom": rec}})
 	ep, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "http://127.0.0.1:9/hook", Kind: "custom", Events: []string{"*"}})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +83,7 @@ func TestFailureBeforeSendingFollowsTheSchedule(t *testing.T) {
 
 	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	log, errs := newCounting()
-	svc = open(t, gateway.Options{Dir: dir, Now: clk.Now, Logger: log, Schedule: gateway.Schedule{0, time.Hour},
+	svc = open(t, gateway.Options{Store: gatewaytest.Badger(t, dir), Now: clk.Now, Logger: log, Schedule: gateway.Schedule{0, time.Hour},
 		Senders: map[string]gateway.Sender{gateway.KindWebhook: rec}})
 	svc.Start()
 	defer stop(t, svc, 5*time.Second)
@@ -108,29 +110,27 @@ func TestFailureBeforeSendingFollowsTheSchedule(t *testing.T) {
 	}
 }
 
-// TestUnreadableDeliveryBacksOff: a delivery whose stored record can't be decoded can't
-// have an attempt recorded; the dispatcher holds it back (1 s, then longer) instead of
-// leasing and failing it again at once.
+// unreadable is a store whose delivery records can't be read, as after a torn write or a
+// bad upgrade.
+type unreadable struct{ gateway.Store }
+
+func (unreadable) Delivery(context.Context, string) (*gateway.Delivery, error) {
+	return nil, errors.New("decode dl/…: the stored record is corrupt")
+}
+
+// TestUnreadableDeliveryBacksOff: a delivery whose stored record can't be read can't have
+// an attempt recorded; the dispatcher holds it back (1 s, then longer) instead of leasing
+// and failing it again at once.
 func TestUnreadableDeliveryBacksOff(t *testing.T) {
 	dir := t.TempDir()
 	rec := gatewaytest.NewRecorder()
-	svc := open(t, gateway.Options{Dir: dir, Senders: map[string]gateway.Sender{gateway.KindWebhook: rec}})
+	svc := open(t, gateway.Options{Store: gatewaytest.Badger(t, dir), Senders: map[string]gateway.Sender{gateway.KindWebhook: rec}})
 	endpoint(t, svc, "*")
-	res := publish(t, svc, "video.posted", `{"n":1}`)
+	publish(t, svc, "video.posted", `{"n":1}`)
 	stop(t, svc, 5*time.Second)
 
-	// Damage the delivery's record on disk, as a torn write or a bad upgrade could.
-	db, err := queue.Open(queue.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(ctx, func(tx *queue.Txn) error { tx.Set([]byte("dl/"+res.DeliveryID[0]), []byte(`{"id":`)); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
 	log, errs := newCounting()
-	svc = open(t, gateway.Options{Dir: dir, Logger: log, Senders: map[string]gateway.Sender{gateway.KindWebhook: rec}})
+	svc = open(t, gateway.Options{Store: unreadable{gatewaytest.Badger(t, dir)}, Logger: log, Senders: map[string]gateway.Sender{gateway.KindWebhook: rec}})
 	svc.Start()
 	defer stop(t, svc, 5*time.Second)
 	gatewaytest.WaitFor(t, 5*time.Second, "the failure to be logged", func() bool { return errs.Load() > 0 })
@@ -157,7 +157,7 @@ func (b blocking) Send(ctx context.Context, m *gateway.Message) gateway.Outcome 
 func TestAttemptCutByShutdownIsLogged(t *testing.T) {
 	dir := t.TempDir()
 	b := blocking{started: make(chan string, 1)}
-	svc := open(t, gateway.Options{Dir: dir, Senders: map[string]gateway.Sender{gateway.KindWebhook: b}})
+	svc := open(t, gateway.Options{Store: gatewaytest.Badger(t, dir), Senders: map[string]gateway.Sender{gateway.KindWebhook: b}})
 	svc.Start()
 	endpoint(t, svc, "*")
 	res := publish(t, svc, "video.posted", `{"n":1}`)
@@ -169,7 +169,7 @@ func TestAttemptCutByShutdownIsLogged(t *testing.T) {
 	stop(t, svc, 50*time.Millisecond)
 
 	rec := gatewaytest.NewRecorder()
-	svc = gatewaytest.New(t, gateway.Options{Dir: dir}, rec)
+	svc = gatewaytest.New(t, gateway.Options{Store: gatewaytest.Badger(t, dir)}, rec)
 	rec.Want(t, 5*time.Second, 1)
 	var d *gateway.Delivery
 	gatewaytest.WaitFor(t, 5*time.Second, "the delivery to succeed", func() bool {

@@ -1,29 +1,35 @@
 // Package gateway is hookgate's core: events, endpoints, deliveries and attempts, and the
 // Service that the HTTP API, the MCP server and the CLI all call.
 //
-// A published event is validated, stored with one Delivery per matching Endpoint in a single
-// durable transaction (group-committed, fsync'd before Publish returns), and handed to the
-// Dispatcher, which sends each delivery through the Sender for its endpoint's kind, records
-// every Attempt, and retries on the Schedule until it succeeds or gives up. Endpoints that keep
-// failing are disabled; deliveries that match a disabled endpoint are kept as paused and sent
-// when it is enabled again.
+// A published event is validated and appended to the store's event log together with one
+// Delivery per matching Endpoint (durable before Publish returns), and handed to the
+// Dispatcher, which leases due deliveries from the store's work queue, sends each through the
+// Sender for its endpoint's kind, records every Attempt, and retries on the Schedule until it
+// succeeds or gives up. Endpoints that keep failing are disabled; deliveries that match a
+// disabled endpoint are kept as paused and sent when it is enabled again.
 //
-// A free-space guard keeps the store from filling its volume: below a watermark
-// (Options.MinFreeDisk) every write of new data fails with ErrStorageFull while stored
-// deliveries keep going, and writes resume by themselves once space is freed.
+// Storage is the Store interface (storage.go), which backends under queue/ implement
+// (queue/badger on disk, queue/memory for tests); the caller opens one and passes it in
+// Options.Store. A store that keeps its data on a local volume (DiskSpace) gets a
+// free-space guard: below a watermark (Options.MinFreeDisk) every write of new data fails
+// with ErrStorageFull while stored deliveries keep going, and writes resume by themselves
+// once space is freed. With Options.Retention, finished events older than that are removed
+// in the background.
 //
-// The package imports no web framework, MCP library or database: storage goes through the
-// queue package, and outbound transports are Senders supplied by the caller.
+// The package imports no web framework, MCP library or database backend, and outbound
+// transports are Senders supplied by the caller.
 //
 // # Example
 //
+//	store, err := badger.Open(badger.Options{Dir: "./hookgate-data"}) // or memory.New()
+//	if err != nil { … }
 //	svc, err := gateway.New(gateway.Options{
-//		Dir:     "./hookgate-data",
+//		Store:   store,
 //		Senders: map[string]gateway.Sender{"webhook": webhook.New(webhook.Options{})},
 //	})
 //	if err != nil { … }
 //	svc.Start()
-//	defer svc.Stop(context.Background())
+//	defer svc.Stop(context.Background()) // closes the store too
 //
 //	ep, secret, _ := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "https://example.com/hook", Events: []string{"video.*"}})
 //	res, _ := svc.Publish(ctx, gateway.PublishInput{Type: "video.posted", Data: json.RawMessage(`{"url":"…"}`)})
@@ -32,12 +38,13 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
-	"github.com/hookgate/hookgate/queue"
 	"github.com/hookgate/hookgate/schemas"
 )
 
@@ -60,12 +67,12 @@ type FieldError interface {
 // ErrUnknownType is what a Validator returns for a type without a schema.
 var ErrUnknownType = schemas.ErrUnknownType
 
-// Options configures a Service. The zero value with Dir set works.
+// Options configures a Service. Store is required; the rest has defaults.
 type Options struct {
-	// Dir is the data folder for the embedded store.
-	Dir string
-	// Queue tunes the store; its Dir and Logger are set from these Options.
-	Queue queue.Options
+	// Store keeps events, deliveries, the work queue, the registry and the request logs
+	// (queue/badger, queue/memory). The Service owns it from New on: Stop closes it, and
+	// so does a New that fails.
+	Store Store
 	// Senders maps an endpoint kind ("webhook", …) to the Sender that delivers to it.
 	Senders map[string]Sender
 	// Catalog is the event catalog: it validates published data (unless Validator is set)
@@ -96,6 +103,13 @@ type Options struct {
 	DisableAfter int
 	// Concurrency is how many attempts run at once; default 128.
 	Concurrency int
+	// Retention is how long finished events (every delivery succeeded, failed or
+	// canceled) are kept: older ones are removed with their deliveries in the background,
+	// in batches of retentionBatch. 0 keeps everything. Events with a pending or paused
+	// delivery are never removed.
+	Retention time.Duration
+	// RetentionEvery is how often retention looks for events to remove; default 1 min.
+	RetentionEvery time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now. Tests may inject one.
@@ -104,7 +118,8 @@ type Options struct {
 	// writes that bring in new data (publish, catch hooks, management changes) fail with
 	// ErrStorageFull, and Ready says so; stored deliveries continue and reads keep working.
 	// 0 means DefaultMinFreeDisk or 5 % of the volume, whichever is smaller, but never less
-	// than the store needs for its own work (queue.Headroom); negative turns the guard off.
+	// than the store needs for its own work (DiskSpace.Headroom); negative turns the guard
+	// off. A Store that does not implement DiskSpace has no guard.
 	MinFreeDisk int64
 	// FreeSpace measures the data volume; default statfs(2). Tests inject one.
 	FreeSpace FreeSpaceFunc
@@ -112,26 +127,34 @@ type Options struct {
 
 // Service is the gateway. Its methods are safe for concurrent use.
 type Service struct {
-	opts Options
-	db   *queue.DB
-	log  *slog.Logger
-	now  func() time.Time
+	opts  Options
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
 
 	mu        sync.RWMutex
 	endpoints map[string]*Endpoint // immutable snapshots, replaced on change
+	epRevs    map[string]uint64    // the revision of each snapshot (deletedRev once deleted)
 
-	clockMu sync.Mutex
-	lastNS  int64 // last event arrival time handed out, for a strictly increasing order
-
-	events  *broadcast
 	disp    *dispatcher
 	disk    *diskGuard
-	reqLogs requestLogs
+	bg      sync.WaitGroup     // the registry watchers and retention
+	stopBG  context.CancelFunc // ends them
+	bgCtx   context.Context
+	started sync.Once
+	stopped sync.Once
 }
 
-// New opens the store in opts.Dir and loads the endpoints. Call Start to begin delivering
-// and Stop to end.
+// deletedRev marks a deleted endpoint in Service.epRevs: endpoint ids are never reused, so
+// no later change of one (a watch echo) brings it back.
+const deletedRev = math.MaxUint64
+
+// New loads the endpoints and custom event types from opts.Store and starts following the
+// registry's changes. Call Start to begin delivering and Stop to end.
 func New(opts Options) (*Service, error) {
+	if opts.Store == nil {
+		return nil, errors.New("gateway: Options.Store is required (queue/badger or queue/memory)")
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -156,35 +179,33 @@ func New(opts Options) (*Service, error) {
 	if opts.RequestLogBytes <= 0 {
 		opts.RequestLogBytes = DefaultRequestLogBytes
 	}
+	if opts.RetentionEvery <= 0 {
+		opts.RetentionEvery = time.Minute
+	}
 	if opts.Validator == nil && opts.Catalog != nil {
 		opts.Validator = opts.Catalog
 	}
-	qo := opts.Queue
-	qo.Dir = opts.Dir
-	qo.Logger = opts.Logger
 	disk := newDiskGuard(opts)
 	if opts.MinFreeDisk > 0 && uint64(opts.MinFreeDisk) < disk.floor {
 		opts.Logger.Warn("the free-space watermark is below what the store needs for its own work; a full disk may crash it",
 			"min_free_disk", FormatBytes(uint64(opts.MinFreeDisk)), "store_headroom", FormatBytes(disk.floor))
 	}
-	if err := disk.openCheck(); err != nil {
-		return nil, err
-	}
-	db, err := queue.Open(qo)
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
+	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
 		opts:      opts,
-		db:        db,
+		store:     opts.Store,
 		log:       opts.Logger,
 		now:       opts.Now,
 		endpoints: map[string]*Endpoint{},
-		events:    newBroadcast(),
+		epRevs:    map[string]uint64{},
 		disk:      disk,
+		bgCtx:     ctx,
+		stopBG:    cancel,
 	}
-	if err := s.loadState(); err != nil {
-		db.Close()
+	if err := s.loadState(ctx); err != nil {
+		cancel()
+		s.bg.Wait()
+		opts.Store.Close()
 		return nil, err
 	}
 	s.disp = newDispatcher(s)
@@ -225,56 +246,42 @@ func (s *Service) Ready() Readiness {
 	return r
 }
 
-// loadState reads the endpoints and the newest event time into memory.
-func (s *Service) loadState() error {
-	return s.db.View(func(r *queue.Reader) error {
-		err := r.Scan([]byte(pEndpoint), nil, false, func(k, v []byte) (bool, error) {
-			var ep Endpoint
-			if err := json.Unmarshal(v, &ep); err != nil {
-				return false, fmt.Errorf("decode %s: %w", k, err)
-			}
-			s.endpoints[ep.ID] = &ep
-			return true, nil
-		})
-		if err != nil {
-			return fmt.Errorf("load endpoints: %w", err)
-		}
-		if err := s.loadEventTypes(r); err != nil {
-			return err
-		}
-		return r.Scan(pEventTime, nil, true, func(k, _ []byte) (bool, error) {
-			s.lastNS, _ = splitTimeKey(pEventTime, k)
-			return false, nil
-		})
-	})
+// loadState reads the endpoints and the custom event types into memory, and starts the
+// goroutines that follow their changes (see watch.go); they run until Stop.
+func (s *Service) loadState(ctx context.Context) error {
+	if err := s.followEndpoints(ctx); err != nil {
+		return err
+	}
+	return s.followEventTypes(ctx)
 }
 
-// Start starts the dispatcher. Deliveries left queued by an earlier run, including ones that
-// were in flight when it died, are picked up again.
-func (s *Service) Start() { s.disp.start() }
+// Start starts the dispatcher and, with Options.Retention, the retention loop. Deliveries
+// left queued by an earlier run, including ones that were in flight when it died, are
+// picked up again.
+func (s *Service) Start() {
+	s.started.Do(func() {
+		s.disp.start()
+		if s.opts.Retention > 0 {
+			s.bg.Add(1)
+			go s.retain(s.bgCtx)
+		}
+	})
+}
 
 // Stop stops taking new work, waits (bounded by ctx) for attempts in flight, and closes the
 // store. Attempts still running when ctx ends are abandoned; their deliveries are sent again
 // after the next start.
 func (s *Service) Stop(ctx context.Context) error {
-	s.disp.stop(ctx)
-	s.events.close()
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close store: %w", err)
-	}
-	return nil
-}
-
-// arrival returns a strictly increasing arrival time in nanoseconds.
-func (s *Service) arrival() int64 {
-	s.clockMu.Lock()
-	defer s.clockMu.Unlock()
-	ns := s.now().UnixNano()
-	if ns <= s.lastNS {
-		ns = s.lastNS + 1
-	}
-	s.lastNS = ns
-	return ns
+	var err error
+	s.stopped.Do(func() {
+		s.disp.stop(ctx)
+		s.stopBG()
+		s.bg.Wait()
+		if cerr := s.store.Close(); cerr != nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	})
+	return err
 }
 
 // endpoint returns the current snapshot of endpoint id.
@@ -285,13 +292,23 @@ func (s *Service) endpoint(id string) (*Endpoint, bool) {
 	return ep, ok
 }
 
-// setEndpoint replaces (or, with nil, removes) the snapshot of endpoint id.
-func (s *Service) setEndpoint(id string, ep *Endpoint) {
+// setEndpoint replaces the snapshot of endpoint id with ep at revision rev, unless the
+// snapshot is already at rev or newer (a change this process made, seen again by the
+// watcher). rev 0 (a record listed without its revision) always applies.
+func (s *Service) setEndpoint(id string, ep *Endpoint, rev uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ep == nil {
-		delete(s.endpoints, id)
+	if known := s.epRevs[id]; known == deletedRev || rev != 0 && rev <= known {
 		return
 	}
 	s.endpoints[id] = ep
+	s.epRevs[id] = rev
+}
+
+// dropEndpoint removes the snapshot of endpoint id for good.
+func (s *Service) dropEndpoint(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.endpoints, id)
+	s.epRevs[id] = deletedRev
 }

@@ -101,10 +101,17 @@ func TestDuplicateIDIsNotSentTwice(t *testing.T) {
 	if err != nil || !second.Duplicate || second.ID != "evt_same" {
 		t.Fatalf("second Publish = %+v, %v; want duplicate", second, err)
 	}
-	rec.Want(t, 5*time.Second, 1)
+	// The id of an event stored without it as a dedupe key (a generated one) is a
+	// duplicate too.
+	gen := publish(t, svc, "post.published", `{}`)
+	again, err := svc.Publish(ctx, gateway.PublishInput{ID: gen.ID, Type: "post.published", Data: json.RawMessage(`{}`)})
+	if err != nil || !again.Duplicate || again.ID != gen.ID {
+		t.Fatalf("Publish with a generated id = %+v, %v; want duplicate", again, err)
+	}
+	rec.Want(t, 5*time.Second, 2)
 	time.Sleep(100 * time.Millisecond)
-	if n := len(rec.Calls()); n != 1 {
-		t.Fatalf("calls = %d, want 1", n)
+	if n := len(rec.Calls()); n != 2 {
+		t.Fatalf("calls = %d, want 2", n)
 	}
 }
 
@@ -458,7 +465,7 @@ func TestRestartResumesQueuedDeliveries(t *testing.T) {
 	dir := t.TempDir()
 	rec := gatewaytest.NewRecorder()
 	rec.Script(func(int, *gateway.Message) gateway.Outcome { return gateway.Outcome{StatusCode: 500} })
-	svc, err := gateway.New(gateway.Options{Dir: dir, Senders: map[string]gateway.Sender{"webhook": rec}, Policy: gateway.URLPolicy{AllowPrivate: true}, Schedule: gateway.Schedule{0, 300 * time.Millisecond, 300 * time.Millisecond}, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := gateway.New(gateway.Options{Store: gatewaytest.Badger(t, dir), Senders: map[string]gateway.Sender{"webhook": rec}, Policy: gateway.URLPolicy{AllowPrivate: true}, Schedule: gateway.Schedule{0, 300 * time.Millisecond, 300 * time.Millisecond}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +478,7 @@ func TestRestartResumesQueuedDeliveries(t *testing.T) {
 	}
 
 	rec2 := gatewaytest.NewRecorder()
-	svc2 := gatewaytest.New(t, gateway.Options{Dir: dir, Schedule: gateway.Schedule{0, 300 * time.Millisecond, 300 * time.Millisecond}}, rec2)
+	svc2 := gatewaytest.New(t, gateway.Options{Store: gatewaytest.Badger(t, dir), Schedule: gateway.Schedule{0, 300 * time.Millisecond, 300 * time.Millisecond}}, rec2)
 	calls := rec2.Want(t, 5*time.Second, 1)
 	if calls[0].EventID != res.ID {
 		t.Fatalf("after restart got %s, want %s", calls[0].EventID, res.ID)
@@ -518,9 +525,16 @@ func TestListEventsInArrivalOrderWithCursor(t *testing.T) {
 	if len(page.Data) != 3 {
 		t.Errorf("type filter: %d events, want 3", len(page.Data))
 	}
+	// An event id works as a cursor; the next cursor is a sequence, and a poller that keeps
+	// it sees the next event and nothing else.
 	page, _ = svc.ListEvents(ctx, gateway.EventFilter{After: ids[6]})
-	if len(page.Data) != 0 || page.Next != ids[6] {
-		t.Errorf("after last = %d events, next %q", len(page.Data), page.Next)
+	if len(page.Data) != 0 || page.Next == "" || page.Next == ids[6] {
+		t.Errorf("after last = %d events, next %q, want none and a sequence cursor", len(page.Data), page.Next)
+	}
+	next := publish(t, svc, "video.posted", `{"i":7}`)
+	page, _ = svc.ListEvents(ctx, gateway.EventFilter{After: page.Next})
+	if len(page.Data) != 1 || page.Data[0].ID != next.ID || page.More {
+		t.Errorf("after the cursor = %+v, want just %s", page, next.ID)
 	}
 	if _, err := svc.ListEvents(ctx, gateway.EventFilter{After: "evt_unknown"}); err == nil {
 		t.Errorf("unknown cursor accepted")

@@ -117,12 +117,3 @@ func (l *limits) finish(epID, id string, now time.Time) {
 		delete(l.ep, epID) // idle: forget it, so deleted endpoints don't accumulate
 	}
 }
-
-// forget drops a reservation that will not be used (the delivery moved or ended).
-func (l *limits) forget(epID, id string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if st, ok := l.ep[epID]; ok {
-		delete(st.reserved, id)
-	}
-}

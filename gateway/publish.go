@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hookgate/hookgate/queue"
 )
 
 // PublishInput is an event to publish, as the publish API takes it.
@@ -107,18 +106,20 @@ func (s *Service) checkPublish(in *PublishInput) error {
 }
 
 // publish stores a checked event. only, when set, limits the fan-out to that one endpoint
-// (a test event) regardless of its subscriptions.
+// (a test event) regardless of its subscriptions. Events published through the API are
+// deduplicated on their id.
 func (s *Service) publish(ctx context.Context, in PublishInput, only *Endpoint) (*PublishResult, error) {
-	return s.publishWith(ctx, in, only, nil, nil)
+	dedupe := ""
+	if in.ID != "" {
+		dedupe = in.ID
+	}
+	return s.publishWith(ctx, in, only, dedupe, 0)
 }
 
-// publishWith is publish with two hooks inside its transaction: dup, before anything is
-// written, may declare the event a duplicate (nothing is stored or sent; it may set res.ID
-// to the event it duplicates); after runs once the outcome is known, to write more records
-// atomically with it.
-func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoint,
-	dup func(tx *queue.Txn, res *PublishResult) (bool, error),
-	after func(tx *queue.Txn, res *PublishResult) error) (*PublishResult, error) {
+// publishWith appends a checked event and its deliveries to the event log in one Append,
+// under the dedupe key dedupe (none when empty) for dedupeFor (0: for as long as the
+// event is kept). A duplicate stores nothing; the result names the earlier event.
+func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoint, dedupe string, dedupeFor time.Duration) (*PublishResult, error) {
 	now := s.now()
 	if in.ID == "" {
 		in.ID = newID("evt", now)
@@ -126,75 +127,57 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 	if in.Created.IsZero() {
 		in.Created = now
 	}
-	ev := &StoredEvent{Event: Event{ID: in.ID, Type: in.Type, Source: in.Source, Created: in.Created.UTC(), Data: in.Data, SourceEventID: in.sourceEventID}}
-
-	res := &PublishResult{ID: ev.ID}
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		res.ID, res.Duplicate, res.Deliveries, res.DeliveryID = ev.ID, false, 0, nil
-		if _, err := tx.Get(eventKey(ev.ID)); err == nil {
-			res.Duplicate = true
-		} else if !errors.Is(err, queue.ErrNotFound) {
-			return err
-		}
-		if !res.Duplicate && dup != nil {
-			d, err := dup(tx, res)
-			if err != nil {
-				return err
+	ev := &StoredEvent{
+		Event:      Event{ID: in.ID, Type: in.Type, Source: in.Source, Created: in.Created.UTC(), Data: in.Data, SourceEventID: in.sourceEventID},
+		ReceivedAt: now.UTC(),
+		Deliveries: []string{},
+	}
+	targets := []*Endpoint{only}
+	if only == nil {
+		targets = s.matching(&ev.Event)
+	}
+	var (
+		dls    = make([]*Delivery, 0, len(targets))
+		paused []*Delivery
+	)
+	for _, ep := range targets {
+		d := &Delivery{ID: newID("dlv", now), EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type, Attempts: []Attempt{}, CreatedAt: now, UpdatedAt: now}
+		if ep.Enabled || only != nil {
+			due, _ := s.opts.Schedule.Delay(0)
+			next := now.Add(due)
+			if in.DeliverAt.After(next) {
+				next = in.DeliverAt
 			}
-			res.Duplicate = d
+			d.Status, d.NextAttemptAt = StatusPending, &next
+		} else {
+			d.Status, d.NextAttemptAt = StatusPaused, nil
+			paused = append(paused, d)
 		}
-		if res.Duplicate {
-			if after != nil {
-				return after(tx, res)
-			}
-			return nil
-		}
-		// Match inside the transaction: endpoint changes committed in earlier batches are
-		// already in memory, so an endpoint enabled or disabled concurrently is seen either
-		// here or by the change's own follow-up (resuming paused deliveries).
-		targets := []*Endpoint{only}
-		if only == nil {
-			targets = s.matching(&ev.Event)
-		}
-		ns := s.arrival()
-		ev.ReceivedAt = time.Unix(0, ns).UTC()
-		ev.Deliveries = ev.Deliveries[:0]
-		for _, ep := range targets {
-			d := &Delivery{ID: newID("dlv", now), EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type, Attempts: []Attempt{}, CreatedAt: now, UpdatedAt: now}
-			if ep.Enabled || only != nil {
-				due, _ := s.opts.Schedule.Delay(0)
-				next := now.Add(due)
-				if in.DeliverAt.After(next) {
-					next = in.DeliverAt
-				}
-				d.Status, d.NextAttemptAt = StatusPending, &next
-				tx.Schedule(d.ID, next, []byte(ep.ID))
-			} else {
-				d.Status, d.NextAttemptAt = StatusPaused, nil
-				tx.Set(epPausedKey(ep.ID, d.ID), nil)
-			}
-			if err := save(tx, deliveryKey(d.ID), d); err != nil {
-				return err
-			}
-			tx.Set(epDeliveryKey(ep.ID, d.CreatedAt, d.ID), nil)
-			ev.Deliveries = append(ev.Deliveries, d.ID)
-		}
-		if err := saveEvent(tx, ev); err != nil {
-			return err
-		}
-		tx.Set(eventTimeKey(ns, ev.ID), nil)
-		res.Deliveries = len(targets)
-		res.DeliveryID = ev.Deliveries
-		tx.OnCommit(s.events.notify)
-		if after != nil {
-			return after(tx, res)
-		}
-		return nil
-	})
+		dls = append(dls, d)
+		ev.Deliveries = append(ev.Deliveries, d.ID)
+	}
+	res, err := s.store.Append(ctx, &Append{Event: ev, Deliveries: dls, Dedupe: dedupe, DedupeFor: dedupeFor})
+	if errors.Is(err, ErrConflict) && dedupe == in.ID {
+		// The id is stored already, as an event that was not published under it as a
+		// dedupe key (a catch hook's, or one whose id was generated): the same event.
+		return &PublishResult{ID: in.ID, Duplicate: true}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", in.Type, err)
 	}
-	return res, nil
+	if res.Duplicate {
+		return &PublishResult{ID: res.ID, Duplicate: true}, nil
+	}
+	// An endpoint enabled while the event was being appended resumed its paused deliveries
+	// before these were stored: send them now.
+	for _, d := range paused {
+		if ep, ok := s.endpoint(d.EndpointID); ok && ep.Enabled {
+			if err := s.resume(ctx, d.ID); err != nil {
+				s.log.Error("resume a delivery of an endpoint enabled meanwhile", "delivery", d.ID, "endpoint", d.EndpointID, "err", err)
+			}
+		}
+	}
+	return &PublishResult{ID: ev.ID, Deliveries: len(dls), DeliveryID: ev.Deliveries}, nil
 }
 
 // matching returns the endpoints subscribed to ev, enabled or not (a disabled endpoint's
@@ -243,7 +226,9 @@ type EventFilter struct {
 	Type string
 	// Source, when set, keeps only events from that source.
 	Source string
-	// After is an event id: only events stored after it are listed. Empty starts at the oldest.
+	// After is a cursor (the next_cursor of a previous page: an event log sequence) or an
+	// event id: only events stored after it are listed. Empty starts at the oldest. An
+	// all-digit value is read as a sequence.
 	After string
 	// Since, when set, skips events received before it (used when After is empty).
 	Since time.Time
@@ -254,88 +239,80 @@ type EventFilter struct {
 	Newest bool
 }
 
-// EventPage is one page of events, oldest first. Next is the id to pass as After for the
-// next page; it is set whenever the page is non-empty, so a poller never loses its place.
+// EventPage is one page of events, oldest first. Next is the cursor to pass as After for
+// the next page (the event log sequence of the last event read, in decimal); it is set
+// whenever the page is non-empty, so a poller never loses its place.
 type EventPage struct {
 	Data []*StoredEvent `json:"data"`
 	Next string         `json:"next_cursor"`
 	More bool           `json:"has_more"`
 }
 
-// ListEvents lists stored events in the order they arrived.
+// ListEvents lists stored events in the order they were stored.
 func (s *Service) ListEvents(ctx context.Context, f EventFilter) (*EventPage, error) {
 	limit := clampLimit(f.Limit)
 	page := &EventPage{Data: []*StoredEvent{}, Next: f.After}
-	err := s.db.View(func(r *queue.Reader) error {
-		start := pEventTime
-		if f.After != "" {
-			ev, err := loadEvent(r, f.After)
-			if errors.Is(err, ErrNotFound) {
-				return invalid("after", "no event with id %q", f.After)
-			}
-			if err != nil {
-				return err
-			}
-			start = eventTimeKey(ev.ReceivedAt.UnixNano()+1, "")
-		} else if !f.Since.IsZero() {
-			start = eventTimeKey(f.Since.UnixNano(), "")
+	q := EventQuery{Newest: f.Newest, Limit: limit, MaxScan: maxScan}
+	if f.Type != "" || f.Source != "" {
+		q.Match = func(ev *StoredEvent) bool {
+			return (f.Type == "" || MatchType(f.Type, ev.Type)) && (f.Source == "" || f.Source == ev.Source)
 		}
-		if f.Newest {
-			start = nil
+	}
+	if !f.Newest {
+		after, err := s.cursor(ctx, f.After)
+		if err != nil {
+			return nil, err
 		}
-		scanned := 0
-		return r.Scan(pEventTime, start, f.Newest, func(k, _ []byte) (bool, error) {
-			if err := ctx.Err(); err != nil {
-				return false, err
-			}
-			_, id := splitTimeKey(pEventTime, k)
-			if len(page.Data) == limit || scanned == maxScan {
-				page.More = !f.Newest
-				return false, nil
-			}
-			scanned++
-			ev, err := loadEvent(r, id)
-			if err != nil {
-				return false, err
-			}
-			if !f.Newest {
-				page.Next = id
-			}
-			if f.Type != "" && !MatchType(f.Type, ev.Type) || f.Source != "" && f.Source != ev.Source {
-				return true, nil
-			}
-			page.Data = append(page.Data, ev)
-			return true, nil
-		})
-	})
+		q.After = after
+		if f.After == "" {
+			q.Since = f.Since
+		}
+	}
+	r, err := s.store.Events(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
+	}
+	page.Data = append(page.Data, r.Events...)
+	if !f.Newest {
+		if r.Next != 0 {
+			page.Next = strconv.FormatUint(uint64(r.Next), 10)
+		}
+		page.More = r.More
 	}
 	return page, nil
 }
 
+// cursor reads an After value: a sequence, or an event id (its sequence); empty is 0.
+func (s *Service) cursor(ctx context.Context, after string) (Seq, error) {
+	if after == "" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseUint(after, 10, 64); err == nil {
+		return Seq(n), nil
+	}
+	ev, err := s.store.Event(ctx, after)
+	if errors.Is(err, ErrNotFound) {
+		return 0, invalid("after", "no event with id %q (a cursor is a next_cursor or an event id)", after)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("list events: %w", err)
+	}
+	return ev.Seq, nil
+}
+
 // GetEvent returns an event and its deliveries.
 func (s *Service) GetEvent(ctx context.Context, id string) (*StoredEvent, []*Delivery, error) {
-	var (
-		ev  *StoredEvent
-		dls []*Delivery
-	)
-	err := s.db.View(func(r *queue.Reader) error {
-		var err error
-		if ev, err = loadEvent(r, id); err != nil {
-			return err
-		}
-		for _, did := range ev.Deliveries {
-			var d Delivery
-			if err := load(r, deliveryKey(did), &d); err != nil {
-				return err
-			}
-			dls = append(dls, &d)
-		}
-		return nil
-	})
+	ev, err := s.store.Event(ctx, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get event %s: %w", id, err)
+	}
+	dls := make([]*Delivery, 0, len(ev.Deliveries))
+	for _, did := range ev.Deliveries {
+		d, err := s.store.Delivery(ctx, did)
+		if err != nil {
+			return nil, nil, fmt.Errorf("get event %s: %w", id, err)
+		}
+		dls = append(dls, d)
 	}
 	return ev, dls, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 )
 
 // refusingInbound refuses every call's signature.
@@ -22,7 +23,7 @@ func (refusingInbound) Open(*gateway.Source, *gateway.InboundRequest, time.Time)
 func TestRequestLogOverItsBoundIsTrimmedAfterARestart(t *testing.T) {
 	dir := t.TempDir()
 	open := func(entries int) *gateway.Service {
-		svc, err := gateway.New(gateway.Options{Dir: dir, Inbound: refusingInbound{}, RequestLogEntries: entries, Logger: slog.New(slog.DiscardHandler)})
+		svc, err := gateway.New(gateway.Options{Store: gatewaytest.Badger(t, dir), Inbound: refusingInbound{}, RequestLogEntries: entries, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}

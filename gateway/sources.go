@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/hookgate/hookgate/queue"
 )
 
 // A Source is a catch hook: a URL (/in/{id}) a provider posts its webhooks to. Each call is
@@ -60,11 +57,11 @@ func (s *Service) withURL(src *Source) *Source {
 	return src
 }
 
-// saveSource writes a source without its derived URL.
-func saveSource(tx *queue.Txn, src *Source) error {
+// stored returns a copy of src as the registry keeps it: without its derived URL.
+func (src *Source) stored() *Source {
 	c := *src
 	c.URL = ""
-	return save(tx, sourceKey(c.ID), &c)
+	return &c
 }
 
 // Presets the four social-media providers' webhooks map to: the envelope's source is the
@@ -171,38 +168,34 @@ const (
 	maxLoggedHeader  = 512
 )
 
-// Keys:
-//
-//	src/<source id>                               → Source JSON
-//	srd/<source id>/<provider event id>           → hookgate event id, with TTL DedupeWindow
-//	srq/<source id>/<received ns, 8 bytes><id>    → SourceRequest JSON with TTL RequestLogTTL (bounded: requestlog.go)
-const (
-	pSource    = "src/"
-	pSourceDup = "srd/"
-	pSourceReq = "srq/"
-)
-
-func sourceKey(id string) []byte          { return []byte(pSource + id) }
-func sourceDupKey(id, evID string) []byte { return []byte(pSourceDup + id + "/" + evID) }
-func sourceReqPrefix(id string) []byte    { return []byte(pSourceReq + id + "/") }
-func sourceReqKey(id string, ns int64, reqID string) []byte {
-	return timeKey(sourceReqPrefix(id), ns, reqID)
-}
-
 // SourceRequest is one logged catch-hook call.
 type SourceRequest struct {
-	ID         string            `json:"id"`
-	ReceivedAt time.Time         `json:"received_at"`
-	Verified   bool              `json:"verified"`
-	Status     int               `json:"status"`
-	Error      string            `json:"error,omitempty"`
-	EventID    string            `json:"event_id,omitempty"`
-	EventType  string            `json:"event_type,omitempty"`
-	Duplicate  bool              `json:"duplicate"`
-	Headers    map[string]string `json:"headers"`
-	BodySize   int               `json:"body_size"`
-	Body       string            `json:"body,omitempty"`
+	ID         string    `json:"id"`
+	ReceivedAt time.Time `json:"received_at"`
+	Verified   bool      `json:"verified"`
+	// Status is what the catch hook answered, as an HTTP status number (one of the
+	// Answer constants).
+	Status    int               `json:"status"`
+	Error     string            `json:"error,omitempty"`
+	EventID   string            `json:"event_id,omitempty"`
+	EventType string            `json:"event_type,omitempty"`
+	Duplicate bool              `json:"duplicate"`
+	Headers   map[string]string `json:"headers"`
+	BodySize  int               `json:"body_size"`
+	Body      string            `json:"body,omitempty"`
 }
+
+// What a catch hook answered, as the request log records it (SourceRequest.Status). They
+// are HTTP status numbers because that is what the log shows its reader; the API answers
+// the same call from the error Receive returns (connectors/httpapi decides HTTP statuses),
+// and these name the outcomes so that the gateway needs no HTTP package to log them.
+const (
+	AnswerAccepted   = 200 // stored (or a duplicate of a stored event)
+	AnswerMalformed  = 400 // the mapped data is not well-formed JSON (ErrMalformed)
+	AnswerUnverified = 401 // verification failed (ErrUnverified)
+	AnswerInvalid    = 422 // the payload can't be mapped or fails its schema (*ValidationError)
+	AnswerFailed     = 500 // storing it failed
+)
 
 // inbound returns the configured Inbound, or an error when the Service runs without one.
 func (s *Service) inbound() (Inbound, error) {
@@ -238,7 +231,7 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (*Source, er
 	if err := s.checkSource(src); err != nil {
 		return nil, err
 	}
-	if err := s.db.Update(ctx, func(tx *queue.Txn) error { return saveSource(tx, src) }); err != nil {
+	if _, err := s.store.Sources().Put(ctx, src.ID, src.stored(), 0); err != nil {
 		return nil, fmt.Errorf("create source: %w", err)
 	}
 	return s.withURL(src), nil
@@ -246,7 +239,7 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (*Source, er
 
 // GetSource returns a source with its secret (callers show Public()).
 func (s *Service) GetSource(ctx context.Context, id string) (*Source, error) {
-	src, err := s.loadSource(id)
+	src, err := s.loadSource(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -254,57 +247,39 @@ func (s *Service) GetSource(ctx context.Context, id string) (*Source, error) {
 }
 
 // loadSource reads a source as stored.
-func (s *Service) loadSource(id string) (*Source, error) {
-	var src Source
-	err := s.db.View(func(r *queue.Reader) error { return load(r, sourceKey(id), &src) })
+func (s *Service) loadSource(ctx context.Context, id string) (*Source, error) {
+	src, _, err := s.store.Sources().Get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", id, err)
 	}
-	return &src, nil
+	return src, nil
 }
 
 // ListSources lists every source, oldest first.
 func (s *Service) ListSources(ctx context.Context) ([]*Source, error) {
-	out := []*Source{}
-	err := s.db.View(func(r *queue.Reader) error {
-		return r.Scan([]byte(pSource), nil, false, func(k, v []byte) (bool, error) {
-			var src Source
-			if err := json.Unmarshal(v, &src); err != nil {
-				return false, fmt.Errorf("decode %s: %w", k, err)
-			}
-			out = append(out, s.withURL(&src))
-			return true, nil
-		})
-	})
+	list, err := s.store.Sources().List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	out := make([]*Source, 0, len(list))
+	for _, src := range list {
+		out = append(out, s.withURL(src))
 	}
 	return out, nil
 }
 
-// UpdateSource applies a patch; the result is checked like a new source, outside the
-// store's write path (see edit): the write only saves it if the source is unchanged since.
+// UpdateSource applies a patch; the result is checked like a new source before it is
+// written by compare-and-swap on the revision that was checked (see edit): if the source
+// changed meanwhile, the patch is checked again on the new one.
 func (s *Service) UpdateSource(ctx context.Context, id string, p SourcePatch) (*Source, error) {
 	if err := s.admit(); err != nil {
 		return nil, err
 	}
 	var out *Source
-	err := s.edit(ctx, func() (func(tx *queue.Txn) error, error) {
-		var (
-			base []byte
-			src  Source
-		)
-		err := s.db.View(func(r *queue.Reader) error {
-			var err error
-			if base, err = r.Get(sourceKey(id)); err != nil {
-				return err
-			}
-			return load(r, sourceKey(id), &src)
-		})
-		if errors.Is(err, queue.ErrNotFound) {
-			return nil, ErrNotFound
-		} else if err != nil {
-			return nil, err
+	err := s.edit(func() error {
+		src, rev, err := s.store.Sources().Get(ctx, id)
+		if err != nil {
+			return err
 		}
 		if p.Name != nil {
 			src.Name = *p.Name
@@ -321,23 +296,17 @@ func (s *Service) UpdateSource(ctx context.Context, id string, p SourcePatch) (*
 		if p.Sample != nil {
 			src.Sample = *p.Sample
 		}
-		if err := s.checkSource(&src); err != nil {
-			return nil, err
+		if err := s.checkSource(src); err != nil {
+			return err
 		}
-		return func(tx *queue.Txn) error {
-			cur, err := tx.Get(sourceKey(id))
-			if errors.Is(err, queue.ErrNotFound) {
-				return ErrNotFound
-			} else if err != nil {
-				return err
-			}
-			if !bytes.Equal(cur, base) {
-				return errStale
-			}
-			src.UpdatedAt = s.now().UTC()
-			out = s.withURL(&src)
-			return saveSource(tx, &src)
-		}, nil
+		src.UpdatedAt = s.now().UTC()
+		if _, err := s.store.Sources().Put(ctx, id, src.stored(), rev); errors.Is(err, ErrConflict) {
+			return errStale
+		} else if err != nil {
+			return err
+		}
+		out = s.withURL(src)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", id, err)
@@ -351,18 +320,11 @@ func (s *Service) DeleteSource(ctx context.Context, id string) error {
 	if err := s.admit(); err != nil {
 		return err
 	}
-	err := s.db.Update(ctx, func(tx *queue.Txn) error {
-		if _, err := tx.Get(sourceKey(id)); errors.Is(err, queue.ErrNotFound) {
-			return ErrNotFound
-		} else if err != nil {
-			return err
-		}
-		tx.Delete(sourceKey(id))
-		tx.OnCommit(func() { s.reqLogs.forget(id) })
-		return nil
-	})
-	if err != nil {
+	if err := s.store.Sources().Delete(ctx, id); err != nil {
 		return fmt.Errorf("source %s: %w", id, err)
+	}
+	if err := s.store.DropRequests(ctx, id); err != nil {
+		return fmt.Errorf("source %s: drop its request log: %w", id, err)
 	}
 	return nil
 }
@@ -384,11 +346,8 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	if err != nil {
 		return nil, err
 	}
-	src, err := s.loadSource(sourceID)
+	src, err := s.loadSource(ctx, sourceID)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.loadRequestLog(ctx, src.ID); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
@@ -399,13 +358,13 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	if errors.Is(err, ErrUnverified) {
 		// Anyone can send these: keep an excerpt only.
 		entry.Body = string(r.Body[:min(len(r.Body), maxRejectedBody)])
-		entry.Status, entry.Error = http.StatusUnauthorized, err.Error()
+		entry.Status, entry.Error = AnswerUnverified, err.Error()
 		s.logRequest(ctx, src.ID, entry)
 		return nil, err
 	}
 	entry.Verified = true
 	if err != nil {
-		entry.Status, entry.Error = http.StatusUnprocessableEntity, err.Error()
+		entry.Status, entry.Error = AnswerInvalid, err.Error()
 		s.logRequest(ctx, src.ID, entry)
 		return nil, &ValidationError{Field: "body", Message: "can't map the " + src.Provider + " payload: " + err.Error(), Err: err}
 	}
@@ -415,48 +374,33 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	pub := PublishInput{Type: ev.Type, Source: src.EventSource(), Created: ev.Created, Data: ev.Data, sourceEventID: ev.ID}
 	entry.EventType = ev.Type
 	if err := s.checkPublish(&pub); err != nil {
-		entry.Status, entry.Error = http.StatusUnprocessableEntity, err.Error()
+		entry.Status, entry.Error = AnswerInvalid, err.Error()
 		if errors.Is(err, ErrMalformed) {
-			entry.Status = http.StatusBadRequest
+			entry.Status = AnswerMalformed
 		}
 		s.logRequest(ctx, src.ID, entry)
 		return nil, err
 	}
-	var dupKey []byte
+	dedupe := ""
 	if ev.ID != "" {
-		dupKey = sourceDupKey(src.ID, inboundID(ev.ID))
+		dedupe = sourceDedupeKey(src.ID, ev.ID)
 	}
-	res, err := s.publishWith(ctx, pub, nil, func(tx *queue.Txn, res *PublishResult) (bool, error) {
-		if dupKey == nil {
-			return false, nil
-		}
-		first, err := tx.Get(dupKey)
-		if errors.Is(err, queue.ErrNotFound) {
-			return false, nil
-		} else if err != nil {
-			return false, err
-		}
-		res.ID = string(first)
-		if res.ID == "" {
-			// Recorded before dedupe keys held the event id: the event id was then the
-			// provider's id, made usable.
-			res.ID = inboundID(ev.ID)
-		}
-		return true, nil
-	}, func(tx *queue.Txn, res *PublishResult) error {
-		if dupKey != nil && !res.Duplicate {
-			tx.SetTTL(dupKey, []byte(res.ID), DedupeWindow)
-		}
-		entry.Status, entry.EventID, entry.Duplicate = http.StatusOK, res.ID, res.Duplicate
-		return s.putRequest(tx, src.ID, entry)
-	})
+	res, err := s.publishWith(ctx, pub, nil, dedupe, DedupeWindow)
 	if err != nil {
-		s.dropRequest(src.ID, entry)
-		entry.Status, entry.Error = http.StatusInternalServerError, err.Error()
+		entry.Status, entry.Error = AnswerFailed, err.Error()
 		s.logRequest(context.WithoutCancel(ctx), src.ID, entry)
 		return nil, err
 	}
+	entry.Status, entry.EventID, entry.Duplicate = AnswerAccepted, res.ID, res.Duplicate
+	s.logRequest(ctx, src.ID, entry)
 	return &ReceiveResult{ID: res.ID, Duplicate: res.Duplicate}, nil
+}
+
+// sourceDedupeKey is the dedupe key of the provider's event id providerID received by the
+// source srcID: "<source id>/<provider id>" (event ids, the publish API's keys, have no
+// slash, so the two never collide; queue/badger migrates older catch-hook keys to it).
+func sourceDedupeKey(srcID, providerID string) string {
+	return srcID + "/" + inboundID(providerID)
 }
 
 // inboundID makes a provider's event id usable in a dedupe key: kept when it is a valid id,
@@ -504,23 +448,15 @@ func sensitiveHeader(name string) bool {
 
 // ListSourceRequests returns a source's latest logged calls, newest first.
 func (s *Service) ListSourceRequests(ctx context.Context, sourceID string, limit int) ([]*SourceRequest, error) {
-	if _, err := s.loadSource(sourceID); err != nil {
+	if _, err := s.loadSource(ctx, sourceID); err != nil {
 		return nil, err
 	}
-	limit = clampLimit(limit)
-	out := []*SourceRequest{}
-	err := s.db.View(func(r *queue.Reader) error {
-		return r.Scan(sourceReqPrefix(sourceID), nil, true, func(k, v []byte) (bool, error) {
-			var e SourceRequest
-			if err := json.Unmarshal(v, &e); err != nil {
-				return false, fmt.Errorf("decode %s: %w", k, err)
-			}
-			out = append(out, &e)
-			return len(out) < limit, nil
-		})
-	})
+	out, err := s.store.Requests(ctx, sourceID, clampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("source %s requests: %w", sourceID, err)
+	}
+	if out == nil {
+		out = []*SourceRequest{}
 	}
 	return out, nil
 }

@@ -33,6 +33,12 @@ import (
 type Seq uint64
 
 // Store is everything the Service keeps: a backend implements all of it on one engine.
+//
+// Errors are the gateway's sentinels, so that callers (the API) need no backend: a missing
+// record wraps ErrNotFound, a lost compare-and-swap ErrConflict, a call after Close
+// ErrClosed, and a write that is too large for the backend to store in one piece
+// ErrTooLarge (nothing is written then). Every backend takes at least 1,000 deliveries in
+// one Append or SaveDeliveries call; callers that write more at once split them.
 type Store interface {
 	EventLog
 	Deliveries
@@ -42,8 +48,12 @@ type Store interface {
 	// Trim removes up to max events received before before whose deliveries are all
 	// finished (succeeded, failed or canceled), together with those deliveries, and reports
 	// how many events it removed. Events with a pending or paused delivery are never removed.
+	// The dedupe key of a removed event stays until its DedupeFor window ends (one with
+	// DedupeFor 0 goes with its event).
 	Trim(ctx context.Context, before time.Time, max int) (int, error)
-	// Close releases the store. Calls after Close fail.
+	// Close releases the store. Calls after Close fail with an error wrapping ErrClosed;
+	// those that return no error do nothing, and the channels of Watch are closed. Closing
+	// twice returns nil.
 	Close() error
 }
 
@@ -55,8 +65,10 @@ type EventLog interface {
 	// each delivery's Rev to its first revision, and queues every pending delivery for its
 	// NextAttemptAt. When a.Dedupe is set and an event was appended under the same key less
 	// than a.DedupeFor ago (0: for as long as that event is kept), nothing is written and the
-	// result names that earlier event, with Duplicate set. An event id that is already
-	// stored is ErrConflict.
+	// result names that earlier event, with Duplicate set. The window is measured between
+	// the ReceivedAt of the two events (the Service's clock, not the store's): a key stored
+	// at ReceivedAt r dedupes an event received before r+DedupeFor, where DedupeFor is the
+	// one given when the key was stored. An event id that is already stored is ErrConflict.
 	Append(ctx context.Context, a *Append) (*Appended, error)
 	// Event returns the event with id (ErrNotFound when there is none).
 	Event(ctx context.Context, id string) (*StoredEvent, error)
@@ -97,14 +109,16 @@ type EventQuery struct {
 	// Match, when set, keeps only the events it accepts; the others still count towards
 	// MaxScan and move Next.
 	Match func(*StoredEvent) bool
-	// Limit caps the events returned; MaxScan how many are read at most in one call.
+	// Limit caps the events returned; MaxScan how many are read at most in one call
+	// (0: no limit).
 	Limit, MaxScan int
 }
 
 // EventRange is what Events read.
 type EventRange struct {
 	Events []*StoredEvent
-	// Next is the sequence of the last event read (matching or not), to pass as After.
+	// Next is the sequence of the last event read (matching or not), to pass as After;
+	// After itself when nothing was read.
 	Next Seq
 	// More is true when the range stopped before the end of the log.
 	More bool
@@ -133,33 +147,40 @@ type DeliveryQuery struct {
 	Since, Until time.Time
 	// Oldest lists oldest first; the default is newest first.
 	Oldest bool
-	// After is the id of the last delivery of the previous page.
+	// After is the id of the last delivery of the previous page (ErrNotFound when no
+	// delivery has that id).
 	After string
-	// Limit caps the page; MaxScan how many records one call reads at most.
+	// Limit caps the page (0: 50; at most 1000); MaxScan how many records one call reads at
+	// most (0: no limit). Records outside Since and Until are not read.
 	Limit, MaxScan int
 }
 
 // DeliveryRange is one page of deliveries.
 type DeliveryRange struct {
 	Deliveries []*Delivery
-	// Next is the id to pass as After for the next page; empty at the end.
+	// Next is the id to pass as After for the next page: the last delivery read, matching
+	// or not, whenever records are left past the page (MaxScan may have cut it short);
+	// empty at the end.
 	Next string
 }
 
 // WorkQueue hands out due deliveries to the dispatcher.
 type WorkQueue interface {
-	// Lease returns up to max jobs due at or before now, each hidden from every other Lease
-	// for ttl (or until its delivery is saved, held or released).
+	// Lease returns up to max jobs due at or before now, oldest due first, each hidden from
+	// every other Lease for ttl (or until its delivery is saved, held or released). A job
+	// whose lease or hold ended is due again at its delivery's time.
 	Lease(ctx context.Context, now time.Time, max int, ttl time.Duration) ([]Job, error)
 	// Hold keeps a leased job hidden until until (a backoff, a rate limit's slot), without
 	// changing its delivery. After a restart the job is due at its delivery's time again.
+	// A job that is not leased is left alone.
 	Hold(id string, until time.Time)
-	// Release gives a leased job back, due at once.
+	// Release gives a leased job back, due at once. A job that is not leased is left alone.
 	Release(id string)
 	// NextDue reports when Lease may next return something; ok is false when nothing is
 	// queued or leased.
 	NextDue(now time.Time) (next time.Time, ok bool)
-	// Wake returns a channel that receives a value whenever work is queued or released.
+	// Wake returns a channel that receives a value whenever work is queued (by Append or
+	// SaveDeliveries) or released. It never blocks the writer: one value may stand for many.
 	Wake() <-chan struct{}
 }
 
@@ -183,7 +204,8 @@ type Records[T any] interface {
 	// Get returns the record id and its revision (ErrNotFound when there is none).
 	Get(ctx context.Context, id string) (T, uint64, error)
 	// Put writes v as id if the stored revision is still rev (0: id must not exist) and
-	// returns the new revision; ErrConflict when it changed meanwhile.
+	// returns the new revision, greater than any earlier one of id; ErrConflict when it
+	// changed meanwhile.
 	Put(ctx context.Context, id string, v T, rev uint64) (uint64, error)
 	// Delete removes id (ErrNotFound when there is none).
 	Delete(ctx context.Context, id string) error
@@ -206,13 +228,16 @@ type Change[T any] struct {
 type RequestLog interface {
 	// LogRequest adds e to source's log, dropping the oldest entries past the bound.
 	LogRequest(ctx context.Context, source string, e *SourceRequest, bound LogBound) error
-	// Requests returns source's latest entries, newest first.
+	// Requests returns source's latest entries, newest first, up to limit (0: all), none
+	// older than the MaxAge it was logged with.
 	Requests(ctx context.Context, source string, limit int) ([]*SourceRequest, error)
 	// DropRequests removes source's log (the source was deleted).
 	DropRequests(ctx context.Context, source string) error
 }
 
-// LogBound bounds a source's request log: entries and bytes, whichever comes first, and age.
+// LogBound bounds a source's request log: entries and bytes (of the stored JSON), whichever
+// comes first, and age, counted on the wall clock from when an entry was logged. A zero
+// field is no bound.
 type LogBound struct {
 	Entries int
 	Bytes   int64

@@ -40,6 +40,7 @@ type benchFlags struct {
 	memProfile  string
 	cpuProfile  string
 	memoryLimit string
+	store       string
 }
 
 // benchResult is what bench prints; with --json exactly these keys.
@@ -102,6 +103,7 @@ API with the given concurrency (or at a steady --rate) and measures:
 	fl.IntVar(&f.bodySize, "body-size", 1024, "approximate size of each event's JSON body in bytes")
 	fl.IntVar(&f.pending, "pending", 0, "deliveries to load as a backlog before the run")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
+	fl.StringVar(&f.store, "store", "badger", "the store to measure: badger (in a temporary folder) or memory")
 	fl.BoolVar(&f.noSync, "no-sync", false, "turn off fsync (to measure its cost; not a supported mode)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary data folder")
@@ -144,13 +146,17 @@ func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, e
 	defer rsrv.Close()
 
 	policy := gateway.URLPolicy{AllowPrivate: true}
+	sf := serveFlags{data: dir, store: f.store}
+	st, err := sf.openStore(log, -1, f.noSync)
+	if err != nil {
+		return nil, err
+	}
 	opts := gateway.Options{
-		Dir:     dir,
+		Store:   st,
 		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
 		Policy:  policy,
 		Logger:  log,
 	}
-	opts.Queue.NoSync = f.noSync
 	svc, err := gateway.New(opts)
 	if err != nil {
 		return nil, err

@@ -131,3 +131,23 @@ func TestCLIReportsServerErrors(t *testing.T) {
 		t.Fatalf("bad token: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+func TestRetentionFlag(t *testing.T) {
+	cmd := newServeCmd()
+	if err := cmd.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := cmd.Flags().GetDuration("retention"); got != 30*24*time.Hour {
+		t.Fatalf("--retention default = %s, want 720h (30 days)", got)
+	}
+	for _, tc := range []struct {
+		in      time.Duration
+		wantErr bool
+	}{{0, false}, {time.Hour, false}, {-time.Hour, true}} {
+		f := serveFlags{retrySchedule: "0s", retention: tc.in}
+		opts, err := f.options(nil, "")
+		if (err != nil) != tc.wantErr || err == nil && opts.Retention != tc.in {
+			t.Errorf("--retention %s = %v, %v; want error %v", tc.in, opts.Retention, err, tc.wantErr)
+		}
+	}
+}

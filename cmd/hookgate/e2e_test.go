@@ -217,29 +217,35 @@ func createEndpoint(t *testing.T, p *proc, r *receiver) {
 	r.secret.Store(ep.Secret)
 }
 
+// TestServePublishReceiveSigned runs serve on each store (--store badger, the default, and
+// memory) and sends one event through it.
 func TestServePublishReceiveSigned(t *testing.T) {
-	p := startServe(t, t.TempDir())
-	r := newReceiver(t)
-	createEndpoint(t, p, r)
-	var res struct {
-		ID         string
-		Deliveries int
-	}
-	st, err := p.call("POST", "/v1/events", map[string]any{"type": "video.posted", "data": json.RawMessage(videoPosted)}, &res)
-	if err != nil || st != 202 || res.Deliveries != 1 {
-		t.Fatalf("publish = %d %+v %v", st, res, err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for r.count([]string{res.ID}) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("event never arrived")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.bad) > 0 {
-		t.Fatalf("receiver problems: %v", r.bad)
+	for _, store := range []string{"badger", "memory"} {
+		t.Run(store, func(t *testing.T) {
+			p := startServe(t, t.TempDir(), "--store", store)
+			r := newReceiver(t)
+			createEndpoint(t, p, r)
+			var res struct {
+				ID         string
+				Deliveries int
+			}
+			st, err := p.call("POST", "/v1/events", map[string]any{"type": "video.posted", "data": json.RawMessage(videoPosted)}, &res)
+			if err != nil || st != 202 || res.Deliveries != 1 {
+				t.Fatalf("publish = %d %+v %v", st, res, err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for r.count([]string{res.ID}) > 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("event never arrived")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if len(r.bad) > 0 {
+				t.Fatalf("receiver problems: %v", r.bad)
+			}
+		})
 	}
 }
 

@@ -123,7 +123,7 @@ func eventsListCmd(cf *clientFlags) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&f.Type, "type", "", "event type or pattern")
 	fl.StringVar(&f.Source, "source", "", "source name")
-	fl.StringVar(&f.After, "after", "", "only events after this event id")
+	fl.StringVar(&f.After, "after", "", "only events after this cursor (a next_cursor) or event id")
 	fl.IntVar(&f.Limit, "limit", 0, "page size (default 50)")
 	return cmd
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
 	hgmcp "github.com/hookgate/hookgate/mcp"
+	"github.com/hookgate/hookgate/queue/badger"
+	"github.com/hookgate/hookgate/queue/memory"
 	"github.com/hookgate/hookgate/schemas"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
@@ -46,12 +48,16 @@ type serveFlags struct {
 	strictTypes     bool
 	publicURL       string
 	minFreeDisk     string
+	store           string
+	retention       time.Duration
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", envOr("HOOKGATE_ADDR", ":8080"), "listen address (env HOOKGATE_ADDR)")
-	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "data folder for the embedded store (env HOOKGATE_DATA)")
+	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "data folder for the embedded store and the API token (env HOOKGATE_DATA)")
+	fl.StringVar(&f.store, "store", envOr("HOOKGATE_STORE", "badger"), "where events and deliveries are kept: badger (on disk in --data) or memory (lost on exit; for trials and tests) (env HOOKGATE_STORE)")
+	fl.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long delivered and failed events are kept (with their deliveries); 0 keeps everything. Events with pending or paused deliveries are always kept")
 	fl.BoolVar(&f.dev, "dev", envBool("HOOKGATE_DEV"), "local development: allow http:// and private/loopback endpoint URLs (env HOOKGATE_DEV)")
 	fl.DurationVar(&f.deliveryTimeout, "delivery-timeout", 10*time.Second, "timeout of one delivery attempt")
 	fl.StringVar(&f.retrySchedule, "retry-schedule", gateway.DefaultSchedule.String(), "delays before each attempt, comma-separated (jittered ±20%)")
@@ -76,7 +82,7 @@ func (f *serveFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
 }
 
-// options describes the gateway the flags ask for; gateway.New opens it.
+// options describes the gateway the flags ask for, but its store: open opens both.
 func (f *serveFlags) options(log *slog.Logger, publicURL string) (gateway.Options, error) {
 	sched, err := gateway.ParseSchedule(f.retrySchedule)
 	if err != nil {
@@ -91,8 +97,11 @@ func (f *serveFlags) options(log *slog.Logger, publicURL string) (gateway.Option
 	if err != nil {
 		return gateway.Options{}, err
 	}
+	if f.retention < 0 {
+		return gateway.Options{}, fmt.Errorf("--retention %s: must be 0 (keep everything) or positive", f.retention)
+	}
 	return gateway.Options{
-		Dir:             f.data,
+		Retention:       f.retention,
 		Catalog:         catalog,
 		StrictTypes:     f.strictTypes,
 		PublicURL:       publicURL,
@@ -106,6 +115,42 @@ func (f *serveFlags) options(log *slog.Logger, publicURL string) (gateway.Option
 		MinFreeDisk:     minFree,
 		Logger:          log,
 	}, nil
+}
+
+// openStore opens the store --store names. A Badger store is not opened on a volume with
+// less free space than opening it needs (a *gateway.StorageFullError with Opening set),
+// unless the free-space guard is off (minFree < 0).
+func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool) (gateway.Store, error) {
+	switch f.store {
+	case "memory":
+		return memory.New(), nil
+	case "badger", "":
+		if minFree >= 0 {
+			need, err := badger.OpenSpace(f.data)
+			if err != nil {
+				return nil, fmt.Errorf("measure the store: %w", err)
+			}
+			if err := gateway.CheckOpenSpace(f.data, need, nil); err != nil {
+				return nil, err
+			}
+		}
+		st, err := badger.Open(badger.Options{Dir: f.data, Logger: log, NoSync: noSync})
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	}
+	return nil, fmt.Errorf("--store %q: must be badger or memory", f.store)
+}
+
+// open opens the store and the Service on it (which then owns the store).
+func (f *serveFlags) open(opts gateway.Options) (*gateway.Service, error) {
+	st, err := f.openStore(opts.Logger, opts.MinFreeDisk, false)
+	if err != nil {
+		return nil, err
+	}
+	opts.Store = st
+	return gateway.New(opts)
 }
 
 // minFreeDiskBytes turns --min-free-disk into gateway.Options.MinFreeDisk: empty is the
@@ -215,7 +260,7 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 	g := &runningGateway{log: log, public: public, errc: make(chan error, 1), quit: make(chan struct{}), waited: make(chan struct{})}
 	api := httpapi.Options{Token: token, MaxBody: f.maxBody, Logger: log, PublicURL: f.publicURL,
 		ReadTimeout: f.readTimeout, MaxUnauthenticatedReads: f.maxUnauthReads}
-	svc, err := gateway.New(opts)
+	svc, err := f.open(opts)
 	var full *gateway.StorageFullError
 	switch {
 	case err == nil:
@@ -229,7 +274,7 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 		waiting.Mount = []httpapi.Mount{{Path: "/mcp", Protected: true}}
 		h := httpapi.Waiting(waiting, func() error { return last.Load().(error) })
 		g.handler.Store(&h)
-		go g.waitForSpace(opts, api, &last)
+		go g.waitForSpace(func() (*gateway.Service, error) { return f.open(opts) }, api, &last)
 	default:
 		ln.Close()
 		return nil, err
@@ -245,7 +290,7 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 	if created {
 		fmt.Fprintf(notice, "API token (saved to %s, shown once): %s\n", filepath.Join(f.data, tokenFile), token)
 	}
-	log.Info("hookgate listening", "addr", ln.Addr().String(), "data", f.data, "dev", f.dev, "version", gateway.Version)
+	log.Info("hookgate listening", "addr", ln.Addr().String(), "data", f.data, "store", f.store, "dev", f.dev, "version", gateway.Version)
 	go func() { g.errc <- g.srv.Serve(ln) }()
 	return g, nil
 }
@@ -267,7 +312,7 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 // waitForSpace tries to open the store every second until it opens (then serves the API)
 // or stop is called. last holds the latest failure, for the 507 answers and /readyz. Started
 // by startGateway, ended by stop.
-func (g *runningGateway) waitForSpace(opts gateway.Options, api httpapi.Options, last *atomic.Value) {
+func (g *runningGateway) waitForSpace(open func() (*gateway.Service, error), api httpapi.Options, last *atomic.Value) {
 	defer close(g.waited)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -277,7 +322,7 @@ func (g *runningGateway) waitForSpace(opts gateway.Options, api httpapi.Options,
 			return
 		case <-t.C:
 		}
-		svc, err := gateway.New(opts)
+		svc, err := open()
 		var full *gateway.StorageFullError
 		switch {
 		case err == nil:

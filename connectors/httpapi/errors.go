@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hookgate/hookgate/gateway"
-	"github.com/hookgate/hookgate/queue"
 )
 
 // Error codes: stable strings clients can switch on. The status each one goes with is in
@@ -83,9 +82,9 @@ func (s *server) classify(err error) (int, errorDetail) {
 		return http.StatusConflict, errorDetail{Code: CodeConflict, Message: err.Error()}
 	case errors.Is(err, gateway.ErrStorageFull):
 		return http.StatusInsufficientStorage, errorDetail{Code: CodeStorageFull, Message: err.Error()}
-	case errors.Is(err, queue.ErrTooLarge):
+	case errors.Is(err, gateway.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, errorDetail{Code: CodeBodyTooLarge, Message: err.Error()}
-	case errors.Is(err, queue.ErrClosed), errors.Is(err, gateway.ErrClosed), errors.Is(err, context.Canceled):
+	case errors.Is(err, gateway.ErrClosed), errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, errorDetail{Code: CodeUnavailable, Message: "the server is shutting down or the request was canceled; retry"}
 	default:
 		return http.StatusInternalServerError, errorDetail{Code: CodeInternal, Message: "internal error; see the server log"}

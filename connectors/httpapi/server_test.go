@@ -12,6 +12,7 @@ import (
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
+	"github.com/hookgate/hookgate/queue/memory"
 )
 
 const token = "test-token"
@@ -164,8 +165,13 @@ func TestPublishOverHTTP(t *testing.T) {
 		t.Fatalf("get event = %d %v", st, ev)
 	}
 	st, list := a.do("GET", "/v1/events?type=video.*&limit=10", "")
-	if st != 200 || len(list["data"].([]any)) != 1 || list["next_cursor"] != "evt_1" {
-		t.Fatalf("list = %d %v", st, list)
+	if st != 200 || len(list["data"].([]any)) != 1 || list["next_cursor"] == "" || list["next_cursor"] == "evt_1" {
+		t.Fatalf("list = %d %v, want one event and a sequence cursor", st, list)
+	}
+	for _, after := range []string{list["next_cursor"].(string), "evt_1"} { // a cursor, or an event id as before
+		if st, list = a.do("GET", "/v1/events?after="+after, ""); st != 200 || len(list["data"].([]any)) != 0 {
+			t.Fatalf("list after %s = %d %v, want none", after, st, list)
+		}
 	}
 	a.rec.Want(t, 5*time.Second, 1)
 }
@@ -251,7 +257,7 @@ func TestBadInputAnswers(t *testing.T) {
 
 func TestPrivateURLRefusedWithoutDev(t *testing.T) {
 	rec := gatewaytest.NewRecorder()
-	svc, err := gateway.New(gateway.Options{Dir: t.TempDir(), Senders: map[string]gateway.Sender{"webhook": rec}})
+	svc, err := gateway.New(gateway.Options{Store: memory.New(), Senders: map[string]gateway.Sender{"webhook": rec}})
 	if err != nil {
 		t.Fatal(err)
 	}

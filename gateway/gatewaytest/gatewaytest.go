@@ -1,6 +1,6 @@
-// Package gatewaytest runs a real gateway.Service in-process on a temporary folder, with a
-// recording Sender whose answers a test scripts, for tests of fan-out, retries and
-// endpoint health that don't need HTTP.
+// Package gatewaytest runs a real gateway.Service in-process on an in-memory store (or a
+// Badger store in a temporary folder), with a recording Sender whose answers a test
+// scripts, for tests of fan-out, retries and endpoint health that don't need HTTP.
 //
 // # Example
 //
@@ -19,16 +19,25 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/badger"
+	"github.com/hookgate/hookgate/queue/memory"
 )
 
-// New starts a Service on t.TempDir() (unless opts.Dir is set) whose "webhook" kind is rec
-// (when rec is not nil), and stops it when the test ends. Unless the test sets MinFreeDisk or
-// injects FreeSpace, the free-space guard is off, so tests do not fail with ErrStorageFull
-// on a machine whose disk happens to be nearly full.
+// New starts a Service whose "webhook" kind is rec (when rec is not nil), and stops it when
+// the test ends. Its store is opts.Store; without one, a fresh queue/memory store, or a
+// Badger store in t.TempDir() when the test measures disk space (it injects FreeSpace or
+// sets a positive MinFreeDisk), since only a store on a volume has a free-space guard.
+// Unless the test sets MinFreeDisk or injects FreeSpace, the free-space guard is off, so
+// tests do not fail with ErrStorageFull on a machine whose disk happens to be nearly full.
+// A test that reopens a folder passes Badger(t, dir) as opts.Store.
 func New(t testing.TB, opts gateway.Options, rec *Recorder) *gateway.Service {
 	t.Helper()
-	if opts.Dir == "" {
-		opts.Dir = t.TempDir()
+	if opts.Store == nil {
+		if opts.FreeSpace != nil || opts.MinFreeDisk > 0 {
+			opts.Store = Badger(t, t.TempDir())
+		} else {
+			opts.Store = memory.New()
+		}
 	}
 	if opts.Senders == nil {
 		opts.Senders = map[string]gateway.Sender{}
@@ -56,6 +65,19 @@ func New(t testing.TB, opts gateway.Options, rec *Recorder) *gateway.Service {
 		}
 	})
 	return svc
+}
+
+// Badger opens a queue/badger store in dir, for a test that needs a real disk (a restart on
+// the same folder, the free-space guard). The Service it is given closes it; if none is,
+// it is closed when the test ends.
+func Badger(t testing.TB, dir string) gateway.Store {
+	t.Helper()
+	st, err := badger.Open(badger.Options{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("badger.Open %s: %v", dir, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // Call is one Send the Recorder saw.

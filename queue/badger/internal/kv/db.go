@@ -1,7 +1,7 @@
-// Package queue is hookgate's durable store: records (keys and bytes) and a due-time ordered
-// job queue, both in one embedded Badger database, written with group commit.
+// Package kv is the engine under queue/badger: records (keys and bytes) and a due-time
+// ordered job queue, both in one embedded Badger database, written with group commit.
 //
-// It knows nothing of events or endpoints: callers choose their own keys and encode their own
+// It knows nothing of events or endpoints (queue/badger lays those out in keys): callers choose their own keys and encode their own
 // values. What it adds to Badger is what a webhook gateway needs from its store:
 //
 //   - Update batches concurrent writers into one Badger transaction and one fsync (group
@@ -17,21 +17,21 @@
 //
 // # Example
 //
-//	db, err := queue.Open(queue.Options{Dir: dir})
+//	db, err := kv.Open(kv.Options{Dir: dir})
 //	if err != nil { … }
 //	defer db.Close()
-//	err = db.Update(ctx, func(tx *queue.Txn) error {
+//	err = db.Update(ctx, func(tx *kv.Txn) error {
 //		tx.Set([]byte("ev/1"), body)
 //		tx.Schedule("dlv_1", time.Now(), nil)
 //		return nil
 //	})
 //	for _, job := range db.Lease(time.Now(), 64, time.Minute) {
 //		// … deliver, then:
-//		_ = db.Update(ctx, func(tx *queue.Txn) error { tx.Done(job.ID); return nil })
+//		_ = db.Update(ctx, func(tx *kv.Txn) error { tx.Done(job.ID); return nil })
 //	}
 //
 // Keys that start with "_" are the queue's own.
-package queue
+package kv
 
 import (
 	"context"
@@ -44,6 +44,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/skl"
 )
 
 // ErrNotFound is returned by Get when a key does not exist.
@@ -159,8 +160,9 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open badger in %q: %w", opts.Dir, err)
 	}
-	// Badger refuses a transaction above 15% of a memtable (or about that many entries);
-	// stay below that so a batch never hits the limit halfway through a caller's writes.
+	// Badger refuses a transaction above 15% of a memtable, or with more entries than that
+	// many bytes hold skiplist nodes (96 bytes); stay 10% below both so that a batch never
+	// hits a limit halfway through a caller's writes.
 	maxBytes := opts.MemTableMiB << 20 * 15 / 100
 	db := &DB{
 		bdb:           bdb,
@@ -169,8 +171,8 @@ func Open(opts Options) (*DB, error) {
 		reqs:          make(chan *request, opts.MaxBatch),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
-		maxBatchBytes: maxBytes * 8 / 10,
-		maxBatchCount: int(maxBytes/128) * 8 / 10,
+		maxBatchBytes: maxBytes * 9 / 10,
+		maxBatchCount: int(maxBytes/int64(skl.MaxNodeSize)) * 9 / 10,
 		maxValue:      bo.ValueLogFileSize,
 	}
 	if opts.InMemory {

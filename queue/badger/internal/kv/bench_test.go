@@ -1,4 +1,4 @@
-package queue_test
+package kv_test
 
 import (
 	"fmt"
@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/queue/badger/internal/kv"
 )
 
-func openBench(b *testing.B, opts queue.Options) *queue.DB {
+func openBench(b *testing.B, opts kv.Options) *kv.DB {
 	b.Helper()
 	opts.Dir = b.TempDir()
-	db, err := queue.Open(opts)
+	db, err := kv.Open(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func openBench(b *testing.B, opts queue.Options) *queue.DB {
 // BenchmarkUpdateParallel measures group commit: 32 goroutines per CPU each writing one
 // 1 KiB record per Update, every Update fsync'd before it returns.
 func BenchmarkUpdateParallel(b *testing.B) {
-	db := openBench(b, queue.Options{})
+	db := openBench(b, kv.Options{})
 	val := make([]byte, 1024)
 	var n atomic.Int64
 	b.SetBytes(int64(len(val)))
@@ -32,7 +32,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			k := fmt.Appendf(nil, "k/%09d", n.Add(1))
-			if err := db.Update(ctx, func(tx *queue.Txn) error { tx.Set(k, val); return nil }); err != nil {
+			if err := db.Update(ctx, func(tx *kv.Txn) error { tx.Set(k, val); return nil }); err != nil {
 				b.Error(err)
 				return
 			}
@@ -44,13 +44,13 @@ func BenchmarkUpdateParallel(b *testing.B) {
 // BenchmarkUpdateSerial is the same write from one goroutine: one fsync per Update, the
 // baseline that group commit improves on.
 func BenchmarkUpdateSerial(b *testing.B) {
-	db := openBench(b, queue.Options{})
+	db := openBench(b, kv.Options{})
 	val := make([]byte, 1024)
 	b.SetBytes(int64(len(val)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		k := fmt.Appendf(nil, "k/%09d", i)
-		if err := db.Update(ctx, func(tx *queue.Txn) error { tx.Set(k, val); return nil }); err != nil {
+		if err := db.Update(ctx, func(tx *kv.Txn) error { tx.Set(k, val); return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -71,10 +71,10 @@ func BenchmarkLease(b *testing.B) {
 		{"disk", 100_000, 1024},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			db := openBench(b, queue.Options{MemJobs: c.memJobs, NoSync: true})
+			db := openBench(b, kv.Options{MemJobs: c.memJobs, NoSync: true})
 			base := time.Unix(1_700_000_000, 0)
 			for i := 0; i < c.jobs; i += 2000 {
-				err := db.Update(ctx, func(tx *queue.Txn) error {
+				err := db.Update(ctx, func(tx *kv.Txn) error {
 					for j := i; j < i+2000 && j < c.jobs; j++ {
 						tx.Schedule(fmt.Sprintf("job%07d", j), base.Add(time.Duration(j)*time.Microsecond), []byte("endpoint"))
 					}

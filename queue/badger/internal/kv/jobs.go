@@ -1,4 +1,4 @@
-package queue
+package kv
 
 import (
 	"bytes"
@@ -122,7 +122,7 @@ type lease struct {
 	expires time.Time
 }
 
-// jobIndex is the in-memory side of the queue. Its invariant: every job on disk whose key
+// jobIndex is the in-memory side of the kv. Its invariant: every job on disk whose key
 // sorts before horizon is either in tree or leased (when full, every job on disk is). Jobs at
 // or after the horizon are read from disk, in key order, when the tree runs low.
 type jobIndex struct {
@@ -237,7 +237,7 @@ func (x *jobIndex) apply(ops []jobOp) {
 }
 
 // refill reads jobs from the horizon on until it has added up to half of max to the tree, or
-// reached the end of the queue. Jobs it finds leased or already in memory (whose commit is
+// reached the end of the kv. Jobs it finds leased or already in memory (whose commit is
 // yet to be applied) don't count: however many of those lie past the horizon, a refill that
 // stops short of the end adds at least one job. Caller holds mu.
 func (x *jobIndex) refill() error {
@@ -317,7 +317,7 @@ func (db *DB) Lease(now time.Time, max int, ttl time.Duration) ([]Job, error) {
 	return out, nil
 }
 
-// expire returns jobs whose lease ran out to the queue. Caller holds mu.
+// expire returns jobs whose lease ran out to the kv. Caller holds mu.
 func (x *jobIndex) expire(now time.Time) {
 	if x.leaseMin.IsZero() || now.Before(x.leaseMin) {
 		return
@@ -379,8 +379,9 @@ func (db *DB) Hold(id string, until time.Time) {
 }
 
 // NextDue reports when Lease may next return something: the earliest of the first due job
-// and the first lease expiry (which may be early: a lease ended by Done or Schedule can still
-// count). ok is false when the queue is empty and nothing is leased.
+// and the first lease expiry. ok is false when the queue is empty and nothing is leased.
+// It reads every lease (leaseMin may be early: a lease ended by Done or Schedule, or
+// extended by Hold), which costs little next to the attempts a dispatcher has in flight.
 func (db *DB) NextDue(now time.Time) (time.Time, bool) {
 	x := db.jobs
 	x.mu.Lock()
@@ -390,8 +391,11 @@ func (db *DB) NextDue(now time.Time) (time.Time, bool) {
 			return now, true // Lease will report the error
 		}
 	}
-	if len(x.leased) == 0 {
-		x.leaseMin = time.Time{}
+	x.leaseMin = time.Time{}
+	for _, l := range x.leased {
+		if x.leaseMin.IsZero() || l.expires.Before(x.leaseMin) {
+			x.leaseMin = l.expires
+		}
 	}
 	var next time.Time
 	if j, ok := x.tree.Min(); ok {

@@ -1,4 +1,4 @@
-package queue
+package kv
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package queue_test
+package kv_test
 
 import (
 	"bufio"
@@ -13,19 +13,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/queue"
-	"github.com/hookgate/hookgate/queue/queuetest"
+	"github.com/hookgate/hookgate/queue/badger/internal/kv"
+	"github.com/hookgate/hookgate/queue/badger/internal/kv/kvtest"
 )
 
 var ctx = context.Background()
 
 // opener returns a queuetest open function for Badger with opts.
-func opener(opts queue.Options) func(t *testing.T, dir string) *queue.DB {
-	return func(t *testing.T, dir string) *queue.DB {
+func opener(opts kv.Options) func(t *testing.T, dir string) *kv.DB {
+	return func(t *testing.T, dir string) *kv.DB {
 		t.Helper()
 		o := opts
 		o.Dir = dir
-		db, err := queue.Open(o)
+		db, err := kv.Open(o)
 		if err != nil {
 			t.Fatalf("Open(%q): %v", dir, err)
 		}
@@ -34,13 +34,13 @@ func opener(opts queue.Options) func(t *testing.T, dir string) *queue.DB {
 }
 
 func TestBadger(t *testing.T) {
-	queuetest.Run(t, opener(queue.Options{}))
+	kvtest.Run(t, opener(kv.Options{}))
 }
 
 // TestBadgerSmallMemory runs the contract with far fewer jobs in memory than the suite
 // queues, so that leasing goes through the disk index, its horizon and refills.
 func TestBadgerSmallMemory(t *testing.T) {
-	queuetest.Run(t, opener(queue.Options{MemJobs: 64}))
+	kvtest.Run(t, opener(kv.Options{MemJobs: 64}))
 }
 
 // Writes that Badger itself refuses (a key over 65,000 bytes, more entries than a transaction
@@ -49,20 +49,20 @@ func TestBadgerSmallMemory(t *testing.T) {
 func TestBadgerLimitsFailOnlyTheirUpdate(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		opts queue.Options
-		fn   func(tx *queue.Txn) error
+		opts kv.Options
+		fn   func(tx *kv.Txn) error
 	}{
-		{"long key", queue.Options{}, func(tx *queue.Txn) error {
+		{"long key", kv.Options{}, func(tx *kv.Txn) error {
 			tx.Set(append([]byte("big/"), bytes.Repeat([]byte("k"), 70_000)...), []byte("v"))
 			return nil
 		}},
-		{"many entries", queue.Options{}, func(tx *queue.Txn) error {
+		{"many entries", kv.Options{}, func(tx *kv.Txn) error {
 			for i := 0; i < 100_000; i++ {
 				tx.Set([]byte(fmt.Sprintf("big/%06d", i)), nil)
 			}
 			return nil
 		}},
-		{"large value in memory", queue.Options{InMemory: true}, func(tx *queue.Txn) error {
+		{"large value in memory", kv.Options{InMemory: true}, func(tx *kv.Txn) error {
 			tx.Set([]byte("big/1"), make([]byte, 64<<10))
 			return nil
 		}},
@@ -72,7 +72,7 @@ func TestBadgerLimitsFailOnlyTheirUpdate(t *testing.T) {
 			if !opts.InMemory {
 				opts.Dir = t.TempDir()
 			}
-			db, err := queue.Open(opts)
+			db, err := kv.Open(opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,22 +87,22 @@ func TestBadgerLimitsFailOnlyTheirUpdate(t *testing.T) {
 						errs[i] = db.Update(ctx, c.fn)
 						return
 					}
-					errs[i] = db.Update(ctx, func(tx *queue.Txn) error {
+					errs[i] = db.Update(ctx, func(tx *kv.Txn) error {
 						tx.Set([]byte(fmt.Sprintf("small/%02d", i)), []byte("ok"))
 						return nil
 					})
 				}()
 			}
 			wg.Wait()
-			if !errors.Is(errs[0], queue.ErrTooLarge) {
-				t.Errorf("Update(%s) = %.300v, want %v", c.name, errs[0], queue.ErrTooLarge)
+			if !errors.Is(errs[0], kv.ErrTooLarge) {
+				t.Errorf("Update(%s) = %.300v, want %v", c.name, errs[0], kv.ErrTooLarge)
 			}
 			for i, err := range errs[1:] {
 				if err != nil {
 					t.Errorf("small Update %d next to %s = %.300v", i+1, c.name, err)
 				}
 			}
-			db.View(func(r *queue.Reader) error {
+			db.View(func(r *kv.Reader) error {
 				n := 0
 				r.Scan([]byte("big/"), nil, false, func(k, v []byte) (bool, error) { n++; return true, nil })
 				if n != 0 {
@@ -122,7 +122,7 @@ func TestBadgerLimitsFailOnlyTheirUpdate(t *testing.T) {
 // Badger keeps its own keys under "!badger!": writing one is a caller's bug, reported like
 // writing one of the queue's "_" keys, by a panic in the caller.
 func TestBadgerReservedKeyPanicsInCaller(t *testing.T) {
-	db, err := queue.Open(queue.Options{Dir: t.TempDir()})
+	db, err := kv.Open(kv.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,10 +133,10 @@ func TestBadgerReservedKeyPanicsInCaller(t *testing.T) {
 				t.Error("no panic for a !badger! key")
 			}
 		}()
-		err := db.Update(ctx, func(tx *queue.Txn) error { tx.Set([]byte("!badger!head"), []byte("x")); return nil })
+		err := db.Update(ctx, func(tx *kv.Txn) error { tx.Set([]byte("!badger!head"), []byte("x")); return nil })
 		t.Errorf("Update with a !badger! key returned %v", err)
 	}()
-	if err := db.Update(ctx, func(tx *queue.Txn) error { tx.Set([]byte("k"), []byte("v")); return nil }); err != nil {
+	if err := db.Update(ctx, func(tx *kv.Txn) error { tx.Set([]byte("k"), []byte("v")); return nil }); err != nil {
 		t.Fatalf("Update after the panic: %v", err)
 	}
 }
@@ -163,12 +163,12 @@ func TestKill9KeepsAcknowledgedUpdates(t *testing.T) {
 		for _, k := range killChild(t, dir, round, 1000) {
 			acked[k] = true
 		}
-		db, err := queue.Open(queue.Options{Dir: dir})
+		db, err := kv.Open(kv.Options{Dir: dir})
 		if err != nil {
 			t.Fatalf("round %d: Open after kill -9: %v", round, err)
 		}
 		records := map[string]bool{}
-		err = db.View(func(r *queue.Reader) error {
+		err = db.View(func(r *kv.Reader) error {
 			return r.Scan([]byte("k/"), nil, false, func(k, v []byte) (bool, error) {
 				id := string(k[len("k/"):])
 				if !bytes.Equal(v, killValue(id)) {
@@ -282,7 +282,7 @@ func TestKillChild(t *testing.T) {
 		t.Skip("only runs as the child of TestKill9KeepsAcknowledgedUpdates")
 	}
 	round := os.Getenv("QUEUE_TEST_KILL_ROUND")
-	db, err := queue.Open(queue.Options{Dir: dir})
+	db, err := kv.Open(kv.Options{Dir: dir})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(2)
@@ -292,7 +292,7 @@ func TestKillChild(t *testing.T) {
 		go func() {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("%s-%02d-%07d", round, g, i)
-				err := db.Update(ctx, func(tx *queue.Txn) error {
+				err := db.Update(ctx, func(tx *kv.Txn) error {
 					tx.Set([]byte("k/"+id), killValue(id))
 					tx.Schedule(id, time.Now(), []byte(id))
 					return nil
@@ -318,4 +318,42 @@ func killValue(id string) []byte {
 		n = 40 << 10
 	}
 	return bytes.Repeat([]byte(id), n/len(id)+1)[:n]
+}
+
+// What the size checks let through, Badger takes: an Update just under the entry limit (of
+// the default 8 MiB memtable) or just under the byte limit commits.
+func TestBadgerTakesWhatTheLimitsAllow(t *testing.T) {
+	db, err := kv.Open(kv.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// 15% of 8 MiB over 96-byte nodes, less 10%: 11,796 entries; 1,132,461 bytes.
+	err = db.Update(ctx, func(tx *kv.Txn) error {
+		for i := range 11_790 {
+			tx.Set([]byte(fmt.Sprintf("n/%06d", i)), nil)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update of 11,790 entries: %v", err)
+	}
+	err = db.Update(ctx, func(tx *kv.Txn) error {
+		for i := range 100 {
+			tx.Set([]byte(fmt.Sprintf("b/%03d", i)), bytes.Repeat([]byte("v"), 11_200))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update of 100 11,200-byte values: %v", err)
+	}
+	err = db.Update(ctx, func(tx *kv.Txn) error {
+		for i := range 11_900 {
+			tx.Set([]byte(fmt.Sprintf("x/%06d", i)), nil)
+		}
+		return nil
+	})
+	if !errors.Is(err, kv.ErrTooLarge) {
+		t.Fatalf("Update of 11,900 entries: %v, want ErrTooLarge", err)
+	}
 }

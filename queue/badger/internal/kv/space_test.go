@@ -1,36 +1,36 @@
-package queue_test
+package kv_test
 
 import (
 	"bytes"
 	"fmt"
 	"testing"
 
-	"github.com/hookgate/hookgate/queue"
+	"github.com/hookgate/hookgate/queue/badger/internal/kv"
 )
 
 // OpenSpace counts what a reopen must write out: the memtable log a run leaves behind
 // (sparse: its written blocks, not its mapped length) on top of the fixed part.
 func TestOpenSpaceCountsTheMemtableLog(t *testing.T) {
 	dir := t.TempDir()
-	empty, err := queue.OpenSpace(dir)
+	empty, err := kv.OpenSpace(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if empty != 2<<20 {
 		t.Fatalf("OpenSpace(new dir) = %d, want 2 MiB (discard stats and log headers)", empty)
 	}
-	db, err := queue.Open(queue.Options{Dir: dir})
+	db, err := kv.Open(kv.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	val := bytes.Repeat([]byte("x"), 1000) // below the value-log threshold: into the memtable log
 	for i := range 200 {
-		if err := db.Update(ctx, func(tx *queue.Txn) error { tx.Set(fmt.Appendf(nil, "k%d", i), val); return nil }); err != nil {
+		if err := db.Update(ctx, func(tx *kv.Txn) error { tx.Set(fmt.Appendf(nil, "k%d", i), val); return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	open, err := queue.OpenSpace(dir)
+	open, err := kv.OpenSpace(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestOpenSpaceCountsTheMemtableLog(t *testing.T) {
 }
 
 func TestHeadroomFollowsTheMemtableSize(t *testing.T) {
-	def, small := queue.Headroom(queue.Options{}), queue.Headroom(queue.Options{MemTableMiB: 1})
+	def, small := kv.Headroom(kv.Options{}), kv.Headroom(kv.Options{MemTableMiB: 1})
 	if def != 98<<20 {
 		t.Fatalf("Headroom(defaults) = %d, want 98 MiB: 3 memtable flushes + an L0 compaction of 8 memtables and the 8 MiB base level + 2 MiB", def)
 	}

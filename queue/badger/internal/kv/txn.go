@@ -1,4 +1,4 @@
-package queue
+package kv
 
 import (
 	"bytes"
@@ -154,15 +154,17 @@ func (tx *Txn) put(o op) {
 	tx.ops = append(tx.ops, o)
 }
 
-// size estimates the bytes and entries the writes will take in a Badger transaction.
+// size estimates the bytes and entries the writes will take in a Badger transaction, as
+// Badger counts them (badger.Txn.checkSize): the key, the value or a 12-byte pointer into
+// the value log, 2 bytes of metadata and 10 of version, rounded up to 16.
 func (tx *Txn) size() (int64, int) {
 	var n int64
 	for _, o := range tx.ops {
 		v := len(o.value)
 		if v >= valueThreshold {
-			v = 16 // a pointer into the value log
+			v = 12 // a pointer into the value log
 		}
-		n += int64(len(o.key)+v) + 32
+		n += int64(len(o.key)+v) + 16
 	}
 	return n, len(tx.ops)
 }

@@ -1,0 +1,235 @@
+package badger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/badger/internal/kv"
+)
+
+// indexDelivery writes d's index entries: by creation, by endpoint, and paused.
+func indexDelivery(tx *kv.Txn, d *gateway.Delivery) {
+	tx.Set(timeKey(pDeliveryTime, d.CreatedAt, d.ID), nil)
+	tx.Set(timeKey(epDeliveryPrefix(d.EndpointID), d.CreatedAt, d.ID), nil)
+	if d.Status == gateway.StatusPaused {
+		tx.Set(timeKey(epPausedPrefix(d.EndpointID), d.CreatedAt, d.ID), nil)
+	}
+}
+
+// unindexDelivery removes what indexDelivery wrote for d.
+func unindexDelivery(tx *kv.Txn, d *deliveryKeys) {
+	tx.Delete(timeKey(pDeliveryTime, d.CreatedAt, d.ID))
+	tx.Delete(timeKey(epDeliveryPrefix(d.EndpointID), d.CreatedAt, d.ID))
+	if d.Status == gateway.StatusPaused {
+		tx.Delete(timeKey(epPausedPrefix(d.EndpointID), d.CreatedAt, d.ID))
+	}
+}
+
+// queueDelivery makes the work queue follow d: a pending delivery is due at its
+// NextAttemptAt (at once when nil: due at the start of time, whatever the clock), any other
+// status leaves the queue.
+func queueDelivery(tx *kv.Txn, d *gateway.Delivery) {
+	if d.Status != gateway.StatusPending {
+		tx.Done(d.ID)
+		return
+	}
+	var due time.Time
+	if d.NextAttemptAt != nil {
+		due = *d.NextAttemptAt
+	}
+	tx.Schedule(d.ID, due, []byte(d.EndpointID))
+}
+
+// deliveryKeys is what a delivery's index keys are made of.
+type deliveryKeys struct {
+	ID         string                 `json:"id"`
+	EndpointID string                 `json:"endpoint_id"`
+	Status     gateway.DeliveryStatus `json:"status"`
+	CreatedAt  time.Time              `json:"created_at"`
+}
+
+// loadDelivery reads delivery id with its revision.
+func loadDelivery(r getter, id string) (*gateway.Delivery, error) {
+	v, err := get(r, deliveryKey(id))
+	if err != nil {
+		return nil, err
+	}
+	rev, b, err := splitRev(deliveryKey(id), v)
+	if err != nil {
+		return nil, err
+	}
+	var d gateway.Delivery
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("decode delivery %s: %w: %w", id, errCorrupt, err)
+	}
+	d.Rev = rev
+	return &d, nil
+}
+
+// loadDeliveryKeys reads the revision and index fields of delivery id.
+func loadDeliveryKeys(r getter, id string) (uint64, *deliveryKeys, error) {
+	v, err := get(r, deliveryKey(id))
+	if err != nil {
+		return 0, nil, err
+	}
+	rev, b, err := splitRev(deliveryKey(id), v)
+	if err != nil {
+		return 0, nil, err
+	}
+	var d deliveryKeys
+	if err := json.Unmarshal(b, &d); err != nil {
+		return 0, nil, fmt.Errorf("decode delivery %s: %w: %w", id, errCorrupt, err)
+	}
+	return rev, &d, nil
+}
+
+// Delivery returns delivery id.
+func (s *Store) Delivery(ctx context.Context, id string) (*gateway.Delivery, error) {
+	var d *gateway.Delivery
+	err := s.view(func(r *kv.Reader) error {
+		var err error
+		d, err = loadDelivery(r, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delivery %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// SaveDeliveries writes ds in one transaction if every stored revision is still d.Rev.
+func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) error {
+	if len(ds) == 0 {
+		return s.live()
+	}
+	enc := make([][]byte, len(ds))
+	for i, d := range ds {
+		if d.ID == "" {
+			return errors.New("save deliveries: a delivery without an id")
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("save delivery %s: encode: %w", d.ID, err)
+		}
+		enc[i] = b
+	}
+	err := s.update(ctx, func(tx *kv.Txn) error {
+		for i, d := range ds {
+			rev, old, err := loadDeliveryKeys(tx, d.ID)
+			switch {
+			case errors.Is(err, gateway.ErrNotFound):
+				rev, old = 0, nil
+			case err != nil:
+				return err
+			}
+			if rev != d.Rev {
+				return fmt.Errorf("delivery %s is at revision %d, not %d: %w", d.ID, rev, d.Rev, gateway.ErrConflict)
+			}
+			if old != nil {
+				unindexDelivery(tx, old)
+			}
+			indexDelivery(tx, d)
+			tx.Set(deliveryKey(d.ID), withRev(d.Rev+1, enc[i]))
+			queueDelivery(tx, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save deliveries: %w", err)
+	}
+	for _, d := range ds {
+		d.Rev++
+	}
+	return nil
+}
+
+// ListDeliveries lists deliveries by creation (see gateway.DeliveryQuery). A paused-only
+// list of one endpoint reads its paused index; others read the endpoint's or the global
+// creation index and filter by status.
+func (s *Store) ListDeliveries(ctx context.Context, q gateway.DeliveryQuery) (*gateway.DeliveryRange, error) {
+	limit := q.Limit
+	switch {
+	case limit <= 0:
+		limit = 50
+	case limit > 1000:
+		limit = 1000
+	}
+	prefix := pDeliveryTime
+	switch {
+	case q.Endpoint != "" && q.Status == gateway.StatusPaused:
+		prefix = epPausedPrefix(q.Endpoint)
+	case q.Endpoint != "":
+		prefix = epDeliveryPrefix(q.Endpoint)
+	}
+	out := &gateway.DeliveryRange{Deliveries: []*gateway.Delivery{}}
+	err := s.view(func(r *kv.Reader) error {
+		// The scan runs from start (inclusive) and skips the key skip (the cursor itself).
+		var start, skip, stop []byte
+		reverse := !q.Oldest
+		if reverse {
+			if !q.Until.IsZero() {
+				start = timeKey(prefix, q.Until, "") // every key of Until itself sorts after
+			}
+			if !q.Since.IsZero() {
+				stop = timeKey(prefix, q.Since, "") // keys before it are out of range
+			}
+		} else {
+			if !q.Since.IsZero() {
+				start = timeKey(prefix, q.Since, "")
+			}
+			if !q.Until.IsZero() {
+				stop = timeKey(prefix, q.Until, "") // keys at or after it are out of range
+			}
+		}
+		if q.After != "" {
+			_, d, err := loadDeliveryKeys(r, q.After)
+			if err != nil {
+				return fmt.Errorf("after %s: %w", q.After, err)
+			}
+			k := timeKey(prefix, d.CreatedAt, d.ID)
+			if start == nil || reverse == (string(k) < string(start)) {
+				start = k
+			}
+			skip = k
+		}
+		scanned := 0
+		var last string
+		return r.Scan([]byte(prefix), start, reverse, func(k, _ []byte) (bool, error) {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			if skip != nil && string(k) == string(skip) {
+				return true, nil
+			}
+			if stop != nil && (reverse && string(k) < string(stop) || !reverse && string(k) >= string(stop)) {
+				return false, nil
+			}
+			if len(out.Deliveries) == limit || q.MaxScan > 0 && scanned == q.MaxScan {
+				out.Next = last
+				return false, nil
+			}
+			scanned++
+			id := timeKeyID([]byte(prefix), k)
+			last = id
+			d, err := loadDelivery(r, id)
+			if errors.Is(err, gateway.ErrNotFound) {
+				return true, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			if q.Status == "" || d.Status == q.Status {
+				out.Deliveries = append(out.Deliveries, d)
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,403 @@
+package badger
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/badger/internal/kv"
+)
+
+// eventMeta is an event's stored form but for its Seq and its data, which are stored
+// beside it in binary: so the record can be encoded before the commit that assigns the
+// Seq, and the payload is stored exactly as given, not escaped into a JSON string.
+type eventMeta struct {
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Source     string    `json:"source,omitempty"`
+	Created    time.Time `json:"created"`
+	ReceivedAt time.Time `json:"received_at"`
+	Deliveries []string  `json:"deliveries"`
+	// Dedupe is the event's dedupe key when it has no window: the key goes with the event.
+	Dedupe string `json:"dedupe,omitempty"`
+}
+
+// eventVersion is the first byte of a stored event.
+const eventVersion = 1
+
+// encodeEvent is eventVersion, the Seq (8 bytes, see setEventSeq), the length of the meta
+// JSON (uvarint), the meta JSON, and the data.
+func encodeEvent(ev *gateway.StoredEvent, dedupe string) ([]byte, error) {
+	m := eventMeta{ID: ev.ID, Type: ev.Type, Source: ev.Source, Created: ev.Created,
+		ReceivedAt: ev.ReceivedAt, Deliveries: ev.Deliveries, Dedupe: dedupe}
+	meta, err := json.Marshal(&m)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
+	}
+	b := make([]byte, 0, 9+binary.MaxVarintLen64+len(meta)+len(ev.Data))
+	b = append(b, eventVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(ev.Seq))
+	b = binary.AppendUvarint(b, uint64(len(meta)))
+	b = append(b, meta...)
+	return append(b, ev.Data...), nil
+}
+
+// setEventSeq writes seq into an encoded event.
+func setEventSeq(b []byte, seq gateway.Seq) { binary.BigEndian.PutUint64(b[1:9], uint64(seq)) }
+
+// decodeEvent reads what encodeEvent wrote. The result shares nothing with b.
+func decodeEvent(b []byte) (*gateway.StoredEvent, *eventMeta, error) {
+	if len(b) < 10 || b[0] != eventVersion {
+		return nil, nil, errCorrupt
+	}
+	seq := gateway.Seq(binary.BigEndian.Uint64(b[1:9]))
+	n, w := binary.Uvarint(b[9:])
+	if w <= 0 || uint64(len(b)-9-w) < n {
+		return nil, nil, errCorrupt
+	}
+	meta, data := b[9+w:9+w+int(n)], b[9+w+int(n):]
+	var m eventMeta
+	if err := json.Unmarshal(meta, &m); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	ev := &gateway.StoredEvent{
+		Event:      gateway.Event{ID: m.ID, Type: m.Type, Source: m.Source, Created: m.Created},
+		ReceivedAt: m.ReceivedAt, Deliveries: m.Deliveries, Seq: seq,
+	}
+	if len(data) > 0 {
+		ev.Data = bytes.Clone(data)
+	}
+	return ev, &m, nil
+}
+
+// loadEvent reads event id.
+func loadEvent(r getter, id string) (*gateway.StoredEvent, *eventMeta, error) {
+	b, err := get(r, eventKey(id))
+	if err != nil {
+		return nil, nil, err
+	}
+	ev, m, err := decodeEvent(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode event %s: %w", id, err)
+	}
+	return ev, m, nil
+}
+
+// seqEntry is the value of evs/<seq>: when the event was received, and its id.
+func seqEntry(received time.Time, id string) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, nanos(received)), id...)
+}
+
+func parseSeqEntry(v []byte) (received uint64, id string) {
+	if len(v) < 8 {
+		return 0, ""
+	}
+	return binary.BigEndian.Uint64(v), string(v[8:])
+}
+
+// dedupeEntry is the value of dd/<key>: the event it names and the key's window.
+type dedupeEntry struct {
+	seq      gateway.Seq
+	received uint64        // the event's ReceivedAt, in ns
+	window   time.Duration // DedupeFor when the key was stored; 0: while the event is kept
+	id       string
+}
+
+func (e dedupeEntry) encode() []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(e.seq))
+	b = binary.BigEndian.AppendUint64(b, e.received)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.window))
+	return append(b, e.id...)
+}
+
+func parseDedupe(v []byte) (dedupeEntry, bool) {
+	if len(v) < 24 {
+		return dedupeEntry{}, false
+	}
+	return dedupeEntry{seq: gateway.Seq(binary.BigEndian.Uint64(v)), received: binary.BigEndian.Uint64(v[8:]),
+		window: time.Duration(binary.BigEndian.Uint64(v[16:])), id: string(v[24:])}, true
+}
+
+// covers reports whether the key still dedupes an event received at ns: its window is
+// measured from the earlier event's ReceivedAt (an event received before it is covered too).
+func (e dedupeEntry) covers(ns uint64) bool {
+	return e.window <= 0 || ns < e.received || ns-e.received < uint64(e.window)
+}
+
+// dedupeSlack is how much longer than its window a dedupe key is kept by Badger's TTL,
+// which counts whole seconds of the wall clock. Whether an event is a duplicate is decided
+// by the events' ReceivedAt (the Service's clock), so the slack only delays the key's removal.
+const dedupeSlack = time.Minute
+
+// Append stores the event, its deliveries, their queue entries and its dedupe key in one
+// transaction, and returns once it is durable. The window of a dedupe key is the DedupeFor
+// it was stored with, measured between the ReceivedAt of the earlier event and of this one.
+func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appended, error) {
+	ev := a.Event
+	if ev == nil || ev.ID == "" {
+		return nil, errors.New("append: an event with an id is required")
+	}
+	// Encode outside the commit path: the committer only copies bytes.
+	type dlv struct {
+		d    *gateway.Delivery
+		json []byte
+	}
+	dls := make([]dlv, len(a.Deliveries))
+	for i, d := range a.Deliveries {
+		if d.ID == "" {
+			return nil, fmt.Errorf("append %s: a delivery without an id", ev.ID)
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return nil, fmt.Errorf("append %s: encode delivery %s: %w", ev.ID, d.ID, err)
+		}
+		dls[i] = dlv{d, withRev(1, b)}
+	}
+	var keep string // the dedupe key that goes with the event
+	if a.Dedupe != "" && a.DedupeFor <= 0 {
+		keep = a.Dedupe
+	}
+	stored := *ev
+	stored.Deliveries = make([]string, len(a.Deliveries))
+	for i, d := range a.Deliveries {
+		stored.Deliveries[i] = d.ID
+	}
+	body, err := encodeEvent(&stored, keep)
+	if err != nil {
+		return nil, fmt.Errorf("append %s: %w", ev.ID, err)
+	}
+	received := nanos(ev.ReceivedAt)
+	var res gateway.Appended
+	err = s.update(ctx, func(tx *kv.Txn) error {
+		res = gateway.Appended{ID: ev.ID}
+		if a.Dedupe != "" {
+			v, err := tx.Get(dedupeKey(a.Dedupe))
+			switch {
+			case err == nil:
+				e, ok := parseDedupe(v)
+				if !ok {
+					return fmt.Errorf("dedupe key %.64q: %w", a.Dedupe, errCorrupt)
+				}
+				if e.covers(received) {
+					res = gateway.Appended{ID: e.id, Seq: e.seq, Duplicate: true}
+					return nil
+				}
+			case !errors.Is(err, kv.ErrNotFound):
+				return err
+			}
+		}
+		if _, err := tx.Get(eventKey(ev.ID)); err == nil {
+			return fmt.Errorf("event %s is already stored: %w", ev.ID, gateway.ErrConflict)
+		} else if !errors.Is(err, kv.ErrNotFound) {
+			return err
+		}
+		head, err := readHead(tx)
+		if err != nil {
+			return err
+		}
+		seq := head.next(received)
+		tx.Set(keySeq, head.encode())
+		setEventSeq(body, seq)
+		tx.Set(eventKey(ev.ID), body)
+		tx.Set(seqKey(seq), seqEntry(ev.ReceivedAt, ev.ID))
+		for _, x := range dls {
+			d := x.d
+			if _, err := tx.Get(deliveryKey(d.ID)); err == nil {
+				return fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
+			} else if !errors.Is(err, kv.ErrNotFound) {
+				return err
+			}
+			tx.Set(deliveryKey(d.ID), x.json)
+			indexDelivery(tx, d)
+			if d.Status == gateway.StatusPending {
+				queueDelivery(tx, d) // a new delivery: nothing to take off the queue otherwise
+			}
+		}
+		if a.Dedupe != "" {
+			e := dedupeEntry{seq: seq, received: received, window: a.DedupeFor, id: ev.ID}.encode()
+			if keep != "" {
+				tx.Set(dedupeKey(a.Dedupe), e)
+			} else {
+				tx.SetTTL(dedupeKey(a.Dedupe), e, a.DedupeFor+dedupeSlack)
+			}
+		}
+		res.Seq = seq
+		tx.OnCommit(s.appended.notify)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append %s: %w", ev.ID, err)
+	}
+	if !res.Duplicate {
+		ev.Seq = res.Seq
+		for _, d := range a.Deliveries {
+			d.Rev = 1
+		}
+	}
+	return &res, nil
+}
+
+// logHead is what m/seq holds about the log: the last Seq handed out, the latest
+// ReceivedAt appended, and the most an event's ReceivedAt has been behind that latest one
+// when it was appended (skew). ReceivedAt is the Service's clock, read before the commit
+// that orders the log, so it is not quite in Seq order; skew bounds by how much, which is
+// what lets Events find where Since starts without reading the log from the beginning.
+type logHead struct {
+	seq      gateway.Seq
+	received uint64
+	skew     uint64
+}
+
+// readHead reads m/seq (zero for an empty log).
+func readHead(r getter) (logHead, error) {
+	v, err := r.Get(keySeq)
+	if errors.Is(err, kv.ErrNotFound) {
+		return logHead{}, nil
+	}
+	if err != nil {
+		return logHead{}, fmt.Errorf("read the log's head: %w", err)
+	}
+	if len(v) != 24 {
+		return logHead{}, fmt.Errorf("read the log's head: %w", errCorrupt)
+	}
+	return logHead{seq: gateway.Seq(binary.BigEndian.Uint64(v)), received: binary.BigEndian.Uint64(v[8:]),
+		skew: binary.BigEndian.Uint64(v[16:])}, nil
+}
+
+// next takes the next Seq for an event received at ns (in nanoseconds).
+func (h *logHead) next(ns uint64) gateway.Seq {
+	h.seq++
+	if ns > h.received {
+		h.received = ns
+	} else if h.received-ns > h.skew {
+		h.skew = h.received - ns
+	}
+	return h.seq
+}
+
+func (h logHead) encode() []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(h.seq))
+	b = binary.BigEndian.AppendUint64(b, h.received)
+	return binary.BigEndian.AppendUint64(b, h.skew)
+}
+
+// sinceStart returns a Seq at or before which every event was received before since (ns):
+// the largest it finds, by bisecting the log for an event received more than the skew
+// before since (every event before that one was received before since too).
+func sinceStart(r *kv.Reader, since uint64) (gateway.Seq, error) {
+	head, err := readHead(r)
+	if err != nil || head.skew > since {
+		return 0, err
+	}
+	limit := since - head.skew
+	var safe gateway.Seq
+	lo, hi := gateway.Seq(1), head.seq
+	for lo <= hi {
+		mid := lo + (hi-lo)/2
+		var (
+			found    bool
+			seq      gateway.Seq
+			received uint64
+		)
+		err := r.Scan([]byte(pEventSeq), seqKey(mid), false, func(k, v []byte) (bool, error) {
+			found, seq = true, parseSeqKey(k)
+			received, _ = parseSeqEntry(v)
+			return false, nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case !found || seq > hi:
+			hi = mid - 1
+		case received < limit:
+			safe, lo = seq, seq+1
+		default:
+			hi = mid - 1
+		}
+	}
+	return safe, nil
+}
+
+// Event returns event id.
+func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, error) {
+	var ev *gateway.StoredEvent
+	err := s.view(func(r *kv.Reader) error {
+		var err error
+		ev, _, err = loadEvent(r, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("event %s: %w", id, err)
+	}
+	return ev, nil
+}
+
+// Appended returns a channel closed by the next Append in this process.
+func (s *Store) Appended() <-chan struct{} { return s.appended.wait() }
+
+// Events reads the log in Seq order (newest first when q.Newest). A Limit of 0 or less
+// leaves the range uncapped, as does a MaxScan of 0. For q.Since, the read starts at an
+// event found by bisecting the log (see logHead), and the events from there on received
+// before q.Since are skipped without counting towards MaxScan (only their index entries
+// are read).
+func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.EventRange, error) {
+	out := &gateway.EventRange{Next: q.After}
+	if q.Newest {
+		out.Next = 0
+	}
+	var since uint64
+	if !q.Since.IsZero() && q.After == 0 && !q.Newest {
+		since = nanos(q.Since)
+	}
+	err := s.view(func(r *kv.Reader) error {
+		var start []byte
+		if !q.Newest && q.After > 0 {
+			start = seqKey(q.After + 1)
+		}
+		if since > 0 {
+			from, err := sinceStart(r, since)
+			if err != nil {
+				return err
+			}
+			start = seqKey(from + 1)
+		}
+		scanned := 0
+		return r.Scan([]byte(pEventSeq), start, q.Newest, func(k, v []byte) (bool, error) {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			seq := parseSeqKey(k)
+			received, id := parseSeqEntry(v)
+			if received < since {
+				return true, nil
+			}
+			if q.Limit > 0 && len(out.Events) >= q.Limit || q.MaxScan > 0 && scanned >= q.MaxScan {
+				out.More = true
+				return false, nil
+			}
+			scanned++
+			ev, _, err := loadEvent(r, id)
+			if errors.Is(err, gateway.ErrNotFound) {
+				return true, nil // trimmed since the index entry was read
+			}
+			if err != nil {
+				return false, err
+			}
+			out.Next = seq
+			if q.Match == nil || q.Match(ev) {
+				out.Events = append(out.Events, ev)
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,140 @@
+package badger_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	bdb "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/badger"
+)
+
+// writeLegacy leaves in dir what a hookgate from before the storage seam (layout 1) wrote
+// for an endpoint ep_1, a source src_1, evt_1 with a pending delivery dlv_1 (queued), and
+// evt_2, received by src_1's catch hook, with a paused delivery dlv_2.
+func writeLegacy(t *testing.T, dir string) {
+	t.Helper()
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := func(at time.Time) []byte { return binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano())) }
+	t1, t2 := base, base.Add(time.Second)
+	ts := func(at time.Time) string { return at.Format(time.RFC3339Nano) }
+	keys := map[string]string{
+		"ep/ep_1":                               `{"id":"ep_1","url":"https://a.example/hook","kind":"webhook","events":["*"],"enabled":true,"failure_streak":0,"created_at":"` + ts(t1) + `","updated_at":"` + ts(t1) + `"}`,
+		"src/src_1":                             `{"id":"src_1","name":"tp","provider":"tokportal","created_at":"` + ts(t1) + `","updated_at":"` + ts(t1) + `"}`,
+		"et/custom.thing":                       `{"name":"custom.thing","description":"d","schema":{"type":"object"}}`,
+		"ev/evt_1":                              `{"event":{"id":"evt_1","type":"video.posted","created":"` + t1.Format(gateway.TimeFormat) + `","data":{"views":1}},"received_at":"` + ts(t1) + `","deliveries":["dlv_1"]}`,
+		"ev/evt_2":                              `{"event":{"id":"evt_2","type":"video.posted","source":"tokportal","created":"` + t2.Format(gateway.TimeFormat) + `","data":{"views":2}},"received_at":"` + ts(t2) + `","deliveries":["dlv_2"]}`,
+		"evt/" + string(ns(t1)) + "evt_1":       "",
+		"evt/" + string(ns(t2)) + "evt_2":       "",
+		"dl/dlv_1":                              `{"id":"dlv_1","event_id":"evt_1","endpoint_id":"ep_1","event_type":"video.posted","status":"pending","attempts":[],"next_attempt_at":"` + ts(t1) + `","created_at":"` + ts(t1) + `","updated_at":"` + ts(t1) + `","step":0}`,
+		"dl/dlv_2":                              `{"id":"dlv_2","event_id":"evt_2","endpoint_id":"ep_1","event_type":"video.posted","status":"paused","attempts":[],"next_attempt_at":null,"created_at":"` + ts(t2) + `","updated_at":"` + ts(t2) + `","step":0}`,
+		"dle/ep_1/" + string(ns(t1)) + "dlv_1":  "",
+		"dle/ep_1/" + string(ns(t2)) + "dlv_2":  "",
+		"dlp/ep_1/dlv_2":                        "",
+		"_q/" + string(ns(t1)) + "dlv_1":        "ep_1",
+		"_j/dlv_1":                              string(ns(t1)),
+		"srq/src_1/" + string(ns(t2)) + "req_1": `{"id":"req_1","received_at":"` + ts(t2) + `","verified":true,"status":200,"duplicate":false,"headers":{},"body_size":2}`,
+	}
+	err = db.Update(func(tx *bdb.Txn) error {
+		for k, v := range keys {
+			if err := tx.Set([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return tx.SetEntry(bdb.NewEntry([]byte("srd/src_1/evt_2"), nil).WithTTL(7 * 24 * time.Hour))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A data folder written before the storage seam (layout 1) is migrated when opened: events
+// in arrival order with Seqs, records and deliveries at revision 1, the queue and the
+// paused index as they were, and dedupe as layout 1 did it (an event id, a catch hook's
+// source/event id).
+func TestLegacyFolderMigrated(t *testing.T) {
+	dir := t.TempDir()
+	writeLegacy(t, dir)
+	st := open(t, dir)
+	st.Close()
+	st = open(t, dir) // a second open finds the layout marker
+
+	ids, r := eventIDs(t, st, gateway.EventQuery{})
+	if got := strings.Join(ids, " "); got != "evt_1@1 evt_2@2" || r.Next != 2 {
+		t.Fatalf("Events = %s (next %d), want evt_1@1 evt_2@2", got, r.Next)
+	}
+	ev, err := st.Event(ctx, "evt_2")
+	if err != nil || string(ev.Data) != `{"views":2}` || ev.Source != "tokportal" || !ev.ReceivedAt.Equal(base.Add(time.Second)) ||
+		len(ev.Deliveries) != 1 || ev.Deliveries[0] != "dlv_2" {
+		t.Fatalf("Event(evt_2) = %+v, %v", ev, err)
+	}
+	if d, err := st.Delivery(ctx, "dlv_1"); err != nil || d.Rev != 1 || d.Status != gateway.StatusPending {
+		t.Fatalf("Delivery(dlv_1) = %+v, %v; want pending at rev 1", d, err)
+	}
+	page, err := st.ListDeliveries(ctx, gateway.DeliveryQuery{Endpoint: "ep_1", Status: gateway.StatusPaused})
+	if err != nil || len(page.Deliveries) != 1 || page.Deliveries[0].ID != "dlv_2" {
+		t.Fatalf("paused deliveries of ep_1 = %+v, %v; want dlv_2", page, err)
+	}
+	page, err = st.ListDeliveries(ctx, gateway.DeliveryQuery{})
+	if err != nil || len(page.Deliveries) != 2 || page.Deliveries[0].ID != "dlv_2" {
+		t.Fatalf("every delivery = %+v, %v; want dlv_2 then dlv_1", page, err)
+	}
+	jobs, err := st.Lease(ctx, base.Add(time.Hour), 10, time.Minute)
+	if err != nil || len(jobs) != 1 || jobs[0].Delivery != "dlv_1" || jobs[0].Endpoint != "ep_1" {
+		t.Fatalf("Lease = %+v, %v; want dlv_1 for ep_1", jobs, err)
+	}
+	if ep, rev, err := st.Endpoints().Get(ctx, "ep_1"); err != nil || rev != 1 || ep.URL != "https://a.example/hook" {
+		t.Fatalf("Endpoints().Get = %+v, %d, %v", ep, rev, err)
+	}
+	if _, rev, err := st.Sources().Get(ctx, "src_1"); err != nil || rev != 1 {
+		t.Fatalf("Sources().Get = %d, %v", rev, err)
+	}
+	if rev, err := st.Endpoints().Put(ctx, "ep_1", &gateway.Endpoint{ID: "ep_1"}, 1); err != nil || rev <= 1 {
+		t.Fatalf("Endpoints().Put over a migrated record = %d, %v; want a revision after 1", rev, err)
+	}
+	if et, rev, err := st.EventTypes().Get(ctx, "custom.thing"); err != nil || rev != 1 || et.Description != "d" {
+		t.Fatalf("EventTypes().Get = %+v, %d, %v", et, rev, err)
+	}
+	if reqs, err := st.Requests(ctx, "src_1", 10); err != nil || len(reqs) != 1 || reqs[0].ID != "req_1" {
+		t.Fatalf("Requests = %+v, %v", reqs, err)
+	}
+	later := base.Add(time.Hour)
+	if res := appendOK(t, st, &gateway.Append{Event: event("evt_1", later).Event, Dedupe: "evt_1"}); !res.Duplicate || res.Seq != 1 {
+		t.Fatalf("republishing evt_1: %+v, want a duplicate of seq 1", res)
+	}
+	if res := appendOK(t, st, &gateway.Append{Event: event("evt_x", later).Event, Dedupe: "src_1/evt_2", DedupeFor: 7 * 24 * time.Hour}); !res.Duplicate || res.ID != "evt_2" {
+		t.Fatalf("the catch hook's evt_2 again: %+v, want a duplicate of evt_2", res)
+	}
+	if _, err := st.Append(ctx, event("evt_2", later)); !errors.Is(err, gateway.ErrConflict) {
+		t.Fatalf("appending evt_2 without a dedupe key: %v, want ErrConflict", err)
+	}
+	if res := appendOK(t, st, event("evt_3", later, "ep_1")); res.Seq != 3 {
+		t.Fatalf("a new event after the migration: Seq %d, want 3", res.Seq)
+	}
+}
+
+// A folder of a layout this package does not know is refused.
+func TestUnknownLayoutRefused(t *testing.T) {
+	dir := t.TempDir()
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bdb.Txn) error { return tx.Set([]byte("m/format"), []byte("9")) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := badger.Open(badger.Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), `layout version "9"`) {
+		t.Fatalf("Open on a layout-9 folder: %v, want an error naming the layout", err)
+	}
+}

@@ -1,0 +1,65 @@
+package badger
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/badger/internal/kv"
+)
+
+// Lease hands out up to max due deliveries, oldest due first, each hidden for ttl. The
+// queue is the engine's job index: in memory, refilled in due order from disk for backlogs
+// larger than MemJobs. Leases live in memory: after a restart every queued delivery is due
+// at its stored time again.
+func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Duration) ([]gateway.Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	var jobs []kv.Job
+	err := s.read(func() error { // a Lease may read the disk index
+		var err error
+		jobs, err = s.db.Lease(now, max, ttl)
+		return err
+	})
+	out := make([]gateway.Job, len(jobs))
+	for i, j := range jobs {
+		out[i] = gateway.Job{Delivery: j.ID, Endpoint: string(j.Data), Due: j.Due}
+	}
+	if err != nil {
+		return out, fmt.Errorf("lease: %w", err)
+	}
+	return out, nil
+}
+
+// Hold keeps leased job id hidden until until, without touching its delivery.
+func (s *Store) Hold(id string, until time.Time) {
+	if s.live() == nil {
+		s.db.Hold(id, until)
+	}
+}
+
+// Release gives leased job id back, due at once.
+func (s *Store) Release(id string) {
+	if s.live() == nil {
+		s.db.Release(id)
+	}
+}
+
+// NextDue reports when Lease may next return something: the earliest of the first queued
+// job's due time and the first lease expiry.
+func (s *Store) NextDue(now time.Time) (time.Time, bool) {
+	var (
+		next time.Time
+		ok   bool
+	)
+	s.read(func() error { // NextDue may read the disk index
+		next, ok = s.db.NextDue(now)
+		return nil
+	})
+	return next, ok
+}
+
+// Wake returns a channel that receives a value whenever work is queued or released.
+func (s *Store) Wake() <-chan struct{} { return s.db.Wake() }

@@ -1,0 +1,369 @@
+// Package memory is a gateway.Store kept entirely in memory: events, deliveries, the work
+// queue, the registry and the request logs live in maps and B-trees of one process and are
+// lost when it exits (or when the Store is dropped). It is for tests, where it spares the
+// disk, and for `hookgate serve --store memory` and `hookgate bench --store memory`, where
+// durability is not wanted. Every operation is safe for concurrent use; Append,
+// SaveDeliveries and Lease cost O(log n) in the number of records stored.
+//
+// Records are copied in and out: nothing the caller holds aliases what the Store keeps.
+// Times the store itself needs (a pending delivery saved without NextAttemptAt is due
+// "now", a request log entry's age) are read from the wall clock; the lease clock is the
+// now passed to Lease and NextDue.
+//
+// It passes queue/queuetest.Run with Options{Volatile: true}.
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+
+	"github.com/hookgate/hookgate/gateway"
+)
+
+// Store is an in-memory gateway.Store. The zero value is not usable: call New.
+type Store struct {
+	mu     sync.Mutex
+	closed bool
+	done   chan struct{} // closed by Close: ends the Watch goroutines
+
+	// Event log.
+	seq      gateway.Seq
+	events   map[string]*eventRec
+	bySeq    *btree.BTreeG[*eventRec]
+	dedupe   map[string]*dedupeRec
+	orphans  map[string]struct{} // dedupe keys whose event was trimmed, kept for their window
+	appended chan struct{}
+
+	// Deliveries and their indexes: byCreated over all (ep ""), byEndpoint per endpoint.
+	deliveries map[string]*gateway.Delivery
+	byCreated  *btree.BTreeG[dkey]
+	byEndpoint *btree.BTreeG[dkey]
+
+	// Work queue: ready jobs by (due, id), leased or held ones by (until, id).
+	jobs   map[string]*job
+	ready  *btree.BTreeG[*job]
+	hidden *btree.BTreeG[*job]
+	wake   chan struct{}
+
+	endpoints  *records[*gateway.Endpoint]
+	sources    *records[*gateway.Source]
+	eventTypes *records[*gateway.EventTypeRecord]
+
+	requests map[string]*requestLog
+}
+
+var _ gateway.Store = (*Store)(nil)
+
+// errClosed is what every call after Close returns.
+var errClosed = fmt.Errorf("memory store: %w", gateway.ErrClosed)
+
+// degree is the B-trees' degree.
+const degree = 32
+
+// New returns an empty Store.
+func New() *Store {
+	s := &Store{
+		done:       make(chan struct{}),
+		events:     map[string]*eventRec{},
+		bySeq:      btree.NewG(degree, func(a, b *eventRec) bool { return a.ev.Seq < b.ev.Seq }),
+		dedupe:     map[string]*dedupeRec{},
+		orphans:    map[string]struct{}{},
+		appended:   make(chan struct{}),
+		deliveries: map[string]*gateway.Delivery{},
+		byCreated:  btree.NewG(degree, dkeyLess),
+		byEndpoint: btree.NewG(degree, dkeyLess),
+		jobs:       map[string]*job{},
+		ready:      btree.NewG(degree, readyLess),
+		hidden:     btree.NewG(degree, hiddenLess),
+		wake:       make(chan struct{}, 1),
+		requests:   map[string]*requestLog{},
+	}
+	s.endpoints = newRecords[*gateway.Endpoint](s, "endpoint")
+	s.sources = newRecords[*gateway.Source](s, "source")
+	s.eventTypes = newRecords[*gateway.EventTypeRecord](s, "event type")
+	return s
+}
+
+// Close drops everything the Store holds. Every call after it fails with an error wrapping
+// gateway.ErrClosed (the calls that return no error do nothing); the channels of Watch are
+// closed, and so is the one Appended returned, so that waiters look again and see the error.
+// Closing twice is not an error.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	close(s.appended)
+	s.endpoints.closeWatchers()
+	s.sources.closeWatchers()
+	s.eventTypes.closeWatchers()
+	s.events, s.dedupe, s.orphans, s.deliveries, s.jobs, s.requests = nil, nil, nil, nil, nil, nil
+	s.bySeq.Clear(false)
+	s.byCreated.Clear(false)
+	s.byEndpoint.Clear(false)
+	s.ready.Clear(false)
+	s.hidden.Clear(false)
+	return nil
+}
+
+// lock takes the Store's lock, or fails when the Store is closed.
+func (s *Store) lock() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errClosed
+	}
+	return nil
+}
+
+// eventRec is a stored event with the dedupe key it was appended under.
+type eventRec struct {
+	ev     *gateway.StoredEvent
+	dedupe string
+}
+
+// dedupeRec is what a dedupe key remembers: the event appended under it and for how long.
+type dedupeRec struct {
+	id         string
+	seq        gateway.Seq
+	receivedAt time.Time
+	window     time.Duration
+	trimmed    bool
+}
+
+// live reports whether the key still dedupes an event received at t.
+func (r *dedupeRec) live(t time.Time) bool {
+	if r.window == 0 {
+		return !r.trimmed
+	}
+	return t.Before(r.receivedAt.Add(r.window))
+}
+
+func copyEvent(e *gateway.StoredEvent) *gateway.StoredEvent {
+	c := *e
+	c.Data = slices.Clone(e.Data)
+	c.Deliveries = slices.Clone(e.Deliveries)
+	return &c
+}
+
+func copyDelivery(d *gateway.Delivery) *gateway.Delivery {
+	c := *d
+	c.Attempts = slices.Clone(d.Attempts)
+	if d.NextAttemptAt != nil {
+		t := *d.NextAttemptAt
+		c.NextAttemptAt = &t
+	}
+	return &c
+}
+
+// Append stores a.Event and its deliveries at once (see gateway.EventLog). It sets
+// a.Event.Seq and each delivery's Rev (1) on the caller's records.
+func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appended, error) {
+	if a == nil || a.Event == nil || a.Event.ID == "" {
+		return nil, errors.New("append: an event with an id is required")
+	}
+	for _, d := range a.Deliveries {
+		if d == nil || d.ID == "" {
+			return nil, fmt.Errorf("append %s: a delivery without an id", a.Event.ID)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
+	}
+	if err := s.lock(); err != nil {
+		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
+	}
+	defer s.mu.Unlock()
+	if a.Dedupe != "" {
+		if r, ok := s.dedupe[a.Dedupe]; ok && r.live(a.Event.ReceivedAt) {
+			return &gateway.Appended{ID: r.id, Seq: r.seq, Duplicate: true}, nil
+		}
+	}
+	if _, ok := s.events[a.Event.ID]; ok {
+		return nil, fmt.Errorf("append %s: the event is already stored: %w", a.Event.ID, gateway.ErrConflict)
+	}
+	seen := make(map[string]bool, len(a.Deliveries))
+	for _, d := range a.Deliveries {
+		if _, ok := s.deliveries[d.ID]; ok || seen[d.ID] {
+			return nil, fmt.Errorf("append %s: delivery %s is already stored: %w", a.Event.ID, d.ID, gateway.ErrConflict)
+		}
+		seen[d.ID] = true
+	}
+	s.seq++
+	ev := copyEvent(a.Event)
+	ev.Seq = s.seq
+	rec := &eventRec{ev: ev, dedupe: a.Dedupe}
+	s.events[ev.ID] = rec
+	s.bySeq.ReplaceOrInsert(rec)
+	if a.Dedupe != "" {
+		delete(s.orphans, a.Dedupe)
+		s.dedupe[a.Dedupe] = &dedupeRec{id: ev.ID, seq: ev.Seq, receivedAt: ev.ReceivedAt, window: a.DedupeFor}
+	}
+	now := time.Now()
+	queued := false
+	for _, d := range a.Deliveries {
+		d.Rev = 1
+		queued = s.putDelivery(nil, copyDelivery(d), now) || queued
+	}
+	a.Event.Seq = ev.Seq
+	close(s.appended)
+	s.appended = make(chan struct{})
+	if queued {
+		s.signal()
+	}
+	return &gateway.Appended{ID: ev.ID, Seq: ev.Seq}, nil
+}
+
+// Event returns a copy of the event with id.
+func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, error) {
+	if err := s.lock(); err != nil {
+		return nil, fmt.Errorf("event %s: %w", id, err)
+	}
+	defer s.mu.Unlock()
+	rec, ok := s.events[id]
+	if !ok {
+		return nil, fmt.Errorf("event %s: %w", id, gateway.ErrNotFound)
+	}
+	return copyEvent(rec.ev), nil
+}
+
+// Appended returns a channel closed by the next Append (or by Close).
+func (s *Store) Appended() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.appended
+}
+
+// eventBatch is how many events Events copies under the lock at a time; Match runs outside it.
+const eventBatch = 256
+
+// Events reads the log in Seq order (see gateway.EventQuery). A Limit or MaxScan of 0 is
+// no limit. Events received before Since are passed over without counting towards MaxScan.
+// Next is After when nothing was read. Match runs without the Store's lock held, on copies.
+func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.EventRange, error) {
+	out := &gateway.EventRange{Events: []*gateway.StoredEvent{}}
+	if !q.Newest {
+		out.Next = q.After
+	}
+	since := q.Since
+	if !q.Newest && q.After != 0 {
+		since = time.Time{}
+	}
+	var (
+		cursor  = q.After // the last seq copied: the next batch starts past it
+		started = false   // for Newest: whether cursor is set yet
+		scanned = 0
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("events: %w", err)
+		}
+		batch, err := s.eventBatch(q.Newest, started, cursor, since)
+		if err != nil {
+			return nil, err
+		}
+		if len(batch) == 0 {
+			return out, nil
+		}
+		for _, ev := range batch {
+			if q.Limit > 0 && len(out.Events) == q.Limit || q.MaxScan > 0 && scanned == q.MaxScan {
+				out.More = true
+				return out, nil
+			}
+			scanned++
+			out.Next = ev.Seq
+			if q.Match == nil || q.Match(ev) {
+				out.Events = append(out.Events, ev)
+			}
+		}
+		cursor, started = batch[len(batch)-1].Seq, true
+	}
+}
+
+// eventBatch copies up to eventBatch events past cursor (before it for newest; from the
+// newest when !started), leaving out those received before since.
+func (s *Store) eventBatch(newest, started bool, cursor gateway.Seq, since time.Time) ([]*gateway.StoredEvent, error) {
+	if err := s.lock(); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer s.mu.Unlock()
+	batch := make([]*gateway.StoredEvent, 0, min(eventBatch, s.bySeq.Len()))
+	add := func(r *eventRec) bool {
+		if since.IsZero() || !r.ev.ReceivedAt.Before(since) {
+			batch = append(batch, copyEvent(r.ev))
+		}
+		return len(batch) < eventBatch
+	}
+	switch {
+	case !newest:
+		s.bySeq.AscendGreaterOrEqual(&eventRec{ev: &gateway.StoredEvent{Seq: cursor + 1}}, add)
+	case !started:
+		s.bySeq.Descend(add)
+	case cursor > 1:
+		s.bySeq.DescendLessOrEqual(&eventRec{ev: &gateway.StoredEvent{Seq: cursor - 1}}, add)
+	}
+	return batch, nil
+}
+
+// Trim removes up to max events received before before whose deliveries are all finished
+// or missing, with those deliveries. It reads the log oldest first and stops at the first
+// event received at or after before, so that a call costs what is old, not the whole log
+// (an event appended later but received a little earlier waits for the next call). The
+// dedupe key of a removed event stays until its window has passed (a window of 0 goes with
+// the event); keys whose window ended before before are forgotten.
+func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error) {
+	if err := s.lock(); err != nil {
+		return 0, fmt.Errorf("trim: %w", err)
+	}
+	defer s.mu.Unlock()
+	for key := range s.orphans {
+		if r := s.dedupe[key]; r == nil || r.window == 0 || !r.receivedAt.Add(r.window).After(before) {
+			delete(s.dedupe, key)
+			delete(s.orphans, key)
+		}
+	}
+	var doomed []*eventRec
+	s.bySeq.Ascend(func(r *eventRec) bool {
+		if len(doomed) == max {
+			return false
+		}
+		if !r.ev.ReceivedAt.Before(before) {
+			return false
+		}
+		for _, id := range r.ev.Deliveries {
+			if d, ok := s.deliveries[id]; ok && (d.Status == gateway.StatusPending || d.Status == gateway.StatusPaused) {
+				return true
+			}
+		}
+		doomed = append(doomed, r)
+		return true
+	})
+	for _, r := range doomed {
+		for _, id := range r.ev.Deliveries {
+			s.dropDelivery(id)
+		}
+		delete(s.events, r.ev.ID)
+		s.bySeq.Delete(r)
+		if r.dedupe == "" {
+			continue
+		}
+		if d := s.dedupe[r.dedupe]; d != nil && d.id == r.ev.ID {
+			if d.window == 0 || !d.receivedAt.Add(d.window).After(before) {
+				delete(s.dedupe, r.dedupe)
+			} else {
+				d.trimmed = true
+				s.orphans[r.dedupe] = struct{}{}
+			}
+		}
+	}
+	return len(doomed), nil
+}
