@@ -53,7 +53,8 @@ type Options struct {
 // open must open (or create) a store in dir and fail t if it cannot. Run calls it with a
 // fresh t.TempDir() for each subtest and, unless opts says the backend is Volatile, again on
 // the same dir to check what survives a Close. Run closes every store it opens, sometimes
-// more than once: a second Close must return nil at once.
+// more than once: a second Close must return nil at once. With -short the work queue's
+// backlog is 5,000 jobs instead of 50,000.
 func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts ...Options) {
 	s := &suite{open: open, base: time.Now().UTC().Truncate(time.Millisecond)}
 	for _, o := range opts {
@@ -330,7 +331,7 @@ func lease(t *testing.T, st gateway.Store, now time.Time, max int, ttl time.Dura
 // wantJobs fails t unless got are the jobs of the deliveries want, in that order.
 func wantJobs(t *testing.T, what string, got []gateway.Job, want ...string) {
 	t.Helper()
-	if ids := jobIDs(got); !slices.Equal(ids, want) && (len(ids) != 0 || len(want) != 0) {
+	if ids := jobIDs(got); !slices.Equal(ids, want) {
 		t.Errorf("%s = %q, want %q", what, ids, want)
 	}
 }
