@@ -3,20 +3,23 @@
 // Badger database in the data folder, written with group commit.
 //
 // It implements the store's domain interfaces (see gateway.Store), errors included (the
-// gateway's sentinels: ErrNotFound, ErrConflict, ErrClosed, ErrTooLarge), on a key-value engine
-// (internal/kv) that batches concurrent writes into one Badger transaction and one fsync,
-// keeps the due deliveries in an in-memory index with leases, and accounts for the disk
-// space Badger needs for its own work. What Append returns is durable: an event, its
-// deliveries, their queue entries and its dedupe key are one transaction.
+// gateway's sentinels: ErrNotFound, ErrConflict, ErrClosed, ErrTooLarge), on a key-value
+// engine (internal/kv) that batches concurrent writes into one Badger transaction and one
+// fsync, keeps the due deliveries in an in-memory index with leases, and accounts for the
+// disk space Badger needs for its own work (Headroom, OpenSpace: the gateway's free-space
+// guard reads them through gateway.DiskSpace). What Append returns is durable: an event,
+// its deliveries, their queue entries and its dedupe key are one transaction.
 //
 // # Keys
 //
+//	m/format                               → the layout version, "2"
 //	m/seq                                  → the log's head: last Seq, latest ReceivedAt, skew
 //	                                         (8 bytes each, see logHead)
 //	m/rev/<collection prefix>              → the collection's last revision (8 bytes)
 //	ev/<event id>                          → the event: its Seq, JSON, data (see encodeEvent)
 //	evs/<seq, 8 bytes>                     → <received ns, 8 bytes><event id> (the log, in order)
-//	dd/<dedupe key>                        → <seq, 8 bytes><received ns, 8 bytes><event id>
+//	dd/<dedupe key>                        → <seq><received ns><window ns><event id> (8 bytes
+//	                                         each but the id; TTL: the window, plus a minute)
 //	dl/<delivery id>                       → <rev, 8 bytes> Delivery JSON
 //	dlc/<created ns, 8 bytes><delivery id> → "" (every delivery, by creation)
 //	dle/<endpoint id>/<created ns><id>     → "" (an endpoint's deliveries, by creation)

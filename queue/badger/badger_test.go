@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -529,4 +531,57 @@ func TestAThousandDeliveriesInOneCall(t *testing.T) {
 	if err := st.SaveDeliveries(ctx, a.Deliveries...); err != nil {
 		t.Fatalf("SaveDeliveries of 1,000: %v", err)
 	}
+}
+
+// Readers busy while the store closes get their answer or ErrClosed, never a panic or a
+// read of a closed database.
+func TestCloseWithReadersInFlight(t *testing.T) {
+	st := open(t, t.TempDir(), badger.Options{MemJobs: 8})
+	for i := range 50 {
+		appendOK(t, st, event(fmt.Sprintf("evt_%02d", i), base, "ep_a"))
+	}
+	var (
+		wg    sync.WaitGroup
+		reads atomic.Int64
+	)
+	for g := range 8 {
+		wg.Go(func() {
+			for {
+				reads.Add(1)
+				var err error
+				switch g % 4 {
+				case 0:
+					_, err = st.Events(ctx, gateway.EventQuery{})
+				case 1:
+					_, err = st.Delivery(ctx, "dlv_evt_01_ep_a")
+				case 2:
+					var jobs []gateway.Job
+					jobs, err = st.Lease(ctx, base.Add(time.Hour), 4, time.Nanosecond)
+					for _, j := range jobs {
+						st.Release(j.Delivery)
+					}
+					st.NextDue(base)
+				case 3:
+					_, err = st.Endpoints().List(ctx)
+				}
+				if errors.Is(err, gateway.ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("reader %d: %v", g, err)
+					return
+				}
+			}
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); reads.Load() < 200; { // readers at work
+		if time.Now().After(deadline) {
+			t.Fatal("readers made no progress")
+		}
+		runtime.Gosched()
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
 }
