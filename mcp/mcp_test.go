@@ -336,13 +336,16 @@ func TestHundredConcurrentAwaitsEachGetTheirOwnEvent(t *testing.T) {
 	const n = 100
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	// Every await counts events stored after start, so an await that begins after its event
+	// was published still finds it: no sleep to let them start first.
+	start := time.Now().UTC().Add(-time.Millisecond).Format(time.RFC3339Nano)
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			req := mcp.CallToolRequest{}
 			req.Params.Name = "await_event"
-			req.Params.Arguments = map[string]any{"type": "video.posted", "filter": fmt.Sprintf(`.data.bundle_id == "b_%d"`, i), "timeout_seconds": 20}
+			req.Params.Arguments = map[string]any{"type": "video.posted", "filter": fmt.Sprintf(`.data.bundle_id == "b_%d"`, i), "timeout_seconds": 20, "after": start}
 			res, err := e.c.CallTool(context.Background(), req)
 			if err != nil || res.IsError {
 				errs <- fmt.Errorf("await %d: %v %+v", i, err, res)
@@ -362,7 +365,6 @@ func TestHundredConcurrentAwaitsEachGetTheirOwnEvent(t *testing.T) {
 			}
 		}(i)
 	}
-	time.Sleep(200 * time.Millisecond)
 	for i := n - 1; i >= 0; i-- {
 		publish(t, e.svc, "video.posted", fmt.Sprintf(`{"bundle_id":"b_%d"}`, i))
 	}
