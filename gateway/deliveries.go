@@ -40,7 +40,7 @@ func (s *Service) ListDeliveries(ctx context.Context, endpointID string, f Deliv
 			return nil, invalid("cursor", "is not a cursor of this list")
 		}
 	}
-	r, err := s.store.ListDeliveries(ctx, DeliveryQuery{Endpoint: endpointID, Status: f.Status, After: f.Cursor, Limit: clampLimit(f.Limit), MaxScan: maxScan})
+	r, err := s.store.ListDeliveries(ctx, DeliveryQuery{Endpoint: endpointID, Status: f.Status, After: f.Cursor, Limit: ClampLimit(f.Limit), MaxScan: maxScan})
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries of %s: %w", endpointID, err)
 	}

@@ -250,7 +250,7 @@ type EndpointPage struct {
 
 // ListEndpoints lists endpoints, oldest first, without their secrets.
 func (s *Service) ListEndpoints(ctx context.Context, f EndpointFilter) (*EndpointPage, error) {
-	limit := clampLimit(f.Limit)
+	limit := ClampLimit(f.Limit)
 	s.mu.RLock()
 	all := make([]*Endpoint, 0, len(s.endpoints))
 	for _, ep := range s.endpoints {

@@ -250,7 +250,7 @@ type EventPage struct {
 
 // ListEvents lists stored events in the order they were stored.
 func (s *Service) ListEvents(ctx context.Context, f EventFilter) (*EventPage, error) {
-	limit := clampLimit(f.Limit)
+	limit := ClampLimit(f.Limit)
 	page := &EventPage{Data: []*StoredEvent{}, Next: f.After}
 	q := EventQuery{Newest: f.Newest, Limit: limit, MaxScan: maxScan}
 	if f.Type != "" || f.Source != "" {
@@ -321,7 +321,9 @@ func (s *Service) GetEvent(ctx context.Context, id string) (*StoredEvent, []*Del
 // short with has_more set and a cursor to continue from.
 const maxScan = 20000
 
-func clampLimit(n int) int {
+// ClampLimit is the page size a list with limit n returns: 50 when n is 0 or less, at
+// most 1000. The Service's lists and the backends' ListDeliveries share it.
+func ClampLimit(n int) int {
 	switch {
 	case n <= 0:
 		return 50

@@ -451,7 +451,7 @@ func (s *Service) ListSourceRequests(ctx context.Context, sourceID string, limit
 	if _, err := s.loadSource(ctx, sourceID); err != nil {
 		return nil, err
 	}
-	out, err := s.store.Requests(ctx, sourceID, clampLimit(limit))
+	out, err := s.store.Requests(ctx, sourceID, ClampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("source %s requests: %w", sourceID, err)
 	}

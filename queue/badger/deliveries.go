@@ -151,13 +151,7 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 // list of one endpoint reads its paused index; others read the endpoint's or the global
 // creation index and filter by status.
 func (s *Store) ListDeliveries(ctx context.Context, q gateway.DeliveryQuery) (*gateway.DeliveryRange, error) {
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = 50
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := gateway.ClampLimit(q.Limit)
 	prefix := pDeliveryTime
 	switch {
 	case q.Endpoint != "" && q.Status == gateway.StatusPaused:

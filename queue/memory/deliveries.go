@@ -122,13 +122,7 @@ func (s *Store) dropDelivery(id string) {
 // read. After must name a stored delivery (ErrNotFound otherwise). Next is set when
 // records are left past the page, to the last one read, matching or not.
 func (s *Store) ListDeliveries(ctx context.Context, q gateway.DeliveryQuery) (*gateway.DeliveryRange, error) {
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = 50
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := gateway.ClampLimit(q.Limit)
 	if err := s.lock(); err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
