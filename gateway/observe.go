@@ -91,7 +91,8 @@ type Backlog struct {
 
 // Gauges is the Service's state as metrics show it, read at scrape time.
 type Gauges struct {
-	// Pending counts the deliveries waiting to be sent, per endpoint id.
+	// Pending counts the deliveries waiting to be sent, per endpoint id: every endpoint
+	// (0 when it has none), and any deleted one whose deliveries are still queued.
 	Pending map[string]int
 	// Lag is how long the oldest due, undelivered delivery has been due (0: none is late).
 	Lag time.Duration
@@ -106,9 +107,10 @@ type Gauges struct {
 // states and the data volume. Its cost is one pass over the work queue (see
 // WorkQueue.Backlog).
 func (s *Service) Gauges(ctx context.Context) (Gauges, error) {
-	g := Gauges{Disk: s.disk.status()}
+	g := Gauges{Disk: s.disk.status(), Pending: map[string]int{}}
 	s.mu.RLock()
-	for _, ep := range s.endpoints {
+	for id, ep := range s.endpoints {
+		g.Pending[id] = 0
 		if ep.Enabled {
 			g.Enabled++
 		} else {
@@ -120,7 +122,9 @@ func (s *Service) Gauges(ctx context.Context) (Gauges, error) {
 	if err != nil {
 		return g, fmt.Errorf("read the work queue: %w", err)
 	}
-	g.Pending = b.Pending
+	for id, n := range b.Pending {
+		g.Pending[id] = n
+	}
 	if !b.OldestDue.IsZero() {
 		g.Lag = max(s.now().Sub(b.OldestDue), 0)
 	}
