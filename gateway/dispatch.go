@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"sync"
@@ -457,6 +458,9 @@ func (d *dispatcher) observe(ep *Endpoint, dl *Delivery, att Attempt, v verdict,
 		outcome = OutcomeFailed
 	}
 	s.obs.Attempt(ep.Kind, ep.ID, outcome, took)
+	if outcome == OutcomeSuccess && !s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return // the hot path: no log line to build
+	}
 	args := []any{"endpoint", ep.ID, "kind", ep.Kind, "delivery", dl.ID, "event", dl.EventID, "type", dl.EventType,
 		"attempt", len(dl.Attempts), "of", len(s.opts.Schedule)}
 	if att.StatusCode != 0 {
