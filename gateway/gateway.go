@@ -16,8 +16,13 @@
 // once space is freed. With Options.Retention, finished events older than that are removed
 // in the background.
 //
-// The package imports no web framework, MCP library or database backend, and outbound
-// transports are Senders supplied by the caller.
+// What the Service does is logged on Options.Logger (failed attempts and give-ups at warn,
+// successes at debug, refused catch-hook calls summed up per source per minute) and told to
+// Options.Observer, for metrics (observe.go); Gauges reads the state metrics sample, and
+// Ready is what a readiness probe asks.
+//
+// The package imports no web framework, MCP library, metrics library or database backend,
+// and outbound transports are Senders supplied by the caller.
 //
 // # Example
 //

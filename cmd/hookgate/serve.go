@@ -193,7 +193,8 @@ func newServeCmd() *cobra.Command {
 		Short: "Run the gateway: HTTP API, publish, and delivery",
 		Example: `  go run ./cmd/hookgate serve
   HOOKGATE_API_TOKEN=secret hookgate serve --addr 127.0.0.1:8080 --data /var/lib/hookgate
-  hookgate serve --dev --retry-schedule 0s,1s,5s`,
+  hookgate serve --dev --retry-schedule 0s,1s,5s
+  hookgate serve --log-format json --log-level debug   # logs for a collector; metrics at GET /metrics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd.Context(), &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
