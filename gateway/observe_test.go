@@ -151,3 +151,27 @@ func TestLogRefusedCatchHookFloodIsSummed(t *testing.T) {
 		t.Errorf("the source's secret is in the log:\n%s", logs)
 	}
 }
+
+// Disabling and re-enabling an endpoint through the API is logged at info, with why.
+func TestLogEndpointDisabledAndReEnabled(t *testing.T) {
+	logs, log := newLogged()
+	svc := gatewaytest.New(t, gateway.Options{Logger: log}, gatewaytest.NewRecorder())
+	ep, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: "http://127.0.0.1:9/x", Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, on := range []bool{false, true} {
+		if _, err := svc.UpdateEndpoint(t.Context(), ep.ID, gateway.EndpointPatch{Enabled: &on}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var msgs []string
+	for _, r := range logs.at(t, "INFO") {
+		if r["endpoint"] == ep.ID && r["why"] != nil {
+			msgs = append(msgs, r["msg"].(string)+": "+r["why"].(string))
+		}
+	}
+	if want := []string{"endpoint disabled: disabled through the API", "endpoint re-enabled: enabled through the API"}; strings.Join(msgs, "|") != strings.Join(want, "|") {
+		t.Errorf("info lines = %q, want %q", msgs, want)
+	}
+}
