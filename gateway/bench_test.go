@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/connectors/metrics"
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
+	"github.com/hookgate/hookgate/queue/badger"
 	"github.com/hookgate/hookgate/queue/memory"
 	"github.com/hookgate/hookgate/schemas"
 )
@@ -21,19 +24,31 @@ import (
 // recorded. disk=on runs the free-space guard as in production (a statfs per publish and per
 // dispatcher turn, with a watermark of 1 byte so it never refuses); disk=off turns it off,
 // to show what it costs. store=memory is the same pipeline on queue/memory, without a disk.
+//
+// metrics=on is disk=on with connectors/metrics counting every publish and attempt and
+// timing every commit, as serve runs; compare it with disk=on to see what metrics cost.
 func BenchmarkPublishDeliver(b *testing.B) {
-	b.Run("disk=on", func(b *testing.B) { benchmarkPublishDeliver(b, gatewaytest.Badger(b, b.TempDir()), 1) })
-	b.Run("disk=off", func(b *testing.B) { benchmarkPublishDeliver(b, gatewaytest.Badger(b, b.TempDir()), -1) })
-	b.Run("store=memory", func(b *testing.B) { benchmarkPublishDeliver(b, memory.New(), -1) })
+	b.Run("disk=on", func(b *testing.B) { benchmarkPublishDeliver(b, gatewaytest.Badger(b, b.TempDir()), 1, nil) })
+	b.Run("disk=on/metrics=on", func(b *testing.B) {
+		m := metrics.New()
+		st, err := badger.Open(badger.Options{Dir: b.TempDir(), Logger: slog.New(slog.DiscardHandler), OnCommit: m.ObserveCommit})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchmarkPublishDeliver(b, st, 1, m)
+	})
+	b.Run("disk=off", func(b *testing.B) { benchmarkPublishDeliver(b, gatewaytest.Badger(b, b.TempDir()), -1, nil) })
+	b.Run("store=memory", func(b *testing.B) { benchmarkPublishDeliver(b, memory.New(), -1, nil) })
+	b.Run("store=memory/metrics=on", func(b *testing.B) { benchmarkPublishDeliver(b, memory.New(), -1, metrics.New()) })
 }
 
-func benchmarkPublishDeliver(b *testing.B, store gateway.Store, minFreeDisk int64) {
+func benchmarkPublishDeliver(b *testing.B, store gateway.Store, minFreeDisk int64, obs gateway.Observer) {
 	var delivered atomic.Int64
 	rec := gateway.SenderFunc(func(context.Context, *gateway.Message) gateway.Outcome {
 		delivered.Add(1)
 		return gateway.Outcome{StatusCode: 200}
 	})
-	svc := gatewaytest.New(b, gateway.Options{Store: store, Senders: map[string]gateway.Sender{"webhook": rec}, MinFreeDisk: minFreeDisk}, nil)
+	svc := gatewaytest.New(b, gateway.Options{Store: store, Senders: map[string]gateway.Sender{"webhook": rec}, MinFreeDisk: minFreeDisk, Observer: obs}, nil)
 	if _, _, err := svc.CreateEndpoint(context.Background(), gateway.EndpointInput{URL: "http://127.0.0.1:9/x", Events: []string{"*"}}); err != nil {
 		b.Fatal(err)
 	}

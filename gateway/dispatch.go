@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"sync"
@@ -33,8 +34,11 @@ type dispatcher struct {
 	cancel   context.CancelCauseFunc
 	started  sync.Once
 	stopped  sync.Once
-	// running is true while the lease loop runs (for Ready).
+	// running is true while the lease loop runs, begun once it has started (for Ready).
 	running atomic.Bool
+	begun   atomic.Bool
+	// cut counts the attempts Stop cut short (for the shutdown log).
+	cut atomic.Int64
 }
 
 func newDispatcher(s *Service) *dispatcher {
@@ -66,17 +70,22 @@ func (d *dispatcher) leaseTTL() time.Duration { return 2*d.s.opts.DeliveryTimeou
 func (d *dispatcher) start() {
 	d.started.Do(func() {
 		d.running.Store(true)
+		d.begun.Store(true)
 		go d.loop()
 	})
 }
 
 // stop ends the loop, then waits for attempts in flight until ctx is done, after which they
-// are cancelled (their deliveries stay queued and are sent after the next start).
-func (d *dispatcher) stop(ctx context.Context) {
+// are cancelled (their deliveries stay queued and are sent after the next start). It
+// reports how many attempts were in flight when the loop ended and how many of them were
+// cut short.
+func (d *dispatcher) stop(ctx context.Context) (inFlight, cut int) {
 	d.stopped.Do(func() {
 		close(d.quit)
 		d.started.Do(func() { close(d.done) }) // never started: nothing to wait for
 		<-d.done
+		inFlight = len(d.sem)
+		defer func() { cut = int(d.cut.Load()) }()
 		finished := make(chan struct{})
 		go func() { d.wg.Wait(); close(finished) }()
 		select {
@@ -86,6 +95,7 @@ func (d *dispatcher) stop(ctx context.Context) {
 			<-finished
 		}
 	})
+	return inFlight, cut
 }
 
 func (d *dispatcher) loop() {
@@ -284,6 +294,7 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 		out   Outcome
 		cause error
 		body  []byte
+		took  time.Duration // the Send, on the wall clock (for metrics)
 	)
 	sender, ok := s.opts.Senders[ep.Kind]
 	switch {
@@ -298,7 +309,9 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 		}
 		timeout := s.opts.DeliveryTimeout
 		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
+		began := time.Now()
 		out = sender.Send(actx, &Message{Delivery: dl, Endpoint: ep, Event: &ev.Event, Body: body, Attempt: len(dl.Attempts) + 1, Now: now})
+		took = time.Since(began)
 		cause = context.Cause(actx)
 		cancel()
 	}
@@ -313,9 +326,12 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 		// Stop cut the attempt short: log it as the receiver saw it, and leave the
 		// delivery due, so that it is sent again after the restart without losing a step.
 		att.Error = fmt.Sprintf("attempt cut short: %v; it is sent again when the gateway restarts", context.Cause(ctx))
+		d.cut.Add(1)
+		s.obs.Attempt(ep.Kind, ep.ID, OutcomeRetry, took)
+		s.log.Info("delivery attempt cut short by shutdown; it is sent again after the restart", "endpoint", ep.ID, "delivery", dl.ID, "event", dl.EventID, "type", dl.EventType)
 		return d.recordCut(context.WithoutCancel(ctx), dl, att)
 	}
-	return d.record(context.WithoutCancel(ctx), dl, ep, att, out)
+	return d.record(context.WithoutCancel(ctx), dl, ep, att, out, took)
 }
 
 // recordCut logs an attempt that Stop cut short, leaving the delivery's status, step and
@@ -337,7 +353,7 @@ func (d *dispatcher) recordCut(ctx context.Context, seen *Delivery, att Attempt)
 // delivery is saved against the revision the attempt read; if someone saved it meanwhile,
 // it is read again, and if they moved it (a manual retry, a replay) their decision stands
 // and only the attempt is added.
-func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, att Attempt, out Outcome) error {
+func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, att Attempt, out Outcome, took time.Duration) error {
 	s := d.s
 	v := classify(out)
 	status, step, due := seen.Status, seen.Step, seen.NextAttemptAt
@@ -380,6 +396,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 			return fmt.Errorf("record attempt: %w", err)
 		}
 	}
+	d.observe(ep, dl, att, v, decided, took)
 	if !decided {
 		return nil
 	}
@@ -424,6 +441,48 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		d.announceDisabled(ctx, disabled)
 	}
 	return nil
+}
+
+// observe counts a recorded attempt and logs it: a failed one at warn (one line each,
+// the give-up included), a success at debug. dl is the delivery as saved with it; decided
+// is false when someone else moved the delivery meanwhile (their decision stands).
+func (d *dispatcher) observe(ep *Endpoint, dl *Delivery, att Attempt, v verdict, decided bool, took time.Duration) {
+	s := d.s
+	outcome := OutcomeRetry
+	switch {
+	case v == verdictSuccess:
+		outcome = OutcomeSuccess
+	case v == verdictGone:
+		outcome = OutcomeGone
+	case decided && dl.Status == StatusFailed:
+		outcome = OutcomeFailed
+	}
+	s.obs.Attempt(ep.Kind, ep.ID, outcome, took)
+	if outcome == OutcomeSuccess && !s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return // the hot path: no log line to build
+	}
+	args := []any{"endpoint", ep.ID, "kind", ep.Kind, "delivery", dl.ID, "event", dl.EventID, "type", dl.EventType,
+		"attempt", len(dl.Attempts), "of", len(s.opts.Schedule)}
+	if att.StatusCode != 0 {
+		args = append(args, "status", att.StatusCode)
+	}
+	if att.Error != "" {
+		args = append(args, "err", att.Error)
+	}
+	switch {
+	case outcome == OutcomeSuccess:
+		s.log.Debug("delivered", append(args, "duration_ms", att.DurationMS)...)
+	case outcome == OutcomeGone:
+		s.log.Warn("delivery failed: the endpoint answered 410 Gone and is disabled", args...)
+	case outcome == OutcomeFailed:
+		s.log.Warn("delivery failed: giving up, the retry schedule is used up", args...)
+	case !decided:
+		s.log.Warn("delivery attempt failed; the delivery was changed meanwhile (a manual retry or a replay) and goes on as changed", args...)
+	case dl.NextAttemptAt != nil:
+		s.log.Warn("delivery attempt failed", append(args, "next_attempt", dl.NextAttemptAt.UTC().Format(TimeFormat))...)
+	default:
+		s.log.Warn("delivery attempt failed", args...)
+	}
 }
 
 // disableEndpoint disables an endpoint and returns it, or nil if it was already disabled

@@ -296,8 +296,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 		return nil, err
 	}
 	var (
-		out     *Endpoint
-		resumed bool
+		out      *Endpoint
+		resumed  bool
+		switched bool // disabled by this patch
 	)
 	err := s.edit(func() error {
 		base, _, err := s.store.Endpoints().Get(ctx, id)
@@ -310,7 +311,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 			return err
 		}
 		out, err = s.changeEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
-			resumed = false
+			resumed, switched = false, false
 			if !ep.sameConfig(base) {
 				return errStale
 			}
@@ -321,6 +322,7 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 					resumed = true
 				} else {
 					ep.Enabled, ep.DisabledReason, ep.DisabledAt = false, "", &now
+					switched = true
 				}
 			} else if p.Enabled != nil && *p.Enabled {
 				ep.FailureStreak = 0
@@ -331,6 +333,12 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 	})
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %s: %w", id, err)
+	}
+	switch {
+	case resumed:
+		s.log.Info("endpoint re-enabled", "endpoint", id, "why", "enabled through the API", "paused_deliveries", map[bool]string{true: "discarded", false: "resumed"}[p.DiscardPaused])
+	case switched:
+		s.log.Info("endpoint disabled", "endpoint", id, "why", "disabled through the API")
 	}
 	if resumed || (p.DiscardPaused && out.Enabled) {
 		if _, err := s.drainPaused(ctx, id, !p.DiscardPaused); err != nil {

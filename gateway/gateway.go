@@ -16,8 +16,13 @@
 // once space is freed. With Options.Retention, finished events older than that are removed
 // in the background.
 //
-// The package imports no web framework, MCP library or database backend, and outbound
-// transports are Senders supplied by the caller.
+// What the Service does is logged on Options.Logger (failed attempts and give-ups at warn,
+// successes at debug, refused catch-hook calls summed up per source per minute) and told to
+// Options.Observer, for metrics (observe.go); Gauges reads the state metrics sample, and
+// Ready is what a readiness probe asks.
+//
+// The package imports no web framework, MCP library, metrics library or database backend,
+// and outbound transports are Senders supplied by the caller.
 //
 // # Example
 //
@@ -123,6 +128,9 @@ type Options struct {
 	MinFreeDisk int64
 	// FreeSpace measures the data volume; default statfs(2). Tests inject one.
 	FreeSpace FreeSpaceFunc
+	// Observer is told about every publish, attempt and catch-hook call (for metrics:
+	// connectors/metrics); default none.
+	Observer Observer
 }
 
 // Service is the gateway. Its methods are safe for concurrent use.
@@ -131,6 +139,9 @@ type Service struct {
 	store Store
 	log   *slog.Logger
 	now   func() time.Time
+	obs   Observer
+
+	rejects rejectLog // refused catch-hook calls, summed up per source for the log
 
 	mu        sync.RWMutex
 	endpoints map[string]*Endpoint // immutable snapshots, replaced on change
@@ -160,6 +171,9 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	if len(opts.Schedule) == 0 {
 		opts.Schedule = DefaultSchedule
@@ -196,6 +210,7 @@ func New(opts Options) (*Service, error) {
 		store:     opts.Store,
 		log:       opts.Logger,
 		now:       opts.Now,
+		obs:       opts.Observer,
 		endpoints: map[string]*Endpoint{},
 		epRevs:    map[string]uint64{},
 		disk:      disk,
@@ -228,8 +243,13 @@ type Readiness struct {
 	Disk DiskStatus `json:"disk"`
 }
 
-// Ready measures the data volume and reports whether the Service takes writes and
-// delivers. It is what a readiness probe asks; reads are served either way.
+// readyProbeTimeout bounds the store read Ready makes.
+const readyProbeTimeout = 2 * time.Second
+
+// Ready measures the data volume, reads the store once and reports whether the Service
+// takes writes and delivers. It is what a readiness probe asks; reads are served either
+// way. The reasons' codes: starting, dispatcher_stopped, store_unreachable, storage_full,
+// deliveries_paused.
 func (s *Service) Ready() Readiness {
 	r := Readiness{Disk: s.disk.status()}
 	if r.Disk.Full {
@@ -239,8 +259,16 @@ func (s *Service) Ready() Readiness {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("deliveries_paused: %s free, below the %s reserve the store keeps for itself; deliveries stay queued",
 			FormatBytes(r.Disk.Free), FormatBytes(r.Disk.Reserve)))
 	}
-	if !s.disp.running.Load() {
-		r.Reasons = append(r.Reasons, "dispatcher_stopped: deliveries are not being sent (the gateway is starting or stopping)")
+	switch {
+	case !s.disp.begun.Load():
+		r.Reasons = append(r.Reasons, "starting: the dispatcher has not started yet; deliveries are not being sent")
+	case !s.disp.running.Load():
+		r.Reasons = append(r.Reasons, "dispatcher_stopped: deliveries are not being sent (the gateway is stopping)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readyProbeTimeout)
+	defer cancel()
+	if err := s.probeStore(ctx); err != nil {
+		r.Reasons = append(r.Reasons, "store_unreachable: "+err.Error())
 	}
 	r.Ready = len(r.Reasons) == 0
 	return r
@@ -274,14 +302,35 @@ func (s *Service) Start() {
 func (s *Service) Stop(ctx context.Context) error {
 	var err error
 	s.stopped.Do(func() {
-		s.disp.stop(ctx)
+		inFlight, cut := s.disp.stop(ctx)
 		s.stopBG()
 		s.bg.Wait()
+		s.flushRefused(s.now())
+		s.logStopped(inFlight, cut)
 		if cerr := s.store.Close(); cerr != nil {
 			err = fmt.Errorf("close store: %w", cerr)
 		}
 	})
 	return err
+}
+
+// logStopped logs, at Stop, what the dispatcher drained and what is left for the next
+// start: the attempts in flight when it stopped (finished or cut short) and the deliveries
+// still queued.
+func (s *Service) logStopped(inFlight, cut int) {
+	args := []any{"attempts_in_flight", inFlight, "finished", inFlight - cut, "cut_short", cut}
+	ctx, cancel := context.WithTimeout(context.Background(), readyProbeTimeout)
+	defer cancel()
+	if b, err := s.store.Backlog(ctx); err == nil {
+		pending := 0
+		for _, n := range b.Pending {
+			pending += n
+		}
+		args = append(args, "pending", pending, "endpoints_with_pending", len(b.Pending))
+	} else {
+		args = append(args, "pending", "unknown: "+err.Error())
+	}
+	s.log.Info("gateway stopped: what is pending is sent after the next start", args...)
 }
 
 // endpoint returns the current snapshot of endpoint id.

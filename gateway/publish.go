@@ -160,14 +160,17 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 	if errors.Is(err, ErrConflict) && dedupe == in.ID {
 		// The id is stored already, as an event that was not published under it as a
 		// dedupe key (a catch hook's, or one whose id was generated): the same event.
+		s.obs.Duplicate(in.Source)
 		return &PublishResult{ID: in.ID, Duplicate: true}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", in.Type, err)
 	}
 	if res.Duplicate {
+		s.obs.Duplicate(in.Source)
 		return &PublishResult{ID: res.ID, Duplicate: true}, nil
 	}
+	s.obs.Published(in.Source, in.Type)
 	// An endpoint enabled while the event was being appended resumed its paused deliveries
 	// before these were stored: send them now.
 	for _, d := range paused {

@@ -27,9 +27,11 @@ func (s *Service) logBound() LogBound {
 	return LogBound{Entries: s.opts.RequestLogEntries, Bytes: s.opts.RequestLogBytes, MaxAge: RequestLogTTL}
 }
 
-// logRequest stores a request log entry; a failure is logged, not returned (the call it
-// records has its own outcome).
+// logRequest stores a request log entry, counts the call (Observer.CatchHook) and logs it
+// if it was refused (summed up per source, see rejectWindow); a failure to store it is
+// logged, not returned (the call it records has its own outcome).
 func (s *Service) logRequest(ctx context.Context, srcID string, e *SourceRequest) {
+	s.observeCatchHook(srcID, e)
 	if err := s.store.LogRequest(ctx, srcID, e, s.logBound()); err != nil {
 		s.log.Warn("could not log a catch-hook call", "source", srcID, "err", err)
 	}

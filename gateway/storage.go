@@ -182,6 +182,10 @@ type WorkQueue interface {
 	// Wake returns a channel that receives a value whenever work is queued (by Append or
 	// SaveDeliveries) or released. It never blocks the writer: one value may stand for many.
 	Wake() <-chan struct{}
+	// Backlog counts the queued deliveries (leased and held ones included) per endpoint and
+	// reports the earliest due time among them, for metrics read at every scrape: one pass
+	// over the queue, without reading delivery records.
+	Backlog(ctx context.Context) (Backlog, error)
 }
 
 // Job is a delivery that is due: its id, its endpoint's, and the time it was due.

@@ -147,7 +147,7 @@ func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, e
 
 	policy := gateway.URLPolicy{AllowPrivate: true}
 	sf := serveFlags{data: dir, store: f.store}
-	st, err := sf.openStore(log, -1, f.noSync)
+	st, err := sf.openStore(log, -1, f.noSync, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,8 @@ type proc struct {
 	mu   *sync.Mutex
 }
 
-var listenRE = regexp.MustCompile(`"hookgate listening" addr=(\S+)`)
+// listenRE finds the listen address in the start-up line, text or JSON.
+var listenRE = regexp.MustCompile(`"hookgate listening"(?: addr=|,"addr":")([^"\s]+)`)
 
 // startServe runs `hookgate serve` on dir and waits until it answers /healthz.
 func startServe(t *testing.T, dir string, extra ...string) *proc {

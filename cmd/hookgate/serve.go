@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/hookgate/hookgate/connectors"
 	"github.com/hookgate/hookgate/connectors/httpapi"
+	"github.com/hookgate/hookgate/connectors/metrics"
 	"github.com/hookgate/hookgate/gateway"
 	hgmcp "github.com/hookgate/hookgate/mcp"
 	"github.com/hookgate/hookgate/queue/badger"
@@ -44,6 +46,7 @@ type serveFlags struct {
 	readTimeout     time.Duration
 	maxUnauthReads  int
 	logLevel        string
+	logFormat       string
 	memoryLimit     string
 	strictTypes     bool
 	publicURL       string
@@ -71,15 +74,23 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.publicURL, "public-url", os.Getenv("HOOKGATE_PUBLIC_URL"), "the address providers reach this gateway at, the base of catch-hook URLs, e.g. https://hooks.example.com (env HOOKGATE_PUBLIC_URL; default: from each API request, or http://<listen address>)")
 	fl.StringVar(&f.minFreeDisk, "min-free-disk", os.Getenv("HOOKGATE_MIN_FREE_DISK"), "free space to keep on the data volume, e.g. 512MiB or 1GB: below it new events and changes are refused with 507 storage_full while stored deliveries continue; 0 disables (env HOOKGATE_MIN_FREE_DISK; default: 512MiB or 5% of the volume, whichever is smaller, but at least what the store needs for itself)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
+	fl.StringVar(&f.logFormat, "log-format", envOr("HOOKGATE_LOG_FORMAT", "text"), "text (key=value lines, for a terminal) or json (one object a line, for a log collector) (env HOOKGATE_LOG_FORMAT)")
 }
 
-// logger builds the process logger: text on stderr.
+// logger builds the process logger on stderr: text, or JSON with --log-format json.
 func (f *serveFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})), nil
+	ho := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(strings.TrimSpace(f.logFormat)) {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(stderr, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, ho)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: must be text or json", f.logFormat)
 }
 
 // options describes the gateway the flags ask for, but its store: open opens both.
@@ -119,8 +130,9 @@ func (f *serveFlags) options(log *slog.Logger, publicURL string) (gateway.Option
 
 // openStore opens the store --store names. A Badger store is not opened on a volume with
 // less free space than opening it needs (a *gateway.StorageFullError with Opening set),
-// unless the free-space guard is off (minFree < 0).
-func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool) (gateway.Store, error) {
+// unless the free-space guard is off (minFree < 0). onCommit, when set, is told how long
+// each of a Badger store's commits took.
+func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool, onCommit func(time.Duration)) (gateway.Store, error) {
 	switch f.store {
 	case "memory":
 		return memory.New(), nil
@@ -134,7 +146,7 @@ func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool) (ga
 				return nil, err
 			}
 		}
-		st, err := badger.Open(badger.Options{Dir: f.data, Logger: log, NoSync: noSync})
+		st, err := badger.Open(badger.Options{Dir: f.data, Logger: log, NoSync: noSync, OnCommit: onCommit})
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
@@ -143,9 +155,14 @@ func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool) (ga
 	return nil, fmt.Errorf("--store %q: must be badger or memory", f.store)
 }
 
-// open opens the store and the Service on it (which then owns the store).
-func (f *serveFlags) open(opts gateway.Options) (*gateway.Service, error) {
-	st, err := f.openStore(opts.Logger, opts.MinFreeDisk, false)
+// open opens the store and the Service on it (which then owns the store); m, when set,
+// records the store's commit durations.
+func (f *serveFlags) open(opts gateway.Options, m *metrics.Metrics) (*gateway.Service, error) {
+	var onCommit func(time.Duration)
+	if m != nil {
+		onCommit = m.ObserveCommit
+	}
+	st, err := f.openStore(opts.Logger, opts.MinFreeDisk, false, onCommit)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +193,8 @@ func newServeCmd() *cobra.Command {
 		Short: "Run the gateway: HTTP API, publish, and delivery",
 		Example: `  go run ./cmd/hookgate serve
   HOOKGATE_API_TOKEN=secret hookgate serve --addr 127.0.0.1:8080 --data /var/lib/hookgate
-  hookgate serve --dev --retry-schedule 0s,1s,5s`,
+  hookgate serve --dev --retry-schedule 0s,1s,5s
+  hookgate serve --log-format json --log-level debug   # logs for a collector; metrics at GET /metrics`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd.Context(), &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -215,6 +233,8 @@ type runningGateway struct {
 	public string
 	log    *slog.Logger
 	errc   chan error
+	// metrics is served at GET /metrics (no token) and watches the Service once it runs.
+	metrics *metrics.Metrics
 
 	handler atomic.Pointer[http.Handler] // what srv serves: Waiting, then the API
 	quit    chan struct{}                // closed by stop: ends the wait for space
@@ -257,10 +277,13 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 	if public == "" {
 		public = "http://" + reachable(ln.Addr())
 	}
-	g := &runningGateway{log: log, public: public, errc: make(chan error, 1), quit: make(chan struct{}), waited: make(chan struct{})}
+	m := metrics.New()
+	m.SetLogger(log)
+	opts.Observer = m
+	g := &runningGateway{log: log, public: public, errc: make(chan error, 1), quit: make(chan struct{}), waited: make(chan struct{}), metrics: m}
 	api := httpapi.Options{Token: token, MaxBody: f.maxBody, Logger: log, PublicURL: f.publicURL,
 		ReadTimeout: f.readTimeout, MaxUnauthenticatedReads: f.maxUnauthReads}
-	svc, err := f.open(opts)
+	svc, err := f.open(opts, m)
 	var full *gateway.StorageFullError
 	switch {
 	case err == nil:
@@ -274,7 +297,7 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 		waiting.Mount = []httpapi.Mount{{Path: "/mcp", Protected: true}}
 		h := httpapi.Waiting(waiting, func() error { return last.Load().(error) })
 		g.handler.Store(&h)
-		go g.waitForSpace(func() (*gateway.Service, error) { return f.open(opts) }, api, &last)
+		go g.waitForSpace(func() (*gateway.Service, error) { return f.open(opts, m) }, api, &last)
 	default:
 		ln.Close()
 		return nil, err
@@ -290,7 +313,7 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 	if created {
 		fmt.Fprintf(notice, "API token (saved to %s, shown once): %s\n", filepath.Join(f.data, tokenFile), token)
 	}
-	log.Info("hookgate listening", "addr", ln.Addr().String(), "data", f.data, "store", f.store, "dev", f.dev, "version", gateway.Version)
+	f.logStart(log, ln.Addr(), public, opts)
 	go func() { g.errc <- g.srv.Serve(ln) }()
 	return g, nil
 }
@@ -304,7 +327,8 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	g.mu.Unlock()
 	mcpHTTP := hgmcp.DropCancelledResponses(server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public})))
 	api.Service = svc
-	api.Mount = []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}}
+	g.metrics.Watch(svc)
+	api.Mount = []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}, {Path: "/metrics", Handler: g.metrics.Handler()}}
 	h := httpapi.New(api)
 	g.handler.Store(&h)
 }
@@ -339,6 +363,38 @@ func (g *runningGateway) waitForSpace(open func() (*gateway.Service, error), api
 			return
 		}
 	}
+}
+
+// logStart logs how the gateway runs: one line with the version, listen address, store,
+// data folder, public URL, dev mode, retry schedule and retention, and a warning when
+// catch-hook URLs will point at a loopback address because --public-url is unset.
+func (f *serveFlags) logStart(log *slog.Logger, addr net.Addr, public string, opts gateway.Options) {
+	retention := "keep everything"
+	if opts.Retention > 0 {
+		retention = opts.Retention.String()
+	}
+	publicURL := public
+	if f.publicURL == "" {
+		publicURL += " (from --addr; unset --public-url)"
+	}
+	log.Info("hookgate listening", "addr", addr.String(), "version", gateway.Version, "store", f.store, "data", f.data,
+		"public_url", publicURL, "dev", f.dev, "retry_schedule", opts.Schedule.String(), "retention", retention,
+		"metrics", "GET /metrics", "health", "GET /healthz, GET /readyz")
+	if f.publicURL == "" {
+		if u, err := url.Parse(public); err == nil && isLoopback(u.Hostname()) {
+			log.Warn("--public-url is unset: catch-hook URLs point at a loopback address (MCP's always, the API's when called on loopback), which providers can't reach; set --public-url (or HOOKGATE_PUBLIC_URL) to the address they reach this gateway at",
+				"public_url", public)
+		}
+	}
+}
+
+// isLoopback reports whether host is a loopback address or localhost.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // reachable turns a listen address into one a local client can dial (":8080" listens on

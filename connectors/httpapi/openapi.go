@@ -261,7 +261,7 @@ func apiComponents() map[string]any {
 		}}}},
 		"Readiness": map[string]any{"type": "object", "required": []any{"status"}, "properties": map[string]any{
 			"status":  map[string]any{"type": "string", "enum": []any{"ready", "not_ready"}},
-			"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Why not ready, each starting with a code: storage_full, deliveries_paused, dispatcher_stopped"},
+			"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Why not ready, each starting with a code: starting, dispatcher_stopped, store_unreachable, storage_full, deliveries_paused"},
 			"disk": map[string]any{"type": "object", "properties": map[string]any{
 				"free_bytes": map[string]any{"type": "integer"}, "total_bytes": map[string]any{"type": "integer"},
 				"watermark_bytes": map[string]any{"type": "integer", "description": "Writes are refused below this much free space (0: guard off)"},

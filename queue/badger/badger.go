@@ -50,6 +50,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/queue/badger/internal/kv"
@@ -77,12 +78,16 @@ type Options struct {
 	MemJobs int
 	// Logger receives Badger's warnings and the store's own; default slog.Default().
 	Logger *slog.Logger
+	// OnCommit, when set, is told how long each group commit took (one Badger transaction
+	// and its fsync, shared by the writes batched into it), for the store commit duration
+	// metric. It is called from the single writer and must not block.
+	OnCommit func(time.Duration)
 }
 
 func (o Options) kv() kv.Options {
 	return kv.Options{Dir: o.Dir, InMemory: o.InMemory, BlockCacheMiB: o.BlockCacheMiB,
 		MemTableMiB: o.MemTableMiB, NoSync: o.NoSync, MaxBatch: o.MaxBatch, MemJobs: o.MemJobs,
-		Logger: o.Logger}
+		Logger: o.Logger, OnCommit: o.OnCommit}
 }
 
 // Store is an open Badger store. All methods are safe for concurrent use.

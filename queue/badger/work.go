@@ -63,3 +63,21 @@ func (s *Store) NextDue(now time.Time) (time.Time, bool) {
 
 // Wake returns a channel that receives a value whenever work is queued or released.
 func (s *Store) Wake() <-chan struct{} { return s.db.Wake() }
+
+// Backlog counts the queued deliveries per endpoint (a job's data is its endpoint id) and
+// finds the earliest due time, in one pass over the engine's job index on disk.
+func (s *Store) Backlog(ctx context.Context) (gateway.Backlog, error) {
+	if err := ctx.Err(); err != nil {
+		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
+	}
+	var b gateway.Backlog
+	err := s.read(func() error {
+		var err error
+		b.Pending, b.OldestDue, err = s.db.Backlog()
+		return err
+	})
+	if err != nil {
+		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
+	}
+	return b, nil
+}

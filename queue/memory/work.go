@@ -149,3 +149,22 @@ func (s *Store) NextDue(now time.Time) (time.Time, bool) {
 
 // Wake returns the channel that receives a value when work is queued or released.
 func (s *Store) Wake() <-chan struct{} { return s.wake }
+
+// Backlog counts the queued deliveries per endpoint and finds the earliest due time.
+func (s *Store) Backlog(ctx context.Context) (gateway.Backlog, error) {
+	if err := ctx.Err(); err != nil {
+		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
+	}
+	if err := s.lock(); err != nil {
+		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
+	}
+	defer s.mu.Unlock()
+	b := gateway.Backlog{Pending: map[string]int{}}
+	for _, j := range s.jobs {
+		b.Pending[j.endpoint]++
+		if b.OldestDue.IsZero() || j.due.Before(b.OldestDue) {
+			b.OldestDue = j.due
+		}
+	}
+	return b, nil
+}

@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts .
 		t.Run("Wake", s.testWake)
 		t.Run("Backlog", s.testBacklog)
 		t.Run("BacklogBehindLeases", s.testBacklogBehindLeases)
+		t.Run("BacklogCounts", s.testBacklogCounts)
 		t.Run("ConcurrentLeases", s.testConcurrentLeases)
 	})
 	t.Run("Registry", func(t *testing.T) {

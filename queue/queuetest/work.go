@@ -458,3 +458,35 @@ func (s *suite) testConcurrentLeases(t *testing.T) {
 	}
 	wantNextDue(t, st, now, time.Time{}, false)
 }
+
+// Backlog counts the queued deliveries per endpoint, leased ones included, and reports the
+// earliest due time; finished and paused deliveries leave it.
+func (s *suite) testBacklogCounts(t *testing.T) {
+	st, _ := s.fresh(t)
+	backlog := func(label string, want map[string]int, oldest time.Time) {
+		t.Helper()
+		b, err := st.Backlog(t.Context())
+		if err != nil {
+			t.Fatalf("%s: Backlog: %v", label, err)
+		}
+		if fmt.Sprint(b.Pending) != fmt.Sprint(want) {
+			t.Errorf("%s: Pending = %v, want %v", label, b.Pending, want)
+		}
+		if !b.OldestDue.Equal(oldest) {
+			t.Errorf("%s: OldestDue = %v, want %v", label, b.OldestDue, oldest)
+		}
+	}
+	backlog("empty", map[string]int{}, time.Time{})
+	ds := s.pending(t, st, "ep_1", map[string]time.Time{"d1": s.at(time.Second), "d2": s.at(3 * time.Second)})
+	s.pending(t, st, "ep_2", map[string]time.Time{"d3": s.at(2 * time.Second)})
+	backlog("queued", map[string]int{"ep_1": 2, "ep_2": 1}, s.at(time.Second))
+	wantJobs(t, "Lease", lease(t, st, s.at(time.Second), 1, time.Minute), "d1")
+	backlog("one leased", map[string]int{"ep_1": 2, "ep_2": 1}, s.at(time.Second))
+	d1 := ds["d1"]
+	d1.Status, d1.NextAttemptAt = gateway.StatusSucceeded, nil
+	save(t, st, d1)
+	d2 := ds["d2"]
+	d2.Status, d2.NextAttemptAt = gateway.StatusPaused, nil
+	save(t, st, d2)
+	backlog("one done, one paused", map[string]int{"ep_2": 1}, s.at(2*time.Second))
+}

@@ -83,6 +83,10 @@ type Options struct {
 	MemJobs int
 	// Logger receives Badger's warnings and the queue's own; default slog.Default().
 	Logger *slog.Logger
+	// OnCommit, when set, is called after each Badger transaction commits (or fails to),
+	// with how long the commit took, fsync included; from the single writer, so it must
+	// not block.
+	OnCommit func(time.Duration)
 }
 
 // DB is an open store. All methods are safe for concurrent use.
@@ -314,7 +318,11 @@ func (db *DB) commit(batch []*request) {
 		for _, tx := range txns {
 			db.jobs.begin(tx.jobOps)
 		}
+		began := time.Now()
 		err := btx.Commit()
+		if db.opts.OnCommit != nil {
+			db.opts.OnCommit(time.Since(began))
+		}
 		if err == nil {
 			for _, tx := range txns {
 				db.jobs.apply(tx.jobOps)

@@ -422,3 +422,32 @@ func (db *DB) Len() (int, error) {
 	})
 	return n, err
 }
+
+// Backlog counts the queued jobs (leased and held ones included: a job stays queued until
+// Done) by their Data, and reports the earliest due time among them (zero when none is
+// queued). It is one pass over the disk index in due order.
+func (db *DB) Backlog() (map[string]int, time.Time, error) {
+	counts := map[string]*int{}
+	var oldest time.Time
+	err := db.View(func(r *Reader) error {
+		return r.Scan(jobKeyPrefix, nil, false, func(k, v []byte) (bool, error) {
+			if oldest.IsZero() {
+				if due, _, ok := parseJobKey(k); ok {
+					oldest = time.Unix(0, due)
+				}
+			}
+			p := counts[string(v)] // a lookup, without allocating the key
+			if p == nil {
+				p = new(int)
+				counts[string(v)] = p
+			}
+			*p++
+			return true, nil
+		})
+	})
+	out := make(map[string]int, len(counts))
+	for k, p := range counts {
+		out[k] = *p
+	}
+	return out, oldest, err
+}
