@@ -1,6 +1,6 @@
-// Package makehook is the outbound Sender for Make (make.com) custom webhooks; it lives in
-// connectors/make, and is not named make because that would shadow the builtin in every
-// file that imports it. The endpoint's URL is the webhook's address
+// Package makecom is the outbound Sender for Make (make.com) custom webhooks; it is not
+// named make because that would shadow the builtin in every file that imports it, and
+// its folder, connectors/makecom, bears the same name. The endpoint's URL is the webhook's address
 // (https://hook.eu1.make.com/<token>); each attempt POSTs the payload as a plain webhook
 // does (see connectors/webhook), plus x-make-apikey when the endpoint has an api_key (the
 // webhook's API key restriction).
@@ -14,9 +14,9 @@
 //
 // # Example
 //
-//	s := makehook.New(makehook.Options{Policy: gateway.URLPolicy{}})
+//	s := makecom.New(makecom.Options{Policy: gateway.URLPolicy{}})
 //	out := s.Send(ctx, m) // m.Endpoint.URL = "https://hook.eu1.make.com/abc123"
-package makehook
+package makecom
 
 import (
 	"context"

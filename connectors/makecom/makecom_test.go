@@ -1,4 +1,4 @@
-package makehook_test
+package makecom_test
 
 import (
 	"context"
@@ -10,12 +10,12 @@ import (
 	"testing"
 
 	"github.com/hookgate/hookgate/connectors/connectortest"
-	makehook "github.com/hookgate/hookgate/connectors/make"
+	"github.com/hookgate/hookgate/connectors/makecom"
 	"github.com/hookgate/hookgate/gateway"
 )
 
-func dev() *makehook.Sender {
-	return makehook.New(makehook.Options{Policy: gateway.URLPolicy{AllowPrivate: true}})
+func dev() *makecom.Sender {
+	return makecom.New(makecom.Options{Policy: gateway.URLPolicy{AllowPrivate: true}})
 }
 
 func TestSenderSuite(t *testing.T) {
@@ -57,7 +57,7 @@ func TestAccepted(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			url, got := webhookStandIn(t, c.hookKey)
 			m := connectortest.Message(url+"/abc123xyz", connectortest.Secret)
-			m.Endpoint.Kind, m.Endpoint.APIKey = makehook.Kind, c.endpointKey
+			m.Endpoint.Kind, m.Endpoint.APIKey = makecom.Kind, c.endpointKey
 			out := dev().Send(context.Background(), m)
 			if out.Err != nil || out.StatusCode != c.status {
 				t.Fatalf("Send = %+v, want %d", out, c.status)
@@ -94,20 +94,20 @@ func TestCheckEndpoint(t *testing.T) {
 		field    string  // "" when valid
 		rate     float64 // the rate after a valid check
 	}{
-		{"defaults the rate", gateway.EndpointSettings{}, "", makehook.DefaultRateLimit},
+		{"defaults the rate", gateway.EndpointSettings{}, "", makecom.DefaultRateLimit},
 		{"keeps a lower rate", gateway.EndpointSettings{RateLimitPerS: 2.5}, "", 2.5},
 		{"accepts the max", gateway.EndpointSettings{RateLimitPerS: 30, APIKey: "mk-1_2"}, "", 30},
 		{"over Make's rate", gateway.EndpointSettings{RateLimitPerS: 31}, "rate_limit_per_s", 0},
 		{"negative rate", gateway.EndpointSettings{RateLimitPerS: -1}, "rate_limit_per_s", 0},
 		{"api key with a newline", gateway.EndpointSettings{APIKey: "a\nb"}, "api_key", 0},
-		{"api key with a space", gateway.EndpointSettings{APIKey: "my key"}, "", makehook.DefaultRateLimit},
+		{"api key with a space", gateway.EndpointSettings{APIKey: "my key"}, "", makecom.DefaultRateLimit},
 		{"api key not ASCII", gateway.EndpointSettings{APIKey: "clé"}, "api_key", 0},
 		{"template", gateway.EndpointSettings{Template: "x"}, "template", 0},
 		{"bot token", gateway.EndpointSettings{BotToken: "1:a"}, "bot_token", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ep := &gateway.Endpoint{Kind: makehook.Kind, URL: "https://hook.eu1.make.com/abc", EndpointSettings: c.settings}
+			ep := &gateway.Endpoint{Kind: makecom.Kind, URL: "https://hook.eu1.make.com/abc", EndpointSettings: c.settings}
 			err := dev().CheckEndpoint(ep)
 			var ve *gateway.ValidationError
 			switch {
