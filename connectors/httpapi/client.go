@@ -418,11 +418,11 @@ func (c *Client) DeleteSource(ctx context.Context, id string) error {
 }
 
 // ListSourceRequests calls GET /v1/sources/{id}/requests.
-func (c *Client) ListSourceRequests(ctx context.Context, id string, limit int) ([]*gateway.SourceRequest, error) {
+func (c *Client) ListSourceRequests(ctx context.Context, id string, limit int) ([]SourceRequest, error) {
 	q := url.Values{}
 	setInt(q, "limit", limit)
 	var out struct {
-		Data []*gateway.SourceRequest `json:"data"`
+		Data []SourceRequest `json:"data"`
 	}
 	if err := c.do(ctx, http.MethodGet, "/v1/sources/"+url.PathEscape(id)+"/requests", q, nil, &out); err != nil {
 		return nil, err

@@ -138,3 +138,51 @@ func TestUnknownLayoutRefused(t *testing.T) {
 		t.Fatalf("Open on a layout-9 folder: %v, want an error naming the layout", err)
 	}
 }
+
+// A request log entry written before the log recorded results has the HTTP status the
+// catch hook answered instead; it is read as the result that status stood for.
+func TestRequestLogStatusReadAsResult(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir).Close()
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []string{
+		`{"id":"req_0","verified":true,"status":200,"duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_1","verified":true,"status":200,"duplicate":true,"headers":{},"body_size":2}`,
+		`{"id":"req_2","verified":false,"status":401,"error":"bad signature","duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_3","verified":true,"status":400,"error":"not UTF-8","duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_4","verified":true,"status":422,"error":"schema","duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_5","verified":true,"status":500,"error":"disk","duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_6","verified":true,"result":"accepted","duplicate":false,"headers":{},"body_size":2}`,
+	}
+	err = db.Update(func(tx *bdb.Txn) error {
+		for i, v := range entries {
+			k := "srq/src_1/" + string(binary.BigEndian.AppendUint64(nil, uint64(base.Add(time.Duration(i)*time.Second).UnixNano()))) + "req_" + string(rune('0'+i))
+			if err := tx.Set([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := open(t, dir)
+	reqs, err := st.Requests(ctx, "src_1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range reqs {
+		got = append(got, r.ID+":"+string(r.Result)+map[bool]string{true: "/malformed"}[r.Malformed])
+	}
+	want := "req_6:accepted req_5:failed req_4:invalid req_3:invalid/malformed req_2:rejected req_1:duplicate req_0:accepted"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("Requests = %s\nwant       %s", strings.Join(got, " "), want)
+	}
+}
