@@ -83,9 +83,9 @@ func (src *Source) EventSource() string {
 // shown by CreatedView, once, and on request (GET /v1/sources/{id}/url).
 func (src *Source) Public() *Source {
 	c := *src
-	c.Secret = mask(c.Secret)
+	c.Secret = Mask(c.Secret)
 	if tok := "/" + src.Secret; src.Secret != "" && strings.HasSuffix(c.URL, tok) {
-		c.URL = strings.TrimSuffix(c.URL, tok) + "/" + mask(src.Secret)
+		c.URL = strings.TrimSuffix(c.URL, tok) + "/" + Mask(src.Secret)
 	}
 	return &c
 }

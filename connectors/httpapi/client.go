@@ -126,14 +126,11 @@ func setInt(q url.Values, k string, v int) {
 
 // CreateEndpoint calls POST /v1/endpoints.
 func (c *Client) CreateEndpoint(ctx context.Context, in gateway.EndpointInput) (*gateway.Endpoint, string, error) {
-	var out struct {
-		gateway.Endpoint
-		Secret string `json:"secret"`
-	}
+	var out EndpointWithSecret
 	if err := c.do(ctx, http.MethodPost, "/v1/endpoints", nil, in, &out); err != nil {
 		return nil, "", err
 	}
-	return &out.Endpoint, out.Secret, nil
+	return out.Endpoint, out.Secret, nil
 }
 
 // ListEndpoints calls GET /v1/endpoints.

@@ -27,6 +27,7 @@ func writeLegacy(t *testing.T, dir string) {
 	ts := func(at time.Time) string { return at.Format(time.RFC3339Nano) }
 	keys := map[string]string{
 		"ep/ep_1":                               `{"id":"ep_1","url":"https://a.example/hook","kind":"webhook","events":["*"],"enabled":true,"failure_streak":0,"created_at":"` + ts(t1) + `","updated_at":"` + ts(t1) + `"}`,
+		"ep/ep_2":                               `{"id":"ep_2","url":"https://api.telegram.org","kind":"telegram","events":["video.posted"],"enabled":true,"bot_token":"123:AbC","chat_id":"-1001","rate_limit_per_s":2,"failure_streak":0,"created_at":"` + ts(t1) + `","updated_at":"` + ts(t1) + `"}`,
 		"src/src_1":                             `{"id":"src_1","name":"tp","provider":"tokportal","created_at":"` + ts(t1) + `","updated_at":"` + ts(t1) + `"}`,
 		"et/custom.thing":                       `{"name":"custom.thing","description":"d","schema":{"type":"object"}}`,
 		"ev/evt_1":                              `{"event":{"id":"evt_1","type":"video.posted","created":"` + t1.Format(gateway.TimeFormat) + `","data":{"views":1}},"received_at":"` + ts(t1) + `","deliveries":["dlv_1"]}`,
@@ -95,6 +96,11 @@ func TestLegacyFolderMigrated(t *testing.T) {
 	}
 	if ep, rev, err := st.Endpoints().Get(ctx, "ep_1"); err != nil || rev != 1 || ep.URL != "https://a.example/hook" {
 		t.Fatalf("Endpoints().Get = %+v, %d, %v", ep, rev, err)
+	}
+	// A record from before kinds' settings were the kind's own: its flat bot_token and
+	// chat_id are its Settings.
+	if ep, _, err := st.Endpoints().Get(ctx, "ep_2"); err != nil || string(ep.Settings) != `{"bot_token":"123:AbC","chat_id":"-1001"}` || ep.RateLimitPerS != 2 || ep.Kind != "telegram" {
+		t.Fatalf("Endpoints().Get(ep_2) = %+v (settings %s), %v", ep, ep.Settings, err)
 	}
 	if _, rev, err := st.Sources().Get(ctx, "src_1"); err != nil || rev != 1 {
 		t.Fatalf("Sources().Get = %d, %v", rev, err)
