@@ -121,3 +121,15 @@ func TestCheckEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// The kind masks its own credential: the API key, keeping its last four characters.
+func TestRedactSettings(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"api_key":"mk-s3cret-0042"}`: `{"api_key":"****0042"}`,
+		`{"api_key":"short"}`:          `{"api_key":"****"}`,
+	} {
+		if got := string(dev().RedactSettings(json.RawMessage(in))); got != want {
+			t.Errorf("RedactSettings(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

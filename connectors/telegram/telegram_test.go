@@ -278,3 +278,15 @@ func TestCheckEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// The kind masks its own credential: the bot token, keeping its last four characters.
+func TestRedactSettings(t *testing.T) {
+	in := json.RawMessage(`{"bot_token":"` + token + `","chat_id":"` + chat + `","template":"{{.type}}"}`)
+	got := string(dev().RedactSettings(in))
+	if want := `{"template":"{{.type}}","chat_id":"` + chat + `","bot_token":"****Dsaw"}`; got != want {
+		t.Fatalf("RedactSettings = %s, want %s", got, want)
+	}
+	if strings.Contains(string(in), "****") {
+		t.Fatalf("RedactSettings changed its argument: %s", in)
+	}
+}
