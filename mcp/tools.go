@@ -53,7 +53,7 @@ type endpointSettingsArgs struct {
 // passes every argument it has no field for to the endpoint's kind as a setting: the
 // per-kind arguments the schema lists (template, chat_id, bot_token, api_key) document
 // them for the agent, and the kind's package reads and checks them. The arguments named
-// in leave (such as the id of the webhook) are not passed on.
+// in leave (such as the id of the webhook), and those given as null, are not passed on.
 func kindArgs(args any, v any, leave ...string) error {
 	raw, err := json.Marshal(args)
 	if err != nil {
@@ -65,6 +65,11 @@ func kindArgs(args any, v any, leave ...string) error {
 	}
 	for _, k := range leave {
 		delete(m, k)
+	}
+	for k, v := range m {
+		if string(v) == "null" { // an argument given as null is not given
+			delete(m, k)
+		}
 	}
 	if raw, err = json.Marshal(m); err != nil {
 		return fmt.Errorf("arguments: %w", err)
