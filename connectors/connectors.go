@@ -6,7 +6,7 @@ package connectors
 import (
 	"log/slog"
 
-	makehook "github.com/hookgate/hookgate/connectors/make"
+	"github.com/hookgate/hookgate/connectors/makecom"
 	"github.com/hookgate/hookgate/connectors/n8n"
 	"github.com/hookgate/hookgate/connectors/slack"
 	"github.com/hookgate/hookgate/connectors/telegram"
@@ -31,7 +31,7 @@ func Senders(opts Options) map[string]gateway.Sender {
 	return map[string]gateway.Sender{
 		gateway.KindWebhook: webhook.New(o),
 		zapier.Kind:         zapier.New(o),
-		makehook.Kind:       makehook.New(o),
+		makecom.Kind:        makecom.New(o),
 		n8n.Kind:            n8n.New(o),
 		slack.Kind:          slack.New(o),
 		telegram.Kind:       telegram.New(o),

@@ -361,7 +361,7 @@ func TestSourcesCRUD(t *testing.T) {
 }
 
 // requestLog lists a source's whole request log and the bytes its entries take as stored.
-func (c *catchHooks) requestLog(srcID string) ([]gateway.SourceRequest, int) {
+func (c *catchHooks) requestLog(srcID string) ([]httpapi.SourceRequest, int) {
 	c.t.Helper()
 	req, _ := http.NewRequest("GET", c.url+"/v1/sources/"+srcID+"/requests?limit=1000", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -370,13 +370,13 @@ func (c *catchHooks) requestLog(srcID string) ([]gateway.SourceRequest, int) {
 		c.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var page struct{ Data []gateway.SourceRequest }
+	var page struct{ Data []httpapi.SourceRequest }
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 {
 		c.t.Fatalf("request log = %d, %v", resp.StatusCode, err)
 	}
 	size := 0
 	for _, e := range page.Data {
-		b, _ := json.Marshal(e)
+		b, _ := json.Marshal(e.SourceRequest) // as stored, without the status the API adds
 		size += len(b)
 	}
 	return page.Data, size
@@ -460,4 +460,46 @@ func TestRequestLogIsBoundedPerSource(t *testing.T) {
 			t.Fatalf("newest entry = %+v, want the signed call", log[0])
 		}
 	})
+}
+
+// The request log records what became of each call (result) and shows the HTTP status the
+// catch hook answered it with (status), which connectors/httpapi decides from the result.
+func TestRequestLogStatusIsTheAnswer(t *testing.T) {
+	c := newCatchHooks(t)
+	srcID, hook := c.source(`{"name":"tp","provider":"tokportal","secret":"s3cret"}`)
+	signed := func(body string) http.Header {
+		return http.Header{"X-Tokportal-Signature": {hexHMAC("s3cret", body)}}
+	}
+	good, sig := tokportalCall("s3cret", "1001")
+	schemaBad := `{"event":"video.posted","event_id":"evt_bad","timestamp":"2026-06-24T14:00:05Z","data":{"video_id":"v","bundle_id":"b","platform":"tiktok"}}`
+	notUTF8 := strings.Replace(good, `"post_id":"1"`, "\"post_id\":\"\xff\xfe\"", 1)
+	calls := []struct {
+		body   string
+		header http.Header
+		result gateway.RequestResult
+	}{
+		{good, sig, gateway.ResultAccepted},
+		{good, sig, gateway.ResultDuplicate},
+		{good, nil, gateway.ResultRejected},
+		{schemaBad, signed(schemaBad), gateway.ResultInvalid},
+		{"nope", signed("nope"), gateway.ResultInvalid},
+		{notUTF8, signed(notUTF8), gateway.ResultInvalid},
+	}
+	answered := make([]int, len(calls))
+	for i, call := range calls {
+		answered[i], _ = c.post(hook, call.body, call.header)
+	}
+	if want := []int{200, 200, 401, 422, 422, 400}; fmt.Sprint(answered) != fmt.Sprint(want) {
+		t.Fatalf("answers = %v, want %v", answered, want)
+	}
+	log, _ := c.requestLog(srcID)
+	if len(log) != len(calls) {
+		t.Fatalf("%d logged calls, want %d", len(log), len(calls))
+	}
+	for i, call := range calls {
+		e := log[len(log)-1-i] // newest first
+		if e.Status != answered[i] || e.Result != call.result {
+			t.Errorf("call %d logged as status %d result %q, want %d %q", i, e.Status, e.Result, answered[i], call.result)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"time"
@@ -32,24 +33,24 @@ type Endpoint struct {
 
 	EndpointSettings
 
+	// Settings is the kind's own settings object (a chat to post to, a token, an API key,
+	// a message template…): the gateway stores and copies it and knows none of its
+	// keys; the kind's Sender decodes and validates it (SettingsChecker, DecodeSettings) and
+	// masks its credentials in answers (SettingsRedactor). In JSON its keys sit inline among
+	// the endpoint's own, as the API takes and shows them: every top-level key that is not a
+	// field of Endpoint is a setting (see MarshalJSON).
+	Settings json.RawMessage `json:"-"`
+
 	// Secrets sign deliveries: the first is current; older ones keep signing until Expires.
 	// They are never part of an API answer except right after creation or rotation.
 	Secrets []Secret `json:"secrets,omitempty"`
 }
 
-// EndpointSettings are an endpoint's per-kind settings and delivery options. Which kind
-// reads which setting is documented by the kind's Sender (connectors/<kind>); a Sender
-// that implements SettingsChecker refuses settings that make no sense for its kind.
+// EndpointSettings are the delivery options every kind shares; the gateway reads them
+// itself. The settings of one kind are the endpoint's Settings, which only that kind reads.
 type EndpointSettings struct {
 	// Auth is sent with every delivery: a header (n8n's Header Auth) or HTTP basic auth.
 	Auth *EndpointAuth `json:"auth,omitempty"`
-	// Template is a Go text/template over the delivered payload (slack, telegram).
-	Template string `json:"template,omitempty"`
-	// ChatID is the Telegram chat to post to; BotToken the bot's token (telegram).
-	ChatID   string `json:"chat_id,omitempty"`
-	BotToken string `json:"bot_token,omitempty"`
-	// APIKey is sent as x-make-apikey (make).
-	APIKey string `json:"api_key,omitempty"`
 	// RateLimitPerS caps deliveries to this endpoint per second (0: no cap; a make
 	// endpoint defaults to 25, under Make's 300 per 10 s per webhook).
 	RateLimitPerS float64 `json:"rate_limit_per_s,omitempty"`
@@ -69,14 +70,26 @@ type EndpointAuth struct {
 	Password string `json:"password,omitempty"`
 }
 
-// SettingsChecker is implemented by Senders whose kind takes settings: CheckEndpoint
-// normalises ep (defaults) and returns a *ValidationError naming the field that is wrong.
+// SettingsChecker is implemented by Senders whose kind takes settings or checks an
+// endpoint further: CheckEndpoint normalises ep (defaults), decodes and validates its
+// Settings (refusing a setting the kind does not read, see DecodeSettings) and returns a
+// *ValidationError naming the field that is wrong. An endpoint of a kind whose Sender is
+// no SettingsChecker may have no Settings.
 type SettingsChecker interface {
 	CheckEndpoint(ep *Endpoint) error
 }
 
-// mask hides a secret setting in API answers, keeping its last four characters.
-func mask(s string) string {
+// SettingsRedactor is implemented by Senders whose kind's settings hold credentials:
+// RedactSettings returns a copy of settings (valid for the kind) with each credential
+// masked (see Mask), as every answer shows them. A PATCH that sends a masked value back,
+// equal to the value RedactSettings shows for the same key, keeps the stored value.
+type SettingsRedactor interface {
+	RedactSettings(settings json.RawMessage) json.RawMessage
+}
+
+// Mask hides a secret in API answers, keeping its last four characters (none of a short
+// one): the one masking of endpoint credentials, headers and kinds' settings alike.
+func Mask(s string) string {
 	if s == "" {
 		return ""
 	}
@@ -104,24 +117,26 @@ func (ep *Endpoint) SigningSecrets(now time.Time) []string {
 	return out
 }
 
-// Public returns a copy of ep without its secrets, as every answer (API, CLI, MCP) shows
-// it: credentials are write-only, so the signing secrets are left out and the bot token,
-// API key, auth value and password and every custom header's value are masked.
-func (ep *Endpoint) Public() *Endpoint {
+// public returns a copy of ep without its secrets, as every answer (API, CLI, MCP) shows
+// it: credentials are write-only, so the signing secrets are left out, the auth value and
+// password and every custom header's value are masked, and the kind masks its settings'
+// credentials (see SettingsRedactor).
+func (s *Service) public(ep *Endpoint) *Endpoint {
 	c := *ep
 	c.Secrets = nil
-	c.BotToken = mask(c.BotToken)
-	c.APIKey = mask(c.APIKey)
 	if c.Auth != nil {
 		a := *c.Auth
-		a.Value, a.Password = mask(a.Value), mask(a.Password)
+		a.Value, a.Password = Mask(a.Value), Mask(a.Password)
 		c.Auth = &a
 	}
 	if ep.Headers != nil {
 		c.Headers = make(map[string]string, len(ep.Headers))
 		for k, v := range ep.Headers {
-			c.Headers[k] = mask(v)
+			c.Headers[k] = Mask(v)
 		}
+	}
+	if r, ok := s.opts.Senders[ep.Kind].(SettingsRedactor); ok && len(ep.Settings) > 0 {
+		c.Settings = r.RedactSettings(ep.Settings)
 	}
 	return &c
 }
@@ -132,7 +147,7 @@ func (ep *Endpoint) Public() *Endpoint {
 func keepMasked(patch, current map[string]string) map[string]string {
 	out := make(map[string]string, len(patch))
 	for k, v := range patch {
-		if old, ok := current[k]; ok && v != old && v == mask(old) {
+		if old, ok := current[k]; ok && v != old && v == Mask(old) {
 			v = old
 		}
 		out[k] = v
@@ -187,6 +202,7 @@ func (ep *Endpoint) clone() *Endpoint {
 		}
 	}
 	c.Secrets = append([]Secret(nil), ep.Secrets...)
+	c.Settings = bytes.Clone(ep.Settings)
 	if ep.Auth != nil {
 		a := *ep.Auth
 		c.Auth = &a

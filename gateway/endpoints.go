@@ -23,11 +23,15 @@ type EndpointInput struct {
 	// set by the platform's subscribe route, never from a request body.
 	ManagedBy string `json:"-"`
 	EndpointSettings
+	// Settings is the kind's own settings object (see Endpoint.Settings); in JSON, its keys
+	// sit inline among the input's.
+	Settings json.RawMessage `json:"-"`
 }
 
 // EndpointPatch changes an endpoint; nil fields are left as they are. Headers replaces the
 // custom headers, except that a value equal to the masked current value of the same header
-// (as answers show it) keeps that value.
+// (as answers show it) keeps that value; Settings sets the kind's settings it names, in the
+// same way (see mergeSettings).
 type EndpointPatch struct {
 	URL         *string            `json:"url,omitempty"`
 	Events      *[]string          `json:"events,omitempty"`
@@ -35,18 +39,18 @@ type EndpointPatch struct {
 	Enabled     *bool              `json:"enabled,omitempty"`
 	Headers     *map[string]string `json:"headers,omitempty"`
 	Source      *string            `json:"source,omitempty"`
-	// Settings (see EndpointSettings); "" or 0 clears one.
+	// Delivery options (see EndpointSettings); "" or 0 clears one.
 	Auth          *EndpointAuth    `json:"auth,omitempty"`
-	Template      *string          `json:"template,omitempty"`
-	ChatID        *string          `json:"chat_id,omitempty"`
-	BotToken      *string          `json:"bot_token,omitempty"`
-	APIKey        *string          `json:"api_key,omitempty"`
 	RateLimitPerS *float64         `json:"rate_limit_per_s,omitempty"`
 	Mapping       *string          `json:"mapping,omitempty"`
 	OutputSchema  *json.RawMessage `json:"output_schema,omitempty"`
 	// DiscardPaused, with Enabled set to true, cancels the deliveries kept while the
 	// endpoint was disabled instead of sending them.
 	DiscardPaused bool `json:"discard_paused,omitempty"`
+	// Settings are the kind's settings to change, a JSON object (in JSON, its keys sit
+	// inline among the patch's): a key set to null or "" removes that setting, the others
+	// are set; settings it does not name stay.
+	Settings json.RawMessage `json:"-"`
 }
 
 // applySettings copies the patch's settings onto st; an empty auth type clears auth.
@@ -62,10 +66,6 @@ func (p *EndpointPatch) applySettings(st *EndpointSettings) {
 			*dst = *src
 		}
 	}
-	set(&st.Template, p.Template)
-	set(&st.ChatID, p.ChatID)
-	set(&st.BotToken, p.BotToken)
-	set(&st.APIKey, p.APIKey)
 	set(&st.Mapping, p.Mapping)
 	if p.RateLimitPerS != nil {
 		st.RateLimitPerS = *p.RateLimitPerS
@@ -100,10 +100,17 @@ func (s *Service) checkEndpoint(ep *Endpoint) error {
 		slices.Sort(kinds)
 		return invalid("kind", "unknown endpoint kind %q (known: %s)", ep.Kind, strings.Join(kinds, ", "))
 	}
+	st, err := cleanSettings(ep.Settings)
+	if err != nil {
+		return err
+	}
+	ep.Settings = st
 	if sc, ok := sender.(SettingsChecker); ok {
 		if err := sc.CheckEndpoint(ep); err != nil {
 			return err
 		}
+	} else if err := DecodeSettings(ep, &struct{}{}); err != nil {
+		return err
 	}
 	if ep.URL == "" {
 		return invalid("url", "is required")
@@ -213,6 +220,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, in EndpointInput) (*Endpoi
 		ManagedBy:        in.ManagedBy,
 		CreatedAt:        now,
 		EndpointSettings: in.EndpointSettings,
+		Settings:         in.Settings,
 		UpdatedAt:        now,
 		Secrets:          []Secret{{Value: NewSecret()}},
 	}
@@ -227,7 +235,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, in EndpointInput) (*Endpoi
 		return nil, "", fmt.Errorf("create endpoint: %w", err)
 	}
 	s.setEndpoint(ep.ID, ep.clone(), rev)
-	return ep.Public(), ep.Secrets[0].Value, nil
+	return s.public(ep), ep.Secrets[0].Value, nil
 }
 
 // EndpointFilter selects endpoints for ListEndpoints.
@@ -269,7 +277,7 @@ func (s *Service) ListEndpoints(ctx context.Context, f EndpointFilter) (*Endpoin
 			page.Next = page.Data[len(page.Data)-1].ID
 			break
 		}
-		page.Data = append(page.Data, ep.Public())
+		page.Data = append(page.Data, s.public(ep))
 	}
 	return page, nil
 }
@@ -280,7 +288,7 @@ func (s *Service) GetEndpoint(ctx context.Context, id string) (*Endpoint, error)
 	if !ok {
 		return nil, fmt.Errorf("endpoint %s: %w", id, ErrNotFound)
 	}
-	return ep.Public(), nil
+	return s.public(ep), nil
 }
 
 // UpdateEndpoint applies a patch. Re-enabling a disabled endpoint resets its failure streak
@@ -306,7 +314,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 			return err
 		}
 		want := base.clone()
-		p.applyConfig(want)
+		if err := s.applyConfig(&p, want); err != nil {
+			return err
+		}
 		if err := s.checkEndpoint(want); err != nil {
 			return err
 		}
@@ -345,11 +355,12 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 			return nil, err
 		}
 	}
-	return out.Public(), nil
+	return s.public(out), nil
 }
 
-// applyConfig copies the patch's configuration (everything but enabled) onto ep.
-func (p *EndpointPatch) applyConfig(ep *Endpoint) {
+// applyConfig copies the patch's configuration (everything but enabled) onto ep; the
+// kind's settings are merged, a masked credential sent back keeping the stored one.
+func (s *Service) applyConfig(p *EndpointPatch, ep *Endpoint) error {
 	if p.URL != nil {
 		ep.URL = *p.URL
 	}
@@ -366,6 +377,15 @@ func (p *EndpointPatch) applyConfig(ep *Endpoint) {
 		ep.Source = *p.Source
 	}
 	p.applySettings(&ep.EndpointSettings)
+	if len(p.Settings) == 0 {
+		return nil
+	}
+	st, err := mergeSettings(ep.Settings, p.Settings, s.public(ep).Settings)
+	if err != nil {
+		return err
+	}
+	ep.Settings = st
+	return nil
 }
 
 // maxEditTries bounds how often edit checks an admin edit again because its record changed

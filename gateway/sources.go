@@ -83,9 +83,9 @@ func (src *Source) EventSource() string {
 // shown by CreatedView, once, and on request (GET /v1/sources/{id}/url).
 func (src *Source) Public() *Source {
 	c := *src
-	c.Secret = mask(c.Secret)
+	c.Secret = Mask(c.Secret)
 	if tok := "/" + src.Secret; src.Secret != "" && strings.HasSuffix(c.URL, tok) {
-		c.URL = strings.TrimSuffix(c.URL, tok) + "/" + mask(src.Secret)
+		c.URL = strings.TrimSuffix(c.URL, tok) + "/" + Mask(src.Secret)
 	}
 	return &c
 }
@@ -173,9 +173,12 @@ type SourceRequest struct {
 	ID         string    `json:"id"`
 	ReceivedAt time.Time `json:"received_at"`
 	Verified   bool      `json:"verified"`
-	// Status is what the catch hook answered, as an HTTP status number (one of the
-	// Answer constants).
-	Status    int               `json:"status"`
+	// Result is what became of the call: one of the RequestResult constants. connectors/httpapi
+	// shows it as the HTTP status the catch hook answered.
+	Result RequestResult `json:"result"`
+	// Malformed, with Result invalid, says the mapped data was not well-formed JSON text
+	// (ErrMalformed) rather than data that can't be mapped or fails its schema.
+	Malformed bool              `json:"malformed,omitempty"`
 	Error     string            `json:"error,omitempty"`
 	EventID   string            `json:"event_id,omitempty"`
 	EventType string            `json:"event_type,omitempty"`
@@ -185,16 +188,18 @@ type SourceRequest struct {
 	Body      string            `json:"body,omitempty"`
 }
 
-// What a catch hook answered, as the request log records it (SourceRequest.Status). They
-// are HTTP status numbers because that is what the log shows its reader; the API answers
-// the same call from the error Receive returns (connectors/httpapi decides HTTP statuses),
-// and these name the outcomes so that the gateway needs no HTTP package to log them.
+// RequestResult is what became of a catch-hook call, as the request log records it
+// (SourceRequest.Result): an outcome of the gateway, not an HTTP status; connectors/httpapi
+// decides the status a result is answered and shown with.
+type RequestResult string
+
+// The results of a catch-hook call.
 const (
-	AnswerAccepted   = 200 // stored (or a duplicate of a stored event)
-	AnswerMalformed  = 400 // the mapped data is not well-formed JSON (ErrMalformed)
-	AnswerUnverified = 401 // verification failed (ErrUnverified)
-	AnswerInvalid    = 422 // the payload can't be mapped or fails its schema (*ValidationError)
-	AnswerFailed     = 500 // storing it failed
+	ResultAccepted  RequestResult = "accepted"  // verified, valid and stored as a new event
+	ResultDuplicate RequestResult = "duplicate" // verified and valid, a repeat of a stored event: nothing stored
+	ResultRejected  RequestResult = "rejected"  // verification failed (ErrUnverified)
+	ResultInvalid   RequestResult = "invalid"   // can't be mapped, fails its schema or is malformed (*ValidationError)
+	ResultFailed    RequestResult = "failed"    // storing it failed
 )
 
 // inbound returns the configured Inbound, or an error when the Service runs without one.
@@ -358,13 +363,13 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	if errors.Is(err, ErrUnverified) {
 		// Anyone can send these: keep an excerpt only.
 		entry.Body = string(r.Body[:min(len(r.Body), maxRejectedBody)])
-		entry.Status, entry.Error = AnswerUnverified, err.Error()
+		entry.Result, entry.Error = ResultRejected, err.Error()
 		s.logRequest(ctx, src.ID, entry)
 		return nil, err
 	}
 	entry.Verified = true
 	if err != nil {
-		entry.Status, entry.Error = AnswerInvalid, err.Error()
+		entry.Result, entry.Error = ResultInvalid, err.Error()
 		s.logRequest(ctx, src.ID, entry)
 		return nil, &ValidationError{Field: "body", Message: "can't map the " + src.Provider + " payload: " + err.Error(), Err: err}
 	}
@@ -374,10 +379,7 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	pub := PublishInput{Type: ev.Type, Source: src.EventSource(), Created: ev.Created, Data: ev.Data, sourceEventID: ev.ID}
 	entry.EventType = ev.Type
 	if err := s.checkPublish(&pub); err != nil {
-		entry.Status, entry.Error = AnswerInvalid, err.Error()
-		if errors.Is(err, ErrMalformed) {
-			entry.Status = AnswerMalformed
-		}
+		entry.Result, entry.Error, entry.Malformed = ResultInvalid, err.Error(), errors.Is(err, ErrMalformed)
 		s.logRequest(ctx, src.ID, entry)
 		return nil, err
 	}
@@ -387,11 +389,14 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	}
 	res, err := s.publishWith(ctx, pub, nil, dedupe, DedupeWindow)
 	if err != nil {
-		entry.Status, entry.Error = AnswerFailed, err.Error()
+		entry.Result, entry.Error = ResultFailed, err.Error()
 		s.logRequest(context.WithoutCancel(ctx), src.ID, entry)
 		return nil, err
 	}
-	entry.Status, entry.EventID, entry.Duplicate = AnswerAccepted, res.ID, res.Duplicate
+	entry.Result, entry.EventID, entry.Duplicate = ResultAccepted, res.ID, res.Duplicate
+	if res.Duplicate {
+		entry.Result = ResultDuplicate
+	}
 	s.logRequest(ctx, src.ID, entry)
 	return &ReceiveResult{ID: res.ID, Duplicate: res.Duplicate}, nil
 }

@@ -540,3 +540,15 @@ func TestGetEventSchemaKeepsNumbersAsSent(t *testing.T) {
 		t.Errorf("get_event_schema answer = %s; want the example's numbers as sent in structuredContent", b)
 	}
 }
+
+// An argument given as null is not given: create_webhook passes its arguments on as POST
+// /v1/endpoints takes them, and a null output_schema (the one argument of any type) is no
+// schema, not the schema null.
+func TestCreateWebhookNullArguments(t *testing.T) {
+	e := newEnvUntyped(t)
+	wh := e.call(context.Background(), "create_webhook", map[string]any{"url": "https://example.com/hook", "events": []string{"*"}, "output_schema": nil}, false)
+	ep, _ := wh["webhook"].(map[string]any)
+	if _, ok := ep["output_schema"]; ok || ep["id"] == nil {
+		t.Fatalf("create_webhook with output_schema null = %v, want a webhook without output_schema", wh)
+	}
+}

@@ -33,7 +33,9 @@ type createWebhookArgs struct {
 	endpointSettingsArgs
 }
 
-// endpointSettingsArgs are the per-kind settings of create_webhook, as in POST /v1/endpoints.
+// endpointSettingsArgs are the delivery options and per-kind settings of create_webhook,
+// as in POST /v1/endpoints: the schema the agent reads. The tool passes its arguments on
+// as POST /v1/endpoints takes them (see kindArgs).
 type endpointSettingsArgs struct {
 	Kind          string                `json:"kind,omitempty" jsonschema:"webhook (default), zapier, make, n8n, slack or telegram"`
 	RateLimitPerS float64               `json:"rate_limit_per_s,omitempty" jsonschema:"At most this many deliveries per second to this webhook (make defaults to 25)"`
@@ -46,12 +48,36 @@ type endpointSettingsArgs struct {
 	Auth          *gateway.EndpointAuth `json:"auth,omitempty" jsonschema:"n8n (or any kind): {type: header, name, value} or {type: basic, username, password}"`
 }
 
-func (a endpointSettingsArgs) settings() (gateway.EndpointSettings, error) {
-	st := gateway.EndpointSettings{RateLimitPerS: a.RateLimitPerS, Mapping: a.Mapping, Template: a.Template,
-		ChatID: a.ChatID, BotToken: a.BotToken, APIKey: a.APIKey, Auth: a.Auth}
-	var err error
-	st.OutputSchema, err = rawJSON(a.OutputSchema)
-	return st, err
+// kindArgs decodes a tool's arguments, already checked against its schema, into v, a
+// gateway input (gateway.EndpointInput, gateway.EndpointPatch) whose own JSON decoding
+// passes every argument it has no field for to the endpoint's kind as a setting: the
+// per-kind arguments the schema lists (template, chat_id, bot_token, api_key) document
+// them for the agent, and the kind's package reads and checks them. The arguments named
+// in leave (such as the id of the webhook), and those given as null, are not passed on.
+func kindArgs(args any, v any, leave ...string) error {
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return fmt.Errorf("arguments: %w", err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("arguments: %w", err)
+	}
+	for _, k := range leave {
+		delete(m, k)
+	}
+	for k, v := range m {
+		if string(v) == "null" { // an argument given as null is not given
+			delete(m, k)
+		}
+	}
+	if raw, err = json.Marshal(m); err != nil {
+		return fmt.Errorf("arguments: %w", err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("arguments: %w", err)
+	}
+	return nil
 }
 
 type listWebhooksArgs struct {
@@ -79,12 +105,6 @@ type updateWebhookArgs struct {
 	APIKey        *string               `json:"api_key,omitempty" jsonschema:"make: sent as x-make-apikey; empty string removes it"`
 	Auth          *gateway.EndpointAuth `json:"auth,omitempty" jsonschema:"{type: header, name, value} or {type: basic, username, password}; {type: \"\"} removes it"`
 	DiscardPaused bool                  `json:"discard_paused,omitempty" jsonschema:"With enabled=true: cancel the deliveries kept while disabled instead of sending them"`
-}
-
-func (a updateWebhookArgs) patch() gateway.EndpointPatch {
-	return gateway.EndpointPatch{URL: a.URL, Events: a.Events, Description: a.Description, Enabled: a.Enabled, Headers: a.Headers,
-		Source: a.Source, RateLimitPerS: a.RateLimitPerS, Mapping: a.Mapping, OutputSchema: a.OutputSchema, Template: a.Template,
-		ChatID: a.ChatID, BotToken: a.BotToken, APIKey: a.APIKey, Auth: a.Auth, DiscardPaused: a.DiscardPaused}
 }
 
 type listEventTypesArgs struct {
@@ -265,12 +285,12 @@ func (o *createWebhookOut) summary() string {
 	return fmt.Sprintf("created %s webhook %s for %v → %s; signing secret %s (shown only now)", o.Webhook.Kind, o.Webhook.ID, o.Webhook.Events, o.Webhook.URL, o.Secret)
 }
 
-func (t *tools) createWebhook(ctx context.Context, _ mcp.CallToolRequest, a createWebhookArgs) (*createWebhookOut, error) {
-	st, err := a.settings()
-	if err != nil {
-		return nil, fmt.Errorf("output_schema: %w", err)
+func (t *tools) createWebhook(ctx context.Context, req mcp.CallToolRequest, _ createWebhookArgs) (*createWebhookOut, error) {
+	var in gateway.EndpointInput
+	if err := kindArgs(req.Params.Arguments, &in); err != nil {
+		return nil, err
 	}
-	ep, secret, err := t.gw.CreateEndpoint(ctx, gateway.EndpointInput{URL: a.URL, Events: a.Events, Description: a.Description, Enabled: a.Enabled, Headers: a.Headers, Source: a.Source, Kind: a.Kind, EndpointSettings: st})
+	ep, secret, err := t.gw.CreateEndpoint(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -323,8 +343,12 @@ func (o *webhookOut) summary() string {
 	return fmt.Sprintf("updated %s webhook %s: %v → %s, enabled=%v", ep.Kind, ep.ID, ep.Events, ep.URL, ep.Enabled)
 }
 
-func (t *tools) updateWebhook(ctx context.Context, _ mcp.CallToolRequest, a updateWebhookArgs) (*webhookOut, error) {
-	ep, err := t.gw.UpdateEndpoint(ctx, a.ID, a.patch())
+func (t *tools) updateWebhook(ctx context.Context, req mcp.CallToolRequest, a updateWebhookArgs) (*webhookOut, error) {
+	var p gateway.EndpointPatch
+	if err := kindArgs(req.Params.Arguments, &p, "id"); err != nil {
+		return nil, err
+	}
+	ep, err := t.gw.UpdateEndpoint(ctx, a.ID, p)
 	if err != nil {
 		return nil, lookup(err, "webhook", "id", a.ID, findWebhooks)
 	}

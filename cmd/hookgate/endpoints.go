@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/spf13/cobra"
 )
@@ -68,12 +70,42 @@ func splitList(s string) []string {
 	return out
 }
 
+// kindFlags are the create flags that set a kind's settings: each is passed on, under its
+// key, in the settings object POST /v1/endpoints takes inline, and the kind's package
+// checks it (a flag the kind does not read is refused, naming the setting).
+var kindFlags = []struct{ flag, key, usage string }{
+	{"template", "template", "slack, telegram: message text/template"},
+	{"chat-id", "chat_id", "telegram: chat id"},
+	{"bot-token", "bot_token", "telegram: bot token"},
+	{"api-key", "api_key", "make: x-make-apikey"},
+}
+
+// kindSettings returns the settings object of the kind flags that were given (nil when
+// none was).
+func kindSettings(flags map[string]*string) (json.RawMessage, error) {
+	st := map[string]string{}
+	for k, v := range flags {
+		if *v != "" {
+			st[k] = *v
+		}
+	}
+	if len(st) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	return b, nil
+}
+
 func endpointsCreateCmd(cf *clientFlags) *cobra.Command {
 	var (
 		in       gateway.EndpointInput
 		events   string
 		headers  []string
 		disabled bool
+		settings = map[string]*string{}
 	)
 	cmd := &cobra.Command{
 		Use:   "create",
@@ -92,6 +124,9 @@ func endpointsCreateCmd(cf *clientFlags) *cobra.Command {
 			if in.Headers, err = parseHeaders(headers); err != nil {
 				return err
 			}
+			if in.Settings, err = kindSettings(settings); err != nil {
+				return err
+			}
 			if disabled {
 				off := false
 				in.Enabled = &off
@@ -102,10 +137,7 @@ func endpointsCreateCmd(cf *clientFlags) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if cf.json {
-				return printJSON(out, struct {
-					*gateway.Endpoint
-					Secret string `json:"secret"`
-				}{ep, secret})
+				return printJSON(out, httpapi.EndpointWithSecret{Endpoint: ep, Secret: secret})
 			}
 			if err := table(out, endpointHeader, endpointRows(ep)); err != nil {
 				return err
@@ -122,10 +154,9 @@ func endpointsCreateCmd(cf *clientFlags) *cobra.Command {
 	fl.StringVar(&in.Kind, "kind", "", "webhook (default), zapier, make, n8n, slack or telegram")
 	fl.Float64Var(&in.RateLimitPerS, "rate-limit", 0, "deliveries per second at most (0: none; make: 25)")
 	fl.StringVar(&in.Mapping, "mapping", "", "jq program that reshapes the envelope, e.g. '{post_url: .data.post_url}'")
-	fl.StringVar(&in.Template, "template", "", "slack, telegram: message text/template")
-	fl.StringVar(&in.ChatID, "chat-id", "", "telegram: chat id")
-	fl.StringVar(&in.BotToken, "bot-token", "", "telegram: bot token")
-	fl.StringVar(&in.APIKey, "api-key", "", "make: x-make-apikey")
+	for _, f := range kindFlags {
+		settings[f.key] = fl.String(f.flag, "", f.usage)
+	}
 	fl.StringArrayVar(&headers, "header", nil, "extra header sent with every delivery, Name=value (repeatable)")
 	fl.BoolVar(&disabled, "disabled", false, "create it disabled")
 	return cmd

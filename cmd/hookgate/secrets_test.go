@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -69,5 +72,43 @@ func TestCLIShowsNoCredentials(t *testing.T) {
 	defer p.mu.Unlock()
 	if logs := p.logs.String(); strings.Contains(logs, "cli-secret-0123456789") || strings.Contains(logs, token) {
 		t.Errorf("the server log shows a credential:\n%s", logs)
+	}
+}
+
+// The kind flags of `endpoints create` pass the kind's settings on: make's --api-key is
+// shown masked (the --json answer keeps the signing secret), delivered whole, and a flag
+// the kind does not read is refused, naming the setting.
+func TestCLIKindSettings(t *testing.T) {
+	p := startServe(t, t.TempDir())
+	const key = "mk-cli-secret-0042"
+	got := make(chan string, 1)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.Header.Get("X-Make-Apikey"):
+		default:
+		}
+		io.WriteString(w, "Accepted")
+	}))
+	t.Cleanup(rcv.Close)
+
+	code, out, errs := cli(t, p, "endpoints", "create", "--kind", "make", "--url", rcv.URL+"/hook", "--events", "*", "--api-key", key, "--json")
+	var ep map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &ep) != nil || ep["api_key"] != "****0042" || !strings.HasPrefix(fmt.Sprint(ep["secret"]), "whsec_") {
+		t.Fatalf("endpoints create --kind make --api-key: exit %d %q %q, want api_key masked and the secret", code, out, errs)
+	}
+	if code, out, errs := cli(t, p, "endpoints", "test", ep["id"].(string)); code != 0 {
+		t.Fatalf("endpoints test: exit %d %q %q", code, out, errs)
+	}
+	select {
+	case h := <-got:
+		if h != key {
+			t.Fatalf("delivered x-make-apikey = %q, want the real key", h)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery")
+	}
+	code, out, errs = cli(t, p, "endpoints", "create", "--url", rcv.URL+"/hook", "--events", "*", "--bot-token", "1:a")
+	if code == 0 || !strings.Contains(out+errs, "bot_token") {
+		t.Fatalf("endpoints create --bot-token on a webhook: exit %d %q %q, want it refused naming bot_token", code, out, errs)
 	}
 }

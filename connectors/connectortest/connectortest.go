@@ -21,6 +21,7 @@ package connectortest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -197,6 +198,23 @@ func AssertNoSecretLeak(t testing.TB, out gateway.Outcome, secrets ...string) {
 
 // Secret is a signing secret for test messages (the Standard Webhooks test vector's).
 const Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// Settings returns a kind's settings object (gateway.Endpoint.Settings) of key, value
+// pairs, such as Settings("chat_id", "-1001", "bot_token", "1:a"); nil for no pairs.
+func Settings(kv ...string) json.RawMessage {
+	if len(kv) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
 
 // Message returns a gateway.Message for sender tests: event evt_test of type video.posted
 // from tokportal, delivery dlv_test, a webhook endpoint ep_test at url signing with

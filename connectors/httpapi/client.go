@@ -126,14 +126,11 @@ func setInt(q url.Values, k string, v int) {
 
 // CreateEndpoint calls POST /v1/endpoints.
 func (c *Client) CreateEndpoint(ctx context.Context, in gateway.EndpointInput) (*gateway.Endpoint, string, error) {
-	var out struct {
-		gateway.Endpoint
-		Secret string `json:"secret"`
-	}
+	var out EndpointWithSecret
 	if err := c.do(ctx, http.MethodPost, "/v1/endpoints", nil, in, &out); err != nil {
 		return nil, "", err
 	}
-	return &out.Endpoint, out.Secret, nil
+	return out.Endpoint, out.Secret, nil
 }
 
 // ListEndpoints calls GET /v1/endpoints.
@@ -418,11 +415,11 @@ func (c *Client) DeleteSource(ctx context.Context, id string) error {
 }
 
 // ListSourceRequests calls GET /v1/sources/{id}/requests.
-func (c *Client) ListSourceRequests(ctx context.Context, id string, limit int) ([]*gateway.SourceRequest, error) {
+func (c *Client) ListSourceRequests(ctx context.Context, id string, limit int) ([]SourceRequest, error) {
 	q := url.Values{}
 	setInt(q, "limit", limit)
 	var out struct {
-		Data []*gateway.SourceRequest `json:"data"`
+		Data []SourceRequest `json:"data"`
 	}
 	if err := c.do(ctx, http.MethodGet, "/v1/sources/"+url.PathEscape(id)+"/requests", q, nil, &out); err != nil {
 		return nil, err

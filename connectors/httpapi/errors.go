@@ -74,6 +74,8 @@ func (s *server) classify(err error) (int, errorDetail) {
 		return http.StatusBadRequest, errorDetail{Code: CodeMalformedJSON, Message: ve.Error(), Field: ve.Field}
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, errorDetail{Code: CodeInvalidField, Message: ve.Error(), Field: ve.Field}
+	case errors.Is(err, gateway.ErrUnverified):
+		return http.StatusUnauthorized, errorDetail{Code: CodeInvalidSignature, Message: err.Error()}
 	case errors.Is(err, gateway.ErrNotFound):
 		return http.StatusNotFound, errorDetail{Code: CodeNotFound, Message: err.Error()}
 	case errors.Is(err, gateway.ErrEndpointDisabled):

@@ -16,8 +16,36 @@ type restHookRequest struct {
 	Event   string `json:"event"`
 	// Source optionally limits the subscription to events from one source.
 	Source string `json:"source,omitempty"`
-	// APIKey is sent as x-make-apikey (Make only).
-	APIKey string `json:"api_key,omitempty"`
+	// Settings are the other keys of the request: the kind's settings, such as Make's
+	// api_key, passed on as they are for the kind to check (see gateway.DecodeSettings).
+	Settings json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON reads the request's fields and gathers every other key into Settings.
+func (r *restHookRequest) UnmarshalJSON(b []byte) error {
+	type plain restHookRequest
+	var (
+		p plain
+		m map[string]json.RawMessage
+	)
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*r = restHookRequest(p)
+	for _, k := range []string{"hookUrl", "event", "source"} {
+		delete(m, k)
+	}
+	if len(m) > 0 {
+		st, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		r.Settings = st
+	}
+	return nil
 }
 
 // subscribe returns the handler that creates an endpoint of kind for a REST-hook subscription.
@@ -38,9 +66,9 @@ func (s *server) subscribe(kind string) gin.HandlerFunc {
 		}
 		ep, _, err := s.svc.CreateEndpoint(c.Request.Context(), gateway.EndpointInput{
 			URL: in.HookURL, Events: []string{in.Event}, Kind: kind, Source: in.Source,
-			Description:      kind + " subscription",
-			ManagedBy:        kind,
-			EndpointSettings: gateway.EndpointSettings{APIKey: in.APIKey},
+			Description: kind + " subscription",
+			ManagedBy:   kind,
+			Settings:    in.Settings,
 		})
 		if err != nil {
 			s.writeError(c, err)

@@ -2,16 +2,56 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/hookgate/hookgate/gateway"
 )
 
-// endpointWithSecret is the answer to a create: the endpoint plus its secret, shown once.
-type endpointWithSecret struct {
-	*gateway.Endpoint
-	Secret string `json:"secret"`
+// EndpointWithSecret is the answer to POST /v1/endpoints: the endpoint's fields plus
+// "secret", its signing secret, shown once. It is not a struct embedding the endpoint:
+// gateway.Endpoint (un)marshals itself (its kind's settings sit inline), which would hide
+// the secret.
+type EndpointWithSecret struct {
+	Endpoint *gateway.Endpoint
+	Secret   string
+}
+
+// MarshalJSON writes the endpoint's JSON with "secret" added.
+func (e EndpointWithSecret) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(e.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if m["secret"], err = json.Marshal(e.Secret); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads the endpoint and its "secret".
+func (e *EndpointWithSecret) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if s, ok := m["secret"]; ok {
+		if err := json.Unmarshal(s, &e.Secret); err != nil {
+			return fmt.Errorf("secret: %w", err)
+		}
+		delete(m, "secret")
+	}
+	rest, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	e.Endpoint = &gateway.Endpoint{}
+	return json.Unmarshal(rest, e.Endpoint)
 }
 
 func (s *server) createEndpoint(c *gin.Context) {
@@ -25,7 +65,7 @@ func (s *server) createEndpoint(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, endpointWithSecret{Endpoint: ep, Secret: secret})
+	c.JSON(http.StatusCreated, EndpointWithSecret{Endpoint: ep, Secret: secret})
 }
 
 func (s *server) listEndpoints(c *gin.Context) {

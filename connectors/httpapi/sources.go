@@ -1,7 +1,7 @@
 package httpapi
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -111,7 +111,43 @@ func (s *server) listSourceRequests(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"data": reqs})
+	out := make([]SourceRequest, len(reqs))
+	for i, r := range reqs {
+		out[i] = SourceRequest{SourceRequest: r, Status: s.requestStatus(r)}
+	}
+	c.JSON(http.StatusOK, gin.H{"data": out})
+}
+
+// SourceRequest is a logged catch-hook call as GET /v1/sources/{id}/requests shows it: the
+// gateway's record and status, the HTTP status the catch hook answered it with.
+type SourceRequest struct {
+	*gateway.SourceRequest
+	// Status is the HTTP status of the catch hook's answer, decided from the record's
+	// Result as the answer itself was (see requestStatus).
+	Status int `json:"status"`
+}
+
+// requestStatus is the HTTP status a catch-hook call with r's result was answered: the
+// error Receive returned for it, rebuilt from the result, through classify, the one
+// mapping of errors to statuses. A stored or duplicate call was answered 200.
+func (s *server) requestStatus(r *gateway.SourceRequest) int {
+	var err error
+	switch r.Result {
+	case gateway.ResultAccepted, gateway.ResultDuplicate:
+		return http.StatusOK
+	case gateway.ResultRejected:
+		err = gateway.ErrUnverified
+	case gateway.ResultInvalid:
+		ve := &gateway.ValidationError{Message: r.Error}
+		if r.Malformed {
+			ve.Err = gateway.ErrMalformed
+		}
+		err = ve
+	default:
+		err = fmt.Errorf("catch hook: %s", r.Error)
+	}
+	status, _ := s.classify(err)
+	return status
 }
 
 // receive is the catch hook, POST /in/{id}[/{token}]: no bearer token, the provider's
@@ -126,11 +162,7 @@ func (s *server) receive(c *gin.Context) {
 	res, err := s.svc.Receive(c.Request.Context(), c.Param("id"), &gateway.InboundRequest{
 		Header: c.Request.Header, Body: body, PathToken: c.Param("token"),
 	})
-	switch {
-	case errors.Is(err, gateway.ErrUnverified):
-		s.writeError(c, fail(http.StatusUnauthorized, CodeInvalidSignature, "", "%v", err))
-		return
-	case err != nil:
+	if err != nil {
 		s.writeError(c, err)
 		return
 	}

@@ -49,9 +49,9 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
 }
 
 // CheckEndpoint accepts no auth, header auth (name and value) or basic auth (a username),
-// the n8n Webhook node's options besides JWT, and refuses the settings an n8n endpoint
-// does not read (template, chat_id, bot_token, api_key). Test and production URLs are
-// both accepted as they are.
+// the n8n Webhook node's options besides JWT, and refuses every kind setting (another
+// kind's template, chat_id, api_key…, named in the error): an n8n endpoint takes none.
+// Test and production URLs are both accepted as they are.
 func (s *Sender) CheckEndpoint(ep *gateway.Endpoint) error {
 	if a := ep.Auth; a != nil {
 		switch a.Type {
@@ -67,5 +67,5 @@ func (s *Sender) CheckEndpoint(ep *gateway.Endpoint) error {
 			return &gateway.ValidationError{Field: "auth.type", Message: `must be "header" or "basic" (n8n's Header Auth or Basic Auth)`}
 		}
 	}
-	return webhook.CheckUnused(ep)
+	return gateway.DecodeSettings(ep, &struct{}{})
 }

@@ -122,21 +122,22 @@ func TestCheckEndpoint(t *testing.T) {
 	cases := []struct {
 		name     string
 		settings gateway.EndpointSettings
-		field    string // "" when valid
+		kind     json.RawMessage // the kind's settings
+		field    string          // "" when valid
 	}{
-		{"no auth", gateway.EndpointSettings{}, ""},
-		{"header auth", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "header", Name: "X-N8N-Key", Value: "v"}}, ""},
-		{"basic auth", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "basic", Username: "u", Password: "p"}}, ""},
-		{"jwt auth", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "jwt", Value: "v"}}, "auth.type"},
-		{"empty auth type", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{}}, "auth.type"},
-		{"header auth without a value", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "header", Name: "X-N8N-Key"}}, "auth"},
-		{"basic auth without a user", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "basic", Password: "p"}}, "auth.username"},
-		{"template", gateway.EndpointSettings{Template: "{{.id}}"}, "template"},
-		{"api key", gateway.EndpointSettings{APIKey: "k"}, "api_key"},
+		{"no auth", gateway.EndpointSettings{}, nil, ""},
+		{"header auth", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "header", Name: "X-N8N-Key", Value: "v"}}, nil, ""},
+		{"basic auth", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "basic", Username: "u", Password: "p"}}, nil, ""},
+		{"jwt auth", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "jwt", Value: "v"}}, nil, "auth.type"},
+		{"empty auth type", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{}}, nil, "auth.type"},
+		{"header auth without a value", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "header", Name: "X-N8N-Key"}}, nil, "auth"},
+		{"basic auth without a user", gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "basic", Password: "p"}}, nil, "auth.username"},
+		{"template", gateway.EndpointSettings{}, connectortest.Settings("template", "{{.id}}"), "template"},
+		{"api key", gateway.EndpointSettings{}, connectortest.Settings("api_key", "k"), "api_key"},
 	}
 	for _, c := range cases {
 		for _, url := range []string{"https://n8n.example.com/webhook/hookgate-video-posted", "https://n8n.example.com/webhook-test/hookgate-video-posted"} {
-			ep := &gateway.Endpoint{Kind: n8n.Kind, URL: url, EndpointSettings: c.settings}
+			ep := &gateway.Endpoint{Kind: n8n.Kind, URL: url, EndpointSettings: c.settings, Settings: c.kind}
 			err := dev().CheckEndpoint(ep)
 			var ve *gateway.ValidationError
 			switch {

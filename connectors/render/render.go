@@ -93,17 +93,17 @@ func parse(text string) (*template.Template, error) {
 var sample = []byte(`{"id":"evt_sample_video_posted","type":"video.posted","source":"tokportal","created":"2026-06-24T14:00:05.123Z",` +
 	`"data":{"video_id":"v_51d0e2","bundle_id":"b_8f2c1a","platform":"tiktok","post_url":"https://www.tiktok.com/@acme.daily/video/7383920011122334455","post_id":"7383920011122334455","posted_at":"2026-06-24T14:00:05Z"}}`)
 
-// Check validates an endpoint's template: it must be at most MaxTemplate bytes, parse and,
-// unless the endpoint has a mapping (which gives the payload another shape), run on a
-// sample video.posted envelope. The error is a *gateway.ValidationError on "template".
-func Check(ep *gateway.Endpoint) error {
-	if ep.Template == "" {
+// Check validates tmpl, the template of the endpoint ep: it must be at most MaxTemplate
+// bytes, parse and, unless ep has a mapping (which gives the payload another shape), run
+// on a sample video.posted envelope. The error is a *gateway.ValidationError on "template".
+func Check(tmpl string, ep *gateway.Endpoint) error {
+	if tmpl == "" {
 		return nil
 	}
-	if len(ep.Template) > MaxTemplate {
+	if len(tmpl) > MaxTemplate {
 		return &gateway.ValidationError{Field: "template", Message: fmt.Sprintf("must be at most %d bytes", MaxTemplate)}
 	}
-	t, err := parse(ep.Template)
+	t, err := parse(tmpl)
 	if err != nil {
 		return &gateway.ValidationError{Field: "template", Message: "is not a valid Go template: " + strings.TrimPrefix(err.Error(), "template: "), Err: err}
 	}
@@ -116,11 +116,11 @@ func Check(ep *gateway.Endpoint) error {
 	return nil
 }
 
-// Text renders the message text of m: the endpoint's template over m.Body or, when the
-// endpoint has none, the default template of the event's type over the envelope. An error
-// says why the template could not run, or that it wrote nothing but spaces.
-func Text(m *gateway.Message, opts Options) (string, error) {
-	if m.Endpoint.Template == "" {
+// Text renders the message text of m: tmpl, the endpoint's template, over m.Body or, when
+// it is empty, the default template of the event's type over the envelope. An error says
+// why the template could not run, or that it wrote nothing but spaces.
+func Text(m *gateway.Message, tmpl string, opts Options) (string, error) {
+	if tmpl == "" {
 		body, t := m.Body, parsedDefaults[""]
 		if m.Event != nil {
 			body = m.Event.Body()
@@ -130,7 +130,7 @@ func Text(m *gateway.Message, opts Options) (string, error) {
 		}
 		return execute(t, body, opts)
 	}
-	t, err := parse(m.Endpoint.Template)
+	t, err := parse(tmpl)
 	if err != nil {
 		return "", err
 	}

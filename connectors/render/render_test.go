@@ -19,8 +19,20 @@ func message(t *testing.T, env, tmpl string) *gateway.Message {
 	if err := json.Unmarshal([]byte(env), &ev); err != nil {
 		t.Fatal(err)
 	}
-	ep := &gateway.Endpoint{ID: "ep_test", EndpointSettings: gateway.EndpointSettings{Template: tmpl}}
+	st, _ := json.Marshal(map[string]string{"template": tmpl})
+	ep := &gateway.Endpoint{ID: "ep_test", Kind: "slack", Settings: st}
 	return &gateway.Message{Endpoint: ep, Event: &ev, Body: ev.Body()}
+}
+
+// textOf renders m with its endpoint's template, as a kind's Sender does.
+func textOf(m *gateway.Message, opts render.Options) (string, error) {
+	var st struct {
+		Template string `json:"template"`
+	}
+	if err := json.Unmarshal(m.Endpoint.Settings, &st); err != nil {
+		return "", err
+	}
+	return render.Text(m, st.Template, opts)
 }
 
 // TestDefaultsOnCatalogSamples renders every built-in type's sample with its default
@@ -40,7 +52,7 @@ func TestDefaultsOnCatalogSamples(t *testing.T) {
 		"endpoint.disabled": "hookgate disabled endpoint ep_01J1Z8Y5V3K4M6N7P8Q9R0S1T2 (https://hooks.zapier.com/<redacted>): 10 consecutive deliveries failed",
 	}
 	for _, typ := range cat.List("") {
-		text, err := render.Text(message(t, string(typ.Sample()), ""), render.Options{Limit: 4096})
+		text, err := textOf(message(t, string(typ.Sample()), ""), render.Options{Limit: 4096})
 		if err != nil || strings.Contains(text, "<no value>") {
 			t.Errorf("%s/%s: default template = %q, %v", typ.Provider, typ.Name, text, err)
 			continue
@@ -80,7 +92,7 @@ func TestText(t *testing.T) {
 			if c.body != "" {
 				m.Body = []byte(c.body)
 			}
-			got, err := render.Text(m, c.opts)
+			got, err := textOf(m, c.opts)
 			if err != nil || got != c.want {
 				t.Fatalf("Text = %q, %v; want %q", got, err, c.want)
 			}
@@ -90,11 +102,11 @@ func TestText(t *testing.T) {
 
 func TestTextLimitsOutput(t *testing.T) {
 	m := message(t, `{"id":"evt_1","type":"x","created":"2026-06-24T14:00:05Z","data":{}}`, `{{range 120000}}ééééé{{end}}`)
-	got, err := render.Text(m, render.Options{Limit: 4096})
+	got, err := textOf(m, render.Options{Limit: 4096})
 	if err != nil || utf8.RuneCountInString(got) != 4096 || !strings.HasSuffix(got, "é…") {
 		t.Fatalf("Text = %d characters ending %q, %v; want 4096 ending with …", utf8.RuneCountInString(got), got[max(0, len(got)-8):], err)
 	}
-	got, err = render.Text(m, render.Options{})
+	got, err = textOf(m, render.Options{})
 	if err != nil || len(got) > render.MaxOutput {
 		t.Fatalf("Text without a limit = %d bytes, %v; want at most %d", len(got), err, render.MaxOutput)
 	}
@@ -112,7 +124,7 @@ func TestTextErrors(t *testing.T) {
 		if c.body != "" {
 			m.Body = []byte(c.body)
 		}
-		if got, err := render.Text(m, render.Options{}); err == nil {
+		if got, err := textOf(m, render.Options{}); err == nil {
 			t.Errorf("%s: Text = %q, want an error", c.name, got)
 		}
 	}
@@ -134,8 +146,8 @@ func TestCheck(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ep := &gateway.Endpoint{Kind: "slack", EndpointSettings: gateway.EndpointSettings{Template: c.tmpl, Mapping: c.mapping}}
-			err := render.Check(ep)
+			ep := &gateway.Endpoint{Kind: "slack", EndpointSettings: gateway.EndpointSettings{Mapping: c.mapping}}
+			err := render.Check(c.tmpl, ep)
 			var ve *gateway.ValidationError
 			switch {
 			case c.ok && err != nil:

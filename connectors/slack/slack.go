@@ -58,7 +58,11 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
 	if m == nil || m.Endpoint == nil {
 		return gateway.Outcome{Err: errors.New("slack: incomplete message")}
 	}
-	text, err := render.Text(m, render.Options{Limit: MaxText, Escape: Escape})
+	var st Settings
+	if err := gateway.DecodeSettings(m.Endpoint, &st); err != nil {
+		return gateway.Outcome{Err: fmt.Errorf("slack: %w", err)}
+	}
+	text, err := render.Text(m, st.Template, render.Options{Limit: MaxText, Escape: Escape})
 	if err != nil {
 		return gateway.Outcome{Err: fmt.Errorf("slack: template: %w", err)}
 	}
@@ -72,13 +76,13 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
 }
 
 // CheckEndpoint refuses a template that does not parse or fails on a sample envelope
-// (see render.Check), and the settings a Slack endpoint does not read (chat_id,
-// bot_token, api_key).
+// (see render.Check), and any setting a Slack endpoint does not read (see Settings).
 func (s *Sender) CheckEndpoint(ep *gateway.Endpoint) error {
-	if err := render.Check(ep); err != nil {
+	var st Settings
+	if err := gateway.DecodeSettings(ep, &st); err != nil {
 		return err
 	}
-	return webhook.CheckUnused(ep, "template")
+	return render.Check(st.Template, ep)
 }
 
 // escaper escapes Slack's control characters in message text.

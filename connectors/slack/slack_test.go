@@ -73,7 +73,7 @@ func TestTextIsRendered(t *testing.T) {
 			m := connectortest.Message(url+hookPath, connectortest.Secret)
 			m.Event.Data = []byte(`{"platform":"tiktok","post_url":"https://example.com/v/1","url":"https://example.com/v/1","views":3}`)
 			m.Body = m.Event.Body()
-			m.Endpoint.Kind, m.Endpoint.Template = slack.Kind, c.tmpl
+			m.Endpoint.Kind, m.Endpoint.Settings = slack.Kind, connectortest.Settings("template", c.tmpl)
 			if c.body != "" {
 				m.Body = []byte(c.body)
 			}
@@ -103,7 +103,7 @@ func TestTemplateFailureIsAnError(t *testing.T) {
 	rcv := connectortest.NewReceiver(t)
 	for _, tmpl := range []string{"{{index .data.tags 2}}", "{{if .nope}}x{{end}}", "{{.data"} {
 		m := connectortest.Message(rcv.URL()+hookPath, connectortest.Secret)
-		m.Endpoint.Template = tmpl
+		m.Endpoint.Settings = connectortest.Settings("template", tmpl)
 		out := dev().Send(context.Background(), m)
 		if out.Err == nil || out.StatusCode != 0 {
 			t.Errorf("Send with template %q = %+v, want an error", tmpl, out)
@@ -119,19 +119,20 @@ func TestCheckEndpoint(t *testing.T) {
 	cases := []struct {
 		name     string
 		settings gateway.EndpointSettings
-		field    string // "" when valid
+		kind     json.RawMessage // the kind's settings
+		field    string          // "" when valid
 	}{
-		{"default template", gateway.EndpointSettings{}, ""},
-		{"template", gateway.EndpointSettings{Template: "New video on {{.data.platform}}: <{{.data.post_url}}|watch>"}, ""},
-		{"template with a mapping", gateway.EndpointSettings{Template: "{{.platform}}", Mapping: "{platform: .data.platform}"}, ""},
-		{"template does not parse", gateway.EndpointSettings{Template: "{{.data.platform"}, "template"},
-		{"template fails on a sample", gateway.EndpointSettings{Template: "{{len .data.missing}}"}, "template"},
-		{"chat id", gateway.EndpointSettings{ChatID: "-1001"}, "chat_id"},
-		{"api key", gateway.EndpointSettings{APIKey: "k"}, "api_key"},
+		{"default template", gateway.EndpointSettings{}, nil, ""},
+		{"template", gateway.EndpointSettings{}, connectortest.Settings("template", "New video on {{.data.platform}}: <{{.data.post_url}}|watch>"), ""},
+		{"template with a mapping", gateway.EndpointSettings{Mapping: "{platform: .data.platform}"}, connectortest.Settings("template", "{{.platform}}"), ""},
+		{"template does not parse", gateway.EndpointSettings{}, connectortest.Settings("template", "{{.data.platform"), "template"},
+		{"template fails on a sample", gateway.EndpointSettings{}, connectortest.Settings("template", "{{len .data.missing}}"), "template"},
+		{"chat id", gateway.EndpointSettings{}, connectortest.Settings("chat_id", "-1001"), "chat_id"},
+		{"api key", gateway.EndpointSettings{}, connectortest.Settings("api_key", "k"), "api_key"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ep := &gateway.Endpoint{Kind: slack.Kind, URL: "https://hooks.slack.com/services/T0/B0/x", EndpointSettings: c.settings}
+			ep := &gateway.Endpoint{Kind: slack.Kind, URL: "https://hooks.slack.com/services/T0/B0/x", EndpointSettings: c.settings, Settings: c.kind}
 			err := dev().CheckEndpoint(ep)
 			var ve *gateway.ValidationError
 			switch {

@@ -18,7 +18,7 @@
 // # Example
 //
 //	s := telegram.New(telegram.Options{Policy: gateway.URLPolicy{}})
-//	out := s.Send(ctx, m) // m.Endpoint.BotToken = "123456:ABC…", m.Endpoint.ChatID = "-1001234567890"
+//	out := s.Send(ctx, m) // m.Endpoint.Settings = {"bot_token":"123456:ABC…","chat_id":"-1001234567890"}
 package telegram
 
 import (
@@ -55,8 +55,9 @@ type Sender struct {
 }
 
 var (
-	_ gateway.Sender          = (*Sender)(nil)
-	_ gateway.SettingsChecker = (*Sender)(nil)
+	_ gateway.Sender           = (*Sender)(nil)
+	_ gateway.SettingsChecker  = (*Sender)(nil)
+	_ gateway.SettingsRedactor = (*Sender)(nil)
 )
 
 // New returns a Sender.
@@ -75,14 +76,18 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
 		return gateway.Outcome{Err: errors.New("telegram: incomplete message")}
 	}
 	ep := m.Endpoint
-	if ep.BotToken == "" || ep.ChatID == "" {
+	var st Settings
+	if err := gateway.DecodeSettings(ep, &st); err != nil {
+		return gateway.Outcome{Err: fmt.Errorf("telegram: %w", err)}
+	}
+	if st.BotToken == "" || st.ChatID == "" {
 		return gateway.Outcome{Err: errors.New("telegram: the endpoint has no bot_token or chat_id")}
 	}
-	text, err := render.Text(m, render.Options{Limit: MaxText})
+	text, err := render.Text(m, st.Template, render.Options{Limit: MaxText})
 	if err != nil {
 		return gateway.Outcome{Err: fmt.Errorf("telegram: template: %w", err)}
 	}
-	body, err := json.Marshal(sendMessage{ChatID: ep.ChatID, Text: text})
+	body, err := json.Marshal(sendMessage{ChatID: st.ChatID, Text: text})
 	if err != nil {
 		return gateway.Outcome{Err: fmt.Errorf("telegram: %w", err)}
 	}
@@ -90,7 +95,7 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
 	if base == "" {
 		base = DefaultURL
 	}
-	out := s.post.Post(ctx, m, strings.TrimRight(base, "/")+"/bot"+ep.BotToken+"/sendMessage", body, nil)
+	out := s.post.Post(ctx, m, strings.TrimRight(base, "/")+"/bot"+st.BotToken+"/sendMessage", body, nil)
 	if out.StatusCode == http.StatusTooManyRequests && out.RetryAfter == 0 {
 		out.RetryAfter = RetryAfter(out.Body)
 	}
@@ -121,22 +126,23 @@ var (
 // requires bot_token, as BotFather gives it (<digits>:<token>), and chat_id, a numeric
 // chat id (-100… for channels and supergroups) or an @channel username; refuses a
 // template that does not parse or fails on a sample envelope (see render.Check); and
-// refuses api_key, which a Telegram endpoint does not read.
+// refuses any setting a Telegram endpoint does not read (see Settings).
 func (s *Sender) CheckEndpoint(ep *gateway.Endpoint) error {
+	var st Settings
+	if err := gateway.DecodeSettings(ep, &st); err != nil {
+		return err
+	}
 	if ep.URL == "" {
 		ep.URL = DefaultURL
 	}
 	if u, err := url.Parse(ep.URL); err == nil && (u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.Contains(u.Path, "/bot")) {
 		return &gateway.ValidationError{Field: "url", Message: "must be the Bot API server's base URL, such as " + DefaultURL + ", without a path to a bot or a query: the token goes in bot_token"}
 	}
-	if !botToken.MatchString(ep.BotToken) {
+	if !botToken.MatchString(st.BotToken) {
 		return &gateway.ValidationError{Field: "bot_token", Message: "is required: the token BotFather gave, <digits>:<letters, digits, _ or ->"}
 	}
-	if !chatID.MatchString(ep.ChatID) {
+	if !chatID.MatchString(st.ChatID) {
 		return &gateway.ValidationError{Field: "chat_id", Message: "is required: a numeric chat id (-100… for a channel or supergroup) or an @channel username"}
 	}
-	if err := render.Check(ep); err != nil {
-		return err
-	}
-	return webhook.CheckUnused(ep, "template", "chat_id", "bot_token")
+	return render.Check(st.Template, ep)
 }

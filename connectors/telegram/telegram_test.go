@@ -28,10 +28,27 @@ func dev() *telegram.Sender {
 	return telegram.New(telegram.Options{Policy: gateway.URLPolicy{AllowPrivate: true}})
 }
 
+// set changes the Telegram settings of m's endpoint.
+func set(m *gateway.Message, f func(*telegram.Settings)) {
+	var st telegram.Settings
+	if len(m.Endpoint.Settings) > 0 {
+		if err := json.Unmarshal(m.Endpoint.Settings, &st); err != nil {
+			panic(err)
+		}
+	}
+	f(&st)
+	b, err := json.Marshal(st)
+	if err != nil {
+		panic(err)
+	}
+	m.Endpoint.Settings = b
+}
+
 // message returns a test message to the chat through the Bot API server at base.
 func message(base, chatID string) *gateway.Message {
 	m := connectortest.Message(base, connectortest.Secret)
-	m.Endpoint.Kind, m.Endpoint.BotToken, m.Endpoint.ChatID = telegram.Kind, token, chatID
+	m.Endpoint.Kind = telegram.Kind
+	set(m, func(st *telegram.Settings) { st.BotToken, st.ChatID = token, chatID })
 	m.Event.Data = []byte(`{"video_id":"v_1","platform":"instagram","post_url":"https://www.instagram.com/p/C1/","post_id":"C1","posted_at":"2026-06-24T14:00:05Z"}`)
 	m.Body = m.Event.Body()
 	return m
@@ -105,7 +122,7 @@ func TestSendMessage(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			base, got := botAPI(t)
 			m := message(base, c.chat)
-			m.Endpoint.Template = c.tmpl
+			set(m, func(st *telegram.Settings) { st.Template = c.tmpl })
 			out := dev().Send(context.Background(), m)
 			if out.Err != nil || out.StatusCode != c.status || out.RetryAfter != c.retryAfter {
 				t.Fatalf("Send = {%d %s retry after %s %v}, want %d retry after %s", out.StatusCode, out.Body, out.RetryAfter, out.Err, c.status, c.retryAfter)
@@ -153,7 +170,7 @@ func TestTokenNotLeaked(t *testing.T) {
 				defer cancel()
 			}
 			m := message(c.base, chat)
-			m.Endpoint.BotToken = c.token
+			set(m, func(st *telegram.Settings) { st.BotToken = c.token })
 			s := dev()
 			if strings.HasPrefix(c.base, "https:") {
 				s = telegram.New(telegram.Options{})
@@ -170,7 +187,11 @@ func TestTokenNotLeaked(t *testing.T) {
 
 func TestIncompleteEndpoint(t *testing.T) {
 	rcv := connectortest.NewReceiver(t)
-	for _, m := range []*gateway.Message{message(rcv.URL(), ""), func() *gateway.Message { m := message(rcv.URL(), chat); m.Endpoint.BotToken = ""; return m }(), nil} {
+	for _, m := range []*gateway.Message{message(rcv.URL(), ""), func() *gateway.Message {
+		m := message(rcv.URL(), chat)
+		set(m, func(st *telegram.Settings) { st.BotToken = "" })
+		return m
+	}(), nil} {
 		if out := dev().Send(context.Background(), m); out.Err == nil {
 			t.Errorf("Send = %+v, want an error", out)
 		}
@@ -205,8 +226,8 @@ func TestRetryAfterHeaderWins(t *testing.T) {
 }
 
 func TestCheckEndpoint(t *testing.T) {
-	valid := gateway.EndpointSettings{BotToken: token, ChatID: chat}
-	with := func(f func(*gateway.EndpointSettings)) gateway.EndpointSettings {
+	valid := telegram.Settings{BotToken: token, ChatID: chat}
+	with := func(f func(*telegram.Settings)) telegram.Settings {
 		s := valid
 		f(&s)
 		return s
@@ -214,29 +235,35 @@ func TestCheckEndpoint(t *testing.T) {
 	cases := []struct {
 		name     string
 		url      string
-		settings gateway.EndpointSettings
+		settings telegram.Settings
+		other    string // a setting of another kind's, added to settings
 		field    string // "" when valid
 		wantURL  string
 	}{
 		{name: "defaults the URL", settings: valid, wantURL: telegram.DefaultURL},
 		{name: "keeps a local Bot API server", url: "http://127.0.0.1:8081", settings: valid, wantURL: "http://127.0.0.1:8081"},
-		{name: "channel username", settings: with(func(s *gateway.EndpointSettings) { s.ChatID = "@acme_news" }), wantURL: telegram.DefaultURL},
-		{name: "positive chat id", settings: with(func(s *gateway.EndpointSettings) { s.ChatID = "987654321" }), wantURL: telegram.DefaultURL},
-		{name: "template", settings: with(func(s *gateway.EndpointSettings) { s.Template = "{{.data.platform}}" }), wantURL: telegram.DefaultURL},
-		{name: "short token as in the docs", settings: with(func(s *gateway.EndpointSettings) { s.BotToken = "123:ABC" }), wantURL: telegram.DefaultURL},
-		{name: "no token", settings: with(func(s *gateway.EndpointSettings) { s.BotToken = "" }), field: "bot_token"},
-		{name: "token without an id", settings: with(func(s *gateway.EndpointSettings) { s.BotToken = "AAHdqTcvCH1vGWJ" }), field: "bot_token"},
-		{name: "token with a slash", settings: with(func(s *gateway.EndpointSettings) { s.BotToken = "123:AA/sendMessage" }), field: "bot_token"},
-		{name: "no chat", settings: with(func(s *gateway.EndpointSettings) { s.ChatID = "" }), field: "chat_id"},
-		{name: "chat not a number", settings: with(func(s *gateway.EndpointSettings) { s.ChatID = "general" }), field: "chat_id"},
+		{name: "channel username", settings: with(func(s *telegram.Settings) { s.ChatID = "@acme_news" }), wantURL: telegram.DefaultURL},
+		{name: "positive chat id", settings: with(func(s *telegram.Settings) { s.ChatID = "987654321" }), wantURL: telegram.DefaultURL},
+		{name: "template", settings: with(func(s *telegram.Settings) { s.Template = "{{.data.platform}}" }), wantURL: telegram.DefaultURL},
+		{name: "short token as in the docs", settings: with(func(s *telegram.Settings) { s.BotToken = "123:ABC" }), wantURL: telegram.DefaultURL},
+		{name: "no token", settings: with(func(s *telegram.Settings) { s.BotToken = "" }), field: "bot_token"},
+		{name: "token without an id", settings: with(func(s *telegram.Settings) { s.BotToken = "AAHdqTcvCH1vGWJ" }), field: "bot_token"},
+		{name: "token with a slash", settings: with(func(s *telegram.Settings) { s.BotToken = "123:AA/sendMessage" }), field: "bot_token"},
+		{name: "no chat", settings: with(func(s *telegram.Settings) { s.ChatID = "" }), field: "chat_id"},
+		{name: "chat not a number", settings: with(func(s *telegram.Settings) { s.ChatID = "general" }), field: "chat_id"},
 		{name: "token in the URL", url: "https://api.telegram.org/bot" + token, settings: valid, field: "url"},
 		{name: "query in the URL", url: "https://api.telegram.org/?token=x", settings: valid, field: "url"},
-		{name: "template does not parse", settings: with(func(s *gateway.EndpointSettings) { s.Template = "{{" }), field: "template"},
-		{name: "api key", settings: with(func(s *gateway.EndpointSettings) { s.APIKey = "k" }), field: "api_key"},
+		{name: "template does not parse", settings: with(func(s *telegram.Settings) { s.Template = "{{" }), field: "template"},
+		{name: "api key", settings: valid, other: "api_key", field: "api_key"},
+		{name: "make's settings object", settings: valid, other: "settings", field: "settings"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ep := &gateway.Endpoint{Kind: telegram.Kind, URL: c.url, EndpointSettings: c.settings}
+			st, _ := json.Marshal(c.settings)
+			if c.other != "" {
+				st = append(st[:len(st)-1], `,"`+c.other+`":"k"}`...)
+			}
+			ep := &gateway.Endpoint{Kind: telegram.Kind, URL: c.url, Settings: st}
 			err := dev().CheckEndpoint(ep)
 			var ve *gateway.ValidationError
 			switch {
@@ -249,5 +276,17 @@ func TestCheckEndpoint(t *testing.T) {
 				connectortest.AssertNoSecretLeak(t, gateway.Outcome{Err: err}, token)
 			}
 		})
+	}
+}
+
+// The kind masks its own credential: the bot token, keeping its last four characters.
+func TestRedactSettings(t *testing.T) {
+	in := json.RawMessage(`{"bot_token":"` + token + `","chat_id":"` + chat + `","template":"{{.type}}"}`)
+	got := string(dev().RedactSettings(in))
+	if want := `{"template":"{{.type}}","chat_id":"` + chat + `","bot_token":"****Dsaw"}`; got != want {
+		t.Fatalf("RedactSettings = %s, want %s", got, want)
+	}
+	if strings.Contains(string(in), "****") {
+		t.Fatalf("RedactSettings changed its argument: %s", in)
 	}
 }

@@ -382,17 +382,3 @@ func TestPostHeaderOrder(t *testing.T) {
 		t.Errorf("webhook-signature = %q, want %q (over the body posted)", got, want)
 	}
 }
-
-func TestCheckUnused(t *testing.T) {
-	ep := &gateway.Endpoint{Kind: "zapier", EndpointSettings: gateway.EndpointSettings{Template: "{{.id}}", APIKey: "k"}}
-	var ve *gateway.ValidationError
-	if err := webhook.CheckUnused(ep); !errors.As(err, &ve) || ve.Field != "template" || !strings.Contains(ve.Message, "zapier") {
-		t.Errorf("CheckUnused(template, api_key) = %v, want a ValidationError on template", err)
-	}
-	if err := webhook.CheckUnused(ep, "template"); !errors.As(err, &ve) || ve.Field != "api_key" {
-		t.Errorf("CheckUnused(…, template) = %v, want a ValidationError on api_key", err)
-	}
-	if err := webhook.CheckUnused(ep, "template", "api_key"); err != nil {
-		t.Errorf("CheckUnused(…, template, api_key) = %v, want nil", err)
-	}
-}

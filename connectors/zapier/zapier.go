@@ -57,10 +57,11 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
 	return s.post.Post(ctx, m, m.Endpoint.URL, body, nil)
 }
 
-// CheckEndpoint refuses settings a Zapier endpoint does not read (template, chat_id,
-// bot_token, api_key). Header or basic auth, headers and a mapping are allowed.
+// CheckEndpoint refuses every kind setting (another kind's template, chat_id, api_key…,
+// named in the error): a Zapier endpoint takes none. Header or basic auth, headers and a
+// mapping are allowed.
 func (s *Sender) CheckEndpoint(ep *gateway.Endpoint) error {
-	return webhook.CheckUnused(ep)
+	return gateway.DecodeSettings(ep, &struct{}{})
 }
 
 // Object returns payload when it is a JSON object, else the payload wrapped as

@@ -111,9 +111,9 @@ func TestCheckEndpoint(t *testing.T) {
 	}{
 		{"plain", gateway.Endpoint{}, ""},
 		{"with header auth and a mapping", gateway.Endpoint{EndpointSettings: gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "header", Name: "X-Key", Value: "v"}, Mapping: "{a: .id}"}}, ""},
-		{"template", gateway.Endpoint{EndpointSettings: gateway.EndpointSettings{Template: "{{.id}}"}}, "template"},
-		{"api key", gateway.Endpoint{EndpointSettings: gateway.EndpointSettings{APIKey: "k"}}, "api_key"},
-		{"telegram settings", gateway.Endpoint{EndpointSettings: gateway.EndpointSettings{ChatID: "1"}}, "chat_id"},
+		{"template", gateway.Endpoint{Settings: connectortest.Settings("template", "{{.id}}")}, "template"},
+		{"api key", gateway.Endpoint{Settings: connectortest.Settings("api_key", "k")}, "api_key"},
+		{"telegram settings", gateway.Endpoint{Settings: connectortest.Settings("chat_id", "1", "bot_token", "1:a")}, "bot_token"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -320,7 +320,7 @@ func TestRequestLogBoundAcrossReopen(t *testing.T) {
 	bound := gateway.LogBound{Entries: 3, MaxAge: time.Hour}
 	logReq := func(st *badger.Store, i int) {
 		t.Helper()
-		e := &gateway.SourceRequest{ID: fmt.Sprintf("req_%d", i), ReceivedAt: base.Add(time.Duration(i) * time.Second), Status: 200}
+		e := &gateway.SourceRequest{ID: fmt.Sprintf("req_%d", i), ReceivedAt: base.Add(time.Duration(i) * time.Second), Result: gateway.ResultAccepted}
 		if err := st.LogRequest(ctx, "src_1", e, bound); err != nil {
 			t.Fatal(err)
 		}

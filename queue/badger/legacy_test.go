@@ -27,6 +27,7 @@ func writeLegacy(t *testing.T, dir string) {
 	ts := func(at time.Time) string { return at.Format(time.RFC3339Nano) }
 	keys := map[string]string{
 		"ep/ep_1":                               `{"id":"ep_1","url":"https://a.example/hook","kind":"webhook","events":["*"],"enabled":true,"failure_streak":0,"created_at":"` + ts(t1) + `","updated_at":"` + ts(t1) + `"}`,
+		"ep/ep_2":                               `{"id":"ep_2","url":"https://api.telegram.org","kind":"telegram","events":["video.posted"],"enabled":true,"bot_token":"123:AbC","chat_id":"-1001","rate_limit_per_s":2,"failure_streak":0,"created_at":"` + ts(t1) + `","updated_at":"` + ts(t1) + `"}`,
 		"src/src_1":                             `{"id":"src_1","name":"tp","provider":"tokportal","created_at":"` + ts(t1) + `","updated_at":"` + ts(t1) + `"}`,
 		"et/custom.thing":                       `{"name":"custom.thing","description":"d","schema":{"type":"object"}}`,
 		"ev/evt_1":                              `{"event":{"id":"evt_1","type":"video.posted","created":"` + t1.Format(gateway.TimeFormat) + `","data":{"views":1}},"received_at":"` + ts(t1) + `","deliveries":["dlv_1"]}`,
@@ -96,6 +97,11 @@ func TestLegacyFolderMigrated(t *testing.T) {
 	if ep, rev, err := st.Endpoints().Get(ctx, "ep_1"); err != nil || rev != 1 || ep.URL != "https://a.example/hook" {
 		t.Fatalf("Endpoints().Get = %+v, %d, %v", ep, rev, err)
 	}
+	// A record from before kinds' settings were the kind's own: its flat bot_token and
+	// chat_id are its Settings.
+	if ep, _, err := st.Endpoints().Get(ctx, "ep_2"); err != nil || string(ep.Settings) != `{"bot_token":"123:AbC","chat_id":"-1001"}` || ep.RateLimitPerS != 2 || ep.Kind != "telegram" {
+		t.Fatalf("Endpoints().Get(ep_2) = %+v (settings %s), %v", ep, ep.Settings, err)
+	}
 	if _, rev, err := st.Sources().Get(ctx, "src_1"); err != nil || rev != 1 {
 		t.Fatalf("Sources().Get = %d, %v", rev, err)
 	}
@@ -136,5 +142,53 @@ func TestUnknownLayoutRefused(t *testing.T) {
 	db.Close()
 	if _, err := badger.Open(badger.Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), `layout version "9"`) {
 		t.Fatalf("Open on a layout-9 folder: %v, want an error naming the layout", err)
+	}
+}
+
+// A request log entry written before the log recorded results has the HTTP status the
+// catch hook answered instead; it is read as the result that status stood for.
+func TestRequestLogStatusReadAsResult(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir).Close()
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []string{
+		`{"id":"req_0","verified":true,"status":200,"duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_1","verified":true,"status":200,"duplicate":true,"headers":{},"body_size":2}`,
+		`{"id":"req_2","verified":false,"status":401,"error":"bad signature","duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_3","verified":true,"status":400,"error":"not UTF-8","duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_4","verified":true,"status":422,"error":"schema","duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_5","verified":true,"status":500,"error":"disk","duplicate":false,"headers":{},"body_size":2}`,
+		`{"id":"req_6","verified":true,"result":"accepted","duplicate":false,"headers":{},"body_size":2}`,
+	}
+	err = db.Update(func(tx *bdb.Txn) error {
+		for i, v := range entries {
+			k := "srq/src_1/" + string(binary.BigEndian.AppendUint64(nil, uint64(base.Add(time.Duration(i)*time.Second).UnixNano()))) + "req_" + string(rune('0'+i))
+			if err := tx.Set([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := open(t, dir)
+	reqs, err := st.Requests(ctx, "src_1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range reqs {
+		got = append(got, r.ID+":"+string(r.Result)+map[bool]string{true: "/malformed"}[r.Malformed])
+	}
+	want := "req_6:accepted req_5:failed req_4:invalid req_3:invalid/malformed req_2:rejected req_1:duplicate req_0:accepted"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("Requests = %s\nwant       %s", strings.Join(got, " "), want)
 	}
 }

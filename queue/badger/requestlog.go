@@ -159,11 +159,11 @@ func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gate
 			if limit > 0 && len(out) >= limit {
 				return false, nil
 			}
-			var e gateway.SourceRequest
-			if err := json.Unmarshal(v, &e); err != nil {
+			e, err := decodeRequest(v)
+			if err != nil {
 				return false, fmt.Errorf("decode %.64q: %w: %w", k, errCorrupt, err)
 			}
-			out = append(out, &e)
+			out = append(out, e)
 			return true, nil
 		})
 	})
@@ -214,4 +214,36 @@ func (s *Store) DropRequests(ctx context.Context, source string) error {
 	st.bytes = max(st.bytes-droppedBytes, 0)
 	st.mu.Unlock()
 	return nil
+}
+
+// decodeRequest decodes a logged call. An entry written before the log recorded results
+// has the status number the catch hook answered instead ("status": 200, 400, 401, 422 or
+// 500); it is read as the result that status stood for.
+func decodeRequest(v []byte) (*gateway.SourceRequest, error) {
+	var e struct {
+		gateway.SourceRequest
+		Status int `json:"status"`
+	}
+	if err := json.Unmarshal(v, &e); err != nil {
+		return nil, err
+	}
+	r := &e.SourceRequest
+	if r.Result != "" || e.Status == 0 {
+		return r, nil
+	}
+	switch {
+	case e.Status < 300 && r.Duplicate:
+		r.Result = gateway.ResultDuplicate
+	case e.Status < 300:
+		r.Result = gateway.ResultAccepted
+	case e.Status == 401:
+		r.Result = gateway.ResultRejected
+	case e.Status == 400:
+		r.Result, r.Malformed = gateway.ResultInvalid, true
+	case e.Status < 500:
+		r.Result = gateway.ResultInvalid
+	default:
+		r.Result = gateway.ResultFailed
+	}
+	return r, nil
 }

@@ -13,7 +13,7 @@ import (
 // request builds the i-th logged call of a source; all have the same encoded size.
 func (s *suite) request(i int) *gateway.SourceRequest {
 	return &gateway.SourceRequest{
-		ID: id("req_", i), ReceivedAt: s.at(time.Duration(i) * time.Second), Verified: true, Status: 202,
+		ID: id("req_", i), ReceivedAt: s.at(time.Duration(i) * time.Second), Verified: true, Result: gateway.ResultAccepted,
 		EventID: id("evt_", i), EventType: "test.happened", Headers: map[string]string{"Content-Type": "application/json"},
 		BodySize: 200, Body: fmt.Sprintf(`{"n":%05d,"pad":"%s"}`, i, strings.Repeat("x", 180)),
 	}

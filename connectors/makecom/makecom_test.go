@@ -1,7 +1,8 @@
-package makehook_test
+package makecom_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -10,12 +11,12 @@ import (
 	"testing"
 
 	"github.com/hookgate/hookgate/connectors/connectortest"
-	makehook "github.com/hookgate/hookgate/connectors/make"
+	"github.com/hookgate/hookgate/connectors/makecom"
 	"github.com/hookgate/hookgate/gateway"
 )
 
-func dev() *makehook.Sender {
-	return makehook.New(makehook.Options{Policy: gateway.URLPolicy{AllowPrivate: true}})
+func dev() *makecom.Sender {
+	return makecom.New(makecom.Options{Policy: gateway.URLPolicy{AllowPrivate: true}})
 }
 
 func TestSenderSuite(t *testing.T) {
@@ -57,7 +58,7 @@ func TestAccepted(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			url, got := webhookStandIn(t, c.hookKey)
 			m := connectortest.Message(url+"/abc123xyz", connectortest.Secret)
-			m.Endpoint.Kind, m.Endpoint.APIKey = makehook.Kind, c.endpointKey
+			m.Endpoint.Kind, m.Endpoint.Settings = makecom.Kind, connectortest.Settings("api_key", c.endpointKey)
 			out := dev().Send(context.Background(), m)
 			if out.Err != nil || out.StatusCode != c.status {
 				t.Fatalf("Send = %+v, want %d", out, c.status)
@@ -79,7 +80,7 @@ func TestAPIKeyNotLeaked(t *testing.T) {
 	rcv := connectortest.NewReceiver(t)
 	rcv.Close()
 	m := connectortest.Message(rcv.URL()+"/abc123xyz", connectortest.Secret)
-	m.Endpoint.APIKey = "mk-s3cret"
+	m.Endpoint.Settings = connectortest.Settings("api_key", "mk-s3cret")
 	out := dev().Send(context.Background(), m)
 	if out.Err == nil {
 		t.Fatalf("Send to a closed server = %+v, want an error", out)
@@ -91,23 +92,24 @@ func TestCheckEndpoint(t *testing.T) {
 	cases := []struct {
 		name     string
 		settings gateway.EndpointSettings
-		field    string  // "" when valid
-		rate     float64 // the rate after a valid check
+		kind     json.RawMessage // the kind's settings
+		field    string          // "" when valid
+		rate     float64         // the rate after a valid check
 	}{
-		{"defaults the rate", gateway.EndpointSettings{}, "", makehook.DefaultRateLimit},
-		{"keeps a lower rate", gateway.EndpointSettings{RateLimitPerS: 2.5}, "", 2.5},
-		{"accepts the max", gateway.EndpointSettings{RateLimitPerS: 30, APIKey: "mk-1_2"}, "", 30},
-		{"over Make's rate", gateway.EndpointSettings{RateLimitPerS: 31}, "rate_limit_per_s", 0},
-		{"negative rate", gateway.EndpointSettings{RateLimitPerS: -1}, "rate_limit_per_s", 0},
-		{"api key with a newline", gateway.EndpointSettings{APIKey: "a\nb"}, "api_key", 0},
-		{"api key with a space", gateway.EndpointSettings{APIKey: "my key"}, "", makehook.DefaultRateLimit},
-		{"api key not ASCII", gateway.EndpointSettings{APIKey: "clé"}, "api_key", 0},
-		{"template", gateway.EndpointSettings{Template: "x"}, "template", 0},
-		{"bot token", gateway.EndpointSettings{BotToken: "1:a"}, "bot_token", 0},
+		{"defaults the rate", gateway.EndpointSettings{}, nil, "", makecom.DefaultRateLimit},
+		{"keeps a lower rate", gateway.EndpointSettings{RateLimitPerS: 2.5}, nil, "", 2.5},
+		{"accepts the max", gateway.EndpointSettings{RateLimitPerS: 30}, connectortest.Settings("api_key", "mk-1_2"), "", 30},
+		{"over Make's rate", gateway.EndpointSettings{RateLimitPerS: 31}, nil, "rate_limit_per_s", 0},
+		{"negative rate", gateway.EndpointSettings{RateLimitPerS: -1}, nil, "rate_limit_per_s", 0},
+		{"api key with a newline", gateway.EndpointSettings{}, connectortest.Settings("api_key", "a\nb"), "api_key", 0},
+		{"api key with a space", gateway.EndpointSettings{}, connectortest.Settings("api_key", "my key"), "", makecom.DefaultRateLimit},
+		{"api key not ASCII", gateway.EndpointSettings{}, connectortest.Settings("api_key", "clé"), "api_key", 0},
+		{"template", gateway.EndpointSettings{}, connectortest.Settings("template", "x"), "template", 0},
+		{"bot token", gateway.EndpointSettings{}, connectortest.Settings("bot_token", "1:a"), "bot_token", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ep := &gateway.Endpoint{Kind: makehook.Kind, URL: "https://hook.eu1.make.com/abc", EndpointSettings: c.settings}
+			ep := &gateway.Endpoint{Kind: makecom.Kind, URL: "https://hook.eu1.make.com/abc", EndpointSettings: c.settings, Settings: c.kind}
 			err := dev().CheckEndpoint(ep)
 			var ve *gateway.ValidationError
 			switch {
@@ -117,5 +119,17 @@ func TestCheckEndpoint(t *testing.T) {
 				t.Fatalf("CheckEndpoint = %v, want a ValidationError on %s", err, c.field)
 			}
 		})
+	}
+}
+
+// The kind masks its own credential: the API key, keeping its last four characters.
+func TestRedactSettings(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"api_key":"mk-s3cret-0042"}`: `{"api_key":"****0042"}`,
+		`{"api_key":"short"}`:          `{"api_key":"****"}`,
+	} {
+		if got := string(dev().RedactSettings(json.RawMessage(in))); got != want {
+			t.Errorf("RedactSettings(%s) = %s, want %s", in, got, want)
+		}
 	}
 }

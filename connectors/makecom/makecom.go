@@ -1,6 +1,6 @@
-// Package makehook is the outbound Sender for Make (make.com) custom webhooks; it lives in
-// connectors/make, and is not named make because that would shadow the builtin in every
-// file that imports it. The endpoint's URL is the webhook's address
+// Package makecom is the outbound Sender for Make (make.com) custom webhooks; it is not
+// named make because that would shadow the builtin in every file that imports it, and
+// its folder, connectors/makecom, bears the same name. The endpoint's URL is the webhook's address
 // (https://hook.eu1.make.com/<token>); each attempt POSTs the payload as a plain webhook
 // does (see connectors/webhook), plus x-make-apikey when the endpoint has an api_key (the
 // webhook's API key restriction).
@@ -14,9 +14,9 @@
 //
 // # Example
 //
-//	s := makehook.New(makehook.Options{Policy: gateway.URLPolicy{}})
+//	s := makecom.New(makecom.Options{Policy: gateway.URLPolicy{}})
 //	out := s.Send(ctx, m) // m.Endpoint.URL = "https://hook.eu1.make.com/abc123"
-package makehook
+package makecom
 
 import (
 	"context"
@@ -52,8 +52,9 @@ type Sender struct {
 }
 
 var (
-	_ gateway.Sender          = (*Sender)(nil)
-	_ gateway.SettingsChecker = (*Sender)(nil)
+	_ gateway.Sender           = (*Sender)(nil)
+	_ gateway.SettingsChecker  = (*Sender)(nil)
+	_ gateway.SettingsRedactor = (*Sender)(nil)
 )
 
 // New returns a Sender.
@@ -65,25 +66,33 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
 	if m == nil || m.Endpoint == nil {
 		return gateway.Outcome{Err: errors.New("make: incomplete message")}
 	}
+	var st Settings
+	if err := gateway.DecodeSettings(m.Endpoint, &st); err != nil {
+		return gateway.Outcome{Err: fmt.Errorf("make: %w", err)}
+	}
 	var h http.Header
-	if m.Endpoint.APIKey != "" {
-		h = http.Header{http.CanonicalHeaderKey(HeaderAPIKey): {m.Endpoint.APIKey}}
+	if st.APIKey != "" {
+		h = http.Header{http.CanonicalHeaderKey(HeaderAPIKey): {st.APIKey}}
 	}
 	return s.post.Post(ctx, m, m.Endpoint.URL, m.Body, h)
 }
 
 // CheckEndpoint sets rate_limit_per_s to DefaultRateLimit when it is 0 and refuses one
 // above MaxRateLimit; refuses an api_key that is not one line of printable characters;
-// and refuses the settings a Make endpoint does not read (template, chat_id, bot_token).
+// and refuses any setting a Make endpoint does not read (see Settings).
 func (s *Sender) CheckEndpoint(ep *gateway.Endpoint) error {
+	var st Settings
+	if err := gateway.DecodeSettings(ep, &st); err != nil {
+		return err
+	}
 	switch {
 	case ep.RateLimitPerS == 0:
 		ep.RateLimitPerS = DefaultRateLimit
 	case ep.RateLimitPerS < 0 || ep.RateLimitPerS > MaxRateLimit:
 		return &gateway.ValidationError{Field: "rate_limit_per_s", Message: fmt.Sprintf("must be between 0 (the default, %d) and %d: Make accepts about 300 requests per 10 s per webhook", DefaultRateLimit, MaxRateLimit)}
 	}
-	if k := ep.APIKey; len(k) > 256 || strings.IndexFunc(k, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
+	if k := st.APIKey; len(k) > 256 || strings.IndexFunc(k, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
 		return &gateway.ValidationError{Field: "api_key", Message: "must be one line of at most 256 printable ASCII characters"}
 	}
-	return webhook.CheckUnused(ep, "api_key")
+	return nil
 }
