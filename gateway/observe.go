@@ -22,7 +22,7 @@ type Observer interface {
 	// took d.
 	Attempt(kind, endpoint string, outcome AttemptOutcome, d time.Duration)
 	// CatchHook counts one call to the catch hook of source (the source's id) by result.
-	CatchHook(source string, result CatchHookResult)
+	CatchHook(source string, result RequestResult)
 }
 
 // AttemptOutcome is what a delivery attempt led to.
@@ -40,46 +40,13 @@ const (
 	OutcomeFailed AttemptOutcome = "failed"
 )
 
-// CatchHookResult is what a catch-hook call led to.
-type CatchHookResult string
-
-// The results of a catch-hook call.
-const (
-	// CatchHookAccepted: verified, mapped and stored.
-	CatchHookAccepted CatchHookResult = "accepted"
-	// CatchHookDuplicate: verified, but the provider's event was received before.
-	CatchHookDuplicate CatchHookResult = "duplicate"
-	// CatchHookRejected: verification failed (ErrUnverified).
-	CatchHookRejected CatchHookResult = "rejected"
-	// CatchHookInvalid: verified, but the payload can't be mapped, is not well-formed or
-	// fails its schema.
-	CatchHookInvalid CatchHookResult = "invalid"
-	// CatchHookFailed: storing the event failed.
-	CatchHookFailed CatchHookResult = "failed"
-)
-
-// catchHookResult reads a logged call's result from what the request log records.
-func catchHookResult(e *SourceRequest) CatchHookResult {
-	switch {
-	case e.Status == AnswerAccepted && e.Duplicate:
-		return CatchHookDuplicate
-	case e.Status == AnswerAccepted:
-		return CatchHookAccepted
-	case e.Status == AnswerUnverified:
-		return CatchHookRejected
-	case e.Status == AnswerInvalid || e.Status == AnswerMalformed:
-		return CatchHookInvalid
-	}
-	return CatchHookFailed
-}
-
 // nopObserver is the Observer of a Service that was given none.
 type nopObserver struct{}
 
 func (nopObserver) Published(string, string)                              {}
 func (nopObserver) Duplicate(string)                                      {}
 func (nopObserver) Attempt(string, string, AttemptOutcome, time.Duration) {}
-func (nopObserver) CatchHook(string, CatchHookResult)                     {}
+func (nopObserver) CatchHook(string, RequestResult)                       {}
 
 // Backlog is the work queue at a glance: what is waiting to be delivered.
 type Backlog struct {
@@ -144,13 +111,13 @@ type rejectLog struct {
 
 type rejectWindowState struct {
 	start     time.Time
-	counts    map[CatchHookResult]int // the calls not logged one by one
+	counts    map[RequestResult]int // the calls not logged one by one
 	lastError string
 }
 
 // note records a refused call of source at now; it logs the call if it opens a window,
 // and the previous window's summary when that had calls left unlogged.
-func (s *Service) noteRefused(src string, res CatchHookResult, status int, reason string, now time.Time) {
+func (s *Service) noteRefused(src string, res RequestResult, reason string, now time.Time) {
 	r := &s.rejects
 	r.mu.Lock()
 	if r.sources == nil {
@@ -163,7 +130,7 @@ func (s *Service) noteRefused(src string, res CatchHookResult, status int, reaso
 		if w != nil && len(w.counts) > 0 {
 			summary = w
 		}
-		r.sources[src] = &rejectWindowState{start: now, counts: map[CatchHookResult]int{}}
+		r.sources[src] = &rejectWindowState{start: now, counts: map[RequestResult]int{}}
 	} else {
 		w.counts[res]++
 		w.lastError = reason
@@ -173,7 +140,7 @@ func (s *Service) noteRefused(src string, res CatchHookResult, status int, reaso
 		s.logRejectSummary(src, summary, now)
 	}
 	if open {
-		s.log.Warn("catch hook refused a call", "source", src, "result", string(res), "status", status, "err", reason,
+		s.log.Warn("catch hook refused a call", "source", src, "result", string(res), "err", reason,
 			"note", fmt.Sprintf("further refused calls of this source are summed up for %s", rejectWindow))
 	}
 }
@@ -198,7 +165,7 @@ func (s *Service) flushRefused(now time.Time) {
 func (s *Service) logRejectSummary(src string, w *rejectWindowState, now time.Time) {
 	total := 0
 	args := []any{"source", src}
-	for _, res := range []CatchHookResult{CatchHookRejected, CatchHookInvalid, CatchHookFailed} {
+	for _, res := range []RequestResult{ResultRejected, ResultInvalid, ResultFailed} {
 		if n := w.counts[res]; n > 0 {
 			total += n
 			args = append(args, string(res), n)
@@ -210,13 +177,13 @@ func (s *Service) logRejectSummary(src string, w *rejectWindowState, now time.Ti
 
 // observeCatchHook counts a logged catch-hook call and logs it when it was refused.
 func (s *Service) observeCatchHook(srcID string, e *SourceRequest) {
-	res := catchHookResult(e)
+	res := e.Result
 	s.obs.CatchHook(srcID, res)
 	switch res {
-	case CatchHookAccepted, CatchHookDuplicate:
+	case ResultAccepted, ResultDuplicate:
 		s.log.Debug("catch hook accepted a call", "source", srcID, "event", e.EventID, "type", e.EventType, "duplicate", e.Duplicate)
 	default:
-		s.noteRefused(srcID, res, e.Status, e.Error, s.now())
+		s.noteRefused(srcID, res, e.Error, s.now())
 	}
 }
 

@@ -139,7 +139,7 @@ func (m *Metrics) Attempt(kind, endpoint string, outcome gateway.AttemptOutcome,
 }
 
 // CatchHook counts a catch-hook call.
-func (m *Metrics) CatchHook(source string, result gateway.CatchHookResult) {
+func (m *Metrics) CatchHook(source string, result gateway.RequestResult) {
 	m.catchHooks.WithLabelValues(source, string(result)).Inc()
 }
 
