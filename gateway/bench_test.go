@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -126,6 +127,71 @@ func BenchmarkPublishDuringPatch(b *testing.B) {
 			b.ReportMetric(ms(0.50), "p50-ms")
 			b.ReportMetric(ms(0.99), "p99-ms")
 			b.ReportMetric(float64(patches.Load()), "patches")
+		})
+	}
+}
+
+// BenchmarkPublishWaiters measures what idle waiters cost publishing: publish throughput on
+// Badger with no waiter and with 400 waiters on other types, each looping as await_event
+// does (WaitFor, ListEvents after its cursor, wait for Ready, read again). The router runs
+// in both (a waiter came and went before the timer starts).
+//
+//	go test -run '^$' -bench PublishWaiters -benchtime 3000x ./gateway/
+func BenchmarkPublishWaiters(b *testing.B) {
+	for _, n := range []int{0, 400} {
+		b.Run(fmt.Sprintf("waiters=%d", n), func(b *testing.B) {
+			svc := gatewaytest.New(b, gateway.Options{Store: gatewaytest.Badger(b, b.TempDir())}, nil)
+			svc.WaitFor("warm.up", "").Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			var woken atomic.Int64
+			done := make(chan struct{})
+			var ready sync.WaitGroup
+			for i := range n {
+				ready.Add(1)
+				go func() {
+					defer func() { done <- struct{}{} }()
+					w := svc.WaitFor(fmt.Sprintf("idle.type%d", i), "")
+					defer w.Close()
+					first := true
+					for {
+						if _, err := svc.ListEvents(ctx, gateway.EventFilter{Type: fmt.Sprintf("idle.type%d", i), Since: time.Now(), Limit: 100}); err != nil && ctx.Err() == nil {
+							b.Error(err)
+						}
+						if first {
+							ready.Done()
+							first = false
+						}
+						select {
+						case <-ctx.Done():
+							return
+						case <-w.Ready():
+							woken.Add(1)
+						}
+					}
+				}()
+			}
+			ready.Wait()
+			data := json.RawMessage(`{"pad":"` + strings.Repeat("x", 1000) + `"}`)
+			b.SetParallelism(32)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := svc.Publish(context.Background(), gateway.PublishInput{Type: "video.posted", Data: data}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+			b.StopTimer()
+			cancel()
+			for range n {
+				<-done
+			}
+			if woken.Load() != 0 {
+				b.Errorf("idle waiters were woken %d times by events of another type", woken.Load())
+			}
 		})
 	}
 }

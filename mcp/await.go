@@ -87,18 +87,20 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 	defer deadline.Stop()
 	progress := time.NewTicker(t.opts.ProgressInterval)
 	defer progress.Stop()
-	n, canNotify := t.gw.(notifier)
-	var poll <-chan time.Time
-	if !canNotify {
+	var (
+		wake <-chan struct{}
+		poll <-chan time.Time
+	)
+	if n, ok := t.gw.(notifier); ok {
+		w := n.WaitFor(a.Type, a.Source) // registered before the first read, so nothing stored in between is missed
+		defer w.Close()
+		wake = w.Ready()
+	} else {
 		tk := time.NewTicker(t.opts.PollInterval)
 		defer tk.Stop()
 		poll = tk.C
 	}
 	for {
-		var wake <-chan struct{}
-		if canNotify {
-			wake = n.EventsChanged() // taken before the read, so nothing stored in between is missed
-		}
 		for more := true; more; {
 			f := gateway.EventFilter{Type: a.Type, Source: a.Source, After: afterID, Limit: 100}
 			if afterID == "" {

@@ -61,10 +61,10 @@ type Gateway interface {
 	ListSources(ctx context.Context) ([]*gateway.Source, error)
 }
 
-// notifier is implemented by a Gateway that can say when new events arrive
-// (*gateway.Service); await_event then wakes on it instead of polling.
+// notifier is implemented by a Gateway that can wake a waiter when an event of its type
+// arrives (*gateway.Service); await_event then waits on it instead of polling.
 type notifier interface {
-	EventsChanged() <-chan struct{}
+	WaitFor(pattern, source string) *gateway.Waiter
 }
 
 var (
