@@ -334,6 +334,9 @@ func TestAwaitEventHonoursCancellationAndSendsProgress(t *testing.T) {
 func TestHundredConcurrentAwaitsEachGetTheirOwnEvent(t *testing.T) {
 	e := newEnvUntyped(t)
 	const n = 100
+	// The cursor is taken before the events are published, so an await that starts after
+	// some of them (a loaded machine) still sees its own.
+	cursor := publish(t, e.svc, "warm.up", `{}`)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := 0; i < n; i++ {
@@ -342,7 +345,7 @@ func TestHundredConcurrentAwaitsEachGetTheirOwnEvent(t *testing.T) {
 			defer wg.Done()
 			req := mcp.CallToolRequest{}
 			req.Params.Name = "await_event"
-			req.Params.Arguments = map[string]any{"type": "video.posted", "filter": fmt.Sprintf(`.data.bundle_id == "b_%d"`, i), "timeout_seconds": 20}
+			req.Params.Arguments = map[string]any{"type": "video.posted", "filter": fmt.Sprintf(`.data.bundle_id == "b_%d"`, i), "after": cursor, "timeout_seconds": 20}
 			res, err := e.c.CallTool(context.Background(), req)
 			if err != nil || res.IsError {
 				errs <- fmt.Errorf("await %d: %v %+v", i, err, res)
@@ -362,7 +365,6 @@ func TestHundredConcurrentAwaitsEachGetTheirOwnEvent(t *testing.T) {
 			}
 		}(i)
 	}
-	time.Sleep(200 * time.Millisecond)
 	for i := n - 1; i >= 0; i-- {
 		publish(t, e.svc, "video.posted", fmt.Sprintf(`{"bundle_id":"b_%d"}`, i))
 	}
