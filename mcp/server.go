@@ -22,7 +22,7 @@
 //
 //	s := mcp.NewServer(svc, mcp.Options{})
 //	mcp.ServeStdio(ctx, server.NewStdioServer(s), os.Stdin, os.Stdout) // or:
-//	http.Handle("/mcp", mcp.DropCancelledResponses(server.NewStreamableHTTPServer(s)))
+//	http.Handle("/mcp", mcp.HTTPHandler(s, mcp.HTTPOptions{})) // keep-alive, session expiry, cancellation
 package mcp
 
 import (
@@ -77,7 +77,8 @@ type Options struct {
 	// PollInterval is how often await_event looks for new events when the Gateway can't
 	// notify (a remote gateway); default 1 s.
 	PollInterval time.Duration
-	// ProgressInterval is how often await_event reports progress while waiting; default 5 s.
+	// ProgressInterval is how often await_event reports progress while waiting, to a client
+	// that gave a progress token; default 5 s.
 	ProgressInterval time.Duration
 	// PublicURL is the base of catch-hook URLs when the Gateway leaves them empty.
 	PublicURL string

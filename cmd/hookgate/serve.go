@@ -27,7 +27,6 @@ import (
 	"github.com/hookgate/hookgate/queue/badger"
 	"github.com/hookgate/hookgate/queue/memory"
 	"github.com/hookgate/hookgate/schemas"
-	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 )
 
@@ -302,7 +301,7 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	g.mu.Lock()
 	g.svc = svc
 	g.mu.Unlock()
-	mcpHTTP := hgmcp.DropCancelledResponses(server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public})))
+	mcpHTTP := hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public}), hgmcp.HTTPOptions{})
 	api.Service = svc
 	api.Mount = []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}}
 	h := httpapi.New(api)
