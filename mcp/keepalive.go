@@ -2,6 +2,8 @@ package mcp
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,6 +23,9 @@ type HTTPOptions struct {
 	// SessionIdleTTL is how long a session may go without a request before it is forgotten
 	// (a client that never sends DELETE); default 30 min, longer than the longest await.
 	SessionIdleTTL time.Duration
+	// Logger receives the transport's warnings and errors (its per-session notes, such as
+	// each expired session, are left out); default slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultKeepAlive and DefaultSessionIdleTTL are HTTPOptions' defaults.
@@ -40,9 +45,13 @@ func HTTPHandler(s *server.MCPServer, o HTTPOptions) http.Handler {
 	if o.SessionIdleTTL <= 0 {
 		o.SessionIdleTTL = DefaultSessionIdleTTL
 	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	h := server.NewStreamableHTTPServer(s,
 		server.WithHeartbeatInterval(o.KeepAlive),
 		server.WithSessionIdleTTL(o.SessionIdleTTL),
+		server.WithStreamableHTTPLogger(slog.New(warnOnly{o.Logger.Handler()})),
 	)
 	return DropCancelledResponses(KeepAlive(h, o.KeepAlive))
 }
@@ -197,3 +206,12 @@ func (k *keepAliveWriter) finish() {
 		k.flush()
 	}
 }
+
+// warnOnly passes on records at Warn and above.
+type warnOnly struct{ slog.Handler }
+
+func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+func (w warnOnly) WithAttrs(as []slog.Attr) slog.Handler { return warnOnly{w.Handler.WithAttrs(as)} }
+func (w warnOnly) WithGroup(g string) slog.Handler       { return warnOnly{w.Handler.WithGroup(g)} }

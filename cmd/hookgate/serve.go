@@ -301,7 +301,7 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	g.mu.Lock()
 	g.svc = svc
 	g.mu.Unlock()
-	mcpHTTP := hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public}), hgmcp.HTTPOptions{})
+	mcpHTTP := hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public}), hgmcp.HTTPOptions{Logger: g.log})
 	api.Service = svc
 	api.Mount = []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}}
 	h := httpapi.New(api)
