@@ -3,8 +3,10 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Waiter is a registration for the events of one type pattern (and source), made by
@@ -239,4 +241,44 @@ func (rt *router) catchUp(ctx context.Context) (closed bool) {
 		rt.last = res.Events[0].Seq
 	}
 	return false
+}
+
+// MaxEventWait bounds WaitEvents' wait.
+const MaxEventWait = 60 * time.Second
+
+// WaitEvents is ListEvents (oldest first) that, when nothing matches yet, waits up to wait
+// for a matching event to be stored and then lists it: a long poll. It returns as soon as
+// the page has an event, or, when wait ends first, the empty page, whose Next is where
+// the scan got to (pass it as After next time). wait 0 (or Newest) is ListEvents.
+func (s *Service) WaitEvents(ctx context.Context, f EventFilter, wait time.Duration) (*EventPage, error) {
+	if wait <= 0 || f.Newest {
+		return s.ListEvents(ctx, f)
+	}
+	if wait > MaxEventWait {
+		return nil, invalid("wait", "must be at most %s", MaxEventWait)
+	}
+	pattern := f.Type
+	if pattern == "" {
+		pattern = "*"
+	}
+	w := s.WaitFor(pattern, f.Source) // before the first read: nothing stored after it is missed
+	defer w.Close()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		page, err := s.ListEvents(ctx, f)
+		if err != nil || len(page.Data) > 0 || page.More {
+			return page, err
+		}
+		if page.Next != "" {
+			f.After = page.Next // the events scanned so far didn't match: don't read them again
+		}
+		select {
+		case <-w.Ready():
+		case <-timer.C:
+			return page, nil
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for events: %w", context.Cause(ctx))
+		}
+	}
 }
