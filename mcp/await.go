@@ -83,18 +83,23 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 		return since.UTC().Format(time.RFC3339Nano)
 	}
 
+	end := start.Add(timeout)
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	progress := time.NewTicker(t.opts.ProgressInterval)
 	defer progress.Stop()
 	var (
-		wake <-chan struct{}
-		poll <-chan time.Time
+		wake     <-chan struct{}
+		poll     <-chan time.Time
+		lp       longPoller
+		waitNext time.Duration // the long poll of the next read (a remote gateway)
 	)
 	if n, ok := t.gw.(notifier); ok {
 		w := n.WaitFor(a.Type, a.Source) // registered before the first read, so nothing stored in between is missed
 		defer w.Close()
 		wake = w.Ready()
+	} else if p, ok := t.gw.(longPoller); ok {
+		lp = p
 	} else {
 		tk := time.NewTicker(t.opts.PollInterval)
 		defer tk.Stop()
@@ -106,7 +111,16 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 			if afterID == "" {
 				f.Since = since
 			}
-			page, err := t.gw.ListEvents(ctx, f)
+			var (
+				page *gateway.EventPage
+				err  error
+			)
+			if waitNext > 0 {
+				page, err = lp.WaitEvents(ctx, f, waitNext)
+				waitNext = 0
+			} else {
+				page, err = t.gw.ListEvents(ctx, f)
+			}
 			if err != nil && ctx.Err() != nil {
 				return nil, fmt.Errorf("await_event canceled: %w", context.Cause(ctx))
 			}
@@ -127,6 +141,18 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 			}
 			more = page.More
 		}
+		// A remote gateway is long-polled: the next read waits on it for a matching event,
+		// in slices short enough for the progress notifications.
+		var next <-chan time.Time
+		if lp != nil {
+			if waitNext = min(time.Until(end), t.opts.ProgressInterval, maxLongPoll); waitNext >= minLongPoll {
+				c := make(chan time.Time)
+				close(c)
+				next = c // ready at once: check the deadline and progress, then read
+			} else {
+				waitNext = 0
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("await_event canceled: %w", context.Cause(ctx))
@@ -137,9 +163,24 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 			notifyProgress(ctx, req, time.Since(start), timeout, a.Type)
 		case <-wake:
 		case <-poll:
+		case <-next:
 		}
 	}
 }
+
+// longPoller is implemented by a Gateway that can wait on the server for a matching event
+// (*httpapi.Client: GET /v1/events?wait=…); await_event then long-polls it instead of
+// polling every PollInterval.
+type longPoller interface {
+	WaitEvents(ctx context.Context, f gateway.EventFilter, wait time.Duration) (*gateway.EventPage, error)
+}
+
+// maxLongPoll bounds one long poll (the API allows 60 s; the Client's timeout is 30 s);
+// below minLongPoll the await waits for its deadline instead.
+const (
+	maxLongPoll = 25 * time.Second
+	minLongPoll = 10 * time.Millisecond
+)
 
 // matches runs the jq filter on ev's envelope; no filter matches everything. An event the
 // filter fails on (a missing field, a type mismatch) doesn't match it; a filter that runs

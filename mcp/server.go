@@ -74,8 +74,8 @@ var (
 
 // Options configures the server.
 type Options struct {
-	// PollInterval is how often await_event looks for new events when the Gateway can't
-	// notify (a remote gateway); default 1 s.
+	// PollInterval is how often await_event looks for new events when the Gateway can
+	// neither wake it (*gateway.Service) nor be long-polled (*httpapi.Client); default 1 s.
 	PollInterval time.Duration
 	// ProgressInterval is how often await_event reports progress while waiting, to a client
 	// that gave a progress token; default 5 s.
