@@ -13,8 +13,8 @@ import (
 
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
-	"github.com/hookgate/hookgate/queue/badger"
 	hgmcp "github.com/hookgate/hookgate/mcp"
+	"github.com/hookgate/hookgate/queue/badger"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 )
