@@ -17,7 +17,7 @@ const awaitDescription = `Wait for an event and return the first one that matche
 - type: exact (video.posted), prefix (video.*) or *.
 - filter: optional jq boolean over the envelope {id,type,source,created,data}, e.g. .data.bundle_id == "b_42". It must produce true or false (a single = assigns: it is an error, not a match); an event it fails on (a missing field) doesn't match; it may run 1 s per event. Numbers compare exactly: .data.n == 7383920011122334455.
 - after: a cursor, an event id or an RFC 3339 time; events stored after it count. Use the id publish_event returned for the event that starts the action, get_cursor's cursor taken before triggering it, or the cursor of the previous await_event: then none can be missed. Not list_events' next_cursor: that is where a listing stopped, not now, and awaiting after it returns old events. Without after, only events that arrive after the call count.
-- timeout_seconds: default 45, at most 600.
+- timeout_seconds: default 45, which fits a client that allows a tool call 60 s (most do); at most 600, if your client allows that long. Over HTTP the wait sends progress (with a progress token) or keep-alives, so idle-timeout proxies don't cut it.
 If nothing matches in time the result says so (it is not an error) and carries the cursor to call again from: loop with after=<cursor> to see every event exactly once.`
 
 type awaitArgs struct {
@@ -25,7 +25,7 @@ type awaitArgs struct {
 	Source         string `json:"source,omitempty" jsonschema:"Only events from this source"`
 	Filter         string `json:"filter,omitempty" jsonschema:"jq boolean over the envelope, e.g. .data.bundle_id == \"b_42\""`
 	After          string `json:"after,omitempty" jsonschema:"Cursor, event id or RFC 3339 time: events stored after it count. The id publish_event returned, get_cursor's cursor, or the cursor of the previous await_event; not list_events' next_cursor"`
-	TimeoutSeconds int    `json:"timeout_seconds,omitempty" jsonschema:"How long to wait in seconds, default 45, 1 to 600"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty" jsonschema:"How long to wait in seconds, default 45 (fits a 60 s client timeout), 1 to 600"`
 }
 
 // awaitResult is await_event's structured result.

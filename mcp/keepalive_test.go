@@ -191,6 +191,16 @@ func TestKeptAliveAwaitWithMCPClient(t *testing.T) {
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatal(err)
 	}
+	// The description tells the agent the default and why.
+	tools, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range tools.Tools {
+		if tool.Name == "await_event" && (!strings.Contains(tool.Description, "default 45") || !strings.Contains(tool.Description, "60 s")) {
+			t.Errorf("await_event's description doesn't say its 45 s default fits a 60 s client: %s", tool.Description)
+		}
+	}
 	cursor := publish(t, e.svc, "warm.up", `{}`)
 	go func() {
 		time.Sleep(600 * time.Millisecond) // several keep-alives first
