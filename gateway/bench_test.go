@@ -133,8 +133,7 @@ func BenchmarkPublishDuringPatch(b *testing.B) {
 
 // BenchmarkPublishWaiters measures what idle waiters cost publishing: publish throughput on
 // Badger with no waiter and with 400 waiters on other types, each looping as await_event
-// does (WaitFor, ListEvents after its cursor, wait for Ready, read again). The router runs
-// in all cases (a waiter came and went before the timer starts). "broadcast" is how awaits
+// does (WaitFor, ListEvents after its cursor, wait for Ready, read again). "broadcast" is how awaits
 // waited before the registry: woken by every append (Store.Appended), each reading again.
 //
 //	go test -run '^$' -bench PublishWaiters -benchtime 3000x ./gateway/
@@ -147,7 +146,6 @@ func BenchmarkPublishWaiters(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			store := gatewaytest.Badger(b, b.TempDir())
 			svc := gatewaytest.New(b, gateway.Options{Store: store}, nil)
-			svc.WaitFor("warm.up", "").Close()
 			ctx, cancel := context.WithCancel(context.Background())
 			var woken atomic.Int64
 			done := make(chan struct{})

@@ -168,6 +168,7 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 	if res.Duplicate {
 		return &PublishResult{ID: res.ID, Duplicate: true}, nil
 	}
+	s.waiters.route(ev) // wake the awaits it matches
 	// An endpoint enabled while the event was being appended resumed its paused deliveries
 	// before these were stored: send them now.
 	for _, d := range paused {

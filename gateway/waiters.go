@@ -39,14 +39,27 @@ func (w *Waiter) wake() {
 }
 
 // WaitFor registers a waiter for the events whose type matches pattern (an exact type, a
-// prefix such as "video.*", or "*"), and, when source is set, that come from it. Appended
-// events are routed to the waiters they match by type, so an idle waiter costs a publish
-// nothing but a map lookup.
+// prefix such as "video.*", or "*"), and, when source is set, that come from it. Each event
+// the Service appends is handed to the waiters it matches right after Append (a map lookup
+// by type: an idle waiter on another type costs a publish nothing). On a store that other
+// processes append to as well (one implementing SharedLog), the Service also follows the
+// log (Store.Appended) and routes their events.
 func (s *Service) WaitFor(pattern, source string) *Waiter {
 	w := &Waiter{pattern: pattern, source: source, ready: make(chan struct{}, 1), reg: &s.waiters}
 	s.waiters.add(w)
-	s.routerOnce.Do(s.startRouter)
+	if sl, ok := s.store.(SharedLog); ok && sl.SharedLog() {
+		s.routerOnce.Do(s.startRouter)
+	}
 	return w
+}
+
+// SharedLog is implemented by a Store whose event log other processes append to too
+// (SharedLog returns true). The Service then reads the events appended after the last it
+// saw whenever Appended signals, and wakes their waiters. A store only this process
+// appends to (queue/badger, queue/memory) needs nothing: the Service routes what it
+// appends itself.
+type SharedLog interface {
+	SharedLog() bool
 }
 
 // waiters is the registry: waiters by exact type, by prefix ("video." for "video.*"), and
@@ -115,6 +128,15 @@ func (r *waiters) remove(w *Waiter) {
 	}
 }
 
+// route wakes the waiters of ev, which this Service has just appended.
+func (r *waiters) route(ev *StoredEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n > 0 {
+		r.notify(ev)
+	}
+}
+
 // notify wakes the waiters ev matches. Callers hold r.mu.
 func (r *waiters) notify(ev *StoredEvent) {
 	wake := func(set map[*Waiter]struct{}) {
@@ -168,8 +190,9 @@ func (s *Service) startRouter() {
 	go rt.run(s.bgCtx)
 }
 
-// router follows the event log (Store.Appended: appends by this process and, for a shared
-// store, by others) and hands each new event to the waiters it matches.
+// router follows a shared event log (Store.Appended: appends by this process and by
+// others) and hands each new event to the waiters it matches. This process's own events
+// are then routed twice (once by Publish): a waiter woken twice reads once more.
 type router struct {
 	s    *Service
 	last Seq // the last event routed (or skipped while nobody waited)

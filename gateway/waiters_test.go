@@ -80,10 +80,15 @@ func TestWaitForWakesOnlyMatchingWaiters(t *testing.T) {
 	wakes(t, prefix, "video.* waiter after another closed")
 }
 
+// sharedStore is a store that says other processes append to it (gateway.SharedLog).
+type sharedStore struct{ gateway.Store }
+
+func (sharedStore) SharedLog() bool { return true }
+
 // Events appended by another writer on a shared store (a second Service here, another
-// process in production) wake this Service's waiters too: the router follows the log.
+// process in production) wake this Service's waiters too: it follows the log.
 func TestWaitForSeesEventsOfAnotherWriter(t *testing.T) {
-	store := memory.New()
+	store := sharedStore{memory.New()}
 	svc := gatewaytest.New(t, gateway.Options{Store: store}, nil)
 	other := gatewaytest.New(t, gateway.Options{Store: store}, nil)
 	w := svc.WaitFor("video.posted", "")
