@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -141,6 +142,83 @@ func BenchmarkPublishDuringPatch(b *testing.B) {
 			b.ReportMetric(ms(0.50), "p50-ms")
 			b.ReportMetric(ms(0.99), "p99-ms")
 			b.ReportMetric(float64(patches.Load()), "patches")
+		})
+	}
+}
+
+// BenchmarkPublishWaiters measures what idle waiters cost publishing: publish throughput on
+// Badger with no waiter and with 400 waiters on other types, each looping as await_event
+// does (WaitFor, ListEvents after its cursor, wait for Ready, read again). "broadcast" is how awaits
+// waited before the registry: woken by every append (Store.Appended), each reading again.
+//
+//	go test -run '^$' -bench PublishWaiters -benchtime 3000x ./gateway/
+func BenchmarkPublishWaiters(b *testing.B) {
+	for _, c := range []struct {
+		name      string
+		n         int
+		broadcast bool
+	}{{"waiters=0", 0, false}, {"waiters=400", 400, false}, {"waiters=400/broadcast", 400, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			store := gatewaytest.Badger(b, b.TempDir())
+			svc := gatewaytest.New(b, gateway.Options{Store: store}, nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			var woken atomic.Int64
+			done := make(chan struct{})
+			var ready sync.WaitGroup
+			for i := range c.n {
+				ready.Add(1)
+				go func() {
+					defer func() { done <- struct{}{} }()
+					typ := fmt.Sprintf("idle.type%d", i)
+					w := svc.WaitFor(typ, "")
+					defer w.Close()
+					first := true
+					for {
+						grown := store.Appended()
+						if _, err := svc.ListEvents(ctx, gateway.EventFilter{Type: typ, Since: time.Now(), Limit: 100}); err != nil && ctx.Err() == nil {
+							b.Error(err)
+						}
+						if first {
+							ready.Done()
+							first = false
+						}
+						wake := w.Ready()
+						if c.broadcast {
+							wake = grown
+						}
+						select {
+						case <-ctx.Done():
+							return
+						case <-wake:
+							if !c.broadcast {
+								woken.Add(1)
+							}
+						}
+					}
+				}()
+			}
+			ready.Wait()
+			data := json.RawMessage(`{"pad":"` + strings.Repeat("x", 1000) + `"}`)
+			b.SetParallelism(32)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := svc.Publish(context.Background(), gateway.PublishInput{Type: "video.posted", Data: data}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+			b.StopTimer()
+			cancel()
+			for range c.n {
+				<-done
+			}
+			if woken.Load() != 0 {
+				b.Errorf("idle waiters were woken %d times by events of another type", woken.Load())
+			}
 		})
 	}
 }

@@ -154,6 +154,9 @@ type Service struct {
 	bgCtx   context.Context
 	started sync.Once
 	stopped sync.Once
+
+	waiters    waiters   // await's registrations, by type (WaitFor)
+	routerOnce sync.Once // starts the router that wakes them
 }
 
 // deletedRev marks a deleted endpoint in Service.epRevs: endpoint ids are never reused, so

@@ -171,6 +171,7 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 		return &PublishResult{ID: res.ID, Duplicate: true}, nil
 	}
 	s.obs.Published(in.Source, in.Type)
+	s.waiters.route(ev) // wake the awaits it matches
 	// An endpoint enabled while the event was being appended resumed its paused deliveries
 	// before these were stored: send them now.
 	for _, d := range paused {

@@ -17,7 +17,7 @@ const awaitDescription = `Wait for an event and return the first one that matche
 - type: exact (video.posted), prefix (video.*) or *.
 - filter: optional jq boolean over the envelope {id,type,source,created,data}, e.g. .data.bundle_id == "b_42". It must produce true or false (a single = assigns: it is an error, not a match); an event it fails on (a missing field) doesn't match; it may run 1 s per event. Numbers compare exactly: .data.n == 7383920011122334455.
 - after: a cursor, an event id or an RFC 3339 time; events stored after it count. Use the id publish_event returned for the event that starts the action, get_cursor's cursor taken before triggering it, or the cursor of the previous await_event: then none can be missed. Not list_events' next_cursor: that is where a listing stopped, not now, and awaiting after it returns old events. Without after, only events that arrive after the call count.
-- timeout_seconds: default 45, at most 600.
+- timeout_seconds: default 45, which fits a client that allows a tool call 60 s (most do); at most 600, if your client allows that long. Over HTTP the wait sends progress (with a progress token) or keep-alives, so idle-timeout proxies don't cut it.
 If nothing matches in time the result says so (it is not an error) and carries the cursor to call again from: loop with after=<cursor> to see every event exactly once.`
 
 type awaitArgs struct {
@@ -25,7 +25,7 @@ type awaitArgs struct {
 	Source         string `json:"source,omitempty" jsonschema:"Only events from this source"`
 	Filter         string `json:"filter,omitempty" jsonschema:"jq boolean over the envelope, e.g. .data.bundle_id == \"b_42\""`
 	After          string `json:"after,omitempty" jsonschema:"Cursor, event id or RFC 3339 time: events stored after it count. The id publish_event returned, get_cursor's cursor, or the cursor of the previous await_event; not list_events' next_cursor"`
-	TimeoutSeconds int    `json:"timeout_seconds,omitempty" jsonschema:"How long to wait in seconds, default 45, 1 to 600"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty" jsonschema:"How long to wait in seconds, default 45 (fits a 60 s client timeout), 1 to 600"`
 }
 
 // awaitResult is await_event's structured result.
@@ -83,28 +83,44 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 		return since.UTC().Format(time.RFC3339Nano)
 	}
 
+	end := start.Add(timeout)
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	progress := time.NewTicker(t.opts.ProgressInterval)
 	defer progress.Stop()
-	n, canNotify := t.gw.(notifier)
-	var poll <-chan time.Time
-	if !canNotify {
+	var (
+		wake     <-chan struct{}
+		poll     <-chan time.Time
+		lp       longPoller
+		waitNext time.Duration // the long poll of the next read (a remote gateway)
+	)
+	if n, ok := t.gw.(notifier); ok {
+		w := n.WaitFor(a.Type, a.Source) // registered before the first read, so nothing stored in between is missed
+		defer w.Close()
+		wake = w.Ready()
+	} else if p, ok := t.gw.(longPoller); ok {
+		lp = p
+	} else {
 		tk := time.NewTicker(t.opts.PollInterval)
 		defer tk.Stop()
 		poll = tk.C
 	}
 	for {
-		var wake <-chan struct{}
-		if canNotify {
-			wake = n.EventsChanged() // taken before the read, so nothing stored in between is missed
-		}
 		for more := true; more; {
 			f := gateway.EventFilter{Type: a.Type, Source: a.Source, After: afterID, Limit: 100}
 			if afterID == "" {
 				f.Since = since
 			}
-			page, err := t.gw.ListEvents(ctx, f)
+			var (
+				page *gateway.EventPage
+				err  error
+			)
+			if waitNext > 0 {
+				page, err = lp.WaitEvents(ctx, f, waitNext)
+				waitNext = 0
+			} else {
+				page, err = t.gw.ListEvents(ctx, f)
+			}
 			if err != nil && ctx.Err() != nil {
 				return nil, fmt.Errorf("await_event canceled: %w", context.Cause(ctx))
 			}
@@ -125,6 +141,18 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 			}
 			more = page.More
 		}
+		// A remote gateway is long-polled: the next read waits on it for a matching event,
+		// in slices short enough for the progress notifications.
+		var next <-chan time.Time
+		if lp != nil {
+			if waitNext = min(time.Until(end), t.opts.ProgressInterval, maxLongPoll); waitNext >= minLongPoll {
+				c := make(chan time.Time)
+				close(c)
+				next = c // ready at once: check the deadline and progress, then read
+			} else {
+				waitNext = 0
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("await_event canceled: %w", context.Cause(ctx))
@@ -135,9 +163,24 @@ func (t *tools) await(ctx context.Context, req mcp.CallToolRequest, a awaitArgs)
 			notifyProgress(ctx, req, time.Since(start), timeout, a.Type)
 		case <-wake:
 		case <-poll:
+		case <-next:
 		}
 	}
 }
+
+// longPoller is implemented by a Gateway that can wait on the server for a matching event
+// (*httpapi.Client: GET /v1/events?wait=…); await_event then long-polls it instead of
+// polling every PollInterval.
+type longPoller interface {
+	WaitEvents(ctx context.Context, f gateway.EventFilter, wait time.Duration) (*gateway.EventPage, error)
+}
+
+// maxLongPoll bounds one long poll (the API allows 60 s; the Client's timeout is 30 s);
+// below minLongPoll the await waits for its deadline instead.
+const (
+	maxLongPoll = 25 * time.Second
+	minLongPoll = 10 * time.Millisecond
+)
 
 // matches runs the jq filter on ev's envelope; no filter matches everything. An event the
 // filter fails on (a missing field, a type mismatch) doesn't match it; a filter that runs

@@ -334,18 +334,18 @@ func TestAwaitEventHonoursCancellationAndSendsProgress(t *testing.T) {
 func TestHundredConcurrentAwaitsEachGetTheirOwnEvent(t *testing.T) {
 	e := newEnvUntyped(t)
 	const n = 100
+	// The cursor is taken before the events are published, so an await that starts after
+	// some of them (a loaded machine) still sees its own.
+	cursor := publish(t, e.svc, "warm.up", `{}`)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	// Every await counts events stored after start, so an await that begins after its event
-	// was published still finds it: no sleep to let them start first.
-	start := time.Now().UTC().Add(-time.Millisecond).Format(time.RFC3339Nano)
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			req := mcp.CallToolRequest{}
 			req.Params.Name = "await_event"
-			req.Params.Arguments = map[string]any{"type": "video.posted", "filter": fmt.Sprintf(`.data.bundle_id == "b_%d"`, i), "timeout_seconds": 20, "after": start}
+			req.Params.Arguments = map[string]any{"type": "video.posted", "filter": fmt.Sprintf(`.data.bundle_id == "b_%d"`, i), "after": cursor, "timeout_seconds": 20}
 			res, err := e.c.CallTool(context.Background(), req)
 			if err != nil || res.IsError {
 				errs <- fmt.Errorf("await %d: %v %+v", i, err, res)

@@ -22,7 +22,7 @@
 //
 //	s := mcp.NewServer(svc, mcp.Options{})
 //	mcp.ServeStdio(ctx, server.NewStdioServer(s), os.Stdin, os.Stdout) // or:
-//	http.Handle("/mcp", mcp.DropCancelledResponses(server.NewStreamableHTTPServer(s)))
+//	http.Handle("/mcp", mcp.HTTPHandler(s, mcp.HTTPOptions{})) // keep-alive, session expiry, cancellation
 package mcp
 
 import (
@@ -61,10 +61,10 @@ type Gateway interface {
 	ListSources(ctx context.Context) ([]*gateway.Source, error)
 }
 
-// notifier is implemented by a Gateway that can say when new events arrive
-// (*gateway.Service); await_event then wakes on it instead of polling.
+// notifier is implemented by a Gateway that can wake a waiter when an event of its type
+// arrives (*gateway.Service); await_event then waits on it instead of polling.
 type notifier interface {
-	EventsChanged() <-chan struct{}
+	WaitFor(pattern, source string) *gateway.Waiter
 }
 
 var (
@@ -74,10 +74,11 @@ var (
 
 // Options configures the server.
 type Options struct {
-	// PollInterval is how often await_event looks for new events when the Gateway can't
-	// notify (a remote gateway); default 1 s.
+	// PollInterval is how often await_event looks for new events when the Gateway can
+	// neither wake it (*gateway.Service) nor be long-polled (*httpapi.Client); default 1 s.
 	PollInterval time.Duration
-	// ProgressInterval is how often await_event reports progress while waiting; default 5 s.
+	// ProgressInterval is how often await_event reports progress while waiting, to a client
+	// that gave a progress token; default 5 s.
 	ProgressInterval time.Duration
 	// PublicURL is the base of catch-hook URLs when the Gateway leaves them empty.
 	PublicURL string

@@ -7,9 +7,14 @@ import (
 	"io"
 	"log"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/hookgate/hookgate/connectors/httpapi"
+	"github.com/hookgate/hookgate/gateway"
 	hgmcp "github.com/hookgate/hookgate/mcp"
+	"github.com/hookgate/hookgate/queue/badger"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 )
@@ -24,7 +29,10 @@ func newMCPCmd() *cobra.Command {
 With HOOKGATE_URL set it drives that running gateway over its API (HOOKGATE_TOKEN).
 Without it, it runs the whole gateway in this process on --data, with the same flags as
 serve: the HTTP API, catch hooks and deliveries keep working while the agent is connected.
-Only MCP messages go to stdout; logs go to stderr.`,
+When another hookgate (serve, or the mcp of another agent) already has --data open, it
+uses that gateway over its API instead: the address is in the data folder's "address"
+file, the token is HOOKGATE_API_TOKEN or the folder's api-token file. Which mode it chose
+is logged. Only MCP messages go to stdout; logs go to stderr.`,
 		Example: `  HOOKGATE_URL=http://127.0.0.1:8080 HOOKGATE_TOKEN=… hookgate mcp
   hookgate mcp --data ~/.hookgate --addr 127.0.0.1:8787`,
 		Args: cobra.NoArgs,
@@ -55,11 +63,21 @@ func serveMCP(ctx context.Context, f *serveFlags, stdin io.Reader, stdout, stder
 		logger.Info("hookgate mcp: using a running gateway", "url", url)
 	} else {
 		g, err := startGateway(f, logger, stderr, false)
-		if err != nil {
+		switch {
+		case err == nil:
+			defer g.stop()
+			gw, opts.PublicURL = g.svc, g.public
+			logger.Info("hookgate mcp: running the gateway in this process", "data", f.data, "url", g.local)
+		case errors.Is(err, badger.ErrLocked):
+			c, url, rerr := runningGatewayOn(ctx, f.data)
+			if rerr != nil {
+				return fmt.Errorf("the data folder %s is in use by another hookgate, which can't be reached: %w (stop it, or point HOOKGATE_URL and HOOKGATE_TOKEN at it)", f.data, rerr)
+			}
+			gw = c
+			logger.Info("hookgate mcp: the data folder is in use by a running hookgate; using it over its API", "data", f.data, "url", url)
+		default:
 			return err
 		}
-		defer g.stop()
-		gw, opts.PublicURL = g.svc, g.public
 	}
 	s := server.NewStdioServer(hgmcp.NewServer(gw, opts))
 	s.SetErrorLogger(log.New(stderr, "mcp: ", log.LstdFlags))
@@ -68,4 +86,30 @@ func serveMCP(ctx context.Context, f *serveFlags, stdin io.Reader, stdout, stder
 		return fmt.Errorf("mcp stdio: %w", err)
 	}
 	return nil
+}
+
+// runningGatewayOn returns a Client for the gateway that has the data folder dir open: its
+// address from the folder's address file, the API token from HOOKGATE_API_TOKEN or the
+// folder's token file. It checks that the gateway answers and takes the token.
+func runningGatewayOn(ctx context.Context, dir string) (*httpapi.Client, string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, addressFile))
+	if err != nil {
+		return nil, "", fmt.Errorf("read its address: %w", err)
+	}
+	url := strings.TrimSpace(string(b))
+	token := strings.TrimSpace(os.Getenv("HOOKGATE_API_TOKEN"))
+	if token == "" {
+		t, err := os.ReadFile(filepath.Join(dir, tokenFile))
+		if err != nil {
+			return nil, "", fmt.Errorf("read the API token (or set HOOKGATE_API_TOKEN): %w", err)
+		}
+		token = strings.TrimSpace(string(t))
+	}
+	c := httpapi.NewClient(url, token, nil)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := c.ListEvents(ctx, gateway.EventFilter{Newest: true, Limit: 1}); err != nil {
+		return nil, "", fmt.Errorf("reach it at %s: %w", url, err)
+	}
+	return c, url, nil
 }

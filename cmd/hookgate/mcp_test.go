@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,5 +131,73 @@ func TestMCPStreamableHTTPNeedsTheToken(t *testing.T) {
 	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
 	if _, err := bad.Initialize(context.Background(), init); err == nil {
 		t.Fatal("MCP over HTTP accepted a wrong token")
+	}
+}
+
+// A second desktop agent: hookgate mcp on a data folder a running hookgate has open uses
+// that gateway over its API (address file, token file) and says so on stderr, instead of
+// failing to open the store (the client saw "Connection closed"). The address file goes
+// when the gateway stops.
+func TestMCPStdioSecondAgentUsesTheRunningGateway(t *testing.T) {
+	dir := t.TempDir()
+	// The token file the running gateway would have generated (it runs with the e2e token).
+	if err := os.WriteFile(filepath.Join(dir, tokenFile), []byte(e2eToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, dir)
+	if b, err := os.ReadFile(filepath.Join(dir, addressFile)); err != nil || strings.TrimSpace(string(b)) != p.url {
+		t.Fatalf("address file = %q, %v; want %s", b, err, p.url)
+	}
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HOOKGATE_") {
+			env = append(env, kv)
+		}
+	}
+	c, err := client.NewStdioMCPClient(binary, env, "mcp", "--addr", "127.0.0.1:0", "--data", dir, "--dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var (
+		mu        sync.Mutex
+		logs      strings.Builder
+		stderr, _ = client.GetStderr(c)
+	)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			mu.Lock()
+			logs.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+		}
+	}()
+	initialize(t, c)
+	agentFlow(t, c)
+	// The event the agent published went through the running gateway.
+	var page struct {
+		Data []map[string]any `json:"data"`
+	}
+	if _, err := p.call(http.MethodGet, "/v1/events?type=video.posted", nil, &page); err != nil || len(page.Data) != 1 {
+		t.Fatalf("the running gateway's events = %v, %v; want the agent's one", page.Data, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		l := logs.String()
+		mu.Unlock()
+		if strings.Contains(l, "using it over its API") && strings.Contains(l, p.url) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hookgate mcp didn't say it uses the running gateway at %s: %s", p.url, l)
+		}
+	}
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+	if _, err := os.Stat(filepath.Join(dir, addressFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("address file after the gateway stopped: %v", err)
 	}
 }

@@ -29,7 +29,6 @@ import (
 	"github.com/hookgate/hookgate/queue/badger"
 	"github.com/hookgate/hookgate/queue/memory"
 	"github.com/hookgate/hookgate/schemas"
-	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 )
 
@@ -242,6 +241,10 @@ type runningGateway struct {
 
 	mu  sync.Mutex
 	svc *gateway.Service // nil while waiting for space
+
+	// addrFile is the data folder's address file, holding local (the API's base URL as
+	// this machine reaches it) while this process has the store open (see addressFile).
+	addrFile, local string
 }
 
 // startGateway opens the store, starts delivering and serves the API on f.addr. The API
@@ -261,46 +264,63 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	token, created, err := apiToken(f.data)
-	if err != nil {
-		return nil, err
-	}
 	opts, err := f.options(log, f.publicURL)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", f.addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", f.addr, err)
-	}
-	public := f.publicURL
-	if public == "" {
-		public = "http://" + reachable(ln.Addr())
-	}
+	// The store first: a data folder another hookgate holds is badger.ErrLocked (hookgate
+	// mcp then uses that gateway), whatever the listen address.
 	m := metrics.New()
 	m.SetLogger(log)
 	opts.Observer = m
-	g := &runningGateway{log: log, public: public, errc: make(chan error, 1), quit: make(chan struct{}), waited: make(chan struct{}), metrics: m}
+	svc, openErr := f.open(opts, m)
+	var full *gateway.StorageFullError
+	waiting := openErr != nil && waitForSpace && errors.As(openErr, &full) && full.Opening
+	if openErr != nil && !waiting {
+		return nil, openErr
+	}
+	abandon := func() {
+		if svc != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if serr := svc.Stop(ctx); serr != nil {
+				log.Warn("close the store", "err", serr)
+			}
+		}
+	}
+	// The token after the store: a second process finding the folder locked must not
+	// write one of its own over the running gateway's.
+	token, created, err := apiToken(f.data)
+	if err != nil {
+		abandon()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		abandon()
+		return nil, fmt.Errorf("listen on %s: %w", f.addr, err)
+	}
+	local := "http://" + reachable(ln.Addr())
+	public := f.publicURL
+	if public == "" {
+		public = local
+	}
+	g := &runningGateway{log: log, public: public, errc: make(chan error, 1), quit: make(chan struct{}), waited: make(chan struct{}),
+		addrFile: filepath.Join(f.data, addressFile), local: local, metrics: m}
 	api := httpapi.Options{Token: token, MaxBody: f.maxBody, Logger: log, PublicURL: f.publicURL,
 		ReadTimeout: f.readTimeout, MaxUnauthenticatedReads: f.maxUnauthReads}
-	svc, err := f.open(opts, m)
-	var full *gateway.StorageFullError
-	switch {
-	case err == nil:
+	if !waiting {
 		close(g.waited)
 		g.serveAPI(svc, api)
-	case waitForSpace && errors.As(err, &full) && full.Opening:
-		log.Warn("storage full: the store cannot be opened safely; answering 507 storage_full until space is freed", "err", err)
+	} else {
+		log.Warn("storage full: the store cannot be opened safely; answering 507 storage_full until space is freed", "err", openErr)
 		var last atomic.Value
-		last.Store(err)
+		last.Store(openErr)
 		waiting := api
 		waiting.Mount = []httpapi.Mount{{Path: "/mcp", Protected: true}}
 		h := httpapi.Waiting(waiting, func() error { return last.Load().(error) })
 		g.handler.Store(&h)
 		go g.waitForSpace(func() (*gateway.Service, error) { return f.open(opts, m) }, api, &last)
-	default:
-		ln.Close()
-		return nil, err
 	}
 	g.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*g.handler.Load()).ServeHTTP(w, r) }),
@@ -325,12 +345,29 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	g.mu.Lock()
 	g.svc = svc
 	g.mu.Unlock()
-	mcpHTTP := hgmcp.DropCancelledResponses(server.NewStreamableHTTPServer(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public})))
+	mcpHTTP := hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public}), hgmcp.HTTPOptions{Logger: g.log})
 	api.Service = svc
 	g.metrics.Watch(svc)
 	api.Mount = []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}, {Path: "/metrics", Handler: g.metrics.Handler()}}
 	h := httpapi.New(api)
 	g.handler.Store(&h)
+	if err := os.WriteFile(g.addrFile, []byte(g.local+"\n"), 0o600); err != nil {
+		g.log.Warn("write the address file: hookgate mcp on this data folder can't find this gateway", "path", g.addrFile, "err", err)
+	}
+}
+
+// addressFile is where a gateway that has the data folder's store open writes its API's
+// base URL, removed when it stops: hookgate mcp, finding the store locked, reads it (and
+// the API token) to use that gateway instead.
+const addressFile = "address"
+
+// removeAddressFile removes the address file if it still holds this gateway's address.
+func (g *runningGateway) removeAddressFile() {
+	if b, err := os.ReadFile(g.addrFile); err == nil && strings.TrimSpace(string(b)) == g.local {
+		if err := os.Remove(g.addrFile); err != nil {
+			g.log.Warn("remove the address file", "path", g.addrFile, "err", err)
+		}
+	}
 }
 
 // waitForSpace tries to open the store every second until it opens (then serves the API)
@@ -428,6 +465,7 @@ func (g *runningGateway) stop() {
 	if svc == nil {
 		return // still waiting for space: no store to close
 	}
+	g.removeAddressFile()
 	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer scancel()
 	if err := svc.Stop(sctx); err != nil {

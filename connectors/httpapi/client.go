@@ -250,7 +250,20 @@ func (c *Client) Publish(ctx context.Context, in gateway.PublishInput) (*gateway
 
 // ListEvents calls GET /v1/events.
 func (c *Client) ListEvents(ctx context.Context, f gateway.EventFilter) (*gateway.EventPage, error) {
+	return c.WaitEvents(ctx, f, 0)
+}
+
+// WaitEvents calls GET /v1/events with wait: the gateway answers as soon as an event
+// matches, or with an empty page when wait ends (see gateway.Service.WaitEvents). wait is
+// cut to stay under the Client's own timeout.
+func (c *Client) WaitEvents(ctx context.Context, f gateway.EventFilter, wait time.Duration) (*gateway.EventPage, error) {
+	if t := c.hc.Timeout; t > 0 && wait > t-5*time.Second {
+		wait = max(t-5*time.Second, t/2)
+	}
 	q := url.Values{}
+	if wait > 0 {
+		q.Set("wait", wait.String())
+	}
 	setIf(q, "type", f.Type)
 	setIf(q, "source", f.Source)
 	setIf(q, "after", f.After)

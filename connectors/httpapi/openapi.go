@@ -116,7 +116,7 @@ func apiPaths() map[string]any {
 		},
 		"/v1/events": map[string]any{
 			"post": op("publishEvent", "Publish an event; 202 once it and its deliveries are on disk, 200 for a duplicate id", nil, jsonBody(ref("PublishInput")), "202", resp("Stored", map[string]any{"type": "object", "properties": map[string]any{"id": map[string]any{"type": "string"}, "deliveries": map[string]any{"type": "integer"}, "duplicate": map[string]any{"type": "boolean"}}})),
-			"get":  op("listEvents", "List events in arrival order", []any{param("type", "query", "Type or pattern", false), param("source", "query", "Source", false), param("after", "query", "The next_cursor of a previous page (a sequence), or an event id", false), param("since", "query", "RFC 3339 time", false), param("order", "query", "oldest (default) or newest", false), limit}, nil, "200", resp("A page", page("Event"))),
+			"get":  op("listEvents", "List events in arrival order", []any{param("type", "query", "Type or pattern", false), param("source", "query", "Source", false), param("after", "query", "The next_cursor of a previous page (a sequence), or an event id", false), param("since", "query", "RFC 3339 time", false), param("order", "query", "oldest (default) or newest", false), param("wait", "query", "Long poll: when no event matches yet, wait up to this long (30s; at most 60s) for one and answer as soon as it is stored; an empty page when the wait ends. Oldest first only", false), limit}, nil, "200", resp("A page", page("Event"))),
 		},
 		"/v1/events/{id}": map[string]any{
 			"get": op("getEvent", "An event and its deliveries", []any{id}, nil, "200", resp("The event", ref("Event"))),

@@ -237,7 +237,16 @@ func (s *server) listEvents(c *gin.Context) {
 		s.writeError(c, fail(http.StatusUnprocessableEntity, CodeInvalidField, "order", "order: must be oldest (default) or newest"))
 		return
 	}
-	page, err := s.svc.ListEvents(c.Request.Context(), f)
+	wait, err := queryWait(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if wait > 0 && f.Newest {
+		s.writeError(c, fail(http.StatusUnprocessableEntity, CodeInvalidField, "wait", "wait: only with order=oldest (waiting is for events after a cursor)"))
+		return
+	}
+	page, err := s.svc.WaitEvents(c.Request.Context(), f, wait)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -284,6 +284,27 @@ func queryInt(c *gin.Context, name string) (int, error) {
 	return n, nil
 }
 
+// queryWait reads GET /v1/events' wait: a duration ("30s") or seconds ("30"), at most
+// gateway.MaxEventWait; empty is no wait.
+func queryWait(c *gin.Context) (time.Duration, error) {
+	v := c.Query("wait")
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.Atoi(v)
+		if nerr != nil {
+			return 0, fail(http.StatusUnprocessableEntity, CodeInvalidField, "wait", "wait: must be a duration such as 30s, or seconds")
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d < 0 || d > gateway.MaxEventWait {
+		return 0, fail(http.StatusUnprocessableEntity, CodeInvalidField, "wait", "wait: must be between 0 and %s", gateway.MaxEventWait)
+	}
+	return d, nil
+}
+
 func queryBool(c *gin.Context, name string) (*bool, error) {
 	v := c.Query(name)
 	if v == "" {

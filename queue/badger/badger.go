@@ -181,6 +181,10 @@ func OpenSpace(dir string) (uint64, error) {
 	return n, nil
 }
 
+// ErrLocked is returned (wrapped) by Open when the data folder is open in another process,
+// such as a running hookgate serve: Badger allows one writer per folder.
+var ErrLocked = kv.ErrLocked
+
 // errClosed is what every method returns after Close.
 var errClosed = fmt.Errorf("badger store: %w", gateway.ErrClosed)
 

@@ -585,3 +585,18 @@ func TestCloseWithReadersInFlight(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A data folder already open (in another process, or here) is refused with ErrLocked, so
+// that hookgate mcp can tell "a gateway is running on it" from a broken store.
+func TestOpenLockedFolderIsErrLocked(t *testing.T) {
+	dir := t.TempDir()
+	st, err := badger.Open(badger.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = badger.Open(badger.Options{Dir: dir})
+	if !errors.Is(err, badger.ErrLocked) {
+		t.Fatalf("second Open of %s = %v, want ErrLocked", dir, err)
+	}
+}

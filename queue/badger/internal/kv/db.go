@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +61,10 @@ var ErrClosed = errors.New("queue: closed")
 // ErrTooLarge is returned by Update when one transaction's writes exceed what a single
 // Badger transaction can hold.
 var ErrTooLarge = errors.New("queue: transaction too large")
+
+// ErrLocked is returned by Open when another process (or another Open in this one) has
+// the directory open: Badger locks it for its one writer.
+var ErrLocked = errors.New("queue: the directory is in use by another process")
 
 // Options configures Open. The zero value (with Dir set) is a sensible production setup.
 type Options struct {
@@ -162,6 +167,10 @@ func Open(opts Options) (*DB, error) {
 	}
 	bdb, err := badger.Open(bo)
 	if err != nil {
+		// Badger flattens the flock error into its message (%+v): its words are all there is.
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("open badger in %q: %w (%v)", opts.Dir, ErrLocked, err)
+		}
 		return nil, fmt.Errorf("open badger in %q: %w", opts.Dir, err)
 	}
 	// Badger refuses a transaction above 15% of a memtable, or with more entries than that
