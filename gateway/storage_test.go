@@ -83,6 +83,58 @@ func TestRetentionRemovesFinishedEventsOnly(t *testing.T) {
 	}
 }
 
+// Under a steady publish load on a Badger store, retention keeps only the events of the
+// last Options.Retention: older ones go with their deliveries round after round, and the
+// number stored stays bounded however many are published. (That the data folder's size
+// then stays bounded too is measured by hookgate bench --duration --retention.)
+func TestRetentionKeepsAStoreUnderSteadyLoadBounded(t *testing.T) {
+	const (
+		retention = 2 * time.Second
+		step      = 500 * time.Millisecond // of the injected clock, per round
+		perRound  = 20
+		rounds    = 16
+		// Events received at or after now-retention are kept: this round and the 4 before.
+		bound = perRound * int(retention/step+1)
+	)
+	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	rec := gatewaytest.NewRecorder()
+	svc := gatewaytest.New(t, gateway.Options{
+		Store: gatewaytest.Badger(t, t.TempDir()), Now: clk.Now,
+		Retention: retention, RetentionEvery: 20 * time.Millisecond,
+	}, rec)
+	endpoint(t, svc, "video.*")
+	stored := func() []*gateway.StoredEvent {
+		t.Helper()
+		page, err := svc.ListEvents(ctx, gateway.EventFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page.Data
+	}
+	var first *gateway.PublishResult
+	for r := 1; r <= rounds; r++ {
+		clk.set(clk.Now().Add(step))
+		for i := 0; i < perRound; i++ {
+			res := publish(t, svc, "video.posted", `{"n":1}`)
+			if first == nil {
+				first = res
+			}
+		}
+		rec.Want(t, 5*time.Second, r*perRound)
+		cutoff := clk.Now().Add(-retention)
+		gatewaytest.WaitFor(t, 5*time.Second, "events older than the retention to be removed", func() bool {
+			evs := stored()
+			return len(evs) > 0 && !evs[0].ReceivedAt.Before(cutoff)
+		})
+		if n, want := len(stored()), min(r*perRound, bound); n != want {
+			t.Fatalf("round %d: %d events stored, want %d (those of the last %s)", r, n, want, retention)
+		}
+	}
+	if _, err := svc.GetDelivery(ctx, first.DeliveryID[0]); !errors.Is(err, gateway.ErrNotFound) {
+		t.Errorf("the first event's delivery = %v, want ErrNotFound (removed with its event)", err)
+	}
+}
+
 // Two Services on one store stand for two processes on a shared backend: each one's
 // endpoint snapshot follows the other's changes through the registry's Watch.
 func TestEndpointChangesReachAnotherServiceOnTheStore(t *testing.T) {

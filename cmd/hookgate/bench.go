@@ -22,6 +22,7 @@ import (
 	"github.com/hookgate/hookgate/connectors"
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/badger"
 	"github.com/spf13/cobra"
 )
 
@@ -41,6 +42,11 @@ type benchFlags struct {
 	cpuProfile  string
 	memoryLimit string
 	store       string
+
+	duration       time.Duration
+	retention      time.Duration
+	retentionEvery time.Duration
+	reportEvery    time.Duration
 }
 
 // benchResult is what bench prints; with --json exactly these keys.
@@ -55,6 +61,35 @@ type benchResult struct {
 	Delivered     int64   `json:"delivered"`
 	Pending       int     `json:"pending"`
 	Errors        int64   `json:"errors"`
+
+	// With --duration, --retention or --report-every: how long events were published, and
+	// the data folder after the run and at each report.
+	DurationS float64       `json:"duration_s,omitempty"`
+	Folder    *folderSize   `json:"folder,omitempty"`
+	Samples   []benchSample `json:"samples,omitempty"`
+}
+
+// benchSample is one --report-every line: totals so far and the data folder's size.
+type benchSample struct {
+	ElapsedS  float64    `json:"elapsed_s"`
+	Published int64      `json:"published"`
+	Delivered int64      `json:"delivered"`
+	Folder    folderSize `json:"folder"`
+	RSSMiB    float64    `json:"rss_mib"`
+}
+
+// folderSize is the size of the data folder, measured two ways: Badger preallocates its
+// files (memtable logs, the value log) and leaves them sparse, so the sum of file sizes
+// (what ls shows) overstates what the disk holds; AllocatedMiB (du: blocks in use) is what
+// fills the disk.
+type folderSize struct {
+	ApparentMiB  float64 `json:"apparent_mib"`
+	AllocatedMiB float64 `json:"allocated_mib"`
+	Files        int     `json:"files"`
+}
+
+func (s folderSize) String() string {
+	return fmt.Sprintf("%7.1f MiB allocated (du), %7.1f MiB apparent (ls), %d files", s.AllocatedMiB, s.ApparentMiB, s.Files)
 }
 
 func newBenchCmd() *cobra.Command {
@@ -71,13 +106,21 @@ API with the given concurrency (or at a steady --rate) and measures:
   p50_ms, p99_ms   publish start to receipt at the receiver
   peak_rss_mib     the process's peak resident memory (VmHWM)
 
---pending loads a backlog of that many deliveries, scheduled a day ahead, before the run.`,
+--pending loads a backlog of that many deliveries, scheduled a day ahead, before the run.
+
+--duration publishes for that long (at --rate) instead of a number of events: a soak test.
+--retention runs the gateway's retention as serve --retention does (finished events older
+than that are removed every --retention-every), and --report-every prints, at each interval,
+the events published and delivered so far and the size of the data folder, both as the
+disk space its files occupy (du: allocated blocks) and as the sum of their lengths (ls:
+Badger preallocates sparse files, so this one overstates what the disk holds).`,
 		Example: `  hookgate bench --events 50000 --concurrency 64
   hookgate bench --events 30000 --rate 1000 --json
-  hookgate bench --pending 1000000 --events 20000 --json`,
+  hookgate bench --pending 1000000 --events 20000 --json
+  hookgate bench --duration 10m --rate 500 --retention 1m --report-every 1m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := bench(cmd.Context(), f, cmd.ErrOrStderr())
+			res, err := bench(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -86,17 +129,27 @@ API with the given concurrency (or at a steady --rate) and measures:
 				return json.NewEncoder(out).Encode(res)
 			}
 			fmt.Fprintf(out, "events        %d × %d endpoint(s), %d B bodies, concurrency %d", res.Events, f.endpoints, f.bodySize, f.concurrency)
+			if f.duration > 0 {
+				fmt.Fprintf(out, ", for %s", f.duration)
+			}
 			if f.rate > 0 {
 				fmt.Fprintf(out, ", rate %d/s", f.rate)
 			}
 			fmt.Fprintf(out, "\nbacklog       %d pending deliveries\n", res.Pending)
 			fmt.Fprintf(out, "published     %.0f events/s\ndelivered     %.0f deliveries/s (%d received, %d errors)\n", res.PublishedPerS, res.DeliveredPerS, res.Delivered, res.Errors)
 			fmt.Fprintf(out, "latency       p50 %.2f ms, p99 %.2f ms (publish → receipt)\npeak RSS      %.1f MiB (private memory %.1f MiB; the rest is memory-mapped table pages)\n", res.P50ms, res.P99ms, res.PeakRSSMiB, res.PeakAnonMiB)
+			if res.Folder != nil {
+				fmt.Fprintf(out, "data folder   %s\n", res.Folder)
+			}
 			return nil
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&f.events, "events", 20000, "events to publish")
+	fl.IntVar(&f.events, "events", 20000, "events to publish (unless --duration)")
+	fl.DurationVar(&f.duration, "duration", 0, "publish for this long (at --rate) instead of --events events")
+	fl.DurationVar(&f.retention, "retention", 0, "remove finished events older than this, as serve --retention does; 0 keeps everything")
+	fl.DurationVar(&f.retentionEvery, "retention-every", time.Minute, "how often retention runs (serve: every minute)")
+	fl.DurationVar(&f.reportEvery, "report-every", 0, "print totals and the data folder's size at this interval (to stdout; with --json to stderr, and in samples)")
 	fl.IntVar(&f.endpoints, "endpoints", 1, "endpoints subscribed to every event")
 	fl.IntVar(&f.concurrency, "concurrency", 64, "concurrent publishers")
 	fl.IntVar(&f.rate, "rate", 0, "publish at this steady rate (events/s) instead of as fast as possible")
@@ -114,9 +167,15 @@ API with the given concurrency (or at a steady --rate) and measures:
 }
 
 // bench runs one benchmark.
-func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, error) {
+func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchResult, error) {
 	if f.events <= 0 || f.endpoints <= 0 || f.concurrency <= 0 || f.bodySize < 0 || f.pending < 0 {
 		return nil, fmt.Errorf("--events, --endpoints and --concurrency must be positive")
+	}
+	if f.duration < 0 || f.retention < 0 || f.retentionEvery <= 0 || f.reportEvery < 0 {
+		return nil, fmt.Errorf("--duration, --retention and --report-every must not be negative, --retention-every must be positive")
+	}
+	if f.duration > 0 && f.rate <= 0 {
+		return nil, fmt.Errorf("--duration needs a steady --rate")
 	}
 	if err := setMemoryLimit(f.memoryLimit); err != nil {
 		return nil, err
@@ -156,6 +215,9 @@ func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, e
 		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
 		Policy:  policy,
 		Logger:  log,
+
+		Retention:      f.retention,
+		RetentionEvery: f.retentionEvery,
 	}
 	svc, err := gateway.New(opts)
 	if err != nil {
@@ -215,15 +277,27 @@ func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, e
 		}
 		defer pprof.StopCPUProfile()
 	}
-	rcv.want = int64(f.events * f.endpoints)
-	rcv.done = make(chan struct{})
+	var published atomic.Int64
+	rep := startReports(ctx, f, stdout, stderr, func() benchSample {
+		return benchSample{
+			ElapsedS:  time.Since(started).Seconds(),
+			Published: published.Load(),
+			Delivered: rcv.count.Load(),
+			Folder:    measureFolder(dir, f.store),
+			RSSMiB:    procStatusMiB("VmRSS:"),
+		}
+	})
+	defer rep.stop()
 	for w := 0; w < f.concurrency; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for ctx.Err() == nil {
+				if f.duration > 0 && time.Since(started) >= f.duration {
+					return
+				}
 				i := next.Add(1)
-				if i > int64(f.events) || ctx.Err() != nil {
+				if f.duration == 0 && i > int64(f.events) {
 					return
 				}
 				if tick != nil {
@@ -248,18 +322,20 @@ func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, e
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusAccepted {
 					errs.Add(1)
+					continue
 				}
+				published.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
-	published := time.Since(started)
-	select {
-	case <-rcv.done:
-	case <-time.After(f.timeout):
-		fmt.Fprintf(stderr, "timed out: %d of %d deliveries received\n", rcv.count.Load(), rcv.want)
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	publishing := time.Since(started)
+	events := published.Load()
+	if err := rcv.wait(ctx, events*int64(f.endpoints), f.timeout); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		fmt.Fprintln(stderr, err)
 	}
 	if f.memProfile != "" {
 		if err := writeHeapProfile(f.memProfile); err != nil {
@@ -269,18 +345,87 @@ func bench(ctx context.Context, f benchFlags, stderr io.Writer) (*benchResult, e
 	delivered := rcv.last().Sub(started)
 	lat := rcv.latencies()
 	res := &benchResult{
-		PublishedPerS: float64(f.events) / published.Seconds(),
+		PublishedPerS: float64(events) / publishing.Seconds(),
 		DeliveredPerS: float64(rcv.count.Load()) / delivered.Seconds(),
 		P50ms:         percentile(lat, 0.50),
 		P99ms:         percentile(lat, 0.99),
 		PeakRSSMiB:    procStatusMiB("VmHWM:"),
 		PeakAnonMiB:   anon.stop(),
-		Events:        f.events,
+		Events:        int(events),
 		Delivered:     rcv.count.Load(),
 		Pending:       f.pending,
 		Errors:        errs.Load(),
 	}
+	if f.duration > 0 || f.retention > 0 || f.reportEvery > 0 {
+		res.DurationS = publishing.Seconds()
+		final := measureFolder(dir, f.store)
+		res.Folder = &final
+		res.Samples = rep.stop()
+	}
 	return res, nil
+}
+
+// reports prints a benchSample every --report-every while the run lasts.
+type reports struct {
+	cancel  context.CancelFunc
+	done    chan struct{}
+	once    sync.Once
+	samples []benchSample
+}
+
+// startReports starts printing take()'s samples every f.reportEvery (none if it is 0): to
+// stdout, or to stderr with --json (whose stdout is one JSON object).
+func startReports(ctx context.Context, f benchFlags, stdout, stderr io.Writer, take func() benchSample) *reports {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &reports{cancel: cancel, done: make(chan struct{})}
+	if f.reportEvery <= 0 {
+		close(r.done)
+		return r
+	}
+	out := stdout
+	if f.json {
+		out = stderr
+	}
+	fmt.Fprintf(out, "%8s %10s %10s  %s\n", "elapsed", "published", "delivered", "data folder")
+	go func() {
+		defer close(r.done)
+		t := time.NewTicker(f.reportEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			s := take()
+			r.samples = append(r.samples, s)
+			elapsed := time.Duration(s.ElapsedS * float64(time.Second)).Round(time.Second)
+			fmt.Fprintf(out, "%8s %10d %10d  %s, RSS %.0f MiB\n", elapsed, s.Published, s.Delivered, s.Folder, s.RSSMiB)
+		}
+	}()
+	return r
+}
+
+// stop ends the reports and returns the samples taken (the same on every call).
+func (r *reports) stop() []benchSample {
+	r.once.Do(func() {
+		r.cancel()
+		<-r.done
+	})
+	return r.samples
+}
+
+// measureFolder is the size of a Badger store's data folder (zero for the memory store).
+func measureFolder(dir, store string) folderSize {
+	if store == "memory" {
+		return folderSize{}
+	}
+	u, err := badger.DiskUsage(dir)
+	if err != nil {
+		return folderSize{}
+	}
+	const mib = 1 << 20
+	return folderSize{ApparentMiB: float64(u.Apparent) / mib, AllocatedMiB: float64(u.Allocated) / mib, Files: u.Files}
 }
 
 // loadBacklog publishes f.pending deliveries due a day from now, to an endpoint of their own.
@@ -319,9 +464,7 @@ func loadBacklog(ctx context.Context, svc *gateway.Service, url string, f benchF
 // benchReceiver is the endpoint: it notes the latency of each event it receives.
 type benchReceiver struct {
 	sent  *sync.Map // event id → publish start
-	want  int64
 	count atomic.Int64
-	done  chan struct{}
 
 	mu     sync.Mutex
 	lat    []float64
@@ -338,17 +481,34 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	rest := body[i+6:]
 	id := string(rest[:bytes.IndexByte(rest, '"')])
-	v, ok := r.sent.Load(id)
+	v, ok := r.sent.LoadAndDelete(id)
 	if !ok {
-		return // a backlog event
+		return // a backlog event, or a repeated delivery
 	}
 	r.mu.Lock()
 	r.lat = append(r.lat, float64(now.Sub(v.(time.Time)).Microseconds())/1000)
 	r.lastAt = now
 	r.mu.Unlock()
-	if r.count.Add(1) == r.want {
-		close(r.done)
+	r.count.Add(1)
+}
+
+// wait returns once want deliveries have been received, or with an error when timeout
+// passes first or ctx ends.
+func (r *benchReceiver) wait(ctx context.Context, want int64, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for r.count.Load() < want {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out: %d of %d deliveries received", r.count.Load(), want)
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	return nil
 }
 
 func (r *benchReceiver) latencies() []float64 {

@@ -151,3 +151,35 @@ func TestRetentionFlag(t *testing.T) {
 		}
 	}
 }
+
+// bench --duration publishes at --rate for that long; --report-every samples the totals and
+// the data folder (du and ls sizes) along the way, and --json carries them.
+func TestBenchSoakReportsTheDataFolder(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--duration", "1500ms", "--rate", "40", "--concurrency", "4",
+		"--retention", "300ms", "--retention-every", "100ms", "--report-every", "500ms", "--memory-limit", "off", "--json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, errb.String())
+	}
+	var res benchResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bench --json = %q: %v", out.String(), err)
+	}
+	if res.Events == 0 || res.Delivered != int64(res.Events) || res.Errors != 0 || res.DurationS < 1.5 {
+		t.Errorf("bench = %d events, %d delivered, %d errors in %.1fs; want all delivered after at least 1.5s", res.Events, res.Delivered, res.Errors, res.DurationS)
+	}
+	if res.Folder == nil || res.Folder.AllocatedMiB <= 0 || res.Folder.ApparentMiB < res.Folder.AllocatedMiB || res.Folder.Files == 0 {
+		t.Errorf("folder = %+v, want a measured Badger folder (apparent ≥ allocated > 0)", res.Folder)
+	}
+	if len(res.Samples) < 2 {
+		t.Fatalf("samples = %+v, want one every 500ms of a run of 1.5s or more", res.Samples)
+	}
+	for i, s := range res.Samples {
+		if s.Folder.AllocatedMiB <= 0 || i > 0 && s.Published < res.Samples[i-1].Published {
+			t.Errorf("sample %d = %+v, want a measured folder and totals that only grow", i, s)
+		}
+	}
+	if !strings.Contains(errb.String(), "allocated (du)") {
+		t.Errorf("stderr = %q, want the reports there with --json", errb.String())
+	}
+}

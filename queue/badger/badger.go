@@ -185,6 +185,20 @@ func OpenSpace(dir string) (uint64, error) {
 // such as a running hookgate serve: Badger allows one writer per folder.
 var ErrLocked = kv.ErrLocked
 
+// Usage is the size of a store's data folder: the sum of its files' lengths (Apparent,
+// what ls shows) and the disk space they occupy (Allocated, what du shows; Badger's logs
+// are sparse, so this is the smaller and the one that fills the volume).
+type Usage = kv.Usage
+
+// DiskUsage measures the data folder dir of a store, open or not.
+func DiskUsage(dir string) (Usage, error) {
+	u, err := kv.DiskUsage(dir)
+	if err != nil {
+		return u, fmt.Errorf("badger store: %w", err)
+	}
+	return u, nil
+}
+
 // errClosed is what every method returns after Close.
 var errClosed = fmt.Errorf("badger store: %w", gateway.ErrClosed)
 

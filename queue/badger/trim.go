@@ -16,10 +16,11 @@ const trimChunk = 64
 
 // Trim removes up to max events received before before whose deliveries are all finished
 // (succeeded, failed or canceled) or gone, with those deliveries. It reads a bounded stretch
-// of the log (10×max + 1000 entries) in a snapshot, then deletes in short transactions that
-// check each event again. Successive calls resume where the last one stopped and start
-// over from the oldest event once they reach the end, so a stretch of events that must be
-// kept (pending or paused deliveries) is not reread by every call. A dedupe key with a
+// of the log (10×max + 1000 entries) in a snapshot, up to the first event received at or
+// after before, then deletes in short transactions that check each event again. Successive
+// calls resume where the last one stopped and start over from the oldest event once they
+// reach the end or an event too young, so a stretch of events that must be kept (pending or
+// paused deliveries) is not reread by every call. A dedupe key with a
 // window outlives its event until the window ends; one without goes with it.
 func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error) {
 	if max <= 0 {
@@ -47,12 +48,16 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 				end = false
 				return false, nil
 			}
-			budget--
-			last = parseSeqKey(k)
 			received, id := parseSeqEntry(v)
 			if received >= cutoff {
-				return true, nil
+				// The log is in arrival order: the rest is too young as well. Stop here
+				// and start from the oldest next time, so that these events are read
+				// again once they are old enough (a cursor past them would skip them
+				// until the log's end was reached, which under steady load is never).
+				return false, nil
 			}
+			budget--
+			last = parseSeqKey(k)
 			ok, err := trimmable(r, id)
 			if err != nil {
 				return false, err

@@ -125,6 +125,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts .
 	t.Run("Trim", func(t *testing.T) {
 		t.Run("FinishedOnly", s.testTrimFinishedOnly)
 		t.Run("Max", s.testTrimMax)
+		t.Run("AfterYoung", s.testTrimAfterYoung)
 		t.Run("DedupeOutlivesEvent", s.testTrimDedupe)
 	})
 	t.Run("Copies", s.testCopies)

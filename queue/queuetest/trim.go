@@ -2,6 +2,8 @@ package queuetest
 
 import (
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,6 +66,50 @@ func (s *suite) testTrimFinishedOnly(t *testing.T) {
 	_, err := st.Event(ctx, "evt_h")
 	wantNotFound(t, "Event(evt_h) once its delivery failed", err)
 	s.trim(t, st, s.at(3*time.Hour), 100, 1) // evt_e, now old enough
+}
+
+// The gateway's retention calls Trim until a call removes fewer than max: that must find
+// every old finished event, even after an earlier call met only events too young to remove
+// and more of them than one call reads (those must be read again once they are old).
+func (s *suite) testTrimAfterYoung(t *testing.T) {
+	st, _ := s.fresh(t)
+	const n, max = 1200, 500
+	var (
+		wg   sync.WaitGroup
+		next atomic.Int64
+	)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)); i <= n; i = int(next.Add(1)) {
+				ev := event(id("evt_", i), s.at(time.Hour))
+				if _, err := st.Append(ctx, &gateway.Append{Event: ev}); err != nil {
+					t.Errorf("Append(%s): %v", ev.ID, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	s.trim(t, st, s.at(time.Minute), 1, 0) // all too young
+	removed := 0
+	for {
+		k, err := st.Trim(ctx, s.at(2*time.Hour), max)
+		if err != nil {
+			t.Fatalf("Trim: %v", err)
+		}
+		removed += k
+		if k < max {
+			break
+		}
+	}
+	if removed != n {
+		t.Errorf("Trim until it removes fewer than %d removed %d events, want all %d", max, removed, n)
+	}
 }
 
 // Trim removes at most max events a call.

@@ -79,3 +79,38 @@ func OpenSpace(dir string) (uint64, error) {
 	}
 	return need, nil
 }
+
+// Usage is the size of the store's folder dir (its files, not subfolders): the sum of
+// the file lengths (what ls shows) and the space they occupy on disk (what du shows).
+// Badger's logs are sparse, so the first overstates what the disk holds.
+type Usage struct {
+	Apparent  uint64
+	Allocated uint64
+	Files     int
+}
+
+// DiskUsage measures dir. Files that vanish while it runs (Badger deletes tables and logs
+// as it compacts) are skipped.
+func DiskUsage(dir string) (Usage, error) {
+	var u Usage
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return u, fmt.Errorf("queue: read %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return u, fmt.Errorf("queue: stat %s: %w", e.Name(), err)
+		}
+		u.Apparent += uint64(fi.Size())
+		u.Allocated += allocated(fi)
+		u.Files++
+	}
+	return u, nil
+}
