@@ -141,9 +141,9 @@ type deliveryIDArgs struct {
 type listEventsArgs struct {
 	Type   string `json:"type,omitempty" jsonschema:"Event type or pattern (video.*, *)"`
 	Source string `json:"source,omitempty" jsonschema:"Only events from this source"`
-	After  string `json:"after,omitempty" jsonschema:"Only events stored after this event id (the next_cursor of a previous call); oldest order only"`
+	After  string `json:"after,omitempty" jsonschema:"The next_cursor of a previous call (or an event id): only events stored after it, or before it with order newest"`
 	Since  string `json:"since,omitempty" jsonschema:"RFC 3339 time: only events received since then (when after is empty); oldest order only"`
-	Order  string `json:"order,omitempty" jsonschema:"oldest (default): arrival order, pageable with next_cursor; newest: the most recent events first, one page"`
+	Order  string `json:"order,omitempty" jsonschema:"oldest (default): arrival order; newest: the most recent events first. Both page with next_cursor"`
 	Limit  int    `json:"limit,omitempty" jsonschema:"Page size, default 20, at most 100"`
 }
 
@@ -202,7 +202,7 @@ func (t *tools) register(s *server.MCPServer) {
 	addTool(s, toolDef{name: "send_test_event", title: "Send a test event", effect: adds,
 		description: "Send a ping event to one webhook only, to check it is reachable. Returns the delivery id; see get_delivery for the outcome."}, t.sendTest)
 	addTool(s, toolDef{name: "list_events", title: "List events", effect: reads,
-		description: "List stored events. order oldest (default): arrival order from the start (or from after / since), pass next_cursor as after to continue; this next_cursor is where the listing stopped, not \"now\": to wait for what happens next, use get_cursor or the id publish_event returned. order newest: the most recent events first. 20 per page by default; data over 2 KB is cut to a preview with the event's resource URI.",
+		description: "List stored events. order oldest (default): arrival order from the start (or from after / since), pass next_cursor as after to continue; this next_cursor is where the listing stopped, not \"now\": to wait for what happens next, use get_cursor or the id publish_event returned. order newest: the most recent events first, pass next_cursor as after (with order newest) for older ones. 20 per page by default; data over 2 KB is cut to a preview with the event's resource URI.",
 		input:       func(s map[string]any) { setRange("limit", 1, maxPage)(s); setEnum(s, "order", "oldest", "newest") }}, t.listEvents)
 	addTool(s, toolDef{name: "get_event", title: "Get an event", effect: reads,
 		description: "Get one event with its deliveries (one per webhook it was sent to). Data over 32 KB is cut to a preview; read the resource hookgate://events/{id} for all of it."}, t.getEvent)
@@ -404,7 +404,7 @@ func (t *tools) sendTest(ctx context.Context, _ mcp.CallToolRequest, a webhookID
 
 type eventPage struct {
 	Data       []*eventView `json:"data"`
-	NextCursor string       `json:"next_cursor,omitempty" jsonschema:"order oldest: pass as after for the next page (where this listing stopped, not the newest event)"`
+	NextCursor string       `json:"next_cursor,omitempty" jsonschema:"Pass as after, with the same order, for the next page (where this listing stopped, not the newest event)"`
 	HasMore    bool         `json:"has_more"`
 	Note       string       `json:"note,omitempty"`
 	newest     bool
@@ -412,9 +412,12 @@ type eventPage struct {
 
 func (o *eventPage) summary() string {
 	s := fmt.Sprintf("%d event(s)", len(o.Data))
-	if o.newest {
+	switch {
+	case o.newest && o.HasMore:
+		s += fmt.Sprintf(", newest first; older ones with order=newest after=%q", o.NextCursor)
+	case o.newest:
 		s += ", newest first"
-	} else if o.NextCursor != "" {
+	case o.NextCursor != "":
 		s += fmt.Sprintf(", oldest first; next page with after=%q", o.NextCursor)
 	}
 	return s + lines(o.Data, func(ev *eventView) string {
@@ -429,14 +432,13 @@ func (o *eventPage) bound(max int) string {
 	n := fit(o.Data, max-1000)
 	total := len(o.Data)
 	o.Data = o.Data[:n]
+	o.Note = cutNote(fmt.Sprintf("%d of %d events shown; the rest with after=next_cursor", n, total))
 	if o.newest {
-		o.Note = cutNote(fmt.Sprintf("the newest %d of %d events shown; ask for fewer or filter by type", n, total))
-	} else {
-		o.Note = cutNote(fmt.Sprintf("%d of %d events shown; the rest with after=next_cursor", n, total))
-		o.HasMore = true
-		if n > 0 {
-			o.NextCursor = o.Data[n-1].ID
-		}
+		o.Note = cutNote(fmt.Sprintf("%d of %d events shown; older ones with order=newest after=next_cursor", n, total))
+	}
+	o.HasMore = true
+	if n > 0 {
+		o.NextCursor = o.Data[n-1].ID
 	}
 	return o.Note
 }
@@ -450,17 +452,14 @@ func (t *tools) listEvents(ctx context.Context, _ mcp.CallToolRequest, a listEve
 		}
 		f.Since = since
 	}
-	if f.Newest && (a.After != "" || a.Since != "") {
-		return nil, argErrorf("`after` and `since` page through events oldest first: leave them out with order newest, or use order oldest")
+	if f.Newest && a.Since != "" {
+		return nil, argErrorf("`since` starts a listing oldest first: leave it out with order newest (page back with after), or use order oldest")
 	}
 	page, err := t.gw.ListEvents(ctx, f)
 	if err != nil {
 		return nil, lookup(err, "event", "after", a.After, findEvents)
 	}
-	out := &eventPage{Data: make([]*eventView, len(page.Data)), HasMore: page.More, newest: f.Newest}
-	if !f.Newest {
-		out.NextCursor = page.Next
-	}
+	out := &eventPage{Data: make([]*eventView, len(page.Data)), HasMore: page.More, NextCursor: page.Next, newest: f.Newest}
 	for i, ev := range page.Data {
 		out.Data[i] = viewEvent(ev, maxDataInList)
 	}
