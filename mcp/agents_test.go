@@ -156,7 +156,7 @@ func TestArgumentsAreChecked(t *testing.T) {
 		{"get_event", map[string]any{}, "`id` is required"},
 		{"get_event", map[string]any{"id": ""}, "`id` is required"},
 		{"get_event", map[string]any{"id": 7}, "`id` must be a string, not an integer"},
-		{"list_deliveries", map[string]any{}, "`endpoint_id` is required"},
+		{"list_deliveries", map[string]any{"since": "yesterday"}, "`since` must be an RFC 3339 time"},
 		{"create_webhook", map[string]any{"url": "https://example.com", "events": "video.posted"}, "`events` must be an array of strings, not a string"},
 		{"create_webhook", map[string]any{"url": "https://example.com", "events": []any{"video.posted", 3}}, "`events[1]` must be a string, not an integer"},
 		{"create_webhook", map[string]any{"events": []string{"*"}}, "`url` is required"},

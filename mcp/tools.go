@@ -148,8 +148,11 @@ type listEventsArgs struct {
 }
 
 type listDeliveriesArgs struct {
-	EndpointID string `json:"endpoint_id" jsonschema:"Webhook (endpoint) id whose deliveries to list"`
+	EndpointID string `json:"endpoint_id,omitempty" jsonschema:"Webhook (endpoint) id whose deliveries to list; leave out to list every webhook's"`
 	Status     string `json:"status,omitempty" jsonschema:"pending, paused, succeeded, failed or canceled"`
+	Type       string `json:"type,omitempty" jsonschema:"Event type or pattern (video.*)"`
+	Since      string `json:"since,omitempty" jsonschema:"Created since: an RFC 3339 time, or a duration back from now such as 1h"`
+	Until      string `json:"until,omitempty" jsonschema:"Created before: an RFC 3339 time, or a duration back from now"`
 	Limit      int    `json:"limit,omitempty" jsonschema:"Page size, default 20, at most 100"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page"`
 }
@@ -208,8 +211,8 @@ func (t *tools) register(s *server.MCPServer) {
 		description: "Get one event with its deliveries (one per webhook it was sent to). Data over 32 KB is cut to a preview; read the resource hookgate://events/{id} for all of it."}, t.getEvent)
 	addTool(s, toolDef{name: "get_cursor", title: "Get the current cursor", effect: reads,
 		description: "Return the id of the newest stored event (\"\" when there is none): pass it as after to await_event to wait for events stored from now on, none missed. Take it before triggering an action whose result you will await."}, t.getCursor)
-	addTool(s, toolDef{name: "list_deliveries", title: "List a webhook's deliveries", effect: reads,
-		description: "List a webhook's deliveries, newest first, optionally by status (pending, paused, succeeded, failed, canceled), each with its newest attempts. 20 per page by default; pass next_cursor as cursor for the next page.",
+	addTool(s, toolDef{name: "list_deliveries", title: "List deliveries", effect: reads,
+		description: "List deliveries newest first, of every webhook or of one (endpoint_id), optionally by status (pending, paused, succeeded, failed, canceled), event type and creation time (since, until: \"what failed in the last hour?\" is status failed, since 1h), each with its newest attempts. 20 per page by default; pass next_cursor as cursor for the next page (a page may come back short, even empty, with a next_cursor when many deliveries were passed over).",
 		input:       setRange("limit", 1, maxPage)}, t.listDeliveries)
 	addTool(s, toolDef{name: "get_delivery", title: "Get a delivery", effect: reads,
 		description: "Get one delivery with every attempt: time, HTTP status, duration, error and the start of the response body."}, t.getDelivery)
@@ -553,7 +556,15 @@ func (o *deliveryPage) bound(max int) string {
 }
 
 func (t *tools) listDeliveries(ctx context.Context, _ mcp.CallToolRequest, a listDeliveriesArgs) (*deliveryPage, error) {
-	page, err := t.gw.ListDeliveries(ctx, a.EndpointID, gateway.DeliveryFilter{Status: gateway.DeliveryStatus(a.Status), Limit: pageSize(a.Limit), Cursor: a.Cursor})
+	f := gateway.DeliveryFilter{Status: gateway.DeliveryStatus(a.Status), Type: a.Type, Limit: pageSize(a.Limit), Cursor: a.Cursor}
+	var err error
+	if f.Since, err = sinceArg("since", a.Since); err != nil {
+		return nil, err
+	}
+	if f.Until, err = sinceArg("until", a.Until); err != nil {
+		return nil, err
+	}
+	page, err := t.gw.ListDeliveries(ctx, a.EndpointID, f)
 	if err != nil {
 		return nil, lookup(err, "webhook", "endpoint_id", a.EndpointID, findWebhooks)
 	}
@@ -562,6 +573,21 @@ func (t *tools) listDeliveries(ctx context.Context, _ mcp.CallToolRequest, a lis
 		out.Data[i] = viewDelivery(d, attemptsInList)
 	}
 	return out, nil
+}
+
+// sinceArg reads a time bound argument: an RFC 3339 time, or a duration back from now
+// ("1h"); empty is the zero time.
+func sinceArg(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return time.Now().Add(-d), nil
+	}
+	return time.Time{}, argErrorf("`%s` must be an RFC 3339 time such as 2026-06-24T14:00:00Z or a duration back from now such as 1h, not %q", name, v)
 }
 
 type deliveryOut struct {
