@@ -221,6 +221,17 @@ func (c *Client) ListDeliveries(ctx context.Context, endpointID string, f gatewa
 	return &out, nil
 }
 
+// Stats calls GET /v1/stats; a zero since is the server's default, the last hour.
+func (c *Client) Stats(ctx context.Context, since time.Time) (*gateway.Stats, error) {
+	q := url.Values{}
+	setTime(q, "since", since)
+	var out gateway.Stats
+	if err := c.do(ctx, http.MethodGet, "/v1/stats", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // ReplayEndpoint calls POST /v1/endpoints/{id}/replay and returns how many were queued.
 func (c *Client) ReplayEndpoint(ctx context.Context, id string, since time.Time, status gateway.DeliveryStatus) (int, error) {
 	in := map[string]any{"since": since.UTC().Format(time.RFC3339Nano)}

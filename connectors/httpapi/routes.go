@@ -167,6 +167,21 @@ func (s *server) listDeliveries(c *gin.Context) {
 	c.JSON(http.StatusOK, page)
 }
 
+// stats answers GET /v1/stats?since=1h.
+func (s *server) stats(c *gin.Context) {
+	since, err := s.querySince(c, "since")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	st, err := s.svc.Stats(c.Request.Context(), since)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
 // replayRequest is the body of POST /v1/endpoints/{id}/replay.
 type replayRequest struct {
 	Since  string                 `json:"since"`

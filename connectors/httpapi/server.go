@@ -138,6 +138,7 @@ func New(opts Options) http.Handler {
 	v1.GET("/events", s.listEvents)
 	v1.GET("/events/:id", s.getEvent)
 	v1.GET("/deliveries", s.listDeliveries)
+	v1.GET("/stats", s.stats)
 	v1.GET("/deliveries/:id", s.getDelivery)
 	v1.POST("/deliveries/:id/retry", s.retryDelivery)
 	v1.GET("/event-types", s.listEventTypes)

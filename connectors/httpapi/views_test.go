@@ -182,3 +182,38 @@ func TestDeliveriesAcrossEndpoints(t *testing.T) {
 		t.Errorf("?endpoint=ep_nope: %d %v, want 404", st, body)
 	}
 }
+
+// GET /v1/stats answers per endpoint and in total over the window, with readiness; since
+// takes a duration or a time, and bad values are a 422 naming since.
+func TestStatsOverHTTP(t *testing.T) {
+	a, bad, good := crossEndpoint(t)
+	st, body := a.do("GET", "/v1/stats?since=1h", "")
+	if st != 200 {
+		t.Fatalf("stats: %d %v", st, body)
+	}
+	by := map[string]map[string]any{}
+	for _, e := range body["endpoints"].([]any) {
+		e := e.(map[string]any)
+		by[e["endpoint_id"].(string)] = e
+	}
+	b, g, tot := by[bad], by[good], body["totals"].(map[string]any)
+	if b["attempts"] != 2.0 || b["failures"] != 2.0 || b["success_ratio"] != 0.0 || b["last_error"] != "HTTP 500" || b["gave_up"] != 2.0 || b["state"] != "enabled" {
+		t.Errorf("failing endpoint = %v", b)
+	}
+	if g["attempts"] != 3.0 || g["successes"] != 3.0 || g["success_ratio"] != 1.0 || g["p50_ms"] == nil || g["p95_ms"] == nil || g["last_error"] != nil {
+		t.Errorf("healthy endpoint = %v", g)
+	}
+	if tot["attempts"] != 5.0 || tot["successes"] != 3.0 || tot["failures"] != 2.0 || tot["pending"] != 0.0 {
+		t.Errorf("totals = %v", tot)
+	}
+	if body["ready"] != true || body["scan"].(map[string]any)["truncated"] != false || body["disk"] == nil {
+		t.Errorf("stats = %v, want ready, a scan not truncated, the disk", body)
+	}
+	since := url.QueryEscape(time.Now().Add(time.Minute).UTC().Format(time.RFC3339))
+	for _, q := range []string{"since=yesterday", "since=-1h", "since=" + since} {
+		st, body := a.do("GET", "/v1/stats?"+q, "")
+		if _, f, _ := errorOf(t, body); st != 422 || f != "since" {
+			t.Errorf("?%s: %d %v, want 422 naming since", q, st, body)
+		}
+	}
+}
