@@ -108,7 +108,7 @@ func TestAnnotationsTellTheTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readOnly := map[string]bool{"list_webhooks": true, "list_events": true, "get_event": true, "get_cursor": true, "list_deliveries": true, "get_delivery": true, "list_event_types": true, "get_event_schema": true, "list_sources": true, "await_event": true}
+	readOnly := map[string]bool{"list_webhooks": true, "list_events": true, "get_event": true, "get_cursor": true, "list_deliveries": true, "get_delivery": true, "list_event_types": true, "get_event_schema": true, "list_sources": true, "await_event": true, "get_stats": true}
 	idempotent := map[string]bool{"update_webhook": true, "delete_webhook": true}
 	for _, tool := range tools.Tools {
 		a := tool.Annotations
@@ -134,8 +134,8 @@ func TestAnnotationsTellTheTruth(t *testing.T) {
 			t.Errorf("%s: idempotentHint = %v, want %v", tool.Name, a.IdempotentHint, idempotent[tool.Name])
 		}
 	}
-	if len(tools.Tools) != 19 {
-		t.Errorf("%d tools, want 19", len(tools.Tools))
+	if len(tools.Tools) != 20 {
+		t.Errorf("%d tools, want 20", len(tools.Tools))
 	}
 }
 

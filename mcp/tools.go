@@ -214,6 +214,9 @@ func (t *tools) register(s *server.MCPServer) {
 	addTool(s, toolDef{name: "list_deliveries", title: "List deliveries", effect: reads,
 		description: "List deliveries newest first, of every webhook or of one (endpoint_id), optionally by status (pending, paused, succeeded, failed, canceled), event type and creation time (since, until: \"what failed in the last hour?\" is status failed, since 1h), each with its newest attempts. 20 per page by default; pass next_cursor as cursor for the next page (a page may come back short, even empty, with a next_cursor when many deliveries were passed over).",
 		input:       setRange("limit", 1, maxPage)}, t.listDeliveries)
+	addTool(s, toolDef{name: "get_stats", title: "How deliveries went", effect: reads,
+		description: "The first thing to ask when something seems off: per webhook and in total over a window (since, default the last hour), the attempts, successes, failures, success ratio, p50/p95 attempt duration in ms, deliveries given up, pending and paused now, the last error and when, and the webhook's state; with whether the gateway is ready (and why not), its free disk and its lag (how late the oldest due delivery is). scan.truncated says the counts cover only the newest deliveries read.",
+	}, t.getStats)
 	addTool(s, toolDef{name: "get_delivery", title: "Get a delivery", effect: reads,
 		description: "Get one delivery with every attempt: time, HTTP status, duration, error and the start of the response body."}, t.getDelivery)
 	addTool(s, toolDef{name: "retry_delivery", title: "Retry a delivery", effect: adds,
@@ -571,6 +574,101 @@ func (t *tools) listDeliveries(ctx context.Context, _ mcp.CallToolRequest, a lis
 	out := &deliveryPage{Data: make([]*deliveryView, len(page.Data)), NextCursor: page.Next}
 	for i, d := range page.Data {
 		out.Data[i] = viewDelivery(d, attemptsInList)
+	}
+	return out, nil
+}
+
+type statsArgs struct {
+	Since string `json:"since,omitempty" jsonschema:"The window's start: an RFC 3339 time, or a duration back from now such as 1h (default 1h)"`
+}
+
+// endpointStatsView is one webhook's stats as get_stats shows them: the ratio and the
+// percentiles are left out when there was no attempt.
+type endpointStatsView struct {
+	WebhookID    string     `json:"webhook_id,omitempty"`
+	Kind         string     `json:"kind,omitempty"`
+	State        string     `json:"state,omitempty" jsonschema:"enabled, disabled or deleted"`
+	Disabled     string     `json:"disabled_reason,omitempty"`
+	Attempts     int        `json:"attempts"`
+	Successes    int        `json:"successes"`
+	Failures     int        `json:"failures"`
+	SuccessRatio *float64   `json:"success_ratio,omitempty" jsonschema:"successes / attempts; left out without attempts"`
+	GaveUp       int        `json:"gave_up" jsonschema:"Deliveries that failed for good in the window"`
+	P50MS        *int64     `json:"p50_ms,omitempty"`
+	P95MS        *int64     `json:"p95_ms,omitempty"`
+	Pending      int        `json:"pending"`
+	Paused       int        `json:"paused"`
+	LastError    string     `json:"last_error,omitempty"`
+	LastErrorAt  *time.Time `json:"last_error_at,omitempty"`
+}
+
+func viewStats(e *gateway.EndpointStats) *endpointStatsView {
+	return &endpointStatsView{WebhookID: e.EndpointID, Kind: e.Kind, State: e.State, Disabled: e.DisabledReason, Attempts: e.Attempts, Successes: e.Successes,
+		Failures: e.Failures, SuccessRatio: e.SuccessRatio, GaveUp: e.GaveUp, P50MS: e.P50MS, P95MS: e.P95MS, Pending: e.Pending, Paused: e.Paused,
+		LastError: e.LastError, LastErrorAt: e.LastErrorAt}
+}
+
+func (e *endpointStatsView) line() string {
+	s := fmt.Sprintf("%s %s: %d attempts, %d failed", e.WebhookID, e.State, e.Attempts, e.Failures)
+	if e.Pending+e.Paused > 0 {
+		s += fmt.Sprintf(", %d pending, %d paused", e.Pending, e.Paused)
+	}
+	if e.LastError != "" {
+		s += fmt.Sprintf("; last error %s at %s", e.LastError, e.LastErrorAt.Format(time.RFC3339))
+	}
+	return s
+}
+
+type statsOut struct {
+	Since      time.Time            `json:"since"`
+	Until      time.Time            `json:"until"`
+	Webhooks   []*endpointStatsView `json:"webhooks"`
+	Totals     *endpointStatsView   `json:"totals"`
+	LagSeconds float64              `json:"lag_seconds" jsonschema:"How late the oldest due, undelivered delivery is"`
+	Ready      bool                 `json:"ready"`
+	Reasons    []string             `json:"reasons,omitempty" jsonschema:"Why the gateway is not ready"`
+	FreeBytes  uint64               `json:"free_bytes" jsonschema:"Free space on the data volume (0 when not measured)"`
+	Scan       gateway.StatsScan    `json:"scan"`
+	Note       string               `json:"note,omitempty"`
+}
+
+func (o *statsOut) summary() string {
+	t := o.Totals
+	s := fmt.Sprintf("since %s: %d attempts, %d failed, %d gave up; %d pending, %d paused; lag %.0fs", o.Since.Format(time.RFC3339), t.Attempts, t.Failures, t.GaveUp, t.Pending, t.Paused, o.LagSeconds)
+	if !o.Ready {
+		s += "; NOT READY: " + strings.Join(o.Reasons, "; ")
+	}
+	if o.Scan.Truncated {
+		s += fmt.Sprintf("; counts cover only the newest %d deliveries", o.Scan.Deliveries)
+	}
+	return s + lines(o.Webhooks, (*endpointStatsView).line)
+}
+
+func (o *statsOut) bound(max int) string {
+	if size(o) <= max {
+		return ""
+	}
+	// The webhooks with the most failures first, so that what is cut is what went well.
+	slices.SortStableFunc(o.Webhooks, func(a, b *endpointStatsView) int { return b.Failures - a.Failures })
+	n := fit(o.Webhooks, max-2000)
+	o.Note = cutNote(fmt.Sprintf("the %d of %d webhooks with the most failures shown; the totals count all", n, len(o.Webhooks)))
+	o.Webhooks = o.Webhooks[:n]
+	return o.Note
+}
+
+func (t *tools) getStats(ctx context.Context, _ mcp.CallToolRequest, a statsArgs) (*statsOut, error) {
+	since, err := sinceArg("since", a.Since)
+	if err != nil {
+		return nil, err
+	}
+	st, err := t.gw.Stats(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	out := &statsOut{Since: st.Since, Until: st.Until, Webhooks: make([]*endpointStatsView, len(st.Endpoints)), Totals: viewStats(&st.Totals),
+		LagSeconds: st.LagSeconds, Ready: st.Ready, Reasons: st.Reasons, FreeBytes: st.Disk.Free, Scan: st.Scan}
+	for i, e := range st.Endpoints {
+		out.Webhooks[i] = viewStats(e)
 	}
 	return out, nil
 }
