@@ -74,8 +74,9 @@ type EndpointStats struct {
 	durations []int64
 }
 
-// statsScan bounds how many deliveries one Stats call reads, as maxScan bounds a list.
-const statsScan = maxScan
+// statsScan bounds how many deliveries one Stats call reads, as maxScan bounds a list (a
+// variable so that a test can lower it).
+var statsScan = maxScan
 
 // Stats reports how deliveries went since since (zero: the last hour) until now. It reads
 // the work queue once, the paused deliveries, and the deliveries created since since less

@@ -100,3 +100,35 @@ func TestStatsPerEndpoint(t *testing.T) {
 		t.Error("Stats(since in the future) = nil error")
 	}
 }
+
+// A Stats call reads a bounded number of deliveries, newest first, and says when it stopped
+// short: the counts then cover only the newest ones.
+func TestStatsSaysWhenTheScanWasCut(t *testing.T) {
+	defer gateway.SetStatsScan(5)()
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	svc := gatewaytest.New(t, gateway.Options{Now: clk.Now, Schedule: gateway.Schedule{0}}, gatewaytest.NewRecorder())
+	if _, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "http://127.0.0.1:9/hook", Events: []string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 8 {
+		if _, err := svc.Publish(ctx, gateway.PublishInput{Type: "x.y", Data: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var st *gateway.Stats
+	gatewaytest.WaitFor(t, 5*time.Second, "nothing pending", func() bool {
+		var err error
+		if st, err = svc.Stats(ctx, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		return st.Totals.Pending == 0
+	})
+	if !st.Scan.Truncated || st.Scan.Deliveries != 5 || st.Totals.Attempts != 5 || st.Scan.MaxScan != 5 {
+		t.Errorf("scan %+v, %d attempts counted; want 5 of the 8 deliveries read, truncated", st.Scan, st.Totals.Attempts)
+	}
+	defer gateway.SetStatsScan(8)()
+	if st, _ = svc.Stats(ctx, time.Time{}); st.Scan.Truncated || st.Scan.Deliveries != 8 || st.Totals.Attempts != 8 {
+		t.Errorf("with room for all 8: scan %+v, %d attempts", st.Scan, st.Totals.Attempts)
+	}
+}
