@@ -142,7 +142,7 @@ type listEventsArgs struct {
 	Type   string `json:"type,omitempty" jsonschema:"Event type or pattern (video.*, *)"`
 	Source string `json:"source,omitempty" jsonschema:"Only events from this source"`
 	After  string `json:"after,omitempty" jsonschema:"The next_cursor of a previous call (or an event id): only events stored after it, or before it with order newest"`
-	Since  string `json:"since,omitempty" jsonschema:"RFC 3339 time: only events received since then (when after is empty); oldest order only"`
+	Since  string `json:"since,omitempty" jsonschema:"RFC 3339 time, or a duration back from now such as 1h: only events received since then (when after is empty); oldest order only"`
 	Order  string `json:"order,omitempty" jsonschema:"oldest (default): arrival order; newest: the most recent events first. Both page with next_cursor"`
 	Limit  int    `json:"limit,omitempty" jsonschema:"Page size, default 20, at most 100"`
 }
@@ -451,12 +451,9 @@ func (o *eventPage) bound(max int) string {
 
 func (t *tools) listEvents(ctx context.Context, _ mcp.CallToolRequest, a listEventsArgs) (*eventPage, error) {
 	f := gateway.EventFilter{Type: a.Type, Source: a.Source, After: a.After, Limit: pageSize(a.Limit), Newest: a.Order == "newest"}
-	if a.Since != "" {
-		since, err := time.Parse(time.RFC3339Nano, a.Since)
-		if err != nil {
-			return nil, argErrorf("`since` must be an RFC 3339 time such as 2026-06-24T14:00:00Z, not %q", a.Since)
-		}
-		f.Since = since
+	var err error
+	if f.Since, err = sinceArg("since", a.Since); err != nil {
+		return nil, err
 	}
 	if f.Newest && a.Since != "" {
 		return nil, argErrorf("`since` starts a listing oldest first: leave it out with order newest (page back with after), or use order oldest")

@@ -255,7 +255,7 @@ func (s *server) listEvents(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	since, err := queryTime(c, "since")
+	since, err := s.querySince(c, "since")
 	if err != nil {
 		s.writeError(c, err)
 		return

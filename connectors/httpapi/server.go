@@ -319,10 +319,6 @@ func queryBool(c *gin.Context, name string) (*bool, error) {
 	return &b, nil
 }
 
-func queryTime(c *gin.Context, name string) (time.Time, error) {
-	return parseTime(name, c.Query(name))
-}
-
 // querySince reads an optional time bound: an RFC 3339 time, or a duration back from the
 // Service's clock ("1h", "30m").
 func (s *server) querySince(c *gin.Context, name string) (time.Time, error) {

@@ -58,6 +58,13 @@ func TestEventsNewestPages(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("newest first, paged by 2: %q, want %q", got, want)
 	}
+	// since takes a duration back from now, like the other lists.
+	if st, body := a.do("GET", "/v1/events?since=1h", ""); st != 200 || len(ids(t, body)) != 5 {
+		t.Fatalf("since=1h: %d %v", st, body)
+	}
+	if st, body := a.do("GET", "/v1/events?since=-1h", ""); st != 422 {
+		t.Fatalf("since=-1h: %d %v, want 422", st, body)
+	}
 }
 
 // crossEndpoint publishes three events to two endpoints, one of which fails every attempt
