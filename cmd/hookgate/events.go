@@ -89,7 +89,10 @@ func eventsPublishCmd(cf *clientFlags) *cobra.Command {
 }
 
 func eventsListCmd(cf *clientFlags) *cobra.Command {
-	var f gateway.EventFilter
+	var (
+		f     gateway.EventFilter
+		since string
+	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List events in arrival order (or newest first)",
@@ -97,6 +100,10 @@ func eventsListCmd(cf *clientFlags) *cobra.Command {
   hookgate events list --newest --limit 10`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if f.Since, err = parseSince("since", since); err != nil {
+				return err
+			}
 			c, err := cf.client()
 			if err != nil {
 				return err
@@ -128,6 +135,7 @@ func eventsListCmd(cf *clientFlags) *cobra.Command {
 	fl.StringVar(&f.Source, "source", "", "source name")
 	fl.StringVar(&f.After, "after", "", "only events after this cursor (a next_cursor) or event id; before it with --newest")
 	fl.BoolVar(&f.Newest, "newest", false, "list the most recent events first")
+	fl.StringVar(&since, "since", "", "only events received since: RFC 3339 time, or a duration back from now (1h); oldest first, without --after")
 	fl.IntVar(&f.Limit, "limit", 0, "page size (default 50)")
 	return cmd
 }

@@ -85,6 +85,9 @@ func TestCLIViews(t *testing.T) {
 	if code != 0 || strings.Index(out, "evt_v3") > strings.Index(out, "evt_v2") || strings.Contains(out, "evt_v1") || !strings.Contains(out, "more: --newest --after ") {
 		t.Fatalf("events list --newest --limit 2 = %q", out)
 	}
+	if code, out, _ := cli(t, p, "events", "list", "--since", "1h"); code != 0 || strings.Count(out, "evt_v") != 3 {
+		t.Fatalf("events list --since 1h = %q", out)
+	}
 	after := strings.Fields(out[strings.Index(out, "--after "):])[1]
 	code, out, _ = cli(t, p, "events", "list", "--newest", "--limit", "2", "--after", after)
 	if code != 0 || !strings.Contains(out, "evt_v1") || strings.Contains(out, "evt_v2") || strings.Contains(out, "more:") {
