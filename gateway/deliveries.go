@@ -7,47 +7,94 @@ import (
 	"time"
 )
 
-// DeliveryFilter selects an endpoint's deliveries.
+// DeliveryFilter selects deliveries, of one endpoint or across all.
 type DeliveryFilter struct {
 	// Status keeps deliveries in this status; empty keeps all.
 	Status DeliveryStatus
+	// Type keeps deliveries of events whose type matches this type or pattern ("video.*");
+	// empty keeps all.
+	Type string
+	// Since and Until bound when the deliveries were created (zero: unbounded).
+	Since, Until time.Time
 	// Limit caps the page; default 50, at most 1000.
 	Limit int
 	// Cursor is the next_cursor of the previous page.
 	Cursor string
 }
 
-// DeliveryPage is one page of deliveries, newest first.
+// DeliveryPage is one page of deliveries, newest first. Next is set, and More true, while
+// deliveries are left to read: a page cut short by the bound on how many records one call
+// reads may hold fewer than the limit, even none.
 type DeliveryPage struct {
 	Data []*Delivery `json:"data"`
 	Next string      `json:"next_cursor,omitempty"`
+	More bool        `json:"has_more"`
 }
 
-// ListDeliveries lists an endpoint's deliveries, newest first.
+// typeScans is how many store reads a list filtered by event type makes at most, each of
+// up to maxScan/typeScans records, so that one call reads at most maxScan records.
+const typeScans = 20
+
+// ListDeliveries lists deliveries newest first: an endpoint's, or every endpoint's when
+// endpointID is empty.
 func (s *Service) ListDeliveries(ctx context.Context, endpointID string, f DeliveryFilter) (*DeliveryPage, error) {
 	if f.Status != "" && !f.Status.valid() {
 		return nil, invalid("status", "must be one of pending, paused, succeeded, failed, canceled")
 	}
-	if _, ok := s.endpoint(endpointID); !ok {
-		return nil, fmt.Errorf("endpoint %s: %w", endpointID, ErrNotFound)
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		return nil, invalid("until", "is before since")
+	}
+	what := "list deliveries"
+	if endpointID != "" {
+		what += " of " + endpointID
+		if _, ok := s.endpoint(endpointID); !ok {
+			return nil, fmt.Errorf("endpoint %s: %w", endpointID, ErrNotFound)
+		}
 	}
 	if f.Cursor != "" {
 		d, err := s.store.Delivery(ctx, f.Cursor)
-		if err != nil || d.EndpointID != endpointID {
+		if err != nil || endpointID != "" && d.EndpointID != endpointID {
 			if err != nil && !errors.Is(err, ErrNotFound) {
-				return nil, fmt.Errorf("list deliveries of %s: %w", endpointID, err)
+				return nil, fmt.Errorf("%s: %w", what, err)
 			}
 			return nil, invalid("cursor", "is not a cursor of this list")
 		}
 	}
-	r, err := s.store.ListDeliveries(ctx, DeliveryQuery{Endpoint: endpointID, Status: f.Status, After: f.Cursor, Limit: ClampLimit(f.Limit), MaxScan: maxScan})
-	if err != nil {
-		return nil, fmt.Errorf("list deliveries of %s: %w", endpointID, err)
+	limit := ClampLimit(f.Limit)
+	q := DeliveryQuery{Endpoint: endpointID, Status: f.Status, Since: f.Since, Until: f.Until, After: f.Cursor, Limit: limit, MaxScan: maxScan}
+	page := &DeliveryPage{Data: []*Delivery{}}
+	if f.Type == "" {
+		r, err := s.store.ListDeliveries(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		page.Data = append(page.Data, r.Deliveries...)
+		page.Next, page.More = r.Next, r.Next != ""
+		return page, nil
 	}
-	page := &DeliveryPage{Data: r.Deliveries, Next: r.Next}
-	if page.Data == nil {
-		page.Data = []*Delivery{}
+	// By event type: the store reads full pages, the Service keeps the matching ones.
+	q.Limit, q.MaxScan = 1000, maxScan/typeScans
+	for range typeScans {
+		r, err := s.store.ListDeliveries(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		for _, d := range r.Deliveries {
+			if !MatchType(f.Type, d.EventType) {
+				continue
+			}
+			if len(page.Data) == limit {
+				page.Next, page.More = page.Data[limit-1].ID, true
+				return page, nil
+			}
+			page.Data = append(page.Data, d)
+		}
+		if r.Next == "" {
+			return page, nil
+		}
+		q.After = r.Next
 	}
+	page.Next, page.More = q.After, true
 	return page, nil
 }
 

@@ -249,6 +249,10 @@ type Readiness struct {
 // readyProbeTimeout bounds the store read Ready makes.
 const readyProbeTimeout = 2 * time.Second
 
+// Now is the Service's clock (Options.Now), for callers that turn "the last hour" into a
+// time the Service compares with its records.
+func (s *Service) Now() time.Time { return s.now() }
+
 // Ready measures the data volume, reads the store once and reports whether the Service
 // takes writes and delivers. It is what a readiness probe asks; reads are served either
 // way. The reasons' codes: starting, dispatcher_stopped, store_unreachable, storage_full,

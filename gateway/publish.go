@@ -231,21 +231,23 @@ type EventFilter struct {
 	// Source, when set, keeps only events from that source.
 	Source string
 	// After is a cursor (the next_cursor of a previous page: an event log sequence) or an
-	// event id: only events stored after it are listed. Empty starts at the oldest. An
-	// all-digit value is read as a sequence.
+	// event id: only events stored after it are listed (before it when Newest). Empty
+	// starts at the oldest (the newest when Newest). An all-digit value is read as a
+	// sequence.
 	After string
 	// Since, when set, skips events received before it (used when After is empty).
 	Since time.Time
 	// Limit caps the page; default 50, at most 1000.
 	Limit int
-	// Newest lists the most recent events first (After and Since are then ignored and
-	// there is no next page).
+	// Newest lists the most recent events first, paged by After like oldest first (Since
+	// is then ignored).
 	Newest bool
 }
 
-// EventPage is one page of events, oldest first. Next is the cursor to pass as After for
-// the next page (the event log sequence of the last event read, in decimal); it is set
-// whenever the page is non-empty, so a poller never loses its place.
+// EventPage is one page of events, in the order asked for. Next is the cursor to pass as
+// After for the next page (the event log sequence of the last event read, in decimal); it
+// is set whenever the page is non-empty, so a poller never loses its place. More says
+// whether the listing stopped before the end of the log (the start, newest first).
 type EventPage struct {
 	Data []*StoredEvent `json:"data"`
 	Next string         `json:"next_cursor"`
@@ -262,27 +264,23 @@ func (s *Service) ListEvents(ctx context.Context, f EventFilter) (*EventPage, er
 			return (f.Type == "" || MatchType(f.Type, ev.Type)) && (f.Source == "" || f.Source == ev.Source)
 		}
 	}
-	if !f.Newest {
-		after, err := s.cursor(ctx, f.After)
-		if err != nil {
-			return nil, err
-		}
-		q.After = after
-		if f.After == "" {
-			q.Since = f.Since
-		}
+	after, err := s.cursor(ctx, f.After)
+	if err != nil {
+		return nil, err
+	}
+	q.After = after
+	if f.After == "" && !f.Newest {
+		q.Since = f.Since
 	}
 	r, err := s.store.Events(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	page.Data = append(page.Data, r.Events...)
-	if !f.Newest {
-		if r.Next != 0 {
-			page.Next = strconv.FormatUint(uint64(r.Next), 10)
-		}
-		page.More = r.More
+	if r.Next != 0 {
+		page.Next = strconv.FormatUint(uint64(r.Next), 10)
 	}
+	page.More = r.More
 	return page, nil
 }
 

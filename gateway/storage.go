@@ -100,9 +100,10 @@ type Appended struct {
 
 // EventQuery selects a range of the event log.
 type EventQuery struct {
-	// After is the sequence to read after (0: from the oldest). Ignored when Newest.
+	// After is the sequence to read after (0: from the oldest); when Newest, the sequence
+	// to read before (0: from the newest), so that Next pages newest first too.
 	After Seq
-	// Since skips events received before it (when After is 0).
+	// Since skips events received before it (when After is 0; ignored when Newest).
 	Since time.Time
 	// Newest reads from the newest event backwards.
 	Newest bool
@@ -117,8 +118,8 @@ type EventQuery struct {
 // EventRange is what Events read.
 type EventRange struct {
 	Events []*StoredEvent
-	// Next is the sequence of the last event read (matching or not), to pass as After;
-	// After itself when nothing was read.
+	// Next is the sequence of the last event read (matching or not), to pass as After, in
+	// either order; After itself when nothing was read.
 	Next Seq
 	// More is true when the range stopped before the end of the log.
 	More bool

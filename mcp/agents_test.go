@@ -108,7 +108,7 @@ func TestAnnotationsTellTheTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readOnly := map[string]bool{"list_webhooks": true, "list_events": true, "get_event": true, "get_cursor": true, "list_deliveries": true, "get_delivery": true, "list_event_types": true, "get_event_schema": true, "list_sources": true, "await_event": true}
+	readOnly := map[string]bool{"list_webhooks": true, "list_events": true, "get_event": true, "get_cursor": true, "list_deliveries": true, "get_delivery": true, "list_event_types": true, "get_event_schema": true, "list_sources": true, "await_event": true, "get_stats": true}
 	idempotent := map[string]bool{"update_webhook": true, "delete_webhook": true}
 	for _, tool := range tools.Tools {
 		a := tool.Annotations
@@ -134,8 +134,8 @@ func TestAnnotationsTellTheTruth(t *testing.T) {
 			t.Errorf("%s: idempotentHint = %v, want %v", tool.Name, a.IdempotentHint, idempotent[tool.Name])
 		}
 	}
-	if len(tools.Tools) != 19 {
-		t.Errorf("%d tools, want 19", len(tools.Tools))
+	if len(tools.Tools) != 20 {
+		t.Errorf("%d tools, want 20", len(tools.Tools))
 	}
 }
 
@@ -152,11 +152,11 @@ func TestArgumentsAreChecked(t *testing.T) {
 		{"list_events", map[string]any{"limit": "5"}, "`limit` must be an integer, not a string"},
 		{"list_events", map[string]any{"limit": 1000}, "`limit` must be between 1 and 100, not 1000"},
 		{"list_events", map[string]any{"since": "yesterday"}, "`since` must be an RFC 3339 time"},
-		{"list_events", map[string]any{"order": "newest", "after": "evt_1"}, "leave them out with order newest"},
+		{"list_events", map[string]any{"order": "newest", "since": "2026-06-24T14:00:00Z"}, "leave it out with order newest"},
 		{"get_event", map[string]any{}, "`id` is required"},
 		{"get_event", map[string]any{"id": ""}, "`id` is required"},
 		{"get_event", map[string]any{"id": 7}, "`id` must be a string, not an integer"},
-		{"list_deliveries", map[string]any{}, "`endpoint_id` is required"},
+		{"list_deliveries", map[string]any{"since": "yesterday"}, "`since` must be an RFC 3339 time"},
 		{"create_webhook", map[string]any{"url": "https://example.com", "events": "video.posted"}, "`events` must be an array of strings, not a string"},
 		{"create_webhook", map[string]any{"url": "https://example.com", "events": []any{"video.posted", 3}}, "`events[1]` must be a string, not an integer"},
 		{"create_webhook", map[string]any{"events": []string{"*"}}, "`url` is required"},
@@ -282,6 +282,18 @@ func TestListEventsOrderAndSince(t *testing.T) {
 	data := newest["data"].([]any)
 	if len(data) != 2 || data[0].(map[string]any)["id"] != ids[4] || data[1].(map[string]any)["id"] != ids[3] {
 		t.Fatalf("newest = %v", newest)
+	}
+	// Newest first pages back with next_cursor as after.
+	if newest["has_more"] != true || newest["next_cursor"] == nil {
+		t.Fatalf("newest page 1 = %v, want has_more and a next_cursor", newest)
+	}
+	older := e.call(ctx, "list_events", map[string]any{"order": "newest", "limit": 2, "after": newest["next_cursor"]}, false)
+	if d := older["data"].([]any); len(d) != 2 || d[0].(map[string]any)["id"] != ids[2] || d[1].(map[string]any)["id"] != ids[1] || older["has_more"] != true {
+		t.Fatalf("newest page 2 = %v, want %s, %s and more", older, ids[2], ids[1])
+	}
+	last := e.call(ctx, "list_events", map[string]any{"order": "newest", "limit": 2, "after": older["next_cursor"]}, false)
+	if d := last["data"].([]any); len(d) != 1 || d[0].(map[string]any)["id"] != ids[0] || last["has_more"] != false {
+		t.Fatalf("newest page 3 = %v, want %s alone, no more", last, ids[0])
 	}
 	// An event in a tool result is written as the REST API writes it.
 	stored, _, err := e.svc.GetEvent(ctx, ids[4])

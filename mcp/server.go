@@ -59,6 +59,7 @@ type Gateway interface {
 	ExportEventType(ctx context.Context, name, provider, format string) (json.RawMessage, error)
 	CreateSource(ctx context.Context, in gateway.SourceInput) (*gateway.Source, error)
 	ListSources(ctx context.Context) ([]*gateway.Source, error)
+	Stats(ctx context.Context, since time.Time) (*gateway.Stats, error)
 }
 
 // notifier is implemented by a Gateway that can wake a waiter when an event of its type

@@ -141,15 +141,18 @@ type deliveryIDArgs struct {
 type listEventsArgs struct {
 	Type   string `json:"type,omitempty" jsonschema:"Event type or pattern (video.*, *)"`
 	Source string `json:"source,omitempty" jsonschema:"Only events from this source"`
-	After  string `json:"after,omitempty" jsonschema:"Only events stored after this event id (the next_cursor of a previous call); oldest order only"`
-	Since  string `json:"since,omitempty" jsonschema:"RFC 3339 time: only events received since then (when after is empty); oldest order only"`
-	Order  string `json:"order,omitempty" jsonschema:"oldest (default): arrival order, pageable with next_cursor; newest: the most recent events first, one page"`
+	After  string `json:"after,omitempty" jsonschema:"The next_cursor of a previous call (or an event id): only events stored after it, or before it with order newest"`
+	Since  string `json:"since,omitempty" jsonschema:"RFC 3339 time, or a duration back from now such as 1h: only events received since then (when after is empty); oldest order only"`
+	Order  string `json:"order,omitempty" jsonschema:"oldest (default): arrival order; newest: the most recent events first. Both page with next_cursor"`
 	Limit  int    `json:"limit,omitempty" jsonschema:"Page size, default 20, at most 100"`
 }
 
 type listDeliveriesArgs struct {
-	EndpointID string `json:"endpoint_id" jsonschema:"Webhook (endpoint) id whose deliveries to list"`
+	EndpointID string `json:"endpoint_id,omitempty" jsonschema:"Webhook (endpoint) id whose deliveries to list; leave out to list every webhook's"`
 	Status     string `json:"status,omitempty" jsonschema:"pending, paused, succeeded, failed or canceled"`
+	Type       string `json:"type,omitempty" jsonschema:"Event type or pattern (video.*)"`
+	Since      string `json:"since,omitempty" jsonschema:"Created since: an RFC 3339 time, or a duration back from now such as 1h"`
+	Until      string `json:"until,omitempty" jsonschema:"Created before: an RFC 3339 time, or a duration back from now"`
 	Limit      int    `json:"limit,omitempty" jsonschema:"Page size, default 20, at most 100"`
 	Cursor     string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page"`
 }
@@ -202,15 +205,18 @@ func (t *tools) register(s *server.MCPServer) {
 	addTool(s, toolDef{name: "send_test_event", title: "Send a test event", effect: adds,
 		description: "Send a ping event to one webhook only, to check it is reachable. Returns the delivery id; see get_delivery for the outcome."}, t.sendTest)
 	addTool(s, toolDef{name: "list_events", title: "List events", effect: reads,
-		description: "List stored events. order oldest (default): arrival order from the start (or from after / since), pass next_cursor as after to continue; this next_cursor is where the listing stopped, not \"now\": to wait for what happens next, use get_cursor or the id publish_event returned. order newest: the most recent events first. 20 per page by default; data over 2 KB is cut to a preview with the event's resource URI.",
+		description: "List stored events. order oldest (default): arrival order from the start (or from after / since), pass next_cursor as after to continue; this next_cursor is where the listing stopped, not \"now\": to wait for what happens next, use get_cursor or the id publish_event returned. order newest: the most recent events first, pass next_cursor as after (with order newest) for older ones. 20 per page by default; data over 2 KB is cut to a preview with the event's resource URI.",
 		input:       func(s map[string]any) { setRange("limit", 1, maxPage)(s); setEnum(s, "order", "oldest", "newest") }}, t.listEvents)
 	addTool(s, toolDef{name: "get_event", title: "Get an event", effect: reads,
 		description: "Get one event with its deliveries (one per webhook it was sent to). Data over 32 KB is cut to a preview; read the resource hookgate://events/{id} for all of it."}, t.getEvent)
 	addTool(s, toolDef{name: "get_cursor", title: "Get the current cursor", effect: reads,
 		description: "Return the id of the newest stored event (\"\" when there is none): pass it as after to await_event to wait for events stored from now on, none missed. Take it before triggering an action whose result you will await."}, t.getCursor)
-	addTool(s, toolDef{name: "list_deliveries", title: "List a webhook's deliveries", effect: reads,
-		description: "List a webhook's deliveries, newest first, optionally by status (pending, paused, succeeded, failed, canceled), each with its newest attempts. 20 per page by default; pass next_cursor as cursor for the next page.",
+	addTool(s, toolDef{name: "list_deliveries", title: "List deliveries", effect: reads,
+		description: "List deliveries newest first, of every webhook or of one (endpoint_id), optionally by status (pending, paused, succeeded, failed, canceled), event type and creation time (since, until: \"what failed in the last hour?\" is status failed, since 1h), each with its newest attempts. 20 per page by default; pass next_cursor as cursor for the next page (a page may come back short, even empty, with a next_cursor when many deliveries were passed over).",
 		input:       setRange("limit", 1, maxPage)}, t.listDeliveries)
+	addTool(s, toolDef{name: "get_stats", title: "How deliveries went", effect: reads,
+		description: "The first thing to ask when something seems off: per webhook and in total over a window (since, default the last hour), the attempts, successes, failures, success ratio, p50/p95 attempt duration in ms, deliveries given up, pending and paused now, the last error and when, and the webhook's state; with whether the gateway is ready (and why not), its free disk and its lag (how late the oldest due delivery is). scan.truncated says the counts cover only the newest deliveries read.",
+	}, t.getStats)
 	addTool(s, toolDef{name: "get_delivery", title: "Get a delivery", effect: reads,
 		description: "Get one delivery with every attempt: time, HTTP status, duration, error and the start of the response body."}, t.getDelivery)
 	addTool(s, toolDef{name: "retry_delivery", title: "Retry a delivery", effect: adds,
@@ -404,7 +410,7 @@ func (t *tools) sendTest(ctx context.Context, _ mcp.CallToolRequest, a webhookID
 
 type eventPage struct {
 	Data       []*eventView `json:"data"`
-	NextCursor string       `json:"next_cursor,omitempty" jsonschema:"order oldest: pass as after for the next page (where this listing stopped, not the newest event)"`
+	NextCursor string       `json:"next_cursor,omitempty" jsonschema:"Pass as after, with the same order, for the next page (where this listing stopped, not the newest event)"`
 	HasMore    bool         `json:"has_more"`
 	Note       string       `json:"note,omitempty"`
 	newest     bool
@@ -412,9 +418,12 @@ type eventPage struct {
 
 func (o *eventPage) summary() string {
 	s := fmt.Sprintf("%d event(s)", len(o.Data))
-	if o.newest {
+	switch {
+	case o.newest && o.HasMore:
+		s += fmt.Sprintf(", newest first; older ones with order=newest after=%q", o.NextCursor)
+	case o.newest:
 		s += ", newest first"
-	} else if o.NextCursor != "" {
+	case o.NextCursor != "":
 		s += fmt.Sprintf(", oldest first; next page with after=%q", o.NextCursor)
 	}
 	return s + lines(o.Data, func(ev *eventView) string {
@@ -429,38 +438,31 @@ func (o *eventPage) bound(max int) string {
 	n := fit(o.Data, max-1000)
 	total := len(o.Data)
 	o.Data = o.Data[:n]
+	o.Note = cutNote(fmt.Sprintf("%d of %d events shown; the rest with after=next_cursor", n, total))
 	if o.newest {
-		o.Note = cutNote(fmt.Sprintf("the newest %d of %d events shown; ask for fewer or filter by type", n, total))
-	} else {
-		o.Note = cutNote(fmt.Sprintf("%d of %d events shown; the rest with after=next_cursor", n, total))
-		o.HasMore = true
-		if n > 0 {
-			o.NextCursor = o.Data[n-1].ID
-		}
+		o.Note = cutNote(fmt.Sprintf("%d of %d events shown; older ones with order=newest after=next_cursor", n, total))
+	}
+	o.HasMore = true
+	if n > 0 {
+		o.NextCursor = o.Data[n-1].ID
 	}
 	return o.Note
 }
 
 func (t *tools) listEvents(ctx context.Context, _ mcp.CallToolRequest, a listEventsArgs) (*eventPage, error) {
 	f := gateway.EventFilter{Type: a.Type, Source: a.Source, After: a.After, Limit: pageSize(a.Limit), Newest: a.Order == "newest"}
-	if a.Since != "" {
-		since, err := time.Parse(time.RFC3339Nano, a.Since)
-		if err != nil {
-			return nil, argErrorf("`since` must be an RFC 3339 time such as 2026-06-24T14:00:00Z, not %q", a.Since)
-		}
-		f.Since = since
+	var err error
+	if f.Since, err = sinceArg("since", a.Since); err != nil {
+		return nil, err
 	}
-	if f.Newest && (a.After != "" || a.Since != "") {
-		return nil, argErrorf("`after` and `since` page through events oldest first: leave them out with order newest, or use order oldest")
+	if f.Newest && a.Since != "" {
+		return nil, argErrorf("`since` starts a listing oldest first: leave it out with order newest (page back with after), or use order oldest")
 	}
 	page, err := t.gw.ListEvents(ctx, f)
 	if err != nil {
 		return nil, lookup(err, "event", "after", a.After, findEvents)
 	}
-	out := &eventPage{Data: make([]*eventView, len(page.Data)), HasMore: page.More, newest: f.Newest}
-	if !f.Newest {
-		out.NextCursor = page.Next
-	}
+	out := &eventPage{Data: make([]*eventView, len(page.Data)), HasMore: page.More, NextCursor: page.Next, newest: f.Newest}
 	for i, ev := range page.Data {
 		out.Data[i] = viewEvent(ev, maxDataInList)
 	}
@@ -554,7 +556,15 @@ func (o *deliveryPage) bound(max int) string {
 }
 
 func (t *tools) listDeliveries(ctx context.Context, _ mcp.CallToolRequest, a listDeliveriesArgs) (*deliveryPage, error) {
-	page, err := t.gw.ListDeliveries(ctx, a.EndpointID, gateway.DeliveryFilter{Status: gateway.DeliveryStatus(a.Status), Limit: pageSize(a.Limit), Cursor: a.Cursor})
+	f := gateway.DeliveryFilter{Status: gateway.DeliveryStatus(a.Status), Type: a.Type, Limit: pageSize(a.Limit), Cursor: a.Cursor}
+	var err error
+	if f.Since, err = sinceArg("since", a.Since); err != nil {
+		return nil, err
+	}
+	if f.Until, err = sinceArg("until", a.Until); err != nil {
+		return nil, err
+	}
+	page, err := t.gw.ListDeliveries(ctx, a.EndpointID, f)
 	if err != nil {
 		return nil, lookup(err, "webhook", "endpoint_id", a.EndpointID, findWebhooks)
 	}
@@ -563,6 +573,116 @@ func (t *tools) listDeliveries(ctx context.Context, _ mcp.CallToolRequest, a lis
 		out.Data[i] = viewDelivery(d, attemptsInList)
 	}
 	return out, nil
+}
+
+type statsArgs struct {
+	Since string `json:"since,omitempty" jsonschema:"The window's start: an RFC 3339 time, or a duration back from now such as 1h (default 1h)"`
+}
+
+// endpointStatsView is one webhook's stats as get_stats shows them: the ratio and the
+// percentiles are left out when there was no attempt.
+type endpointStatsView struct {
+	WebhookID    string     `json:"webhook_id,omitempty"`
+	Kind         string     `json:"kind,omitempty"`
+	State        string     `json:"state,omitempty" jsonschema:"enabled, disabled or deleted"`
+	Disabled     string     `json:"disabled_reason,omitempty"`
+	Attempts     int        `json:"attempts"`
+	Successes    int        `json:"successes"`
+	Failures     int        `json:"failures"`
+	SuccessRatio *float64   `json:"success_ratio,omitempty" jsonschema:"successes / attempts; left out without attempts"`
+	GaveUp       int        `json:"gave_up" jsonschema:"Deliveries that failed for good in the window"`
+	P50MS        *int64     `json:"p50_ms,omitempty"`
+	P95MS        *int64     `json:"p95_ms,omitempty"`
+	Pending      int        `json:"pending"`
+	Paused       int        `json:"paused"`
+	LastError    string     `json:"last_error,omitempty"`
+	LastErrorAt  *time.Time `json:"last_error_at,omitempty"`
+}
+
+func viewStats(e *gateway.EndpointStats) *endpointStatsView {
+	return &endpointStatsView{WebhookID: e.EndpointID, Kind: e.Kind, State: e.State, Disabled: e.DisabledReason, Attempts: e.Attempts, Successes: e.Successes,
+		Failures: e.Failures, SuccessRatio: e.SuccessRatio, GaveUp: e.GaveUp, P50MS: e.P50MS, P95MS: e.P95MS, Pending: e.Pending, Paused: e.Paused,
+		LastError: e.LastError, LastErrorAt: e.LastErrorAt}
+}
+
+func (e *endpointStatsView) line() string {
+	s := fmt.Sprintf("%s %s: %d attempts, %d failed", e.WebhookID, e.State, e.Attempts, e.Failures)
+	if e.Pending+e.Paused > 0 {
+		s += fmt.Sprintf(", %d pending, %d paused", e.Pending, e.Paused)
+	}
+	if e.LastError != "" {
+		s += fmt.Sprintf("; last error %s at %s", e.LastError, e.LastErrorAt.Format(time.RFC3339))
+	}
+	return s
+}
+
+type statsOut struct {
+	Since      time.Time            `json:"since"`
+	Until      time.Time            `json:"until"`
+	Webhooks   []*endpointStatsView `json:"webhooks"`
+	Totals     *endpointStatsView   `json:"totals"`
+	LagSeconds float64              `json:"lag_seconds" jsonschema:"How late the oldest due, undelivered delivery is"`
+	Ready      bool                 `json:"ready"`
+	Reasons    []string             `json:"reasons,omitempty" jsonschema:"Why the gateway is not ready"`
+	FreeBytes  uint64               `json:"free_bytes" jsonschema:"Free space on the data volume (0 when not measured)"`
+	Scan       gateway.StatsScan    `json:"scan"`
+	Note       string               `json:"note,omitempty"`
+}
+
+func (o *statsOut) summary() string {
+	t := o.Totals
+	s := fmt.Sprintf("since %s: %d attempts, %d failed, %d gave up; %d pending, %d paused; lag %.0fs", o.Since.Format(time.RFC3339), t.Attempts, t.Failures, t.GaveUp, t.Pending, t.Paused, o.LagSeconds)
+	if !o.Ready {
+		s += "; NOT READY: " + strings.Join(o.Reasons, "; ")
+	}
+	if o.Scan.Truncated {
+		s += fmt.Sprintf("; counts cover only the newest %d deliveries", o.Scan.Deliveries)
+	}
+	return s + lines(o.Webhooks, (*endpointStatsView).line)
+}
+
+func (o *statsOut) bound(max int) string {
+	if size(o) <= max {
+		return ""
+	}
+	// The webhooks with the most failures first, so that what is cut is what went well.
+	slices.SortStableFunc(o.Webhooks, func(a, b *endpointStatsView) int { return b.Failures - a.Failures })
+	n := fit(o.Webhooks, max-2000)
+	o.Note = cutNote(fmt.Sprintf("the %d of %d webhooks with the most failures shown; the totals count all", n, len(o.Webhooks)))
+	o.Webhooks = o.Webhooks[:n]
+	return o.Note
+}
+
+func (t *tools) getStats(ctx context.Context, _ mcp.CallToolRequest, a statsArgs) (*statsOut, error) {
+	since, err := sinceArg("since", a.Since)
+	if err != nil {
+		return nil, err
+	}
+	st, err := t.gw.Stats(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	out := &statsOut{Since: st.Since, Until: st.Until, Webhooks: make([]*endpointStatsView, len(st.Endpoints)), Totals: viewStats(&st.Totals),
+		LagSeconds: st.LagSeconds, Ready: st.Ready, Reasons: st.Reasons, FreeBytes: st.Disk.Free, Scan: st.Scan}
+	for i, e := range st.Endpoints {
+		out.Webhooks[i] = viewStats(e)
+	}
+	return out, nil
+}
+
+// sinceArg reads a time bound argument: an RFC 3339 time, or a duration back from now
+// ("1h"); empty is the zero time.
+func sinceArg(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return time.Now().Add(-d), nil
+	}
+	return time.Time{}, argErrorf("`%s` must be an RFC 3339 time such as 2026-06-24T14:00:00Z or a duration back from now such as 1h, not %q", name, v)
 }
 
 type deliveryOut struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/spf13/cobra"
@@ -40,18 +41,24 @@ func deliveryRows(dls []*gateway.Delivery) [][]string {
 
 func deliveriesListCmd(cf *clientFlags) *cobra.Command {
 	var (
-		endpoint string
-		f        gateway.DeliveryFilter
-		status   string
+		endpoint     string
+		f            gateway.DeliveryFilter
+		status       string
+		since, until string
 	)
 	cmd := &cobra.Command{
-		Use:     "list",
-		Short:   "List an endpoint's deliveries, newest first",
-		Example: `  hookgate deliveries list --endpoint ep_01K… --status failed`,
-		Args:    cobra.NoArgs,
+		Use:   "list",
+		Short: "List deliveries, newest first, across every endpoint or of one",
+		Example: `  hookgate deliveries list --status failed --since 1h
+  hookgate deliveries list --endpoint ep_01K… --type 'video.*'`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if endpoint == "" {
-				return fmt.Errorf("--endpoint is required")
+			var err error
+			if f.Since, err = parseSince("since", since); err != nil {
+				return err
+			}
+			if f.Until, err = parseSince("until", until); err != nil {
+				return err
 			}
 			c, err := cf.client()
 			if err != nil {
@@ -75,11 +82,30 @@ func deliveriesListCmd(cf *clientFlags) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&endpoint, "endpoint", "", "endpoint id")
+	fl.StringVar(&endpoint, "endpoint", "", "only this endpoint's deliveries (default: every endpoint's)")
 	fl.StringVar(&status, "status", "", "pending, paused, succeeded, failed or canceled")
+	fl.StringVar(&f.Type, "type", "", "event type or pattern (video.*)")
+	fl.StringVar(&since, "since", "", "created since: RFC 3339 time, or a duration back from now (1h)")
+	fl.StringVar(&until, "until", "", "created before: RFC 3339 time, or a duration back from now")
 	fl.IntVar(&f.Limit, "limit", 0, "page size (default 50)")
 	fl.StringVar(&f.Cursor, "cursor", "", "continue after this delivery id")
 	return cmd
+}
+
+// parseSince reads a --since style flag: an RFC 3339 time, or a duration back from now
+// ("2h"); empty is the zero time.
+func parseSince(flag, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return time.Time{}, fmt.Errorf("--%s: want an RFC 3339 time or a duration such as 2h, not %q", flag, v)
+	}
+	return time.Now().Add(-d), nil
 }
 
 func deliveriesGetCmd(cf *clientFlags) *cobra.Command {

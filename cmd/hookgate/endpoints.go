@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
@@ -382,13 +381,9 @@ func endpointsReplayCmd(cf *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t, err := time.Parse(time.RFC3339, since)
+			t, err := parseSince("since", since)
 			if err != nil {
-				d, derr := time.ParseDuration(since)
-				if derr != nil {
-					return fmt.Errorf("--since: want an RFC 3339 time or a duration such as 2h")
-				}
-				t = time.Now().Add(-d)
+				return err
 			}
 			n, err := c.ReplayEndpoint(cmd.Context(), args[0], t, gateway.DeliveryStatus(status))
 			if err != nil {

@@ -89,13 +89,21 @@ func eventsPublishCmd(cf *clientFlags) *cobra.Command {
 }
 
 func eventsListCmd(cf *clientFlags) *cobra.Command {
-	var f gateway.EventFilter
+	var (
+		f     gateway.EventFilter
+		since string
+	)
 	cmd := &cobra.Command{
-		Use:     "list",
-		Short:   "List events in arrival order",
-		Example: `  hookgate events list --type 'video.*' --limit 20`,
-		Args:    cobra.NoArgs,
+		Use:   "list",
+		Short: "List events in arrival order (or newest first)",
+		Example: `  hookgate events list --type 'video.*' --limit 20
+  hookgate events list --newest --limit 10`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if f.Since, err = parseSince("since", since); err != nil {
+				return err
+			}
 			c, err := cf.client()
 			if err != nil {
 				return err
@@ -114,7 +122,9 @@ func eventsListCmd(cf *clientFlags) *cobra.Command {
 			if err := table(cmd.OutOrStdout(), []string{"ID", "TYPE", "SOURCE", "RECEIVED", "DELIVERIES"}, rows); err != nil {
 				return err
 			}
-			if page.More {
+			if page.More && f.Newest {
+				fmt.Fprintf(cmd.OutOrStdout(), "more: --newest --after %s\n", page.Next)
+			} else if page.More {
 				fmt.Fprintf(cmd.OutOrStdout(), "more: --after %s\n", page.Next)
 			}
 			return nil
@@ -123,7 +133,9 @@ func eventsListCmd(cf *clientFlags) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&f.Type, "type", "", "event type or pattern")
 	fl.StringVar(&f.Source, "source", "", "source name")
-	fl.StringVar(&f.After, "after", "", "only events after this cursor (a next_cursor) or event id")
+	fl.StringVar(&f.After, "after", "", "only events after this cursor (a next_cursor) or event id; before it with --newest")
+	fl.BoolVar(&f.Newest, "newest", false, "list the most recent events first")
+	fl.StringVar(&since, "since", "", "only events received since: RFC 3339 time, or a duration back from now (1h); oldest first, without --after")
 	fl.IntVar(&f.Limit, "limit", 0, "page size (default 50)")
 	return cmd
 }

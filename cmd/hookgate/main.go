@@ -1,5 +1,5 @@
 // Command hookgate is the hookgate event gateway: the server (serve), the MCP server (mcp),
-// a benchmark (bench), and client verbs over the HTTP API (endpoints, events, deliveries, sources, event-types, schemas).
+// a benchmark (bench), and client verbs over the HTTP API (status, endpoints, events, deliveries, sources, event-types, schemas).
 //
 // Flags and environment are read here and nowhere else; each verb lives in its own file.
 package main
@@ -40,6 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newEventTypesCmd(),
 		newSchemasCmd(),
 		newSourcesCmd(),
+		newStatusCmd(),
 	)
 	root.SetArgs(args)
 	root.SetOut(stdout)

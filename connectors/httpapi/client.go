@@ -118,6 +118,12 @@ func setIf(q url.Values, k, v string) {
 	}
 }
 
+func setTime(q url.Values, k string, t time.Time) {
+	if !t.IsZero() {
+		q.Set(k, t.UTC().Format(time.RFC3339Nano))
+	}
+}
+
 func setInt(q url.Values, k string, v int) {
 	if v > 0 {
 		q.Set(k, strconv.Itoa(v))
@@ -194,14 +200,33 @@ func (c *Client) RotateSecret(ctx context.Context, id string) (string, error) {
 	return out.Secret, nil
 }
 
-// ListDeliveries calls GET /v1/endpoints/{id}/deliveries.
+// ListDeliveries calls GET /v1/endpoints/{id}/deliveries, or GET /v1/deliveries (every
+// endpoint's) when endpointID is empty.
 func (c *Client) ListDeliveries(ctx context.Context, endpointID string, f gateway.DeliveryFilter) (*gateway.DeliveryPage, error) {
 	q := url.Values{}
 	setIf(q, "status", string(f.Status))
+	setIf(q, "type", f.Type)
+	setTime(q, "since", f.Since)
+	setTime(q, "until", f.Until)
 	setIf(q, "cursor", f.Cursor)
 	setInt(q, "limit", f.Limit)
+	path := "/v1/deliveries"
+	if endpointID != "" {
+		path = "/v1/endpoints/" + url.PathEscape(endpointID) + "/deliveries"
+	}
 	var out gateway.DeliveryPage
-	if err := c.do(ctx, http.MethodGet, "/v1/endpoints/"+url.PathEscape(endpointID)+"/deliveries", q, nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodGet, path, q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Stats calls GET /v1/stats; a zero since is the server's default, the last hour.
+func (c *Client) Stats(ctx context.Context, since time.Time) (*gateway.Stats, error) {
+	q := url.Values{}
+	setTime(q, "since", since)
+	var out gateway.Stats
+	if err := c.do(ctx, http.MethodGet, "/v1/stats", q, nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -85,6 +85,28 @@ func apiPaths() map[string]any {
 	id := param("id", "path", "The id", true)
 	limit := param("limit", "query", "Page size (default 50, at most 1000)", false)
 	cursor := param("cursor", "query", "next_cursor of the previous page", false)
+	deliveryFilters := []any{
+		param("status", "query", "pending, paused, succeeded, failed or canceled", false),
+		param("type", "query", "Event type or pattern (video.*)", false),
+		param("since", "query", "Created since: RFC 3339 time, or a duration back from now (1h)", false),
+		param("until", "query", "Created before: RFC 3339 time, or a duration back from now", false),
+		limit, cursor,
+	}
+	num := map[string]any{"type": []any{"number", "null"}}
+	endpointStats := map[string]any{"type": "object", "properties": map[string]any{
+		"endpoint_id": str("Endpoint id"), "kind": str("Kind"), "state": map[string]any{"type": "string", "enum": []any{"enabled", "disabled", "deleted"}},
+		"attempts": map[string]any{"type": "integer"}, "successes": map[string]any{"type": "integer"}, "failures": map[string]any{"type": "integer"},
+		"success_ratio": num, "gave_up": map[string]any{"type": "integer"}, "p50_ms": num, "p95_ms": num,
+		"pending": map[string]any{"type": "integer"}, "paused": map[string]any{"type": "integer"},
+		"last_error": str("The newest failed attempt's error or HTTP status"), "last_error_at": map[string]any{"type": "string", "format": "date-time"},
+	}}
+	statsSchema := map[string]any{"type": "object", "properties": map[string]any{
+		"since": map[string]any{"type": "string", "format": "date-time"}, "until": map[string]any{"type": "string", "format": "date-time"},
+		"endpoints": map[string]any{"type": "array", "items": endpointStats}, "totals": endpointStats,
+		"lag_seconds": map[string]any{"type": "number"}, "ready": map[string]any{"type": "boolean"},
+		"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "disk": map[string]any{"type": "object"},
+		"scan": map[string]any{"type": "object", "properties": map[string]any{"created_since": map[string]any{"type": "string", "format": "date-time"}, "deliveries": map[string]any{"type": "integer"}, "max_scan": map[string]any{"type": "integer"}, "truncated": map[string]any{"type": "boolean"}}},
+	}}
 	sourceInput := map[string]any{"type": "object", "properties": map[string]any{
 		"name": str("A name (the events' source for generic sources)"), "provider": map[string]any{"type": "string", "enum": []any{"tokportal", "tinyposter", "uploadpost", "oktopost", "standard-webhooks", "generic"}},
 		"secret": str("The provider's signing secret (uploadpost: the URL token; made when empty)"), "verify": map[string]any{"type": "object"},
@@ -109,14 +131,20 @@ func apiPaths() map[string]any {
 			"post": op("rotateSecret", "New signing secret; the old one keeps signing for 24 h", []any{id}, nil, "200", resp("The new secret", map[string]any{"type": "object", "properties": map[string]any{"secret": map[string]any{"type": "string"}}})),
 		},
 		"/v1/endpoints/{id}/deliveries": map[string]any{
-			"get": op("listDeliveries", "An endpoint's deliveries, newest first", []any{id, param("status", "query", "pending, paused, succeeded, failed or canceled", false), limit, cursor}, nil, "200", resp("A page", page("Delivery"))),
+			"get": op("listEndpointDeliveries", "An endpoint's deliveries, newest first (GET /v1/deliveries?endpoint= is the same list)", append([]any{id}, deliveryFilters...), nil, "200", resp("A page", page("Delivery"))),
+		},
+		"/v1/deliveries": map[string]any{
+			"get": op("listDeliveries", "Deliveries across every endpoint, newest first; a page may be short, even empty, with has_more when many records were passed over", append([]any{param("endpoint", "query", "Only this endpoint's", false)}, deliveryFilters...), nil, "200", resp("A page", page("Delivery"))),
+		},
+		"/v1/stats": map[string]any{
+			"get": op("getStats", "Per endpoint and in total: attempts, successes, failures, success ratio, p50/p95 attempt duration, pending, paused, last error, state; with readiness, disk and lag", []any{param("since", "query", "The window's start: RFC 3339 time, or a duration back from now (default 1h)", false)}, nil, "200", resp("The stats; scan.truncated says the counts cover only the newest deliveries read", statsSchema)),
 		},
 		"/v1/endpoints/{id}/replay": map[string]any{
 			"post": op("replayEndpoint", "Queue again the endpoint's failed deliveries since a time", []any{id}, jsonBody(map[string]any{"type": "object", "required": []any{"since"}, "properties": map[string]any{"since": map[string]any{"type": "string", "format": "date-time"}, "status": map[string]any{"type": "string", "enum": []any{"failed", "canceled", "succeeded"}}}}), "202", resp("How many were queued", map[string]any{"type": "object", "properties": map[string]any{"count": map[string]any{"type": "integer"}}})),
 		},
 		"/v1/events": map[string]any{
 			"post": op("publishEvent", "Publish an event; 202 once it and its deliveries are on disk, 200 for a duplicate id", nil, jsonBody(ref("PublishInput")), "202", resp("Stored", map[string]any{"type": "object", "properties": map[string]any{"id": map[string]any{"type": "string"}, "deliveries": map[string]any{"type": "integer"}, "duplicate": map[string]any{"type": "boolean"}}})),
-			"get":  op("listEvents", "List events in arrival order", []any{param("type", "query", "Type or pattern", false), param("source", "query", "Source", false), param("after", "query", "The next_cursor of a previous page (a sequence), or an event id", false), param("since", "query", "RFC 3339 time", false), param("order", "query", "oldest (default) or newest", false), param("wait", "query", "Long poll: when no event matches yet, wait up to this long (30s; at most 60s) for one and answer as soon as it is stored; an empty page when the wait ends. Oldest first only", false), limit}, nil, "200", resp("A page", page("Event"))),
+			"get":  op("listEvents", "List events in arrival order, or newest first", []any{param("type", "query", "Type or pattern", false), param("source", "query", "Source", false), param("after", "query", "The next_cursor of a previous page (a sequence), or an event id: events after it (before it with order=newest)", false), param("since", "query", "RFC 3339 time, or a duration back from now (1h)", false), param("order", "query", "oldest (default) or newest; both page with next_cursor while has_more", false), param("wait", "query", "Long poll: when no event matches yet, wait up to this long (30s; at most 60s) for one and answer as soon as it is stored; an empty page when the wait ends. Oldest first only", false), limit}, nil, "200", resp("A page", page("Event"))),
 		},
 		"/v1/events/{id}": map[string]any{
 			"get": op("getEvent", "An event and its deliveries", []any{id}, nil, "200", resp("The event", ref("Event"))),

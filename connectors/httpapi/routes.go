@@ -136,18 +136,50 @@ func (s *server) rotateSecret(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"secret": secret})
 }
 
+// listDeliveries answers GET /v1/endpoints/{id}/deliveries (one endpoint's) and
+// GET /v1/deliveries (every endpoint's, or the endpoint query parameter's).
 func (s *server) listDeliveries(c *gin.Context) {
 	limit, err := queryInt(c, "limit")
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	page, err := s.svc.ListDeliveries(c.Request.Context(), c.Param("id"), gateway.DeliveryFilter{Status: gateway.DeliveryStatus(c.Query("status")), Limit: limit, Cursor: c.Query("cursor")})
+	since, err := s.querySince(c, "since")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	until, err := s.querySince(c, "until")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	endpoint := c.Param("id")
+	if endpoint == "" {
+		endpoint = c.Query("endpoint")
+	}
+	f := gateway.DeliveryFilter{Status: gateway.DeliveryStatus(c.Query("status")), Type: c.Query("type"), Since: since, Until: until, Limit: limit, Cursor: c.Query("cursor")}
+	page, err := s.svc.ListDeliveries(c.Request.Context(), endpoint, f)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, page)
+}
+
+// stats answers GET /v1/stats?since=1h.
+func (s *server) stats(c *gin.Context) {
+	since, err := s.querySince(c, "since")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	st, err := s.svc.Stats(c.Request.Context(), since)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
 }
 
 // replayRequest is the body of POST /v1/endpoints/{id}/replay.
@@ -223,7 +255,7 @@ func (s *server) listEvents(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	since, err := queryTime(c, "since")
+	since, err := s.querySince(c, "since")
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -137,6 +137,8 @@ func New(opts Options) http.Handler {
 	v1.POST("/events", s.publish)
 	v1.GET("/events", s.listEvents)
 	v1.GET("/events/:id", s.getEvent)
+	v1.GET("/deliveries", s.listDeliveries)
+	v1.GET("/stats", s.stats)
 	v1.GET("/deliveries/:id", s.getDelivery)
 	v1.POST("/deliveries/:id/retry", s.retryDelivery)
 	v1.GET("/event-types", s.listEventTypes)
@@ -317,8 +319,21 @@ func queryBool(c *gin.Context, name string) (*bool, error) {
 	return &b, nil
 }
 
-func queryTime(c *gin.Context, name string) (time.Time, error) {
-	return parseTime(name, c.Query(name))
+// querySince reads an optional time bound: an RFC 3339 time, or a duration back from the
+// Service's clock ("1h", "30m").
+func (s *server) querySince(c *gin.Context, name string) (time.Time, error) {
+	v := c.Query(name)
+	if d, err := time.ParseDuration(v); err == nil && v != "" {
+		if d < 0 {
+			return time.Time{}, fail(http.StatusUnprocessableEntity, CodeInvalidField, name, "%s: a duration back from now must not be negative", name)
+		}
+		return s.svc.Now().Add(-d), nil
+	}
+	t, err := parseTime(name, v)
+	if err != nil {
+		return time.Time{}, fail(http.StatusUnprocessableEntity, CodeInvalidField, name, "%s: must be an RFC 3339 time such as 2026-06-24T14:00:00Z, or a duration back from now such as 1h", name)
+	}
+	return t, nil
 }
 
 // parseTime reads an optional RFC 3339 time; an empty string is the zero time.

@@ -348,8 +348,8 @@ func (s *Store) Appended() <-chan struct{} { return s.appended.wait() }
 // are read).
 func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.EventRange, error) {
 	out := &gateway.EventRange{Next: q.After}
-	if q.Newest {
-		out.Next = 0
+	if q.Newest && q.After == 1 {
+		return out, nil // nothing is older than the first event
 	}
 	var since uint64
 	if !q.Since.IsZero() && q.After == 0 && !q.Newest {
@@ -357,7 +357,10 @@ func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.Even
 	}
 	err := s.view(func(r *kv.Reader) error {
 		var start []byte
-		if !q.Newest && q.After > 0 {
+		switch {
+		case q.After > 0 && q.Newest:
+			start = seqKey(q.After - 1)
+		case q.After > 0:
 			start = seqKey(q.After + 1)
 		}
 		if since > 0 {

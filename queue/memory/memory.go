@@ -250,17 +250,14 @@ const eventBatch = 256
 // no limit. Events received before Since are passed over without counting towards MaxScan.
 // Next is After when nothing was read. Match runs without the Store's lock held, on copies.
 func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.EventRange, error) {
-	out := &gateway.EventRange{Events: []*gateway.StoredEvent{}}
-	if !q.Newest {
-		out.Next = q.After
-	}
+	out := &gateway.EventRange{Events: []*gateway.StoredEvent{}, Next: q.After}
 	since := q.Since
-	if !q.Newest && q.After != 0 {
+	if q.Newest || q.After != 0 {
 		since = time.Time{}
 	}
 	var (
-		cursor  = q.After // the last seq copied: the next batch starts past it
-		started = false   // for Newest: whether cursor is set yet
+		cursor  = q.After      // the last seq copied: the next batch starts past it
+		started = q.After != 0 // for Newest: whether cursor is set yet
 		scanned = 0
 	)
 	for {

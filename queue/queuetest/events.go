@@ -130,12 +130,40 @@ func (s *suite) testEventsNewest(t *testing.T) {
 	if got, want := eventIDs(r.Events), []string{id("evt_", 9), id("evt_", 8), id("evt_", 7)}; !slices.Equal(got, want) {
 		t.Errorf("Events(Newest, Limit 3) = %q, want %q", got, want)
 	}
-	r, err = st.Events(ctx, gateway.EventQuery{Newest: true, After: 3, Limit: 100})
+	if !r.More || r.Next != r.Events[2].Seq {
+		t.Errorf("Events(Newest, Limit 3): More %v, Next %d; want true, %d (the last event read)", r.More, r.Next, r.Events[2].Seq)
+	}
+	// Paging newest first: After is the sequence to read before.
+	var got []string
+	after := gateway.Seq(0)
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatalf("Events(Newest, Limit 4) paged more than 10 times: %q", got)
+		}
+		r, err = st.Events(ctx, gateway.EventQuery{Newest: true, After: after, Limit: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, eventIDs(r.Events)...)
+		if !r.More {
+			break
+		}
+		after = r.Next
+	}
+	var want []string
+	for i := 9; i >= 0; i-- {
+		want = append(want, id("evt_", i))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Events(Newest) paged by 4 = %q, want %q", got, want)
+	}
+	oldest := r.Next
+	r, err = st.Events(ctx, gateway.EventQuery{Newest: true, After: oldest, Limit: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Events) != 10 || r.Events[0].ID != id("evt_", 9) {
-		t.Errorf("Events(Newest, After 3) = %q, want all 10 newest first (After is ignored)", eventIDs(r.Events))
+	if len(r.Events) != 0 || r.More || r.Next != oldest {
+		t.Errorf("Events(Newest, After the oldest) = %q, More %v, Next %d; want none, false, %d", eventIDs(r.Events), r.More, r.Next, oldest)
 	}
 }
 
