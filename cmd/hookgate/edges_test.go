@@ -115,3 +115,15 @@ func TestMCPInProcessListensOnLoopbackOnly(t *testing.T) {
 		t.Errorf("mcp --help: the default --addr is not loopback:\n%s", out)
 	}
 }
+
+func TestCLIUnknownTypes(t *testing.T) {
+	p := startServe(t, t.TempDir())
+	code, _, errs := cli(t, p, "endpoints", "create", "--url", "http://127.0.0.1:9/h", "--events", "video.*,vidoe.posted")
+	if code == 0 || !strings.Contains(errs, "events[1]") || !strings.Contains(errs, "did you mean video.posted?") {
+		t.Fatalf("create vidoe.posted: exit %d %q", code, errs)
+	}
+	code, out, errs := cli(t, p, "events", "publish", "--type", "vidoe.posted", "--data", `{"n":1}`)
+	if code != 0 || !strings.Contains(out, "published") || !strings.Contains(errs, "warning: unknown type vidoe.posted; did you mean video.posted?") {
+		t.Fatalf("publish vidoe.posted: exit %d %q %q", code, out, errs)
+	}
+}
