@@ -227,6 +227,9 @@ func (s *Service) CreateEndpoint(ctx context.Context, in EndpointInput) (*Endpoi
 	if err := s.checkEndpoint(ep); err != nil {
 		return nil, "", err
 	}
+	if err := s.checkTypes(ep.Events, nil); err != nil {
+		return nil, "", err
+	}
 	if !ep.Enabled {
 		ep.DisabledAt = &now
 	}
@@ -318,6 +321,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 			return err
 		}
 		if err := s.checkEndpoint(want); err != nil {
+			return err
+		}
+		if err := s.checkTypes(want.Events, base.Events); err != nil {
 			return err
 		}
 		out, err = s.changeEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {

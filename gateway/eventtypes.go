@@ -89,7 +89,7 @@ func (s *Service) AddEventType(ctx context.Context, in EventTypeInput) (*schemas
 	var se *schemas.SchemaError
 	switch {
 	case errors.As(err, &se):
-		return nil, &ValidationError{Field: se.FieldName(), Message: se.Error(), Err: err}
+		return nil, &ValidationError{Field: se.FieldName(), Message: se.Message, Err: err}
 	case errors.Is(err, schemas.ErrBuiltin), errors.Is(err, schemas.ErrExists):
 		return nil, fmt.Errorf("%w: %w", ErrConflict, err)
 	case err != nil:

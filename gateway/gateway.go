@@ -155,6 +155,8 @@ type Service struct {
 	started sync.Once
 	stopped sync.Once
 
+	seen seenTypes // event types published (knownType)
+
 	waiters    waiters   // await's registrations, by type (WaitFor)
 	routerOnce sync.Once // starts the router that wakes them
 }
@@ -285,6 +287,9 @@ func (s *Service) Ready() Readiness {
 // goroutines that follow their changes (see watch.go); they run until Stop.
 func (s *Service) loadState(ctx context.Context) error {
 	if err := s.followEndpoints(ctx); err != nil {
+		return err
+	}
+	if err := s.loadSeenTypes(ctx); err != nil {
 		return err
 	}
 	return s.followEventTypes(ctx)

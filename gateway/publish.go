@@ -35,9 +35,13 @@ const MaxDeliverDelay = 30 * 24 * time.Hour
 
 // PublishResult says what Publish stored.
 type PublishResult struct {
-	ID         string   `json:"id"`
-	Deliveries int      `json:"deliveries"`
-	Duplicate  bool     `json:"duplicate,omitempty"`
+	ID         string `json:"id"`
+	Deliveries int    `json:"deliveries"`
+	Duplicate  bool   `json:"duplicate,omitempty"`
+	// Warnings are about an event that was stored all the same: its type is unknown to
+	// the catalog and was never published ("unknown type vidoe.posted; did you mean
+	// video.posted?").
+	Warnings   []string `json:"warnings,omitempty"`
 	DeliveryID []string `json:"-"`
 }
 
@@ -51,7 +55,13 @@ func (s *Service) Publish(ctx context.Context, in PublishInput) (*PublishResult,
 	if err := s.checkPublish(&in); err != nil {
 		return nil, err
 	}
-	return s.publish(ctx, in, nil)
+	warnings := s.unknownTypeWarnings(in.Type)
+	res, err := s.publish(ctx, in, nil)
+	if err != nil {
+		return nil, err
+	}
+	res.Warnings = warnings
+	return res, nil
 }
 
 // checkPublish validates and normalises a publish request.
@@ -171,6 +181,7 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 		return &PublishResult{ID: res.ID, Duplicate: true}, nil
 	}
 	s.obs.Published(in.Source, in.Type)
+	s.seen.add(ev.Type)
 	s.waiters.route(ev) // wake the awaits it matches
 	// An endpoint enabled while the event was being appended resumed its paused deliveries
 	// before these were stored: send them now.

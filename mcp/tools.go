@@ -253,17 +253,22 @@ func perKindRequired(s map[string]any) {
 // Results.
 
 type publishOut struct {
-	ID         string `json:"id" jsonschema:"The event id: pass it as after to await_event to wait for what follows it"`
-	Type       string `json:"type"`
-	Deliveries int    `json:"deliveries" jsonschema:"How many webhooks it was sent to"`
-	Duplicate  bool   `json:"duplicate" jsonschema:"The id was published before: nothing was sent"`
+	ID         string   `json:"id" jsonschema:"The event id: pass it as after to await_event to wait for what follows it"`
+	Type       string   `json:"type"`
+	Deliveries int      `json:"deliveries" jsonschema:"How many webhooks it was sent to"`
+	Duplicate  bool     `json:"duplicate" jsonschema:"The id was published before: nothing was sent"`
+	Warnings   []string `json:"warnings,omitempty" jsonschema:"About an event stored all the same, e.g. a type unknown to the catalog and never published (a typo?)"`
 }
 
 func (o *publishOut) summary() string {
 	if o.Duplicate {
 		return fmt.Sprintf("%s was already published; nothing sent", o.ID)
 	}
-	return fmt.Sprintf("published %s (%s) to %d webhook(s); await its consequences with after=%q", o.ID, o.Type, o.Deliveries, o.ID)
+	msg := fmt.Sprintf("published %s (%s) to %d webhook(s); await its consequences with after=%q", o.ID, o.Type, o.Deliveries, o.ID)
+	for _, w := range o.Warnings {
+		msg += "\nwarning: " + w
+	}
+	return msg
 }
 
 func (t *tools) publish(ctx context.Context, _ mcp.CallToolRequest, a publishArgs) (*publishOut, error) {
@@ -279,7 +284,7 @@ func (t *tools) publish(ctx context.Context, _ mcp.CallToolRequest, a publishArg
 	if err != nil {
 		return nil, err
 	}
-	return &publishOut{ID: res.ID, Type: a.Type, Deliveries: res.Deliveries, Duplicate: res.Duplicate}, nil
+	return &publishOut{ID: res.ID, Type: a.Type, Deliveries: res.Deliveries, Duplicate: res.Duplicate, Warnings: res.Warnings}, nil
 }
 
 type createWebhookOut struct {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,21 +19,49 @@ import (
 type clientFlags struct {
 	url   string
 	token string
+	data  string
 	json  bool
 }
 
 func (f *clientFlags) register(cmd *cobra.Command) {
 	fl := cmd.PersistentFlags()
 	fl.StringVar(&f.url, "server", envOr("HOOKGATE_URL", "http://127.0.0.1:8080"), "gateway URL (env HOOKGATE_URL)")
-	fl.StringVar(&f.token, "token", os.Getenv("HOOKGATE_TOKEN"), "API token (env HOOKGATE_TOKEN)")
+	// The default is empty, not the environment's value: --help prints defaults, and must
+	// never print a token.
+	fl.StringVar(&f.token, "token", "", "API token (default: env HOOKGATE_TOKEN, else HOOKGATE_API_TOKEN, else the api-token file in --data)")
+	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "the server's data folder, where it keeps a generated API token (env HOOKGATE_DATA; on `events publish`, --data is the payload)")
 	fl.BoolVar(&f.json, "json", false, "print the API's JSON instead of a table")
 }
 
 func (f *clientFlags) client() (*httpapi.Client, error) {
-	if f.token == "" {
-		return nil, fmt.Errorf("no API token: set HOOKGATE_TOKEN or pass --token (the server prints it on first start and keeps it in <data>/api-token)")
+	token := f.token
+	if token == "" {
+		token = envToken()
 	}
-	return httpapi.NewClient(f.url, f.token, nil), nil
+	if token == "" {
+		dir := f.data
+		if dir == "" {
+			dir = envOr("HOOKGATE_DATA", "./hookgate-data")
+		}
+		b, err := os.ReadFile(filepath.Join(dir, tokenFile))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("read the API token: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token == "" {
+		return nil, fmt.Errorf("no API token: set HOOKGATE_TOKEN, pass --token, or point --data (env HOOKGATE_DATA) at the server's data folder (the server prints the token on first start and keeps it in <data>/%s)", tokenFile)
+	}
+	return httpapi.NewClient(f.url, token, nil), nil
+}
+
+// envToken is the API token from the environment: HOOKGATE_TOKEN, or its older name
+// HOOKGATE_API_TOKEN. serve, mcp and the client verbs all read it here.
+func envToken() string {
+	if t := strings.TrimSpace(os.Getenv("HOOKGATE_TOKEN")); t != "" {
+		return t
+	}
+	return strings.TrimSpace(os.Getenv("HOOKGATE_API_TOKEN"))
 }
 
 // printJSON writes v as indented JSON.

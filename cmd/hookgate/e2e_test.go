@@ -68,10 +68,13 @@ func serveArgs(dir string, extra ...string) []string {
 	return append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--dev"}, extra...)
 }
 
-// startProc starts cmd, a hookgate serve, and waits until it answers /healthz.
+// startProc starts cmd, a hookgate serve, and waits until it answers /healthz. Unless cmd
+// has an environment of its own, the API token is e2eToken.
 func startProc(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
-	cmd.Env = append(os.Environ(), "HOOKGATE_API_TOKEN="+e2eToken)
+	if cmd.Env == nil {
+		cmd.Env = append(os.Environ(), "HOOKGATE_API_TOKEN="+e2eToken)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

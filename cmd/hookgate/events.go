@@ -77,6 +77,9 @@ func eventsPublishCmd(cf *clientFlags) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "published %s to %d endpoint(s)\n", res.ID, res.Deliveries)
+			for _, w := range res.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
 			return nil
 		},
 	}

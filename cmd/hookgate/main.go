@@ -10,8 +10,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
+	"github.com/hookgate/hookgate/gateway"
 	"github.com/spf13/cobra"
 )
 
@@ -29,6 +31,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Short:         "hookgate: a durable event gateway for AI agents and no-code tools",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       gateway.Version,
 	}
 	root.AddCommand(
 		newServeCmd(),
@@ -41,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newSchemasCmd(),
 		newSourcesCmd(),
 		newStatusCmd(),
+		newVersionCmd(),
 	)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -50,4 +54,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print hookgate's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "hookgate %s %s %s/%s\n", gateway.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return err
+		},
+	}
 }

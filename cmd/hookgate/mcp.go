@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,8 +32,11 @@ Without it, it runs the whole gateway in this process on --data, with the same f
 serve: the HTTP API, catch hooks and deliveries keep working while the agent is connected.
 When another hookgate (serve, or the mcp of another agent) already has --data open, it
 uses that gateway over its API instead: the address is in the data folder's "address"
-file, the token is HOOKGATE_API_TOKEN or the folder's api-token file. Which mode it chose
-is logged. Only MCP messages go to stdout; logs go to stderr.`,
+file, the token is HOOKGATE_TOKEN or the folder's api-token file. Which mode it chose
+is logged. Only MCP messages go to stdout; logs go to stderr.
+
+In this process the API listens on a loopback address only (--addr, default
+127.0.0.1:8080): a desktop agent's gateway is not for the network. Use serve for that.`,
 		Example: `  HOOKGATE_URL=http://127.0.0.1:8080 HOOKGATE_TOKEN=… hookgate mcp
   hookgate mcp --data ~/.hookgate --addr 127.0.0.1:8787`,
 		Args: cobra.NoArgs,
@@ -40,7 +44,7 @@ is logged. Only MCP messages go to stdout; logs go to stderr.`,
 			return serveMCP(cmd.Context(), &f, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	f.register(cmd)
+	f.register(cmd, "127.0.0.1:8080")
 	return cmd
 }
 
@@ -55,13 +59,16 @@ func serveMCP(ctx context.Context, f *serveFlags, stdin io.Reader, stdout, stder
 		opts hgmcp.Options
 	)
 	if url := os.Getenv("HOOKGATE_URL"); url != "" {
-		token := os.Getenv("HOOKGATE_TOKEN")
+		token := envToken()
 		if token == "" {
 			return errors.New("HOOKGATE_URL is set but HOOKGATE_TOKEN is not")
 		}
 		gw = httpapi.NewClient(url, token, nil)
 		logger.Info("hookgate mcp: using a running gateway", "url", url)
 	} else {
+		if err := loopbackOnly(f.addr); err != nil {
+			return err
+		}
 		g, err := startGateway(f, logger, stderr, false)
 		switch {
 		case err == nil:
@@ -89,7 +96,7 @@ func serveMCP(ctx context.Context, f *serveFlags, stdin io.Reader, stdout, stder
 }
 
 // runningGatewayOn returns a Client for the gateway that has the data folder dir open: its
-// address from the folder's address file, the API token from HOOKGATE_API_TOKEN or the
+// address from the folder's address file, the API token from HOOKGATE_TOKEN or the
 // folder's token file. It checks that the gateway answers and takes the token.
 func runningGatewayOn(ctx context.Context, dir string) (*httpapi.Client, string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, addressFile))
@@ -97,11 +104,11 @@ func runningGatewayOn(ctx context.Context, dir string) (*httpapi.Client, string,
 		return nil, "", fmt.Errorf("read its address: %w", err)
 	}
 	url := strings.TrimSpace(string(b))
-	token := strings.TrimSpace(os.Getenv("HOOKGATE_API_TOKEN"))
+	token := envToken()
 	if token == "" {
 		t, err := os.ReadFile(filepath.Join(dir, tokenFile))
 		if err != nil {
-			return nil, "", fmt.Errorf("read the API token (or set HOOKGATE_API_TOKEN): %w", err)
+			return nil, "", fmt.Errorf("read the API token (or set HOOKGATE_TOKEN): %w", err)
 		}
 		token = strings.TrimSpace(string(t))
 	}
@@ -112,4 +119,20 @@ func runningGatewayOn(ctx context.Context, dir string) (*httpapi.Client, string,
 		return nil, "", fmt.Errorf("reach it at %s: %w", url, err)
 	}
 	return c, url, nil
+}
+
+// loopbackOnly refuses a listen address that is not on loopback: a host-less ":8080" or
+// 0.0.0.0 would open the in-process gateway of `hookgate mcp` to the network.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--addr %q: hookgate mcp listens on loopback only (e.g. 127.0.0.1:8080); run hookgate serve to listen on the network", addr)
 }

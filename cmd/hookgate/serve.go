@@ -54,9 +54,10 @@ type serveFlags struct {
 	retention       time.Duration
 }
 
-func (f *serveFlags) register(cmd *cobra.Command) {
+// register adds the flags to cmd; addr is the default listen address.
+func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.addr, "addr", envOr("HOOKGATE_ADDR", ":8080"), "listen address (env HOOKGATE_ADDR)")
+	fl.StringVar(&f.addr, "addr", envOr("HOOKGATE_ADDR", addr), "listen address (env HOOKGATE_ADDR)")
 	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "data folder for the embedded store and the API token (env HOOKGATE_DATA)")
 	fl.StringVar(&f.store, "store", envOr("HOOKGATE_STORE", "badger"), "where events and deliveries are kept: badger (on disk in --data) or memory (lost on exit; for trials and tests) (env HOOKGATE_STORE)")
 	fl.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long delivered and failed events are kept (with their deliveries); 0 keeps everything. Events with pending or paused deliveries are always kept")
@@ -191,7 +192,7 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the gateway: HTTP API, publish, and delivery",
 		Example: `  go run ./cmd/hookgate serve
-  HOOKGATE_API_TOKEN=secret hookgate serve --addr 127.0.0.1:8080 --data /var/lib/hookgate
+  HOOKGATE_TOKEN=secret hookgate serve --addr 127.0.0.1:8080 --data /var/lib/hookgate
   hookgate serve --dev --retry-schedule 0s,1s,5s
   hookgate serve --log-format json --log-level debug   # logs for a collector; metrics at GET /metrics`,
 		Args: cobra.NoArgs,
@@ -199,7 +200,7 @@ func newServeCmd() *cobra.Command {
 			return serve(cmd.Context(), &f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	f.register(cmd)
+	f.register(cmd, ":8080")
 	return cmd
 }
 
@@ -476,10 +477,10 @@ func (g *runningGateway) stop() {
 // tokenFile is where a generated API token is kept, in the data folder.
 const tokenFile = "api-token"
 
-// apiToken returns the API token: HOOKGATE_API_TOKEN, else the one saved in the data
-// folder, else a new one that is saved (0600). created reports the last case.
+// apiToken returns the API token: HOOKGATE_TOKEN (or HOOKGATE_API_TOKEN), else the one
+// saved in the data folder, else a new one that is saved (0600). created reports the last case.
 func apiToken(dir string) (token string, created bool, err error) {
-	if t := strings.TrimSpace(os.Getenv("HOOKGATE_API_TOKEN")); t != "" {
+	if t := envToken(); t != "" {
 		return t, false, nil
 	}
 	path := filepath.Join(dir, tokenFile)

@@ -75,8 +75,10 @@ func TestEventTypesOverHTTP(t *testing.T) {
 	if st != 422 {
 		t.Fatalf("broken schema = %d %v", st, body)
 	}
-	if _, field, _ := errorOf(t, body); field != "schema/properties/n/type" && !strings.HasPrefix(field, "schema/properties/n") {
+	if _, field, msg := errorOf(t, body); field != "schema/properties/n/type" && !strings.HasPrefix(field, "schema/properties/n") {
 		t.Errorf("broken schema names %q, want the pointer to properties/n", field)
+	} else if strings.Count(msg, field) != 1 {
+		t.Errorf("broken schema message %q names the field %d times, want once", msg, strings.Count(msg, field))
 	}
 	st, body = a.do("POST", "/v1/events", `{"type":"order.paid","data":{"amount":"3"}}`)
 	if st != 422 {

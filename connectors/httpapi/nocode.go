@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -70,6 +71,11 @@ func (s *server) subscribe(kind string) gin.HandlerFunc {
 			ManagedBy:   kind,
 			Settings:    in.Settings,
 		})
+		var ve *gateway.ValidationError
+		if errors.As(err, &ve) && ve.Field == "events[0]" {
+			// This request names its one type "event".
+			err = &gateway.ValidationError{Field: "event", Message: ve.Message, Err: ve.Err}
+		}
 		if err != nil {
 			s.writeError(c, err)
 			return

@@ -246,7 +246,11 @@ func (s *server) publish(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"id": res.ID, "duplicate": true})
 		return
 	}
-	c.JSON(http.StatusAccepted, gin.H{"id": res.ID, "deliveries": res.Deliveries})
+	out := gin.H{"id": res.ID, "deliveries": res.Deliveries}
+	if len(res.Warnings) > 0 {
+		out["warnings"] = res.Warnings
+	}
+	c.JSON(http.StatusAccepted, out)
 }
 
 func (s *server) listEvents(c *gin.Context) {

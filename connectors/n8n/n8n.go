@@ -8,8 +8,10 @@
 // don't match, 404 when the workflow is not active or not listening, and the dispatcher
 // retries.
 //
-// docs/n8n-workflow.json is a workflow to import that receives video.posted and branches
-// on the platform.
+// docs/n8n-workflow.json is a workflow to import, with no credential to attach, that
+// receives video.posted, checks the type, branches on the platform and answers once the run
+// has finished (so a failed run is retried); docs/n8n-verify-signature.js checks hookgate's
+// signature over the raw body in a Code node.
 //
 // # Example
 //

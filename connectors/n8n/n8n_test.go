@@ -159,6 +159,7 @@ type workflow struct {
 		TypeVersion float64         `json:"typeVersion"`
 		Position    []float64       `json:"position"`
 		Parameters  json.RawMessage `json:"parameters"`
+		Credentials json.RawMessage `json:"credentials"`
 	} `json:"nodes"`
 	Connections map[string]struct {
 		Main [][]struct {
@@ -167,9 +168,22 @@ type workflow struct {
 	} `json:"connections"`
 }
 
-// TestWorkflowExport checks docs/n8n-workflow.json: a Webhook node taking POST
-// /hookgate-video-posted, connected to a Switch on the body's data.platform with an output
-// each for tiktok, instagram and youtube, each leading to a node of the workflow.
+// condition is one condition of an If or Switch node (version 2 conditions).
+type condition struct {
+	LeftValue  string `json:"leftValue"`
+	RightValue string `json:"rightValue"`
+	Operator   struct {
+		Type, Operation string
+	} `json:"operator"`
+}
+
+// TestWorkflowExport checks docs/n8n-workflow.json: it works on import, with no credential
+// to attach (a Webhook node without authentication, no node naming a credential); the
+// Webhook node takes POST /hookgate-video-posted, keeps the raw body (for the signature
+// check of docs/n8n-verify-signature.js) and answers when the workflow has finished
+// (responseMode lastNode), so a failed run is a 500 that hookgate retries; an If node checks
+// that the event's type is video.posted before a Switch branches on data.platform, with an
+// output each for tiktok, instagram and youtube, each leading to a node of the workflow.
 func TestWorkflowExport(t *testing.T) {
 	raw, err := os.ReadFile("../../docs/n8n-workflow.json")
 	if err != nil {
@@ -183,15 +197,12 @@ func TestWorkflowExport(t *testing.T) {
 		t.Fatalf("workflow has name %q, %d nodes, %d connections; want all three", wf.Name, len(wf.Nodes), len(wf.Connections))
 	}
 	nodes := map[string]string{} // name → type
-	var hook, platform string
+	var hook, typeCheck, platform string
 	var rules struct {
 		Rules struct {
 			Values []struct {
 				Conditions struct {
-					Conditions []struct {
-						LeftValue  string `json:"leftValue"`
-						RightValue string `json:"rightValue"`
-					} `json:"conditions"`
+					Conditions []condition `json:"conditions"`
 				} `json:"conditions"`
 			} `json:"values"`
 		} `json:"rules"`
@@ -200,14 +211,43 @@ func TestWorkflowExport(t *testing.T) {
 		if n.Name == "" || n.TypeVersion == 0 || len(n.Position) != 2 {
 			t.Errorf("node %q (%s) lacks a name, typeVersion or position", n.Name, n.Type)
 		}
+		if len(n.Credentials) > 0 {
+			t.Errorf("node %q names a credential %s: the import can't create it, and every call fails until one is attached by hand", n.Name, n.Credentials)
+		}
 		nodes[n.Name] = n.Type
 		switch n.Type {
 		case "n8n-nodes-base.webhook":
-			var p struct{ HTTPMethod, Path, Authentication string }
+			var p struct {
+				HTTPMethod, Path, Authentication, ResponseMode string
+				Options                                        struct{ RawBody bool }
+			}
 			if err := json.Unmarshal(n.Parameters, &p); err != nil || p.HTTPMethod != "POST" || p.Path != "hookgate-video-posted" {
 				t.Errorf("webhook node %q parameters = %+v (%v), want POST hookgate-video-posted", n.Name, p, err)
 			}
+			if p.Authentication != "" && p.Authentication != "none" {
+				t.Errorf("webhook node %q authentication = %q: it needs a credential the import doesn't create", n.Name, p.Authentication)
+			}
+			if p.ResponseMode != "lastNode" {
+				t.Errorf("webhook node %q responseMode = %q, want lastNode: an answer before the workflow ran hides its failures from hookgate's retries", n.Name, p.ResponseMode)
+			}
+			if !p.Options.RawBody {
+				t.Errorf("webhook node %q does not keep the raw body: the signature can't be checked", n.Name)
+			}
 			hook = n.Name
+		case "n8n-nodes-base.if":
+			var p struct {
+				Conditions struct {
+					Conditions []condition `json:"conditions"`
+				} `json:"conditions"`
+			}
+			if err := json.Unmarshal(n.Parameters, &p); err != nil {
+				t.Fatalf("if node %q: %v", n.Name, err)
+			}
+			c := p.Conditions.Conditions
+			if len(c) != 1 || !strings.Contains(c[0].LeftValue, "$json.body.type") || c[0].RightValue != "video.posted" || c[0].Operator.Operation != "equals" {
+				t.Errorf("if node %q conditions = %+v, want $json.body.type equals video.posted", n.Name, c)
+			}
+			typeCheck = n.Name
 		case "n8n-nodes-base.switch":
 			if err := json.Unmarshal(n.Parameters, &rules); err != nil {
 				t.Fatalf("switch node %q: %v", n.Name, err)
@@ -215,11 +255,14 @@ func TestWorkflowExport(t *testing.T) {
 			platform = n.Name
 		}
 	}
-	if hook == "" || platform == "" {
-		t.Fatalf("workflow nodes = %v, want a webhook node and a switch node", nodes)
+	if hook == "" || typeCheck == "" || platform == "" {
+		t.Fatalf("workflow nodes = %v, want a webhook node, an if node and a switch node", nodes)
 	}
-	if next := wf.Connections[hook].Main; len(next) != 1 || len(next[0]) != 1 || next[0][0].Node != platform {
-		t.Errorf("webhook node connects to %+v, want the switch %q", next, platform)
+	if next := wf.Connections[hook].Main; len(next) != 1 || len(next[0]) != 1 || next[0][0].Node != typeCheck {
+		t.Errorf("webhook node connects to %+v, want the type check %q", next, typeCheck)
+	}
+	if next := wf.Connections[typeCheck].Main; len(next) < 1 || len(next[0]) != 1 || next[0][0].Node != platform {
+		t.Errorf("the type check's true output leads to %+v, want the switch %q", next, platform)
 	}
 	outputs := wf.Connections[platform].Main
 	want := []string{"tiktok", "instagram", "youtube"}

@@ -17,12 +17,14 @@ import (
 // beside it in binary: so the record can be encoded before the commit that assigns the
 // Seq, and the payload is stored exactly as given, not escaped into a JSON string.
 type eventMeta struct {
-	ID         string    `json:"id"`
-	Type       string    `json:"type"`
-	Source     string    `json:"source,omitempty"`
-	Created    time.Time `json:"created"`
-	ReceivedAt time.Time `json:"received_at"`
-	Deliveries []string  `json:"deliveries"`
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Source string `json:"source,omitempty"`
+	// SourceEventID is the provider's id of a catch hook's event; absent in older records.
+	SourceEventID string    `json:"source_event_id,omitempty"`
+	Created       time.Time `json:"created"`
+	ReceivedAt    time.Time `json:"received_at"`
+	Deliveries    []string  `json:"deliveries"`
 	// Dedupe is the event's dedupe key when it has no window: the key goes with the event.
 	Dedupe string `json:"dedupe,omitempty"`
 }
@@ -33,7 +35,7 @@ const eventVersion = 1
 // encodeEvent is eventVersion, the Seq (8 bytes, see setEventSeq), the length of the meta
 // JSON (uvarint), the meta JSON, and the data.
 func encodeEvent(ev *gateway.StoredEvent, dedupe string) ([]byte, error) {
-	m := eventMeta{ID: ev.ID, Type: ev.Type, Source: ev.Source, Created: ev.Created,
+	m := eventMeta{ID: ev.ID, Type: ev.Type, Source: ev.Source, SourceEventID: ev.SourceEventID, Created: ev.Created,
 		ReceivedAt: ev.ReceivedAt, Deliveries: ev.Deliveries, Dedupe: dedupe}
 	meta, err := json.Marshal(&m)
 	if err != nil {
@@ -66,7 +68,7 @@ func decodeEvent(b []byte) (*gateway.StoredEvent, *eventMeta, error) {
 		return nil, nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	ev := &gateway.StoredEvent{
-		Event:      gateway.Event{ID: m.ID, Type: m.Type, Source: m.Source, Created: m.Created},
+		Event:      gateway.Event{ID: m.ID, Type: m.Type, Source: m.Source, SourceEventID: m.SourceEventID, Created: m.Created},
 		ReceivedAt: m.ReceivedAt, Deliveries: m.Deliveries, Seq: seq,
 	}
 	if len(data) > 0 {

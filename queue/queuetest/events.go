@@ -16,6 +16,7 @@ import (
 func (s *suite) testAppendAndGet(t *testing.T) {
 	st, _ := s.fresh(t)
 	ev := event("evt_a", s.base)
+	ev.SourceEventID = "1001" // a catch hook's event keeps the provider's id
 	d1 := delivery("dlv_a1", "evt_a", "ep_1", gateway.StatusPending, s.base, ptr(s.base))
 	d2 := delivery("dlv_a2", "evt_a", "ep_2", gateway.StatusPaused, s.base, nil)
 	res := add(t, st, ev, d1, d2)
