@@ -1,0 +1,173 @@
+package dashboard_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hookgate/hookgate/connectors"
+	"github.com/hookgate/hookgate/connectors/dashboard"
+	"github.com/hookgate/hookgate/connectors/httpapi"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/memory"
+	"github.com/hookgate/hookgate/schemas"
+)
+
+const token = "dash-test-token"
+
+// browser is an HTTP client with a cookie jar that does not follow redirects, so tests see
+// each answer.
+type browser struct {
+	t   *testing.T
+	url string
+	c   *http.Client
+}
+
+func newServer(t *testing.T) (*browser, *gateway.Service) {
+	t.Helper()
+	cat, err := schemas.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := gateway.URLPolicy{AllowPrivate: true}
+	log := slog.New(slog.DiscardHandler)
+	svc, err := gateway.New(gateway.Options{Store: memory.New(), Catalog: cat, Logger: log, Policy: policy,
+		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Stop(t.Context()) })
+	dash := dashboard.New(dashboard.Options{Service: svc, Token: token, Logger: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Token: token, Logger: slog.New(slog.DiscardHandler), Mount: dashboard.Mounts(dash)}))
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, url: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, svc
+}
+
+// do sends a request; form, when not nil, is posted with the given Origin ("" for none).
+func (b *browser) do(method, path string, form url.Values, origin string) (*http.Response, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.url+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, string(raw)
+}
+
+func TestSignInSessionCookieAndSignOut(t *testing.T) {
+	b, _ := newServer(t)
+	if resp, _ := b.do("GET", "/", nil, ""); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/login" {
+		t.Fatalf("GET / signed out = %d → %q, want 303 to /ui/login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := b.do("POST", "/ui/login", url.Values{"token": {"wrong"}}, b.url); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("sign in with a wrong token = %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := b.do("POST", "/ui/login", url.Values{"token": {token}}, ""); resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+		t.Fatalf("sign in without Origin = %d with cookies %v, want 403 and none", resp.StatusCode, resp.Cookies())
+	}
+	resp, body := b.do("POST", "/ui/login", url.Values{"token": {token}}, b.url)
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("sign in = %d, cookies %v, want 303 and a session cookie", resp.StatusCode, resp.Cookies())
+	}
+	c := resp.Cookies()[0]
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || strings.Contains(c.Value, token) {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Strict, not the token", c)
+	}
+	if strings.Contains(resp.Header.Get("Location"), token) || strings.Contains(body, token) {
+		t.Fatal("the token is echoed in the sign-in answer")
+	}
+	for _, p := range []string{"/", "/ui/endpoints", "/ui/events", "/ui/sources", "/ui/event-types"} {
+		resp, body := b.do("GET", p, nil, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s = %d, want 200", p, resp.StatusCode)
+		}
+		for _, name := range []string{">Overview<", ">Endpoints<", ">Events<", ">Sources<", ">Event types<", ">Sign out<"} {
+			if !strings.Contains(body, name) {
+				t.Errorf("GET %s: no %s in the page", p, name)
+			}
+		}
+		if strings.Contains(body, token) {
+			t.Errorf("GET %s shows the API token", p)
+		}
+	}
+	if resp, _ := b.do("POST", "/ui/logout", url.Values{}, b.url); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out = %d, want 303", resp.StatusCode)
+	}
+	// The old cookie, replayed after sign-out, is refused too.
+	b.c.Jar.SetCookies(mustURL(t, b.url), []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/"}})
+	if resp, _ := b.do("GET", "/ui/endpoints", nil, ""); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("GET after sign-out = %d, want 303 to sign in", resp.StatusCode)
+	}
+	if resp, _ := b.do("POST", "/ui/endpoints", url.Values{"url": {"http://127.0.0.1:9/x"}, "events": {"*"}}, b.url); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST after sign-out = %d, want 401", resp.StatusCode)
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func signIn(t *testing.T, b *browser) {
+	t.Helper()
+	if resp, _ := b.do("POST", "/ui/login", url.Values{"token": {token}}, b.url); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in = %d", resp.StatusCode)
+	}
+}
+
+func TestActionsNeedSameOrigin(t *testing.T) {
+	b, svc := newServer(t)
+	signIn(t, b)
+	form := url.Values{"url": {"http://127.0.0.1:9/x"}, "events": {"*"}, "kind": {"webhook"}}
+	for _, origin := range []string{"", "https://evil.example", "null"} {
+		if resp, _ := b.do("POST", "/ui/endpoints", form, origin); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("create with Origin %q = %d, want 403", origin, resp.StatusCode)
+		}
+	}
+	if pg, _ := svc.ListEndpoints(t.Context(), gateway.EndpointFilter{}); len(pg.Data) != 0 {
+		t.Fatalf("a cross-origin request created %d endpoints", len(pg.Data))
+	}
+	resp, body := b.do("POST", "/ui/endpoints", form, b.url)
+	if resp.StatusCode != 200 || !strings.Contains(body, "whsec_") {
+		t.Fatalf("create same-origin = %d, want 200 showing the secret once:\n%s", resp.StatusCode, body)
+	}
+}
+
+func TestErrorsAnswerTheAPIsStatus(t *testing.T) {
+	b, _ := newServer(t)
+	signIn(t, b)
+	if resp, body := b.do("POST", "/ui/endpoints", url.Values{"url": {"ftp://x"}, "events": {"*"}}, b.url); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "url") {
+		t.Fatalf("bad URL = %d, want 422 naming the url", resp.StatusCode)
+	}
+	if resp, _ := b.do("GET", "/ui/endpoints/ep_nope", nil, ""); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown endpoint = %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := b.do("GET", "/ui/nope", nil, ""); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown page = %d, want 404", resp.StatusCode)
+	}
+	// The JSON API is unchanged beside the dashboard.
+	if resp, body := b.do("GET", "/v1/endpoints", nil, ""); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"code":"unauthorized"`) {
+		t.Fatalf("/v1 without the bearer token, with a session cookie = %d %s, want the API's 401", resp.StatusCode, body)
+	}
+}
