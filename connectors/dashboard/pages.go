@@ -119,7 +119,7 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) error {
 		}
 		return b.Failures - a.Failures
 	})
-	h.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Data: map[string]any{"Stats": st, "Endpoints": eps, "Window": statsWindow}})
+	h.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Data: map[string]any{"Stats": st, "Endpoints": eps, "Window": "24 hours"}})
 	return nil
 }
 
