@@ -74,7 +74,8 @@ func newFlakyReceiver(t *testing.T) *flakyReceiver {
 // TestDashboardInBrowser drives the dashboard in a real headless Chromium against the built
 // binary: sign in, create an endpoint, Send test and watch it succeed without a reload, a
 // failure with its status code and error, Retry, Disable and Enable releasing a paused
-// delivery, an event's payload, copying a source URL, and signing out.
+// delivery, a new event appearing without a reload, an event's payload, copying a source
+// URL, the endpoint page at phone width, and signing out.
 func TestDashboardInBrowser(t *testing.T) {
 	exe := findBrowser()
 	if exe == "" {
@@ -237,7 +238,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	// Events: newest first; the event shows its payload and its deliveries.
-	run("events", chromedp.Click(link("Events")), chromedp.WaitVisible(chromedp.Search(`//td[normalize-space()="order.created"]`)), shot("events"))
+	run("events", chromedp.Click(link("Events")), chromedp.WaitVisible(chromedp.Search(`//td[normalize-space()="order.created"]`)), markPage)
+	if st, err := p.call("POST", "/v1/events", map[string]any{"type": "order.shipped", "data": map[string]any{"order": "A-1002"}}, nil); err != nil || st != 202 {
+		t.Fatalf("publish = %d, %v", st, err)
+	}
+	run("a new event appears", chromedp.WaitVisible(chromedp.Search(`//td[normalize-space()="order.shipped"]`)), shot("events"))
+	pageKept("new event")
 	run("open an event",
 		chromedp.Click(chromedp.Search(`//tr[td[normalize-space()="order.created"]]//a`)),
 		chromedp.WaitVisible(chromedp.ID("payload")),

@@ -171,3 +171,61 @@ func TestErrorsAnswerTheAPIsStatus(t *testing.T) {
 		t.Fatalf("/v1 without the bearer token, with a session cookie = %d %s, want the API's 401", resp.StatusCode, body)
 	}
 }
+
+func TestEditDeleteAndFilters(t *testing.T) {
+	b, svc := newServer(t)
+	signIn(t, b)
+	ep, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: "http://127.0.0.1:9/a", Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/ui/endpoints/" + ep.ID
+	resp, _ := b.do("POST", path+"/edit", url.Values{"url": {"http://127.0.0.1:9/b"}, "events": {"order.created, order.paid"}, "description": {"shop"}}, b.url)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit = %d, want 303", resp.StatusCode)
+	}
+	got, err := svc.GetEndpoint(t.Context(), ep.ID)
+	if err != nil || got.URL != "http://127.0.0.1:9/b" || strings.Join(got.Events, ",") != "order.created,order.paid" || got.Description != "shop" {
+		t.Fatalf("after edit: %+v, %v", got, err)
+	}
+	if resp, body := b.do("POST", path+"/edit", url.Values{"url": {"ftp://x"}, "events": {"*"}}, b.url); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "url") {
+		t.Fatalf("edit with a bad URL = %d, want 422 naming the url", resp.StatusCode)
+	}
+	// A delivery list filtered by status and time, and its live rows.
+	if _, err := svc.Publish(t.Context(), gateway.PublishInput{Type: "order.created", Data: []byte(`{"n":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"?since=1h", "?status=failed", "?status=pending&since=15m"} {
+		if resp, _ := b.do("GET", path+q, nil, ""); resp.StatusCode != 200 {
+			t.Errorf("GET %s%s = %d, want 200", path, q, resp.StatusCode)
+		}
+	}
+	if resp, _ := b.do("GET", path+"?since=-1h", nil, ""); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("since=-1h = %d, want 400", resp.StatusCode)
+	}
+	if resp, body := b.do("GET", path+"/deliveries?status=failed", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "No deliveries.") || strings.Contains(body, "<html") {
+		t.Errorf("failed rows = %d %q, want just an empty list's row", resp.StatusCode, body)
+	}
+	if resp, body := b.do("GET", path+"/deliveries", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "order.created") {
+		t.Errorf("rows = %d %q, want the delivery", resp.StatusCode, body)
+	}
+	if resp, body := b.do("GET", "/ui/events/rows?type=order.*", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "order.created") || strings.Contains(body, "<html") {
+		t.Errorf("event rows = %d %q, want the event's row alone", resp.StatusCode, body)
+	}
+	// Delete asks first, then deletes.
+	if resp, body := b.do("GET", path+"/delete", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, ">Delete endpoint<") {
+		t.Fatalf("delete confirmation = %d, want a page with a Delete endpoint button", resp.StatusCode)
+	}
+	if _, err := svc.GetEndpoint(t.Context(), ep.ID); err != nil {
+		t.Fatalf("the confirmation page deleted the endpoint: %v", err)
+	}
+	if resp, _ := b.do("POST", path+"/delete", url.Values{}, "https://evil.example"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin delete = %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := b.do("POST", path+"/delete", url.Values{}, b.url); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete = %d, want 303", resp.StatusCode)
+	}
+	if _, err := svc.GetEndpoint(t.Context(), ep.ID); err == nil {
+		t.Fatal("the endpoint is still there")
+	}
+}

@@ -26,12 +26,12 @@ type page struct {
 // notices are the messages an action's redirect asks the next page to show, by name: the
 // URL carries the name only, never data.
 var notices = map[string]string{
-	"created":  "Endpoint created.",
 	"enabled":  "Endpoint enabled: paused deliveries go out now.",
 	"disabled": "Endpoint disabled: new deliveries wait, paused, until it is enabled.",
 	"test":     "Test event sent.",
 	"retry":    "Delivery queued again.",
-	"replayed": "Failed deliveries queued again.",
+	"saved":    "Endpoint saved.",
+	"deleted":  "Endpoint deleted.",
 }
 
 // render writes a page: the named template inside the layout.
@@ -49,6 +49,17 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// fragment writes the "rows" template of a page alone: the rows of its live list.
+func (h *handler) fragment(w http.ResponseWriter, name string, data any) error {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "rows", data); err != nil {
+		return fmt.Errorf("render the rows of %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+	return nil
 }
 
 // back sends the browser to path after an action, with a notice to show.
@@ -156,18 +167,54 @@ func (h *handler) endpoints(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *handler) createEndpoint(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return badRequest("the form could not be read: " + err.Error())
-	}
+// eventList reads a comma-separated list of event types.
+func eventList(s string) []string {
 	var events []string
-	for _, e := range strings.Split(r.PostForm.Get("events"), ",") {
+	for _, e := range strings.Split(s, ",") {
 		if e = strings.TrimSpace(e); e != "" {
 			events = append(events, e)
 		}
 	}
+	return events
+}
+
+func (h *handler) editEndpoint(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return badRequest("the form could not be read: " + err.Error())
+	}
+	id := r.PathValue("id")
+	u, events, desc := strings.TrimSpace(r.PostForm.Get("url")), eventList(r.PostForm.Get("events")), r.PostForm.Get("description")
+	if _, err := h.svc.UpdateEndpoint(r.Context(), id, gateway.EndpointPatch{URL: &u, Events: &events, Description: &desc}); err != nil {
+		return err
+	}
+	back(w, r, "/ui/endpoints/"+url.PathEscape(id), "saved")
+	return nil
+}
+
+// confirmDelete asks before an endpoint is deleted.
+func (h *handler) confirmDelete(w http.ResponseWriter, r *http.Request) error {
+	ep, err := h.svc.GetEndpoint(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	h.render(w, r, http.StatusOK, "delete", page{Title: "Delete endpoint", Nav: "endpoints", Data: ep})
+	return nil
+}
+
+func (h *handler) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.DeleteEndpoint(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	back(w, r, "/ui/endpoints", "deleted")
+	return nil
+}
+
+func (h *handler) createEndpoint(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return badRequest("the form could not be read: " + err.Error())
+	}
 	ep, secret, err := h.svc.CreateEndpoint(r.Context(), gateway.EndpointInput{URL: strings.TrimSpace(r.PostForm.Get("url")),
-		Kind: r.PostForm.Get("kind"), Events: events, Description: r.PostForm.Get("description")})
+		Kind: r.PostForm.Get("kind"), Events: eventList(r.PostForm.Get("events")), Description: r.PostForm.Get("description")})
 	if err != nil {
 		return err
 	}
@@ -180,7 +227,7 @@ func (h *handler) showEndpoint(w http.ResponseWriter, r *http.Request, id, notic
 	if err != nil {
 		return err
 	}
-	f, err := deliveryFilter(r)
+	f, err := h.deliveryFilter(r)
 	if err != nil {
 		return err
 	}
@@ -189,23 +236,30 @@ func (h *handler) showEndpoint(w http.ResponseWriter, r *http.Request, id, notic
 		return err
 	}
 	h.render(w, r, http.StatusOK, "endpoint", page{Title: "Endpoint " + ep.ID, Nav: "endpoints", Notice: notice,
-		Data: map[string]any{"Endpoint": ep, "Secret": secret, "Deliveries": pg, "Status": string(f.Status), "Statuses": statuses}})
+		Data: map[string]any{"Endpoint": ep, "Secret": secret, "Deliveries": pg, "Status": string(f.Status), "Statuses": statuses,
+			"Since": r.URL.Query().Get("since"), "Windows": windows}})
 	return nil
 }
 
 // statuses are the delivery states the status filter offers.
 var statuses = []string{"pending", "paused", "succeeded", "failed", "canceled"}
 
-// deliveryFilter reads the status filter and page cursor of a delivery list.
-func deliveryFilter(r *http.Request) (gateway.DeliveryFilter, error) {
+// window is a choice of the delivery list's time filter.
+type window struct{ Value, Label string }
+
+// windows are the time filters the delivery list offers; "" is any time.
+var windows = []window{{"", "any time"}, {"15m", "15 minutes"}, {"1h", "hour"}, {"24h", "24 hours"}, {"168h", "7 days"}}
+
+// deliveryFilter reads the status and time filters and the page cursor of a delivery list.
+func (h *handler) deliveryFilter(r *http.Request) (gateway.DeliveryFilter, error) {
 	q := r.URL.Query()
 	f := gateway.DeliveryFilter{Status: gateway.DeliveryStatus(q.Get("status")), Cursor: q.Get("cursor"), Limit: 50}
 	if s := q.Get("since"); s != "" {
 		d, err := time.ParseDuration(s)
-		if err != nil {
+		if err != nil || d <= 0 {
 			return f, badRequest("since: a duration such as 1h")
 		}
-		f.Since = time.Now().Add(-d)
+		f.Since = h.svc.Now().Add(-d)
 	}
 	return f, nil
 }
@@ -217,7 +271,7 @@ func (h *handler) endpoint(w http.ResponseWriter, r *http.Request) error {
 // deliveryRows is the body of an endpoint's delivery table alone, which the page fetches
 // every two seconds to stay current.
 func (h *handler) deliveryRows(w http.ResponseWriter, r *http.Request) error {
-	f, err := deliveryFilter(r)
+	f, err := h.deliveryFilter(r)
 	if err != nil {
 		return err
 	}
@@ -225,13 +279,7 @@ func (h *handler) deliveryRows(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := h.pages["endpoint"].ExecuteTemplate(&buf, "rows", pg); err != nil {
-		return fmt.Errorf("render deliveries: %w", err)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
-	return nil
+	return h.fragment(w, "endpoint", pg)
 }
 
 func (h *handler) setEnabled(on bool) func(http.ResponseWriter, *http.Request) error {
@@ -306,14 +354,31 @@ func (h *handler) retry(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
+// eventPage reads the events list's filters and lists the newest matching events.
+func (h *handler) eventPage(r *http.Request) (*gateway.EventPage, error) {
 	q := r.URL.Query()
-	pg, err := h.svc.ListEvents(r.Context(), gateway.EventFilter{Newest: true, Type: q.Get("type"), Source: q.Get("source"), After: q.Get("cursor"), Limit: 50})
+	return h.svc.ListEvents(r.Context(), gateway.EventFilter{Newest: true, Type: q.Get("type"), Source: q.Get("source"), After: q.Get("cursor"), Limit: 50})
+}
+
+func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
+	pg, err := h.eventPage(r)
 	if err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "events", page{Title: "Events", Nav: "events", Data: map[string]any{"Page": pg, "Type": q.Get("type"), "Source": q.Get("source")}})
+	q := r.URL.Query()
+	h.render(w, r, http.StatusOK, "events", page{Title: "Events", Nav: "events",
+		Data: map[string]any{"Page": pg, "Type": q.Get("type"), "Source": q.Get("source"), "Cursor": q.Get("cursor")}})
 	return nil
+}
+
+// eventRows is the body of the newest events' table alone, which the Events page fetches
+// every two seconds to stay current.
+func (h *handler) eventRows(w http.ResponseWriter, r *http.Request) error {
+	pg, err := h.eventPage(r)
+	if err != nil {
+		return err
+	}
+	return h.fragment(w, "events", pg)
 }
 
 func (h *handler) event(w http.ResponseWriter, r *http.Request) error {

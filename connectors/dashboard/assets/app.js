@@ -51,7 +51,8 @@ function live(el) {
     busy = true;
     try {
       const r = await fetch(el.dataset.live, { credentials: "same-origin", headers: { Accept: "text/html" } });
-      if (r.ok && r.headers.get("Content-Type").startsWith("text/html")) {
+      // A redirect means the session ended: the sign-in page is not a list.
+      if (r.ok && !r.redirected && r.headers.get("Content-Type").startsWith("text/html")) {
         const html = await r.text();
         if (html !== el.dataset.last) {
           el.innerHTML = html;
