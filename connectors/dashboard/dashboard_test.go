@@ -229,3 +229,36 @@ func TestEditDeleteAndFilters(t *testing.T) {
 		t.Fatal("the endpoint is still there")
 	}
 }
+
+func TestNewEndpointFormOffersTheGatewaysKinds(t *testing.T) {
+	b, svc := newServer(t)
+	signIn(t, b)
+	_, body := b.do("GET", "/ui/endpoints", nil, "")
+	for _, k := range svc.Kinds() {
+		if !strings.Contains(body, ">"+k+"</option>") {
+			t.Errorf("the kind picker lacks %s", k)
+		}
+	}
+	if len(svc.Kinds()) < 2 || !strings.Contains(body, "<option selected>webhook</option>") {
+		t.Errorf("kinds %v; want webhook among them, picked by default", svc.Kinds())
+	}
+	// Event types are offered from the catalog.
+	if !strings.Contains(body, `<option value="video.posted">`) {
+		t.Error("the event type list lacks the catalog's video.posted")
+	}
+}
+
+func TestEventTypesByProvider(t *testing.T) {
+	b, _ := newServer(t)
+	signIn(t, b)
+	resp, body := b.do("GET", "/ui/event-types?provider=tokportal", nil, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "video.posted") || strings.Contains(body, `>tinyposter</td>`) {
+		t.Fatalf("tokportal's types = %d, want video.posted and no tinyposter type", resp.StatusCode)
+	}
+	resp, body = b.do("GET", "/ui/event-types/video.posted?provider=tokportal", nil, "")
+	for _, s := range []string{"Copy jsonschema", "Download zapier", "Copy make", "$schema"} {
+		if resp.StatusCode != 200 || !strings.Contains(body, s) {
+			t.Errorf("video.posted page = %d, lacks %q", resp.StatusCode, s)
+		}
+	}
+}

@@ -163,7 +163,7 @@ func (h *handler) endpoints(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "endpoints", page{Title: "Endpoints", Nav: "endpoints", Data: map[string]any{"Rows": rows, "Types": types}})
+	h.render(w, r, http.StatusOK, "endpoints", page{Title: "Endpoints", Nav: "endpoints", Data: map[string]any{"Rows": rows, "Types": types, "Kinds": h.svc.Kinds()}})
 	return nil
 }
 
@@ -434,11 +434,26 @@ func (h *handler) source(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) eventTypes(w http.ResponseWriter, r *http.Request) error {
-	types, err := h.svc.ListEventTypes(r.Context(), r.URL.Query().Get("provider"))
+	all, err := h.svc.ListEventTypes(r.Context(), "")
 	if err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "event-types", page{Title: "Event types", Nav: "event-types", Data: types})
+	var providers []string
+	for _, t := range all {
+		if !slices.Contains(providers, t.Provider) {
+			providers = append(providers, t.Provider)
+		}
+	}
+	slices.Sort(providers)
+	provider := r.URL.Query().Get("provider")
+	types := all
+	if provider != "" {
+		if types, err = h.svc.ListEventTypes(r.Context(), provider); err != nil {
+			return err
+		}
+	}
+	h.render(w, r, http.StatusOK, "event-types", page{Title: "Event types", Nav: "event-types",
+		Data: map[string]any{"Types": types, "Providers": providers, "Provider": provider}})
 	return nil
 }
 
