@@ -262,3 +262,20 @@ func TestEventTypesByProvider(t *testing.T) {
 		}
 	}
 }
+
+func TestNewEndpointWithKindSettings(t *testing.T) {
+	b, svc := newServer(t)
+	signIn(t, b)
+	form := url.Values{"kind": {"telegram"}, "events": {"video.posted"}, "settings": {`{"bot_token":"123456:ABC-DEF","chat_id":"-1001234567890"}`}}
+	if resp, body := b.do("POST", "/ui/endpoints", form, b.url); resp.StatusCode != 200 || !strings.Contains(body, "whsec_") {
+		t.Fatalf("telegram endpoint = %d:\n%s", resp.StatusCode, body)
+	}
+	pg, _ := svc.ListEndpoints(t.Context(), gateway.EndpointFilter{})
+	if len(pg.Data) != 1 || pg.Data[0].Kind != "telegram" || !strings.Contains(string(pg.Data[0].Settings), "-1001234567890") {
+		t.Fatalf("endpoints = %+v, want the telegram one with its chat id", pg.Data)
+	}
+	form.Set("settings", "[1,2]")
+	if resp, body := b.do("POST", "/ui/endpoints", form, b.url); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "kind settings") {
+		t.Fatalf("settings not an object = %d, want 400 naming the kind settings", resp.StatusCode)
+	}
+}

@@ -213,8 +213,16 @@ func (h *handler) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return badRequest("the form could not be read: " + err.Error())
 	}
+	var settings json.RawMessage
+	if raw := strings.TrimSpace(r.PostForm.Get("settings")); raw != "" {
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
+			return badRequest("kind settings: must be a JSON object, such as {\"chat_id\":\"-100…\",\"bot_token\":\"…\"}")
+		}
+		settings = json.RawMessage(raw)
+	}
 	ep, secret, err := h.svc.CreateEndpoint(r.Context(), gateway.EndpointInput{URL: strings.TrimSpace(r.PostForm.Get("url")),
-		Kind: r.PostForm.Get("kind"), Events: eventList(r.PostForm.Get("events")), Description: r.PostForm.Get("description")})
+		Kind: r.PostForm.Get("kind"), Events: eventList(r.PostForm.Get("events")), Description: r.PostForm.Get("description"), Settings: settings})
 	if err != nil {
 		return err
 	}
