@@ -29,6 +29,28 @@ type Stats struct {
 	Disk    DiskStatus `json:"disk"`
 	// Scan says which deliveries were read to count the attempts.
 	Scan StatsScan `json:"scan"`
+	// Series is the window's attempts in equal steps, oldest first: at most SeriesPoints
+	// of them, each StepSeconds long (a whole number of minutes; the last may run past
+	// Until).
+	Series      []StatsPoint `json:"series"`
+	StepSeconds int          `json:"step_seconds"`
+}
+
+// SeriesPoints is the most steps Stats.Series has.
+const SeriesPoints = 60
+
+// StatsPoint is one step of Stats.Series: the attempts made from Start on, for StepSeconds.
+type StatsPoint struct {
+	Start     time.Time `json:"start"`
+	Successes int       `json:"successes"`
+	Failures  int       `json:"failures"`
+}
+
+// seriesStep is the length of a step of a series over window: window / SeriesPoints,
+// rounded up to a whole minute.
+func seriesStep(window time.Duration) time.Duration {
+	step := (window + SeriesPoints - 1) / SeriesPoints
+	return max(time.Minute, (step+time.Minute-1)/time.Minute*time.Minute)
 }
 
 // StatsScan says what Stats read: the deliveries created since CreatedSince (a delivery
@@ -90,6 +112,11 @@ func (s *Service) Stats(ctx context.Context, since time.Time) (*Stats, error) {
 		return nil, invalid("since", "is in the future")
 	}
 	st := &Stats{Since: since.UTC(), Until: now, Endpoints: []*EndpointStats{}}
+	step := seriesStep(now.Sub(since))
+	st.StepSeconds = int(step / time.Second)
+	for t := since; t.Before(now) || t.Equal(since); t = t.Add(step) {
+		st.Series = append(st.Series, StatsPoint{Start: t.UTC()})
+	}
 	byID := map[string]*EndpointStats{}
 	get := func(id string) *EndpointStats {
 		e := byID[id]
@@ -158,11 +185,21 @@ func (s *Service) Stats(ctx context.Context, since time.Time) (*Stats, error) {
 			}
 			e.Attempts++
 			e.durations = append(e.durations, a.DurationMS)
+			var pt *StatsPoint
+			if i := int(a.At.Sub(since) / step); i < len(st.Series) {
+				pt = &st.Series[i]
+			}
 			if a.succeeded() {
 				e.Successes++
+				if pt != nil {
+					pt.Successes++
+				}
 				continue
 			}
 			e.Failures++
+			if pt != nil {
+				pt.Failures++
+			}
 			if e.LastErrorAt == nil || a.At.After(*e.LastErrorAt) {
 				at := a.At
 				e.LastError, e.LastErrorAt = a.problem(), &at
