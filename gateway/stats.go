@@ -46,10 +46,11 @@ type StatsPoint struct {
 	Failures  int       `json:"failures"`
 }
 
-// seriesStep is the length of a step of a series over window: window / SeriesPoints,
-// rounded up to a whole minute.
+// seriesStep is the length of a step of a series over window: the window in whole minutes
+// (what a caller's "the last hour" overshoots by while it asks is left out) divided by
+// SeriesPoints, rounded up to a whole minute.
 func seriesStep(window time.Duration) time.Duration {
-	step := (window + SeriesPoints - 1) / SeriesPoints
+	step := (window.Truncate(time.Minute) + SeriesPoints - 1) / SeriesPoints
 	return max(time.Minute, (step+time.Minute-1)/time.Minute*time.Minute)
 }
 
@@ -114,7 +115,7 @@ func (s *Service) Stats(ctx context.Context, since time.Time) (*Stats, error) {
 	st := &Stats{Since: since.UTC(), Until: now, Endpoints: []*EndpointStats{}}
 	step := seriesStep(now.Sub(since))
 	st.StepSeconds = int(step / time.Second)
-	for t := since; t.Before(now) || t.Equal(since); t = t.Add(step) {
+	for t := since; len(st.Series) < SeriesPoints && (t.Before(now) || t.Equal(since)); t = t.Add(step) {
 		st.Series = append(st.Series, StatsPoint{Start: t.UTC()})
 	}
 	byID := map[string]*EndpointStats{}
@@ -185,9 +186,11 @@ func (s *Service) Stats(ctx context.Context, since time.Time) (*Stats, error) {
 			}
 			e.Attempts++
 			e.durations = append(e.durations, a.DurationMS)
+			// The last step takes what the window's odd seconds hold; an attempt stamped
+			// after now (a clock step) is left out of the series.
 			var pt *StatsPoint
-			if i := int(a.At.Sub(since) / step); i < len(st.Series) {
-				pt = &st.Series[i]
+			if !a.At.After(now) {
+				pt = &st.Series[min(int(a.At.Sub(since)/step), len(st.Series)-1)]
 			}
 			if a.succeeded() {
 				e.Successes++

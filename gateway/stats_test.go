@@ -180,13 +180,20 @@ func TestStatsSeries(t *testing.T) {
 			t.Errorf("step %d = %d ok, %d failed; want %d, %d", i, p.Successes, p.Failures, w.Successes, w.Failures)
 		}
 	}
+	// "The last hour" asked a moment late is still 60 steps of a minute; the moment's
+	// attempts count in the last one.
+	clk.set(start.Add(time.Hour + 3*time.Millisecond))
+	send(time.Hour+2*time.Millisecond, "bad")
+	if st, err = svc.Stats(ctx, start); err != nil || len(st.Series) != 60 || st.StepSeconds != 60 || st.Series[59].Successes != 1 || st.Series[59].Failures != 1 {
+		t.Fatalf("an hour and 3 ms = %d steps of %d s, last %+v (%v); want 60 of 60 s, the last with two attempts", len(st.Series), st.StepSeconds, st.Series[len(st.Series)-1], err)
+	}
 	// A day: 60 steps of 24 minutes.
 	clk.set(start.Add(24 * time.Hour))
 	st, err = svc.Stats(ctx, start)
 	if err != nil || len(st.Series) != 60 || st.StepSeconds != 24*60 {
 		t.Fatalf("a day's series = %d steps of %d s (%v); want 60 of 1440 s", len(st.Series), st.StepSeconds, err)
 	}
-	if p0, p2 := st.Series[0], st.Series[2]; p0.Successes != 2 || p0.Failures != 1 || p2.Successes != 1 || p2.Failures != 0 {
-		t.Fatalf("a day's steps 0 and 2 = %+v, %+v; want the first three attempts, then the one at 59 minutes", p0, p2)
+	if p0, p2 := st.Series[0], st.Series[2]; p0.Successes != 2 || p0.Failures != 1 || p2.Successes != 1 || p2.Failures != 1 {
+		t.Fatalf("a day's steps 0 and 2 = %+v, %+v; want the first three attempts, then the two at an hour", p0, p2)
 	}
 }
