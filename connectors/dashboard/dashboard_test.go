@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookgate/hookgate/connectors"
 	"github.com/hookgate/hookgate/connectors/dashboard"
@@ -277,5 +278,45 @@ func TestNewEndpointWithKindSettings(t *testing.T) {
 	form.Set("settings", "[1,2]")
 	if resp, body := b.do("POST", "/ui/endpoints", form, b.url); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "kind settings") {
 		t.Fatalf("settings not an object = %d, want 400 naming the kind settings", resp.StatusCode)
+	}
+}
+
+func TestOverviewChartsAttempts(t *testing.T) {
+	b, svc := newServer(t)
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	t.Cleanup(down.Close)
+	svc.Start()
+	signIn(t, b)
+	ep, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: down.URL, Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Publish(t.Context(), gateway.PublishInput{Type: "order.created", Data: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, ds, err := svc.GetEvent(t.Context(), res.ID)
+		if err == nil && len(ds) == 1 && len(ds[0].Attempts) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no attempt was made")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, body := b.do("GET", "/", nil, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Attempts per minute, last hour") || !strings.Contains(body, `fill="#c93636"`) || !strings.Contains(body, "0 succeeded, 1 failed") {
+		t.Fatalf("overview = %d, want a chart with the failed attempt:\n%s", resp.StatusCode, body)
+	}
+	if !strings.Contains(body, ep.ID) || !strings.Contains(body, "HTTP 502") {
+		t.Error("the overview does not list the failing endpoint with its last error")
+	}
+	if resp, body := b.do("GET", "/?window=24h", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "Attempts per 24 minutes, last 24 hours") {
+		t.Errorf("a day's overview = %d, want 24-minute steps", resp.StatusCode)
+	}
+	if resp, _ := b.do("GET", "/?window=2h", nil, ""); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("window=2h = %d, want 400", resp.StatusCode)
 	}
 }

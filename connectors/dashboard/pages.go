@@ -105,11 +105,63 @@ type endpointRow struct {
 	Stats *gateway.EndpointStats
 }
 
-// statsWindow is the time the Overview's and Endpoints' numbers cover.
+// statsWindow is the time the Endpoints page's numbers cover.
 const statsWindow = 24 * time.Hour
 
+// overviewWindows are the windows the Overview offers, by their query value.
+var overviewWindows = []window{{"1h", "hour"}, {"24h", "24 hours"}}
+
+// bar is one step of the Overview's chart, in the SVG's units.
+type bar struct {
+	X, W, OKY, OKH, FailY, FailH float64
+	Label                        string
+}
+
+// chart is the Overview's attempts chart: stacked bars of successes and failures.
+type chart struct {
+	Bars          []bar
+	Width, Height float64
+	Max           int
+	Step          string
+}
+
+// chartOf draws the series of st as bars in a width × height box.
+func chartOf(st *gateway.Stats) chart {
+	c := chart{Width: 600, Height: 120, Step: "minute"}
+	if m := st.StepSeconds / 60; m > 1 {
+		c.Step = fmt.Sprintf("%d minutes", m)
+	}
+	for _, p := range st.Series {
+		c.Max = max(c.Max, p.Successes+p.Failures)
+	}
+	if len(st.Series) == 0 {
+		return c
+	}
+	w := c.Width / float64(len(st.Series))
+	scale := 0.0
+	if c.Max > 0 {
+		scale = c.Height / float64(c.Max)
+	}
+	for i, p := range st.Series {
+		okH, failH := float64(p.Successes)*scale, float64(p.Failures)*scale
+		c.Bars = append(c.Bars, bar{X: float64(i) * w, W: max(w-1, 1),
+			OKY: c.Height - okH, OKH: okH, FailY: c.Height - okH - failH, FailH: failH,
+			Label: fmt.Sprintf("%s: %d succeeded, %d failed", p.Start.Format("15:04"), p.Successes, p.Failures)})
+	}
+	return c
+}
+
 func (h *handler) overview(w http.ResponseWriter, r *http.Request) error {
-	st, err := h.svc.Stats(r.Context(), h.svc.Now().Add(-statsWindow))
+	win := r.URL.Query().Get("window")
+	if win == "" {
+		win = "1h"
+	}
+	i := slices.IndexFunc(overviewWindows, func(o window) bool { return o.Value == win })
+	if i < 0 {
+		return badRequest("window: 1h or 24h")
+	}
+	d, _ := time.ParseDuration(win)
+	st, err := h.svc.Stats(r.Context(), h.svc.Now().Add(-d))
 	if err != nil {
 		return err
 	}
@@ -130,7 +182,8 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) error {
 		}
 		return b.Failures - a.Failures
 	})
-	h.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Data: map[string]any{"Stats": st, "Endpoints": eps, "Window": "24 hours"}})
+	h.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Data: map[string]any{"Stats": st, "Endpoints": eps,
+		"Window": overviewWindows[i], "Windows": overviewWindows, "Chart": chartOf(st)}})
 	return nil
 }
 
