@@ -38,7 +38,7 @@ func newServer(t *testing.T) (*browser, *gateway.Service) {
 	policy := gateway.URLPolicy{AllowPrivate: true}
 	log := slog.New(slog.DiscardHandler)
 	svc, err := gateway.New(gateway.Options{Store: memory.New(), Catalog: cat, Logger: log, Policy: policy,
-		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log})})
+		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log}), Inbound: connectors.Inbound()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,5 +318,33 @@ func TestOverviewChartsAttempts(t *testing.T) {
 	}
 	if resp, _ := b.do("GET", "/?window=2h", nil, ""); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("window=2h = %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestSourcesShowTheirURLAndWhyACallWasRejected(t *testing.T) {
+	b, svc := newServer(t)
+	signIn(t, b)
+	src, err := svc.CreateSource(t.Context(), gateway.SourceInput{Name: "tok", Provider: "tokportal", Secret: "s3cr3t-value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(b.url+"/in/"+src.ID, "application/json", strings.NewReader(`{"event":"video.posted"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unsigned catch hook = %d, want 401", resp.StatusCode)
+	}
+	_, body := b.do("GET", "/ui/sources", nil, "")
+	if want := b.url + "/in/" + src.ID; !strings.Contains(body, want) || !strings.Contains(body, ">Copy</button>") {
+		t.Fatalf("sources page lacks the catch-hook URL %s with a Copy button:\n%s", want, body)
+	}
+	_, body = b.do("GET", "/ui/sources/"+src.ID, nil, "")
+	if !strings.Contains(body, "rejected") || !strings.Contains(body, "failed verification: missing X-TokPortal-Signature") {
+		t.Fatalf("source page lacks the rejected call and why:\n%s", body)
+	}
+	if strings.Contains(body, "s3cr3t-value") {
+		t.Fatal("the source page shows the source's secret")
 	}
 }
