@@ -87,18 +87,23 @@ const maxHeaders = 20
 // reservedHeaders are set by hookgate on every delivery and can't be overridden.
 var reservedHeaders = []string{"content-type", "content-length", "user-agent", "host", "webhook-id", "webhook-timestamp", "webhook-signature", "x-hookgate-event", "x-hookgate-delivery"}
 
+// Kinds are the endpoint kinds this gateway can deliver to (Options.Senders), sorted.
+func (s *Service) Kinds() []string {
+	kinds := make([]string, 0, len(s.opts.Senders))
+	for k := range s.opts.Senders {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return kinds
+}
+
 func (s *Service) checkEndpoint(ep *Endpoint) error {
 	if ep.Kind == "" {
 		ep.Kind = KindWebhook
 	}
 	sender, ok := s.opts.Senders[ep.Kind]
 	if !ok {
-		kinds := make([]string, 0, len(s.opts.Senders))
-		for k := range s.opts.Senders {
-			kinds = append(kinds, k)
-		}
-		slices.Sort(kinds)
-		return invalid("kind", "unknown endpoint kind %q (known: %s)", ep.Kind, strings.Join(kinds, ", "))
+		return invalid("kind", "unknown endpoint kind %q (known: %s)", ep.Kind, strings.Join(s.Kinds(), ", "))
 	}
 	st, err := cleanSettings(ep.Settings)
 	if err != nil {

@@ -29,6 +29,29 @@ type Stats struct {
 	Disk    DiskStatus `json:"disk"`
 	// Scan says which deliveries were read to count the attempts.
 	Scan StatsScan `json:"scan"`
+	// Series is the window's attempts in equal steps, oldest first: at most SeriesPoints
+	// of them, each StepSeconds long (a whole number of minutes; the last may run past
+	// Until).
+	Series      []StatsPoint `json:"series"`
+	StepSeconds int          `json:"step_seconds"`
+}
+
+// SeriesPoints is the most steps Stats.Series has.
+const SeriesPoints = 60
+
+// StatsPoint is one step of Stats.Series: the attempts made from Start on, for StepSeconds.
+type StatsPoint struct {
+	Start     time.Time `json:"start"`
+	Successes int       `json:"successes"`
+	Failures  int       `json:"failures"`
+}
+
+// seriesStep is the length of a step of a series over window: the window in whole minutes
+// (what a caller's "the last hour" overshoots by while it asks is left out) divided by
+// SeriesPoints, rounded up to a whole minute.
+func seriesStep(window time.Duration) time.Duration {
+	step := (window.Truncate(time.Minute) + SeriesPoints - 1) / SeriesPoints
+	return max(time.Minute, (step+time.Minute-1)/time.Minute*time.Minute)
 }
 
 // StatsScan says what Stats read: the deliveries created since CreatedSince (a delivery
@@ -90,6 +113,11 @@ func (s *Service) Stats(ctx context.Context, since time.Time) (*Stats, error) {
 		return nil, invalid("since", "is in the future")
 	}
 	st := &Stats{Since: since.UTC(), Until: now, Endpoints: []*EndpointStats{}}
+	step := seriesStep(now.Sub(since))
+	st.StepSeconds = int(step / time.Second)
+	for t := since; len(st.Series) < SeriesPoints && (t.Before(now) || t.Equal(since)); t = t.Add(step) {
+		st.Series = append(st.Series, StatsPoint{Start: t.UTC()})
+	}
 	byID := map[string]*EndpointStats{}
 	get := func(id string) *EndpointStats {
 		e := byID[id]
@@ -158,11 +186,23 @@ func (s *Service) Stats(ctx context.Context, since time.Time) (*Stats, error) {
 			}
 			e.Attempts++
 			e.durations = append(e.durations, a.DurationMS)
+			// The last step takes what the window's odd seconds hold; an attempt stamped
+			// after now (a clock step) is left out of the series.
+			var pt *StatsPoint
+			if !a.At.After(now) {
+				pt = &st.Series[min(int(a.At.Sub(since)/step), len(st.Series)-1)]
+			}
 			if a.succeeded() {
 				e.Successes++
+				if pt != nil {
+					pt.Successes++
+				}
 				continue
 			}
 			e.Failures++
+			if pt != nil {
+				pt.Failures++
+			}
 			if e.LastErrorAt == nil || a.At.After(*e.LastErrorAt) {
 				at := a.At
 				e.LastError, e.LastErrorAt = a.problem(), &at

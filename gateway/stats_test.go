@@ -132,3 +132,68 @@ func TestStatsSaysWhenTheScanWasCut(t *testing.T) {
 		t.Errorf("with room for all 8: scan %+v, %d attempts", st.Scan, st.Totals.Attempts)
 	}
 }
+
+// Stats.Series counts the window's attempts, successes and failures apart, in at most 60
+// steps of whole minutes.
+func TestStatsSeries(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	clk := &clock{t: start}
+	rec := gatewaytest.NewRecorder()
+	svc := gatewaytest.New(t, gateway.Options{Now: clk.Now, Schedule: gateway.Schedule{0}}, rec)
+	if _, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "http://127.0.0.1:9/x", Events: []string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	rec.Script(func(_ int, m *gateway.Message) gateway.Outcome {
+		if m.Event.Type == "bad" {
+			return gateway.Outcome{StatusCode: 500}
+		}
+		return gateway.Outcome{StatusCode: 200}
+	})
+	send := func(at time.Duration, typ string) {
+		clk.set(start.Add(at))
+		res, err := svc.Publish(ctx, gateway.PublishInput{Type: typ, Data: json.RawMessage(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gatewaytest.WaitFor(t, 5*time.Second, typ+" attempted", func() bool {
+			_, dls, err := svc.GetEvent(ctx, res.ID)
+			return err == nil && len(dls) == 1 && dls[0].Status != gateway.StatusPending
+		})
+	}
+	send(10*time.Second, "good")
+	send(20*time.Second, "good")
+	send(5*time.Minute+time.Second, "bad")
+	send(59*time.Minute, "good")
+	clk.set(start.Add(time.Hour))
+	st, err := svc.Stats(ctx, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Series) != 60 || st.StepSeconds != 60 || !st.Series[0].Start.Equal(start) {
+		t.Fatalf("series of %d steps of %d s from %v, want 60 of 60 s from %v", len(st.Series), st.StepSeconds, st.Series[0].Start, start)
+	}
+	want := map[int]gateway.StatsPoint{0: {Successes: 2}, 5: {Failures: 1}, 59: {Successes: 1}}
+	for i, p := range st.Series {
+		w := want[i]
+		if p.Successes != w.Successes || p.Failures != w.Failures {
+			t.Errorf("step %d = %d ok, %d failed; want %d, %d", i, p.Successes, p.Failures, w.Successes, w.Failures)
+		}
+	}
+	// "The last hour" asked a moment late is still 60 steps of a minute; the moment's
+	// attempts count in the last one.
+	clk.set(start.Add(time.Hour + 3*time.Millisecond))
+	send(time.Hour+2*time.Millisecond, "bad")
+	if st, err = svc.Stats(ctx, start); err != nil || len(st.Series) != 60 || st.StepSeconds != 60 || st.Series[59].Successes != 1 || st.Series[59].Failures != 1 {
+		t.Fatalf("an hour and 3 ms = %d steps of %d s, last %+v (%v); want 60 of 60 s, the last with two attempts", len(st.Series), st.StepSeconds, st.Series[len(st.Series)-1], err)
+	}
+	// A day: 60 steps of 24 minutes.
+	clk.set(start.Add(24 * time.Hour))
+	st, err = svc.Stats(ctx, start)
+	if err != nil || len(st.Series) != 60 || st.StepSeconds != 24*60 {
+		t.Fatalf("a day's series = %d steps of %d s (%v); want 60 of 1440 s", len(st.Series), st.StepSeconds, err)
+	}
+	if p0, p2 := st.Series[0], st.Series[2]; p0.Successes != 2 || p0.Failures != 1 || p2.Successes != 1 || p2.Failures != 1 {
+		t.Fatalf("a day's steps 0 and 2 = %+v, %+v; want the first three attempts, then the two at an hour", p0, p2)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/connectors"
+	"github.com/hookgate/hookgate/connectors/dashboard"
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/connectors/metrics"
 	"github.com/hookgate/hookgate/gateway"
@@ -339,8 +340,8 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 	return g, nil
 }
 
-// serveAPI starts svc delivering and makes the full API (with MCP at /mcp) what the server
-// answers with.
+// serveAPI starts svc delivering and makes the full API (with MCP at /mcp and the web
+// dashboard at /) what the server answers with.
 func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	svc.Start()
 	g.mu.Lock()
@@ -349,7 +350,9 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	mcpHTTP := hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public}), hgmcp.HTTPOptions{Logger: g.log})
 	api.Service = svc
 	g.metrics.Watch(svc)
-	api.Mount = []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}, {Path: "/metrics", Handler: g.metrics.Handler()}}
+	dash := dashboard.New(dashboard.Options{Service: svc, Token: api.Token, PublicURL: api.PublicURL, Logger: g.log})
+	api.Mount = append([]httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}, {Path: "/metrics", Handler: g.metrics.Handler()}},
+		dashboard.Mounts(dash)...)
 	h := httpapi.New(api)
 	g.handler.Store(&h)
 	if err := os.WriteFile(g.addrFile, []byte(g.local+"\n"), 0o600); err != nil {

@@ -172,3 +172,11 @@ func jsonType(kind string) string {
 	}
 	return kind
 }
+
+// StatusOf is the HTTP status the API answers err with (404 for gateway.ErrNotFound, 422
+// for a *gateway.ValidationError, …; 500 for an error it does not know), for other faces of
+// the same Service, such as the dashboard, to answer alike.
+func StatusOf(err error) int {
+	status, _ := (&server{}).classify(err)
+	return status
+}

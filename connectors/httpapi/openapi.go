@@ -106,6 +106,9 @@ func apiPaths() map[string]any {
 		"lag_seconds": map[string]any{"type": "number"}, "ready": map[string]any{"type": "boolean"},
 		"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "disk": map[string]any{"type": "object"},
 		"scan": map[string]any{"type": "object", "properties": map[string]any{"created_since": map[string]any{"type": "string", "format": "date-time"}, "deliveries": map[string]any{"type": "integer"}, "max_scan": map[string]any{"type": "integer"}, "truncated": map[string]any{"type": "boolean"}}},
+		"series": map[string]any{"type": "array", "description": "The window's attempts in at most 60 equal steps, oldest first", "items": map[string]any{"type": "object", "properties": map[string]any{
+			"start": map[string]any{"type": "string", "format": "date-time"}, "successes": map[string]any{"type": "integer"}, "failures": map[string]any{"type": "integer"}}}},
+		"step_seconds": map[string]any{"type": "integer", "description": "The length of a step of series: a whole number of minutes"},
 	}}
 	sourceInput := map[string]any{"type": "object", "properties": map[string]any{
 		"name": str("A name (the events' source for generic sources)"), "provider": map[string]any{"type": "string", "enum": []any{"tokportal", "tinyposter", "uploadpost", "oktopost", "standard-webhooks", "generic"}},
