@@ -113,7 +113,10 @@ func (l *limits) finish(epID, id string, now time.Time) {
 	st.inflight--
 	st.last = d
 	st.latency = (st.latency*7 + d) / 8
-	if st.inflight == 0 && len(st.reserved) == 0 && now.After(st.tat) && now.After(st.ctat) {
-		delete(l.ep, epID) // idle: forget it, so deleted endpoints don't accumulate
+	// Idle and not known to be slow: forget it, so deleted endpoints don't accumulate. A
+	// slow endpoint is remembered even when its last attempts ended together, or its
+	// next deliveries would take every worker again before one is seen to be slow.
+	if st.inflight == 0 && len(st.reserved) == 0 && now.After(st.tat) && now.After(st.ctat) && st.last < slowAttempt {
+		delete(l.ep, epID)
 	}
 }
