@@ -186,72 +186,11 @@ func (s *suite) testWake(t *testing.T) {
 	}
 }
 
-// model is what the queue should hold, for checking Lease against.
-type model struct {
-	due    map[string]time.Time // every queued job, leased or not
-	leased map[string]time.Time // leased job → lease expiry
-}
-
-func newModel() *model {
-	return &model{due: map[string]time.Time{}, leased: map[string]time.Time{}}
-}
-
-func (m *model) schedule(id string, due time.Time) { m.due[id] = due; delete(m.leased, id) }
-func (m *model) done(id string)                    { delete(m.due, id); delete(m.leased, id) }
-
-// checkLease checks that got is what Lease(now, max, ttl) should return: min(max, eligible)
-// jobs, all due and not leased, each due no later than any eligible job left out, in due
-// order. Then it records the leases.
-func (m *model) checkLease(t *testing.T, what string, now time.Time, max int, ttl time.Duration, got []gateway.Job) {
-	t.Helper()
-	for id, exp := range m.leased {
-		if !now.Before(exp) {
-			delete(m.leased, id)
-		}
-	}
-	eligible := map[string]time.Time{}
-	for id, due := range m.due {
-		if _, leased := m.leased[id]; !leased && !due.After(now) {
-			eligible[id] = due
-		}
-	}
-	if want := min(max, len(eligible)); len(got) != want {
-		t.Errorf("%s: %d jobs, want %d (%d due and not leased)", what, len(got), want, len(eligible))
-	}
-	for i, j := range got {
-		due, ok := eligible[j.Delivery]
-		switch {
-		case !ok && m.due[j.Delivery].IsZero():
-			t.Errorf("%s: job %s is not queued (done, or never scheduled)", what, j.Delivery)
-		case !ok && m.due[j.Delivery].After(now):
-			t.Errorf("%s: job %s is not due until %v", what, j.Delivery, m.due[j.Delivery])
-		case !ok:
-			t.Errorf("%s: job %s is leased, or was handed out twice", what, j.Delivery)
-		case !j.Due.Equal(due):
-			t.Errorf("%s: job %s has Due %v, want %v", what, j.Delivery, j.Due, due)
-		}
-		if i > 0 && j.Due.Before(got[i-1].Due) {
-			t.Errorf("%s: job %s (due %v) after %s (due %v)", what, j.Delivery, j.Due, got[i-1].Delivery, got[i-1].Due)
-		}
-		delete(eligible, j.Delivery)
-		m.leased[j.Delivery] = now.Add(ttl)
-	}
-	if len(got) > 0 {
-		last := got[len(got)-1]
-		for id, due := range eligible {
-			if due.Before(last.Due) {
-				t.Errorf("%s: job %s (due %v) left out for %s (due %v)", what, id, due, last.Delivery, last.Due)
-				break
-			}
-		}
-	}
-}
-
 // A backlog of 50,000 jobs (5,000 with -short) comes out exactly once, in due order, while
 // new jobs due earlier arrive, retries move jobs, and some leases stay out until they expire.
 func (s *suite) testBacklog(t *testing.T) {
 	st, _ := s.fresh(t)
-	m := newModel()
+	m := NewLeaseModel()
 	const batch, per = 1000, 1000
 	n := 50_000
 	if testing.Short() {
@@ -266,7 +205,7 @@ func (s *suite) testBacklog(t *testing.T) {
 			d := delivery(id("job", j), "evt", fmt.Sprintf("ep_%d", j%7), gateway.StatusPending, s.base, ptr(due))
 			chunk = append(chunk, d)
 			ds[d.ID] = d
-			m.schedule(d.ID, due)
+			m.Schedule(d.ID, due)
 		}
 		save(t, st, chunk...)
 	}
@@ -277,7 +216,7 @@ func (s *suite) testBacklog(t *testing.T) {
 	var kept []string // leased and never done: they come back when their lease expires
 	for round := 0; ; round++ {
 		jobs := lease(t, st, now, per, ttl)
-		m.checkLease(t, fmt.Sprintf("round %d: Lease", round), now, per, ttl, jobs)
+		m.Check(t, fmt.Sprintf("round %d: Lease", round), now, per, ttl, leasedOf(jobs))
 		if t.Failed() {
 			t.FailNow()
 		}
@@ -296,7 +235,7 @@ func (s *suite) testBacklog(t *testing.T) {
 			d := ds[j.Delivery]
 			d.Status, d.NextAttemptAt = gateway.StatusSucceeded, nil
 			done = append(done, d)
-			m.done(d.ID)
+			m.Done(d.ID)
 		}
 		save(t, st, done...)
 		if round == n/per/4 {
@@ -308,15 +247,15 @@ func (s *suite) testBacklog(t *testing.T) {
 				d := delivery(id("early", i), "evt", "ep_early", gateway.StatusPending, s.base, ptr(due))
 				ds[d.ID] = d
 				changed = append(changed, d)
-				m.schedule(d.ID, due)
+				m.Schedule(d.ID, due)
 			}
 			moved := 0
-			for id := range m.due {
-				if _, leased := m.leased[id]; !leased && ds[id].EndpointID != "ep_early" && moved < 10 {
+			for _, id := range m.Unleased() {
+				if ds[id].EndpointID != "ep_early" && moved < 10 {
 					d := ds[id]
 					d.NextAttemptAt = ptr(s.at(2 * time.Hour))
 					changed = append(changed, d)
-					m.schedule(id, *d.NextAttemptAt)
+					m.Schedule(id, *d.NextAttemptAt)
 					moved++
 				}
 			}
@@ -324,26 +263,26 @@ func (s *suite) testBacklog(t *testing.T) {
 				d := ds[id]
 				d.NextAttemptAt = ptr(s.base)
 				changed = append(changed, d)
-				m.schedule(id, s.base)
+				m.Schedule(id, s.base)
 			}
 			kept = kept[5:]
 			save(t, st, changed...)
 		}
 	}
-	if len(m.leased) != len(kept) {
-		t.Fatalf("%d jobs leased after the backlog drained, want the %d kept", len(m.leased), len(kept))
+	if m.LeasedNow() != len(kept) {
+		t.Fatalf("%d jobs leased after the backlog drained, want the %d kept", m.LeasedNow(), len(kept))
 	}
 
 	// The moved jobs come out when due; the kept ones when their leases expire.
 	later := s.at(3 * time.Hour)
 	jobs := lease(t, st, later, n, ttl)
-	m.checkLease(t, "Lease of the moved jobs", later, n, ttl, jobs)
+	m.Check(t, "Lease of the moved jobs", later, n, ttl, leasedOf(jobs))
 	if len(jobs) != 10 {
 		t.Fatalf("Lease of the moved jobs returned %d, want 10", len(jobs))
 	}
 	expired := now.Add(ttl)
 	jobs = lease(t, st, expired, n, ttl)
-	m.checkLease(t, "Lease of the kept jobs once their leases expire", expired, n, ttl, jobs)
+	m.Check(t, "Lease of the kept jobs once their leases expire", expired, n, ttl, leasedOf(jobs))
 	if len(jobs) != len(kept) {
 		t.Fatalf("Lease once leases expired returned %d, want the %d kept", len(jobs), len(kept))
 	}
@@ -353,27 +292,27 @@ func (s *suite) testBacklog(t *testing.T) {
 // leased, however many leased jobs sort between them.
 func (s *suite) testBacklogBehindLeases(t *testing.T) {
 	st, _ := s.fresh(t)
-	m := newModel()
+	m := NewLeaseModel()
 	const leased, free, early = 1000, 100, 100
 	due := map[string]time.Time{}
 	for i := 0; i < leased+free; i++ {
 		due[id("a", i)] = s.at(time.Duration(i) * time.Millisecond)
-		m.schedule(id("a", i), due[id("a", i)])
+		m.Schedule(id("a", i), due[id("a", i)])
 	}
 	s.pending(t, st, "ep", due)
 	now := s.at(time.Hour)
 	for n := 0; n < leased; n += 100 {
 		jobs := lease(t, st, now, 100, 24*time.Hour)
-		m.checkLease(t, "Lease of the first 1,000", now, 100, 24*time.Hour, jobs)
+		m.Check(t, "Lease of the first 1,000", now, 100, 24*time.Hour, leasedOf(jobs))
 	}
 	due = map[string]time.Time{}
 	for i := 0; i < early; i++ {
 		due[id("e", i)] = s.at(-time.Duration(early-i) * time.Millisecond)
-		m.schedule(id("e", i), due[id("e", i)])
+		m.Schedule(id("e", i), due[id("e", i)])
 	}
 	s.pending(t, st, "ep", due)
 	jobs := lease(t, st, now, 1000, 24*time.Hour)
-	m.checkLease(t, "Lease behind 1,000 leased jobs", now, 1000, 24*time.Hour, jobs)
+	m.Check(t, "Lease behind 1,000 leased jobs", now, 1000, 24*time.Hour, leasedOf(jobs))
 	if len(jobs) != early+free {
 		t.Errorf("Lease behind 1,000 leased jobs returned %d, want %d", len(jobs), early+free)
 	}
@@ -489,4 +428,13 @@ func (s *suite) testBacklogCounts(t *testing.T) {
 	d2.Status, d2.NextAttemptAt = gateway.StatusPaused, nil
 	save(t, st, d2)
 	backlog("one done, one paused", map[string]int{"ep_2": 1}, s.at(2*time.Second))
+}
+
+// leasedOf turns the jobs Lease returned into what a LeaseModel checks.
+func leasedOf(jobs []gateway.Job) []Leased {
+	out := make([]Leased, len(jobs))
+	for i, j := range jobs {
+		out[i] = Leased{ID: j.Delivery, Due: j.Due}
+	}
+	return out
 }

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/queue/badger/internal/kv"
+	"github.com/hookgate/hookgate/queue/queuetest"
 )
 
 // base is the origin of every due time in the suite. Jobs are leased with an explicit now, so
@@ -743,7 +744,7 @@ func (s *suite) testJobsExtremeDue(t *testing.T) {
 // while new jobs due earlier arrive, retries move jobs, and some leases stay out.
 func (s *suite) testBacklog(t *testing.T) {
 	db, _ := s.fresh(t)
-	m := newModel()
+	m := queuetest.NewLeaseModel()
 	const n = 1000
 	perm := rand.Perm(n)
 	for i := 0; i < n; i += 100 {
@@ -755,7 +756,7 @@ func (s *suite) testBacklog(t *testing.T) {
 			return nil
 		})
 		for _, j := range perm[i : i+100] {
-			m.schedule(fmt.Sprintf("job%04d", j), base.Add(time.Duration(j+1)*time.Millisecond))
+			m.Schedule(fmt.Sprintf("job%04d", j), base.Add(time.Duration(j+1)*time.Millisecond))
 		}
 	}
 	wantLen(t, db, n)
@@ -766,7 +767,7 @@ func (s *suite) testBacklog(t *testing.T) {
 	var kept []string // leased and never done: they come back when their lease expires
 	for round := 0; ; round++ {
 		jobs := lease(t, db, now, 37, ttl)
-		m.checkLease(t, fmt.Sprintf("round %d: Lease", round), now, 37, ttl, jobs)
+		m.Check(t, fmt.Sprintf("round %d: Lease", round), now, 37, ttl, leasedOf(jobs))
 		if t.Failed() {
 			t.FailNow()
 		}
@@ -791,14 +792,14 @@ func (s *suite) testBacklog(t *testing.T) {
 			return nil
 		})
 		for _, id := range done {
-			m.done(id)
+			m.Done(id)
 		}
 		if round == 12 {
 			// Mid-way: 100 new jobs due before everything left in the backlog, 10 backlog jobs
 			// moved past now, and 5 leased jobs retried at once.
 			var moved []string
-			for id := range m.due {
-				if _, leased := m.leased[id]; !leased && len(moved) < 10 {
+			for _, id := range m.Unleased() {
+				if len(moved) < 10 {
 					moved = append(moved, id)
 				}
 			}
@@ -818,31 +819,31 @@ func (s *suite) testBacklog(t *testing.T) {
 				return nil
 			})
 			for i := 0; i < 100; i++ {
-				m.schedule(fmt.Sprintf("early%03d", i), base.Add(time.Duration(i)*time.Microsecond))
+				m.Schedule(fmt.Sprintf("early%03d", i), base.Add(time.Duration(i)*time.Microsecond))
 			}
 			for _, id := range moved {
-				m.schedule(id, base.Add(2*time.Hour))
+				m.Schedule(id, base.Add(2*time.Hour))
 			}
 			for _, id := range retried {
-				m.schedule(id, base)
+				m.Schedule(id, base)
 			}
 		}
 	}
-	if len(m.leased) != len(kept) {
-		t.Fatalf("%d jobs leased after the backlog drained, want the %d kept", len(m.leased), len(kept))
+	if m.LeasedNow() != len(kept) {
+		t.Fatalf("%d jobs leased after the backlog drained, want the %d kept", m.LeasedNow(), len(kept))
 	}
-	wantLen(t, db, len(m.due))
+	wantLen(t, db, m.Queued())
 
 	// The moved jobs come out when due; the kept ones when their leases expire.
 	later := base.Add(3 * time.Hour)
 	jobs := lease(t, db, later, 1000, ttl)
-	m.checkLease(t, "Lease of the moved jobs", later, 1000, ttl, jobs)
+	m.Check(t, "Lease of the moved jobs", later, 1000, ttl, leasedOf(jobs))
 	if len(jobs) != 10 {
 		t.Fatalf("Lease of the moved jobs returned %d, want 10", len(jobs))
 	}
 	expired := now.Add(ttl)
 	jobs = lease(t, db, expired, 1000, ttl)
-	m.checkLease(t, "Lease of the kept jobs once their leases expire", expired, 1000, ttl, jobs)
+	m.Check(t, "Lease of the kept jobs once their leases expire", expired, 1000, ttl, leasedOf(jobs))
 	if len(jobs) != len(kept) {
 		t.Fatalf("Lease once leases expired returned %d, want the %d kept", len(jobs), len(kept))
 	}
@@ -852,7 +853,7 @@ func (s *suite) testBacklog(t *testing.T) {
 // leased, however many leased jobs sort between them.
 func (s *suite) testBacklogBehindLeases(t *testing.T) {
 	db, _ := s.fresh(t)
-	m := newModel()
+	m := queuetest.NewLeaseModel()
 	const leased, free, early = 1000, 100, 100
 	update(t, db, func(tx *kv.Txn) error {
 		for i := 0; i < leased+free; i++ {
@@ -861,12 +862,12 @@ func (s *suite) testBacklogBehindLeases(t *testing.T) {
 		return nil
 	})
 	for i := 0; i < leased+free; i++ {
-		m.schedule(fmt.Sprintf("a%04d", i), base.Add(time.Duration(i)*time.Millisecond))
+		m.Schedule(fmt.Sprintf("a%04d", i), base.Add(time.Duration(i)*time.Millisecond))
 	}
 	now := base.Add(time.Hour)
 	for n := 0; n < leased; n += 100 {
 		jobs := lease(t, db, now, 100, 24*time.Hour)
-		m.checkLease(t, "Lease of the first 1,000", now, 100, 24*time.Hour, jobs)
+		m.Check(t, "Lease of the first 1,000", now, 100, 24*time.Hour, leasedOf(jobs))
 	}
 	update(t, db, func(tx *kv.Txn) error {
 		for i := 0; i < early; i++ {
@@ -875,10 +876,10 @@ func (s *suite) testBacklogBehindLeases(t *testing.T) {
 		return nil
 	})
 	for i := 0; i < early; i++ {
-		m.schedule(fmt.Sprintf("e%03d", i), base.Add(-time.Duration(early-i)*time.Millisecond))
+		m.Schedule(fmt.Sprintf("e%03d", i), base.Add(-time.Duration(early-i)*time.Millisecond))
 	}
 	jobs := lease(t, db, now, 1000, 24*time.Hour)
-	m.checkLease(t, "Lease behind 1,000 leased jobs", now, 1000, 24*time.Hour, jobs)
+	m.Check(t, "Lease behind 1,000 leased jobs", now, 1000, 24*time.Hour, leasedOf(jobs))
 	if len(jobs) != early+free {
 		t.Errorf("Lease behind 1,000 leased jobs returned %d, want %d", len(jobs), early+free)
 	}
@@ -1103,67 +1104,6 @@ func (s *suite) testClose(t *testing.T) {
 	wantLen(t, db, n)
 }
 
-// model is what the queue should hold, for checking Lease against.
-type model struct {
-	due    map[string]time.Time // every queued job, leased or not
-	leased map[string]time.Time // leased job → lease expiry
-}
-
-func newModel() *model {
-	return &model{due: map[string]time.Time{}, leased: map[string]time.Time{}}
-}
-
-func (m *model) schedule(id string, due time.Time) { m.due[id] = due; delete(m.leased, id) }
-func (m *model) done(id string)                    { delete(m.due, id); delete(m.leased, id) }
-
-// checkLease checks that got is what Lease(now, max, ttl) should return: min(max, eligible)
-// jobs, all due and not leased, each due no later than any eligible job left out, in due
-// order. Then it records the leases.
-func (m *model) checkLease(t *testing.T, what string, now time.Time, max int, ttl time.Duration, got []kv.Job) {
-	t.Helper()
-	for id, exp := range m.leased {
-		if !now.Before(exp) {
-			delete(m.leased, id)
-		}
-	}
-	eligible := map[string]time.Time{}
-	for id, due := range m.due {
-		if _, leased := m.leased[id]; !leased && !due.After(now) {
-			eligible[id] = due
-		}
-	}
-	if want := min(max, len(eligible)); len(got) != want {
-		t.Errorf("%s: %d jobs, want %d (%d due and not leased)", what, len(got), want, len(eligible))
-	}
-	for i, j := range got {
-		due, ok := eligible[j.ID]
-		switch {
-		case !ok && m.due[j.ID].IsZero():
-			t.Errorf("%s: job %s is not queued (done, or never scheduled)", what, j.ID)
-		case !ok && m.due[j.ID].After(now):
-			t.Errorf("%s: job %s is not due until %v", what, j.ID, m.due[j.ID])
-		case !ok:
-			t.Errorf("%s: job %s is leased, or was handed out twice", what, j.ID)
-		case !j.Due.Equal(due):
-			t.Errorf("%s: job %s has Due %v, want %v", what, j.ID, j.Due, due)
-		}
-		if i > 0 && j.Due.Before(got[i-1].Due) {
-			t.Errorf("%s: job %s (due %v) after %s (due %v)", what, j.ID, j.Due, got[i-1].ID, got[i-1].Due)
-		}
-		delete(eligible, j.ID)
-		m.leased[j.ID] = now.Add(ttl)
-	}
-	if len(got) > 0 {
-		last := got[len(got)-1]
-		for id, due := range eligible {
-			if due.Before(last.Due) {
-				t.Errorf("%s: job %s (due %v) left out for %s (due %v)", what, id, due, last.ID, last.Due)
-				break
-			}
-		}
-	}
-}
-
 // update runs fn in an Update and fails t if it fails.
 func update(t *testing.T, db *kv.DB, fn func(tx *kv.Txn) error) {
 	t.Helper()
@@ -1276,4 +1216,13 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// leasedOf turns the jobs Lease returned into what queuetest's LeaseModel checks.
+func leasedOf(jobs []kv.Job) []queuetest.Leased {
+	out := make([]queuetest.Leased, len(jobs))
+	for i, j := range jobs {
+		out[i] = queuetest.Leased{ID: j.ID, Due: j.Due}
+	}
+	return out
 }
