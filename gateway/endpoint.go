@@ -56,6 +56,9 @@ type EndpointSettings struct {
 	RateLimitPerS float64 `json:"rate_limit_per_s,omitempty"`
 	// Mapping is a jq program that reshapes the envelope before delivery.
 	Mapping string `json:"mapping,omitempty"`
+	// Filter is a jq boolean over the envelope: an event for which it is false makes no
+	// delivery to the endpoint (see filter.go). Empty: every event the endpoint subscribes to.
+	Filter string `json:"filter,omitempty"`
 	// OutputSchema is a JSON Schema the mapped payload must satisfy.
 	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 }

@@ -43,6 +43,7 @@ type EndpointPatch struct {
 	Auth          *EndpointAuth    `json:"auth,omitempty"`
 	RateLimitPerS *float64         `json:"rate_limit_per_s,omitempty"`
 	Mapping       *string          `json:"mapping,omitempty"`
+	Filter        *string          `json:"filter,omitempty"`
 	OutputSchema  *json.RawMessage `json:"output_schema,omitempty"`
 	// DiscardPaused, with Enabled set to true, cancels the deliveries kept while the
 	// endpoint was disabled instead of sending them.
@@ -67,6 +68,7 @@ func (p *EndpointPatch) applySettings(st *EndpointSettings) {
 		}
 	}
 	set(&st.Mapping, p.Mapping)
+	set(&st.Filter, p.Filter)
 	if p.RateLimitPerS != nil {
 		st.RateLimitPerS = *p.RateLimitPerS
 	}
@@ -152,6 +154,9 @@ func (s *Service) checkEndpoint(ep *Endpoint) error {
 		}
 	}
 	if err := s.checkMapping(ep); err != nil {
+		return err
+	}
+	if err := s.checkFilter(ep); err != nil {
 		return err
 	}
 	if len(ep.Description) > 1000 {

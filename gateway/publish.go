@@ -144,7 +144,7 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 	}
 	targets := []*Endpoint{only}
 	if only == nil {
-		targets = s.matching(&ev.Event)
+		targets = s.passFilters(ctx, &ev.Event, s.matching(&ev.Event))
 	}
 	var (
 		dls    = make([]*Delivery, 0, len(targets))

@@ -250,6 +250,7 @@ func apiComponents() map[string]any {
 		"kind":             map[string]any{"type": "string", "enum": []any{"webhook", "zapier", "make", "n8n", "slack", "telegram"}, "default": "webhook"},
 		"rate_limit_per_s": map[string]any{"type": "number", "minimum": 0, "description": "Deliveries per second at most (0: no limit; make: 25)"},
 		"mapping":          str("A jq program that reshapes the envelope before delivery"),
+		"filter":           str(`A jq boolean over the envelope: only events for which it is true are delivered (e.g. .data.bundle_id == "b_42"); checked on the samples of the subscribed types`),
 		"output_schema":    map[string]any{"type": "object", "description": "A JSON Schema the mapped payload must satisfy"},
 		"template":         str("slack, telegram: a Go text/template over the payload"),
 		"chat_id":          str("telegram: the chat"),
