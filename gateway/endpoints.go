@@ -119,6 +119,9 @@ func (s *Service) checkEndpoint(ep *Endpoint) error {
 	} else if err := DecodeSettings(ep, &struct{}{}); err != nil {
 		return err
 	}
+	if ep.Kind == KindMCPEvents && ep.ManagedBy != ManagedByMCPEvents {
+		return invalid("kind", "%s endpoints are made by MCP Events subscriptions (events/subscribe), not through this API", KindMCPEvents)
+	}
 	if ep.URL == "" {
 		return invalid("url", "is required")
 	}

@@ -196,12 +196,16 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 }
 
 // matching returns the endpoints subscribed to ev, enabled or not (a disabled endpoint's
-// deliveries are kept as paused).
+// deliveries are kept as paused), but not those past their ExpiresAt.
 func (s *Service) matching(ev *Event) []*Endpoint {
+	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*Endpoint
 	for _, ep := range s.endpoints {
+		if ep.ExpiresAt != nil && !now.Before(*ep.ExpiresAt) {
+			continue // an expired subscription, not swept yet
+		}
 		if ep.matches(ev) {
 			out = append(out, ep)
 		}
