@@ -1,0 +1,497 @@
+package mcp_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/connectors/mcpevents"
+	"github.com/hookgate/hookgate/connectors/webhook"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
+	hgmcp "github.com/hookgate/hookgate/mcp"
+	"github.com/hookgate/hookgate/schemas"
+)
+
+// clock is the gateway's injected clock: it stands still unless a test moves it.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// received is one POST the host's callback received and verified.
+type received struct {
+	subscription string
+	webhookID    string
+	body         map[string]any
+	signatures   int // how many v1 signatures the header carried
+	verifiedBy   []string
+}
+
+// host plays ChatGPT's side of MCP Events: a TLS callback that checks every POST's Standard
+// Webhooks signature with its own code (not hookgate's signature package), answers the
+// verification challenge, and records the occurrences; and raw JSON-RPC over Streamable
+// HTTP at protocol 2026-07-28.
+type host struct {
+	t        *testing.T
+	mcpURL   string
+	callback *httptest.Server
+	clock    *clock
+	gw       *gateway.Service // behind the MCP server: the test publishes through it
+
+	mu       sync.Mutex
+	secrets  []string // the secrets the host accepts (it generated them)
+	answer   int      // the status events get (0: 200)
+	echo     bool     // whether it echoes challenges
+	got      []received
+	bad      []string // POSTs that failed verification
+	arrivals chan struct{}
+}
+
+func newSecret(t *testing.T) string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+}
+
+// verify is an independent Standard Webhooks check: HMAC-SHA256 over id.timestamp.body
+// with the base64-decoded secret, any of the space-separated v1 signatures matching.
+func verify(secret, id, ts string, body []byte, header string) bool {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "%s.%s.", id, ts)
+	mac.Write(body)
+	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	for _, sig := range strings.Fields(header) {
+		if v, ok := strings.CutPrefix(sig, "v1,"); ok && hmac.Equal([]byte(v), []byte(want)) {
+			return true
+		}
+	}
+	return false
+}
+
+func newHost(t *testing.T) *host {
+	t.Helper()
+	h := &host{t: t, echo: true, arrivals: make(chan struct{}, 100), clock: &clock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}}
+	h.callback = httptest.NewTLSServer(http.HandlerFunc(h.receive))
+	t.Cleanup(h.callback.Close)
+
+	cat, err := schemas.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := h.callback.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	senders := map[string]gateway.Sender{
+		gateway.KindMCPEvents: mcpevents.New(webhook.Options{Policy: gateway.URLPolicy{AllowPrivate: true}, Client: client}),
+	}
+	svc := gatewaytest.New(t, gateway.Options{Catalog: cat, Senders: senders, Now: h.clock.Now, RetentionEvery: 20 * time.Millisecond}, nil)
+	srv := httptest.NewServer(hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{}), hgmcp.HTTPOptions{}))
+	t.Cleanup(srv.Close)
+	h.mcpURL = srv.URL
+	h.gw = svc
+	return h
+}
+
+func (h *host) receive(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	id, ts, sig := r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var by []string
+	for _, s := range h.secrets {
+		if verify(s, id, ts, body, sig) {
+			by = append(by, s)
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if len(by) == 0 || err != nil || h.clock.Now().Sub(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		h.bad = append(h.bad, string(body))
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		h.bad = append(h.bad, string(body))
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	if m["type"] == "verification" {
+		if !strings.HasPrefix(id, "msg_verification_") || !h.echo {
+			w.WriteHeader(http.StatusOK)
+			fmt.Fprint(w, `{}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"challenge": m["challenge"]})
+		h.got = append(h.got, received{subscription: r.Header.Get("X-MCP-Subscription-Id"), webhookID: id, body: m})
+		return
+	}
+	h.got = append(h.got, received{subscription: r.Header.Get("X-MCP-Subscription-Id"), webhookID: id, body: m, signatures: len(strings.Fields(sig)), verifiedBy: by})
+	select {
+	case h.arrivals <- struct{}{}:
+	default:
+	}
+	if h.answer != 0 {
+		w.WriteHeader(h.answer)
+	}
+}
+
+// events returns the occurrences received so far (not the challenges).
+func (h *host) events() []received {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []received
+	for _, g := range h.got {
+		if g.body["type"] == nil {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// call sends one JSON-RPC request at protocol 2026-07-28 and returns its result or error.
+func (h *host) call(method string, params map[string]any) (result map[string]any, rpcErr map[string]any) {
+	h.t.Helper()
+	if params == nil {
+		params = map[string]any{}
+	}
+	params["_meta"] = map[string]any{
+		"io.modelcontextprotocol/protocolVersion":    "2026-07-28",
+		"io.modelcontextprotocol/clientInfo":         map[string]any{"name": "chatgpt-stand-in", "version": "1"},
+		"io.modelcontextprotocol/clientCapabilities": map[string]any{"extensions": map[string]any{hgmcp.EventsExtension: map[string]any{}}},
+	}
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	req, _ := http.NewRequest(http.MethodPost, h.mcpURL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", method)
+	if n, ok := params["name"].(string); ok {
+		req.Header.Set("Mcp-Name", n)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s: %v", method, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		sc := bufio.NewScanner(bytes.NewReader(raw))
+		for sc.Scan() {
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				raw = []byte(d)
+			}
+		}
+	}
+	var out struct {
+		Result map[string]any `json:"result"`
+		Error  map[string]any `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		h.t.Fatalf("%s: %d %s", method, resp.StatusCode, raw)
+	}
+	return out.Result, out.Error
+}
+
+// ok is call for a request that must succeed.
+func (h *host) ok(method string, params map[string]any) map[string]any {
+	h.t.Helper()
+	res, e := h.call(method, params)
+	if e != nil {
+		h.t.Fatalf("%s: error %v", method, e)
+	}
+	if res["resultType"] != "complete" {
+		h.t.Fatalf("%s: resultType %v, want complete", method, res["resultType"])
+	}
+	return res
+}
+
+// publish publishes a video.posted for bundle.
+func (h *host) publish(bundle string) *gateway.PublishResult {
+	h.t.Helper()
+	data := fmt.Sprintf(`{"video_id":"v_%s","bundle_id":%q,"platform":"tiktok","post_url":"https://www.tiktok.com/@acme/video/1","post_id":"1","posted_at":"2026-06-24T14:00:05Z"}`, bundle, bundle)
+	res, err := h.gw.Publish(context.Background(), gateway.PublishInput{Type: "video.posted", Source: "tokportal", Data: json.RawMessage(data)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return res
+}
+
+// settled waits until every delivery of the event has finished, and returns them.
+func (h *host) settled(id string) []*gateway.Delivery {
+	h.t.Helper()
+	var dls []*gateway.Delivery
+	gatewaytest.WaitFor(h.t, 10*time.Second, "the event's deliveries to finish", func() bool {
+		_, ds, err := h.gw.GetEvent(context.Background(), id)
+		if err != nil {
+			return false
+		}
+		for _, d := range ds {
+			if d.Status == gateway.StatusPending {
+				return false
+			}
+		}
+		dls = ds
+		return true
+	})
+	return dls
+}
+
+func (h *host) subscribeParams(secret string, args map[string]any) map[string]any {
+	return map[string]any{
+		"name":      "video.posted",
+		"arguments": args,
+		"delivery":  map[string]any{"mode": "webhook", "url": h.callback.URL + "/hooks/chatgpt", "secret": secret},
+		"ttlMs":     3600000,
+	}
+}
+
+// The issue's test: a host plays ChatGPT over Streamable HTTP at protocol 2026-07-28.
+func TestMCPEventsPlayingChatGPT(t *testing.T) {
+	h := newHost(t)
+
+	// Discover the capability.
+	disc := h.ok("server/discover", nil)
+	caps, _ := disc["capabilities"].(map[string]any)
+	ext, _ := caps["extensions"].(map[string]any)
+	if _, ok := ext[hgmcp.EventsExtension]; !ok {
+		t.Fatalf("server/discover: no %s in capabilities.extensions: %v", hgmcp.EventsExtension, caps)
+	}
+	if _, ok := caps["events"]; !ok {
+		t.Fatalf("server/discover: no top-level events capability (what ChatGPT reads): %v", caps)
+	}
+	if !strings.Contains(fmt.Sprint(disc["supportedVersions"]), "2026-07-28") {
+		t.Fatalf("server/discover: supportedVersions %v lack 2026-07-28", disc["supportedVersions"])
+	}
+
+	// List the events.
+	list := h.ok("events/list", nil)
+	var video map[string]any
+	for _, e := range list["events"].([]any) {
+		if e.(map[string]any)["name"] == "video.posted" {
+			video = e.(map[string]any)
+		}
+	}
+	if video == nil {
+		t.Fatalf("events/list lacks video.posted: %v", list)
+	}
+	props := video["inputSchema"].(map[string]any)["properties"].(map[string]any)
+	if props["bundle_id"] == nil || props["source"] == nil || video["payloadSchema"] == nil || !strings.Contains(fmt.Sprint(video["delivery"]), "webhook") {
+		t.Fatalf("video.posted as listed: %v", video)
+	}
+
+	// Subscribe: the callback is challenged before anything else.
+	s1 := newSecret(t)
+	h.mu.Lock()
+	h.secrets = []string{s1}
+	h.mu.Unlock()
+	args := map[string]any{"bundle_id": "b_42"}
+	sub := h.ok("events/subscribe", h.subscribeParams(s1, args))
+	id, _ := sub["id"].(string)
+	if !strings.HasPrefix(id, "sub_") || sub["refreshBefore"] != "2026-11-28T13:00:00Z" {
+		t.Fatalf("events/subscribe: %v", sub)
+	}
+	h.mu.Lock()
+	if len(h.got) != 1 || h.got[0].body["type"] != "verification" || h.got[0].subscription != id {
+		t.Fatalf("the callback saw %v before the subscription was active, want one verification challenge", h.got)
+	}
+	h.mu.Unlock()
+
+	// A video for another bundle makes no delivery; one for b_42 arrives, signed.
+	other := h.publish("b_7")
+	if other.Deliveries != 0 {
+		t.Fatalf("a video for b_7 made %d deliveries to the b_42 subscription", other.Deliveries)
+	}
+	mine := h.publish("b_42")
+	h.settled(mine.ID)
+	h.settled(other.ID)
+	evs := h.events()
+	if len(evs) != 1 {
+		t.Fatalf("the callback received %d occurrences, want the b_42 one only: %v", len(evs), evs)
+	}
+	got := evs[0]
+	data, _ := got.body["data"].(map[string]any)
+	if got.subscription != id || got.webhookID != mine.ID || got.body["eventId"] != mine.ID || got.body["name"] != "video.posted" ||
+		data["bundle_id"] != "b_42" || got.body["timestamp"] == nil || got.body["cursor"] == nil {
+		t.Fatalf("the occurrence: %+v", got)
+	}
+
+	// Refresh: the same id, a later refreshBefore.
+	h.clock.add(30 * time.Minute)
+	again := h.ok("events/subscribe", h.subscribeParams(s1, map[string]any{"bundle_id": "b_42"}))
+	if again["id"] != id || again["refreshBefore"] != "2026-11-28T13:30:00Z" {
+		t.Fatalf("refresh: %v, want id %s and refreshBefore 13:30", again, id)
+	}
+
+	// Rotate the secret: deliveries are signed with the new one, and the old one as well
+	// during the grace window.
+	s2 := newSecret(t)
+	h.mu.Lock()
+	h.secrets = []string{s1, s2}
+	h.mu.Unlock()
+	rot := h.ok("events/subscribe", h.subscribeParams(s2, map[string]any{"bundle_id": "b_42"}))
+	if rot["id"] != id {
+		t.Fatalf("rotation changed the id: %v", rot)
+	}
+	after := h.publish("b_42")
+	h.settled(after.ID)
+	evs = h.events()
+	if len(evs) != 2 || evs[1].webhookID != after.ID || evs[1].signatures != 2 || len(evs[1].verifiedBy) != 2 {
+		t.Fatalf("after the rotation: %+v, want the event signed with both secrets", evs)
+	}
+
+	// Unsubscribe, twice (idempotent): nothing more arrives.
+	h.ok("events/unsubscribe", map[string]any{"name": "video.posted", "arguments": map[string]any{"bundle_id": "b_42"}, "delivery": map[string]any{"url": h.callback.URL + "/hooks/chatgpt"}})
+	h.ok("events/unsubscribe", map[string]any{"name": "video.posted", "arguments": map[string]any{"bundle_id": "b_42"}, "delivery": map[string]any{"url": h.callback.URL + "/hooks/chatgpt"}})
+	last := h.publish("b_42")
+	if last.Deliveries != 0 {
+		t.Fatalf("after unsubscribe, a b_42 video made %d deliveries", last.Deliveries)
+	}
+	if n := len(h.events()); n != 2 {
+		t.Fatalf("after unsubscribe the callback received %d occurrences, want still 2", n)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.bad) != 0 {
+		t.Fatalf("POSTs that failed verification: %v", h.bad)
+	}
+}
+
+// Errors come back with the extension's codes.
+func TestMCPEventsErrors(t *testing.T) {
+	h := newHost(t)
+	s := newSecret(t)
+	h.mu.Lock()
+	h.secrets = []string{s}
+	h.echo = false
+	h.mu.Unlock()
+	for _, tc := range []struct {
+		name   string
+		params map[string]any
+		code   float64
+		data   string
+	}{
+		{"a callback that does not echo", h.subscribeParams(s, nil), -32027, "challenge_failed"},
+		{"http", map[string]any{"name": "video.posted", "delivery": map[string]any{"mode": "webhook", "url": "http://example.com/x", "secret": s}}, -32602, "delivery.url"},
+		{"a short secret", h.subscribeParams("whsec_"+base64.StdEncoding.EncodeToString([]byte("short")), nil), -32602, "delivery.secret"},
+		{"an unknown argument", h.subscribeParams(s, map[string]any{"nope": 1}), -32602, "arguments.nope"},
+		{"an unknown event", map[string]any{"name": "no.such", "delivery": map[string]any{"mode": "webhook", "url": h.callback.URL, "secret": s}}, -32023, "event"},
+		{"push mode", map[string]any{"name": "video.posted", "delivery": map[string]any{"mode": "push"}}, -32026, "deliveryMode"},
+	} {
+		res, e := h.call("events/subscribe", tc.params)
+		if e == nil || e["code"] != tc.code || !strings.Contains(fmt.Sprint(e["data"]), tc.data) {
+			t.Errorf("%s: result %v error %v, want code %v with %q", tc.name, res, e, tc.code, tc.data)
+		}
+	}
+	page, err := h.gw.ListEndpoints(context.Background(), gateway.EndpointFilter{})
+	if err != nil || len(page.Data) != 0 {
+		t.Fatalf("failed subscribes left endpoints: %v %v", page, err)
+	}
+}
+
+// 410 ends the subscription; 413 is not retried; an unrefreshed subscription expires.
+func TestMCPEventsDeliveryAnswersAndExpiry(t *testing.T) {
+	h := newHost(t)
+	s := newSecret(t)
+	h.mu.Lock()
+	h.secrets = []string{s}
+	h.answer = http.StatusRequestEntityTooLarge
+	h.mu.Unlock()
+	sub := h.ok("events/subscribe", h.subscribeParams(s, map[string]any{"bundle_id": "b_1"}))
+	id := sub["id"].(string)
+
+	ev := h.publish("b_1")
+	dls := h.settled(ev.ID)
+	if len(dls) != 1 || dls[0].Status != gateway.StatusFailed || len(dls[0].Attempts) != 1 {
+		t.Fatalf("after a 413: %+v, want failed after one attempt", dls)
+	}
+
+	h.mu.Lock()
+	h.answer = http.StatusGone
+	h.mu.Unlock()
+	ev = h.publish("b_1")
+	h.settled(ev.ID)
+	gatewaytest.WaitFor(t, 5*time.Second, "the subscription to end after a 410", func() bool {
+		_, err := h.gw.GetEndpoint(context.Background(), id)
+		return err != nil
+	})
+
+	// Not refreshed: once refreshBefore passes nothing fans out to it, and it is removed.
+	h.mu.Lock()
+	h.answer = 0
+	h.mu.Unlock()
+	sub = h.ok("events/subscribe", h.subscribeParams(s, map[string]any{"bundle_id": "b_2"}))
+	h.clock.add(61 * time.Minute)
+	if res := h.publish("b_2"); res.Deliveries != 0 {
+		t.Fatalf("an expired subscription got %d deliveries", res.Deliveries)
+	}
+	gatewaytest.WaitFor(t, 5*time.Second, "the expired subscription to be removed", func() bool {
+		_, err := h.gw.GetEndpoint(context.Background(), sub["id"].(string))
+		return err != nil
+	})
+}
+
+// A cursor on subscribe replays what came after it; events/poll reads the same log.
+func TestMCPEventsCursorReplayAndPoll(t *testing.T) {
+	h := newHost(t)
+	s := newSecret(t)
+	h.mu.Lock()
+	h.secrets = []string{s}
+	h.mu.Unlock()
+
+	start := h.ok("events/poll", map[string]any{"name": "video.posted", "arguments": map[string]any{"bundle_id": "b_9"}, "cursor": nil})
+	cursor := start["cursor"].(string)
+	if evs := start["events"].([]any); len(evs) != 0 {
+		t.Fatalf("a poll from now returned %v", evs)
+	}
+	missed := h.publish("b_9")
+	h.publish("b_8")
+	poll := h.ok("events/poll", map[string]any{"name": "video.posted", "arguments": map[string]any{"bundle_id": "b_9"}, "cursor": cursor})
+	evs := poll["events"].([]any)
+	if len(evs) != 1 || evs[0].(map[string]any)["eventId"] != missed.ID || poll["truncated"] != false || poll["cursor"] == cursor {
+		t.Fatalf("poll: %v, want the b_9 event and a new cursor", poll)
+	}
+
+	params := h.subscribeParams(s, map[string]any{"bundle_id": "b_9"})
+	params["cursor"] = cursor
+	sub := h.ok("events/subscribe", params)
+	if sub["truncated"] != false {
+		t.Fatalf("subscribe with a cursor: %v", sub)
+	}
+	gatewaytest.WaitFor(t, 10*time.Second, "the replayed event", func() bool {
+		evs := h.events()
+		return len(evs) == 1 && evs[0].webhookID == missed.ID
+	})
+}
