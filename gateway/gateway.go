@@ -48,6 +48,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookgate/hookgate/schemas"
@@ -157,6 +158,8 @@ type Service struct {
 	stopped sync.Once
 
 	seen seenTypes // event types published (knownType)
+
+	lastSeq atomic.Uint64 // the highest Seq this process appended (head)
 
 	waiters    waiters   // await's registrations, by type (WaitFor)
 	routerOnce sync.Once // starts the router that wakes them

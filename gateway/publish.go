@@ -180,6 +180,7 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 		s.obs.Duplicate(in.Source)
 		return &PublishResult{ID: res.ID, Duplicate: true}, nil
 	}
+	s.noteSeq(res.Seq)
 	s.obs.Published(in.Source, in.Type)
 	s.seen.add(ev.Type)
 	s.waiters.route(ev) // wake the awaits it matches

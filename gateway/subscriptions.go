@@ -327,6 +327,8 @@ type SubscribeInput struct {
 	Secret    string
 	// Cursor, when set, replays the events after it (an event log sequence, as delivered).
 	Cursor *string
+	// MaxAge, when set with Cursor, replays no event received longer ago than this.
+	MaxAge time.Duration
 	// TTL is the suggested lifetime; 0: the default. NoExpiry asks for none (a finite
 	// grant is given).
 	TTL      time.Duration
@@ -474,7 +476,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscripti
 	res.Cursor = strconv.FormatUint(uint64(head), 10)
 	if in.Cursor != nil && after < head {
 		ep, _ := s.endpoint(id)
-		n, truncated, err := s.replay(ctx, ep, after, head)
+		n, truncated, err := s.replay(ctx, ep, after, head, in.MaxAge)
 		if err != nil {
 			return nil, err
 		}
@@ -554,16 +556,28 @@ func (s *Service) expireSubscriptions(ctx context.Context) {
 	}
 }
 
-// head returns the sequence of the newest event in the log (0 when it is empty).
+// head returns the sequence of the newest event appended: the newest one stored, or the
+// newest this process appended if retention has removed it since (0 for a log that is
+// empty, and has been since this process started).
 func (s *Service) head(ctx context.Context) (Seq, error) {
 	r, err := s.store.Events(ctx, EventQuery{Newest: true, Limit: 1})
 	if err != nil {
 		return 0, fmt.Errorf("read the log's head: %w", err)
 	}
-	if len(r.Events) == 0 {
-		return 0, nil
+	if len(r.Events) > 0 {
+		s.noteSeq(r.Events[0].Seq)
 	}
-	return r.Events[0].Seq, nil
+	return Seq(s.lastSeq.Load()), nil
+}
+
+// noteSeq raises the head this process knows to seq.
+func (s *Service) noteSeq(seq Seq) {
+	for {
+		cur := s.lastSeq.Load()
+		if uint64(seq) <= cur || s.lastSeq.CompareAndSwap(cur, uint64(seq)) {
+			return
+		}
+	}
 }
 
 // truncatedAfter reports whether retention removed events after the cursor after: the
@@ -584,16 +598,18 @@ func (s *Service) truncatedAfter(ctx context.Context, after, head Seq) (bool, er
 const maxReplay = 10000
 
 // replay queues a delivery to ep of every event after after, up to head, that ep would have
-// received (its type, source and filter).
-func (s *Service) replay(ctx context.Context, ep *Endpoint, after, head Seq) (int, bool, error) {
+// received (its type, source and filter), none received longer than maxAge ago (0: no
+// bound). It reports truncated when retention or maxAge left events out.
+func (s *Service) replay(ctx context.Context, ep *Endpoint, after, head Seq, maxAge time.Duration) (int, bool, error) {
 	truncated, err := s.truncatedAfter(ctx, after, head)
 	if err != nil {
 		return 0, false, err
 	}
+	tooOld := ageFloor(s.now(), maxAge, &truncated)
 	n := 0
 	for after < head && n < maxReplay {
 		r, err := s.store.Events(ctx, EventQuery{After: after, Limit: 500, MaxScan: maxScan, Match: func(ev *StoredEvent) bool {
-			return ev.Seq <= head && ep.matches(&ev.Event)
+			return ev.Seq <= head && !tooOld(ev) && ep.matches(&ev.Event)
 		}})
 		if err != nil {
 			return n, truncated, fmt.Errorf("replay: %w", err)
@@ -622,12 +638,27 @@ func (s *Service) replay(ctx context.Context, ep *Endpoint, after, head Seq) (in
 	return n, truncated, nil
 }
 
+// ageFloor returns a test for events received longer than maxAge before now (none when
+// maxAge is 0), which sets *skipped when it leaves one out.
+func ageFloor(now time.Time, maxAge time.Duration, skipped *bool) func(*StoredEvent) bool {
+	floor := now.Add(-maxAge)
+	return func(ev *StoredEvent) bool {
+		if maxAge <= 0 || !ev.ReceivedAt.Before(floor) {
+			return false
+		}
+		*skipped = true
+		return true
+	}
+}
+
 // PollInput is an events/poll.
 type PollInput struct {
 	Name      string
 	Arguments map[string]any
 	// Cursor is where the last poll stopped; nil starts from now.
-	Cursor    *string
+	Cursor *string
+	// MaxAge, when set, returns no event received longer ago than this.
+	MaxAge    time.Duration
 	MaxEvents int
 }
 
@@ -669,14 +700,19 @@ func (s *Service) Poll(ctx context.Context, in PollInput) (*PollResult, error) {
 	}
 	ep := &Endpoint{Events: []string{in.Name}, Source: source}
 	ep.Filter = filter
+	tooOld := ageFloor(s.now(), in.MaxAge, &res.Truncated)
 	r, err := s.store.Events(ctx, EventQuery{After: after, Limit: ClampLimit(in.MaxEvents), MaxScan: maxScan, Match: func(ev *StoredEvent) bool {
-		return ep.matches(&ev.Event) && len(s.passFilters(ctx, &ev.Event, []*Endpoint{ep})) == 1
+		return !tooOld(ev) && ep.matches(&ev.Event) && len(s.passFilters(ctx, &ev.Event, []*Endpoint{ep})) == 1
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("poll %s: %w", in.Name, err)
 	}
 	res.Events = append(res.Events, r.Events...)
-	res.Cursor = strconv.FormatUint(uint64(max(r.Next, after)), 10)
+	next := max(r.Next, after)
+	if next == after && !r.More {
+		next = max(head, after) // nothing left to read (what was removed included): from the head on
+	}
+	res.Cursor = strconv.FormatUint(uint64(next), 10)
 	res.HasMore = r.More
 	return res, nil
 }

@@ -160,6 +160,7 @@ type subscriptionParams struct {
 		Secret string `json:"secret"`
 	} `json:"delivery"`
 	Cursor    *string `json:"cursor"`
+	MaxAgeMs  int64   `json:"maxAgeMs"`
 	MaxEvents int     `json:"maxEvents"`
 }
 
@@ -192,7 +193,7 @@ func (r *eventsRouter) subscribe(ctx context.Context, raw json.RawMessage) (any,
 		return nil, &rpcError{Code: codeUnsupported, Message: "Unsupported: events/subscribe takes delivery.mode webhook (poll with events/poll)",
 			Data: map[string]string{"feature": "deliveryMode", "value": p.Delivery.Mode}}
 	}
-	in := gateway.SubscribeInput{Name: p.Name, Arguments: args, URL: p.Delivery.URL, Secret: p.Delivery.Secret, Cursor: p.Cursor}
+	in := gateway.SubscribeInput{Name: p.Name, Arguments: args, URL: p.Delivery.URL, Secret: p.Delivery.Secret, Cursor: p.Cursor, MaxAge: maxAge(p.MaxAgeMs)}
 	var ttl struct {
 		TTLMs *json.RawMessage `json:"ttlMs"`
 	}
@@ -249,7 +250,7 @@ func (r *eventsRouter) poll(ctx context.Context, raw json.RawMessage) (any, *rpc
 	if rerr != nil {
 		return nil, rerr
 	}
-	res, err := r.ev.Poll(ctx, gateway.PollInput{Name: p.Name, Arguments: args, Cursor: p.Cursor, MaxEvents: p.MaxEvents})
+	res, err := r.ev.Poll(ctx, gateway.PollInput{Name: p.Name, Arguments: args, Cursor: p.Cursor, MaxAge: maxAge(p.MaxAgeMs), MaxEvents: p.MaxEvents})
 	if err != nil {
 		return nil, r.fail("events/poll", err)
 	}
@@ -262,6 +263,14 @@ func (r *eventsRouter) poll(ctx context.Context, raw json.RawMessage) (any, *rpc
 		out["nextPollMs"] = nextPollMs
 	}
 	return out, nil
+}
+
+// maxAge is a maxAgeMs as a duration (0, none, when not positive).
+func maxAge(ms int64) time.Duration {
+	if ms <= 0 {
+		return 0
+	}
+	return time.Duration(min(ms, int64(365*24*time.Hour/time.Millisecond))) * time.Millisecond
 }
 
 // fail turns a gateway error into the extension's error.

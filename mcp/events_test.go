@@ -101,7 +101,11 @@ func verify(secret, id, ts string, body []byte, header string) bool {
 	return false
 }
 
-func newHost(t *testing.T) *host {
+func newHost(t *testing.T) *host { return newHostWith(t, gateway.Options{}) }
+
+// newHostWith is newHost with the gateway options opts (the test's catalog, senders and
+// clock are set on them).
+func newHostWith(t *testing.T, opts gateway.Options) *host {
 	t.Helper()
 	h := &host{t: t, echo: true, arrivals: make(chan struct{}, 100), clock: &clock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}}
 	h.callback = httptest.NewTLSServer(http.HandlerFunc(h.receive))
@@ -116,7 +120,8 @@ func newHost(t *testing.T) *host {
 	senders := map[string]gateway.Sender{
 		gateway.KindMCPEvents: mcpevents.New(webhook.Options{Policy: gateway.URLPolicy{AllowPrivate: true}, Client: client}),
 	}
-	svc := gatewaytest.New(t, gateway.Options{Catalog: cat, Senders: senders, Now: h.clock.Now, RetentionEvery: 20 * time.Millisecond}, nil)
+	opts.Catalog, opts.Senders, opts.Now, opts.RetentionEvery = cat, senders, h.clock.Now, 20*time.Millisecond
+	svc := gatewaytest.New(t, opts, nil)
 	srv := httptest.NewServer(hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{}), hgmcp.HTTPOptions{}))
 	t.Cleanup(srv.Close)
 	h.mcpURL = srv.URL
@@ -494,4 +499,36 @@ func TestMCPEventsCursorReplayAndPoll(t *testing.T) {
 		evs := h.events()
 		return len(evs) == 1 && evs[0].webhookID == missed.ID
 	})
+}
+
+// truncated is true only when events after the cursor were left out: removed by retention,
+// or older than maxAgeMs; a cursor with nothing missing after it is not truncated.
+func TestMCPEventsTruncatedOnlyWhenEventsWereRemoved(t *testing.T) {
+	h := newHostWith(t, gateway.Options{Retention: time.Hour})
+	args := map[string]any{"bundle_id": "b_5"}
+	start := h.ok("events/poll", map[string]any{"name": "video.posted", "arguments": args, "cursor": nil})["cursor"].(string)
+	h.publish("b_5")
+	h.publish("b_5")
+	if p := h.ok("events/poll", map[string]any{"name": "video.posted", "arguments": args, "cursor": start}); p["truncated"] != false || len(p["events"].([]any)) != 2 {
+		t.Fatalf("a poll with nothing removed: %v", p)
+	}
+	if p := h.ok("events/poll", map[string]any{"name": "video.posted", "arguments": args, "cursor": start, "maxAgeMs": 1}); p["truncated"] != false || len(p["events"].([]any)) != 2 {
+		t.Fatalf("a poll whose maxAgeMs leaves nothing out (the clock stood still): %v", p)
+	}
+	h.clock.add(30 * time.Minute) // within the retention of an hour
+	if p := h.ok("events/poll", map[string]any{"name": "video.posted", "arguments": args, "cursor": start, "maxAgeMs": 60000}); p["truncated"] != true || len(p["events"].([]any)) != 0 {
+		t.Fatalf("a poll whose maxAgeMs left both events out: %v", p)
+	}
+	h.clock.add(time.Hour)
+	gatewaytest.WaitFor(t, 5*time.Second, "retention to remove the events", func() bool {
+		page, err := h.gw.ListEvents(context.Background(), gateway.EventFilter{})
+		return err == nil && len(page.Data) == 0
+	})
+	p := h.ok("events/poll", map[string]any{"name": "video.posted", "arguments": args, "cursor": start})
+	if p["truncated"] != true || len(p["events"].([]any)) != 0 {
+		t.Fatalf("a poll after retention removed the events: %v", p)
+	}
+	if p := h.ok("events/poll", map[string]any{"name": "video.posted", "arguments": args, "cursor": p["cursor"]}); p["truncated"] != false {
+		t.Fatalf("a poll from the fresh cursor: %v", p)
+	}
 }
