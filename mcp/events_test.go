@@ -532,3 +532,69 @@ func TestMCPEventsTruncatedOnlyWhenEventsWereRemoved(t *testing.T) {
 		t.Fatalf("a poll from the fresh cursor: %v", p)
 	}
 }
+
+// Over stdio, initialize advertises the extension and events/* requests are answered,
+// between mcp-go's own answers.
+func TestMCPEventsOverStdio(t *testing.T) {
+	e := newEnv(t)
+	s := hgmcp.NewStdioServer(hgmcp.NewServer(e.svc, hgmcp.Options{}))
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- hgmcp.ServeStdio(ctx, s, inR, outW) }()
+	t.Cleanup(func() {
+		cancel()
+		inW.Close()
+		outR.Close()
+		<-done
+	})
+	answers := make(chan map[string]any, 10)
+	go func() {
+		sc := bufio.NewScanner(outR)
+		sc.Buffer(nil, 4<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m["id"] != nil {
+				answers <- m
+			}
+		}
+		close(answers)
+	}()
+	byID := map[float64]map[string]any{}
+	ask := func(id float64, method, params string) map[string]any {
+		t.Helper()
+		if _, err := fmt.Fprintf(inW, `{"jsonrpc":"2.0","id":%v,"method":%q,"params":%s}`+"\n", id, method, params); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(10 * time.Second)
+		for byID[id] == nil {
+			select {
+			case m, ok := <-answers:
+				if !ok {
+					t.Fatalf("stdout closed waiting for %s", method)
+				}
+				byID[m["id"].(float64)] = m
+			case <-deadline:
+				t.Fatalf("no answer to %s", method)
+			}
+		}
+		return byID[id]
+	}
+	init := ask(1, "initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)
+	ext := fmt.Sprint(init["result"].(map[string]any)["capabilities"])
+	if !strings.Contains(ext, hgmcp.EventsExtension) {
+		t.Fatalf("initialize over stdio: capabilities %s lack %s", ext, hgmcp.EventsExtension)
+	}
+	list := ask(2, "events/list", `{}`)
+	if !strings.Contains(fmt.Sprint(list["result"]), "video.posted") {
+		t.Fatalf("events/list over stdio: %v", list)
+	}
+	poll := ask(3, "events/poll", `{"name":"video.posted","arguments":{"bundle_id":"b_1"},"cursor":null}`)
+	if r, _ := poll["result"].(map[string]any); r == nil || r["cursor"] == nil {
+		t.Fatalf("events/poll over stdio: %v", poll)
+	}
+	if tools := ask(4, "tools/list", `{}`); tools["result"] == nil {
+		t.Fatalf("tools/list after the events requests: %v", tools)
+	}
+}

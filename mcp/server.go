@@ -21,7 +21,7 @@
 // # Example
 //
 //	s := mcp.NewServer(svc, mcp.Options{})
-//	mcp.ServeStdio(ctx, server.NewStdioServer(s), os.Stdin, os.Stdout) // or:
+//	mcp.ServeStdio(ctx, mcp.NewStdioServer(s), os.Stdin, os.Stdout) // or:
 //	http.Handle("/mcp", mcp.HTTPHandler(s, mcp.HTTPOptions{})) // keep-alive, session expiry, cancellation
 package mcp
 
