@@ -529,21 +529,28 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
 	}
 	secret := NewSecret()
 	err := s.modifyEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
-		expires := now.Add(SecretGrace)
-		kept := []Secret{{Value: secret}}
-		for _, old := range ep.Secrets {
-			if old.Expires != nil && !now.Before(*old.Expires) {
-				continue
-			}
-			if old.Expires == nil {
-				old.Expires = &expires
-			}
-			kept = append(kept, old)
-		}
-		ep.Secrets = kept
+		ep.Secrets = rotated(ep.Secrets, secret, now)
 		return nil
 	})
 	return secret, err
+}
+
+// rotated returns secrets with fresh as the current secret: the others that still sign at
+// now keep signing until they expire, the current one until SecretGrace from now. fresh
+// itself, if it was among them, is only the current one.
+func rotated(secrets []Secret, fresh string, now time.Time) []Secret {
+	expires := now.Add(SecretGrace)
+	kept := []Secret{{Value: fresh}}
+	for _, old := range secrets {
+		if old.Value == fresh || old.Expires != nil && !now.Before(*old.Expires) {
+			continue
+		}
+		if old.Expires == nil {
+			old.Expires = &expires
+		}
+		kept = append(kept, old)
+	}
+	return kept
 }
 
 // SecretGrace is how long a rotated-out secret keeps signing.

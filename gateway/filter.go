@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hookgate/hookgate/schemas"
 	"github.com/hookgate/hookgate/schemas/jq"
 )
 
@@ -32,17 +31,7 @@ func (s *Service) checkFilter(ep *Endpoint) error {
 	if err != nil {
 		return invalid("filter", "%s", err)
 	}
-	if s.opts.Catalog == nil {
-		return nil
-	}
-	for _, t := range s.opts.Catalog.List("") {
-		ev := &Event{Type: t.Name, Source: t.Provider}
-		if t.Provider == schemas.CustomProvider {
-			ev.Source = ep.Source
-		}
-		if !ep.matches(ev) {
-			continue
-		}
+	for _, t := range s.subscribedTypes(ep) {
 		if _, err := p.Bool(context.Background(), t.Sample()); err != nil {
 			return invalid("filter", "on a %s %s event (its schema's example): the filter %s", t.Provider, t.Name, err)
 		}

@@ -288,6 +288,9 @@ func scalarOfType(v any, typ string) bool {
 // SubscriptionID is the id of the subscription of principal to name with args, delivered
 // to url: "sub_" and 32 hex digits of a SHA-256 over the four, args as canonical JSON.
 func SubscriptionID(principal, url, name string, args map[string]any) string {
+	if args == nil {
+		args = map[string]any{} // no arguments are the empty object
+	}
 	canon, _ := json.Marshal([]any{principal, url, name, args}) // maps marshal with sorted keys
 	sum := sha256.Sum256(canon)
 	return "sub_" + hex.EncodeToString(sum[:16])
@@ -355,15 +358,12 @@ type SubscriptionResult struct {
 // Subscribe creates or refreshes the caller's webhook subscription (see the top of this
 // file). A new callback URL, for this principal, is challenged first.
 func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*SubscriptionResult, error) {
-	p := principalOf(ctx)
-	if !p.Can(ScopeRead) {
-		return nil, fmt.Errorf("%w: subscribing needs the read scope", ErrForbidden)
-	}
-	if err := s.admit(); err != nil {
+	if err := requireScope(ctx, ScopeRead); err != nil {
 		return nil, err
 	}
-	if in.Arguments == nil {
-		in.Arguments = map[string]any{}
+	p := principalOf(ctx)
+	if err := s.admit(); err != nil {
+		return nil, err
 	}
 	source, filter, err := s.subscriptionFilter(in.Name, in.Arguments)
 	if err != nil {
@@ -412,18 +412,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscripti
 				ep.Enabled, ep.FailureStreak, ep.DisabledReason, ep.DisabledAt = true, 0, "", nil
 			}
 			if len(ep.Secrets) > 0 && ep.Secrets[0].Value != in.Secret {
-				grace := now.Add(SecretGrace)
-				kept := []Secret{{Value: in.Secret}}
-				for _, old := range ep.Secrets {
-					if old.Value == in.Secret || old.Expires != nil && !now.Before(*old.Expires) {
-						continue
-					}
-					if old.Expires == nil {
-						old.Expires = &grace
-					}
-					kept = append(kept, old)
-				}
-				ep.Secrets = kept
+				ep.Secrets = rotated(ep.Secrets, in.Secret, now)
 			}
 			return nil
 		}); err != nil {
@@ -520,10 +509,10 @@ func (s *Service) verifiedCallback(principal, url string) bool {
 // EndSubscription removes the caller's subscription to name with args at url. One that
 // does not exist (never made, expired, ended by a 410) is no error: it is gone either way.
 func (s *Service) EndSubscription(ctx context.Context, name string, args map[string]any, url string) error {
-	p := principalOf(ctx)
-	if !p.Can(ScopeRead) {
-		return fmt.Errorf("%w: unsubscribing needs the read scope", ErrForbidden)
+	if err := requireScope(ctx, ScopeRead); err != nil {
+		return err
 	}
+	p := principalOf(ctx)
 	id := SubscriptionID(p.ID, url, name, args)
 	ep, ok := s.endpoint(id)
 	if !ok || ep.Owner != p.ID || ep.ManagedBy != ManagedByMCPEvents {
@@ -674,9 +663,6 @@ type PollResult struct {
 func (s *Service) Poll(ctx context.Context, in PollInput) (*PollResult, error) {
 	if err := requireScope(ctx, ScopeRead); err != nil {
 		return nil, err
-	}
-	if in.Arguments == nil {
-		in.Arguments = map[string]any{}
 	}
 	source, filter, err := s.subscriptionFilter(in.Name, in.Arguments)
 	if err != nil {

@@ -537,30 +537,7 @@ func TestMCPEventsTruncatedOnlyWhenEventsWereRemoved(t *testing.T) {
 // between mcp-go's own answers.
 func TestMCPEventsOverStdio(t *testing.T) {
 	e := newEnv(t)
-	s := hgmcp.NewStdioServer(hgmcp.NewServer(e.svc, hgmcp.Options{}))
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- hgmcp.ServeStdio(ctx, s, inR, outW) }()
-	t.Cleanup(func() {
-		cancel()
-		inW.Close()
-		outR.Close()
-		<-done
-	})
-	answers := make(chan map[string]any, 10)
-	go func() {
-		sc := bufio.NewScanner(outR)
-		sc.Buffer(nil, 4<<20)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m["id"] != nil {
-				answers <- m
-			}
-		}
-		close(answers)
-	}()
+	inW, answers := serveStdio(t, hgmcp.NewStdioServer(hgmcp.NewServer(e.svc, hgmcp.Options{})))
 	byID := map[float64]map[string]any{}
 	ask := func(id float64, method, params string) map[string]any {
 		t.Helper()
@@ -574,7 +551,9 @@ func TestMCPEventsOverStdio(t *testing.T) {
 				if !ok {
 					t.Fatalf("stdout closed waiting for %s", method)
 				}
-				byID[m["id"].(float64)] = m
+				if n, isAnswer := m["id"].(float64); isAnswer {
+					byID[n] = m
+				}
 			case <-deadline:
 				t.Fatalf("no answer to %s", method)
 			}
