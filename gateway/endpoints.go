@@ -89,11 +89,14 @@ const maxHeaders = 20
 // reservedHeaders are set by hookgate on every delivery and can't be overridden.
 var reservedHeaders = []string{"content-type", "content-length", "user-agent", "host", "webhook-id", "webhook-timestamp", "webhook-signature", "x-hookgate-event", "x-hookgate-delivery"}
 
-// Kinds are the endpoint kinds this gateway can deliver to (Options.Senders), sorted.
+// Kinds are the endpoint kinds this gateway can deliver to (Options.Senders) that a user
+// can create, sorted: not KindMCPEvents, whose endpoints MCP Events subscriptions make.
 func (s *Service) Kinds() []string {
 	kinds := make([]string, 0, len(s.opts.Senders))
 	for k := range s.opts.Senders {
-		kinds = append(kinds, k)
+		if k != KindMCPEvents {
+			kinds = append(kinds, k)
+		}
 	}
 	slices.Sort(kinds)
 	return kinds

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,7 +27,8 @@ import (
 // capabilities of initialize and server/discover, under extensions (as the SEP says) and
 // as a top-level "events" (as ChatGPT reads it).
 //
-// Push (events/stream) is not offered: it is answered Unsupported.
+// Push (events/stream) is served too (eventstream.go): as an SSE response over Streamable
+// HTTP, as notifications on stdout over stdio.
 
 // EventsExtension is the identifier of the MCP Events extension.
 const EventsExtension = "io.modelcontextprotocol/events"
@@ -124,7 +126,9 @@ func (r *eventsRouter) dispatch(ctx context.Context, req *rpcRequest) (any, *rpc
 	case "events/poll":
 		return r.poll(ctx, req.Params)
 	case "events/stream":
-		return nil, &rpcError{Code: codeUnsupported, Message: "Unsupported: push delivery (events/stream) is not offered; use webhook or poll",
+		// Reached only where no stream can be held: an HTTP request that does not accept
+		// text/event-stream.
+		return nil, &rpcError{Code: codeUnsupported, Message: "Unsupported: events/stream needs a response stream (Accept: text/event-stream)",
 			Data: map[string]string{"feature": "deliveryMode", "value": "push"}}
 	default:
 		return nil, &rpcError{Code: -32601, Message: "Method " + req.Method + " not found"}
@@ -142,7 +146,7 @@ func (r *eventsRouter) list(ctx context.Context) (any, *rpcError) {
 		events = append(events, map[string]any{
 			"name":          d.Name,
 			"description":   d.Description,
-			"delivery":      []string{"webhook", "poll"},
+			"delivery":      []string{"webhook", "poll", "push"},
 			"inputSchema":   d.InputSchema,
 			"payloadSchema": d.PayloadSchema,
 		})
@@ -312,7 +316,7 @@ const maxEventsRequest = 1 << 20
 // eventsHandler answers events/* requests POSTed to the MCP endpoint and passes everything
 // else on to h; the capabilities of initialize and server/discover answers gain the
 // top-level "events" that ChatGPT reads (the SEP's extensions entry comes from mcp-go).
-func eventsHandler(h http.Handler, r *eventsRouter) http.Handler {
+func eventsHandler(h http.Handler, r *eventsRouter, heartbeat time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
 			h.ServeHTTP(w, req)
@@ -330,6 +334,8 @@ func eventsHandler(h http.Handler, r *eventsRouter) http.Handler {
 			return
 		}
 		switch {
+		case msg.Method == "events/stream" && len(msg.ID) > 0 && strings.Contains(req.Header.Get("Accept"), "text/event-stream"):
+			serveStream(w, req, r, &msg, heartbeat)
 		case isEventsMethod(msg.Method):
 			resp := r.handle(req.Context(), &msg)
 			if resp == nil {
@@ -343,6 +349,28 @@ func eventsHandler(h http.Handler, r *eventsRouter) http.Handler {
 		default:
 			h.ServeHTTP(w, req)
 		}
+	})
+}
+
+// serveStream answers an events/stream request with an SSE stream of its notifications,
+// until the client goes away.
+func serveStream(w http.ResponseWriter, req *http.Request, r *eventsRouter, msg *rpcRequest, heartbeat time.Duration) {
+	st, rerr := r.openStream(req.Context(), msg)
+	if rerr != nil {
+		w.Header().Set("Content-Type", "application/json")
+		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "error": rerr})
+		_, _ = w.Write(b)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	st.run(req.Context(), heartbeat, func(b []byte) error {
+		if _, err := fmt.Fprintf(w, "event: message\ndata: %s\n\n", b); err != nil {
+			return err
+		}
+		return rc.Flush()
 	})
 }
 

@@ -122,7 +122,7 @@ func newHostWith(t *testing.T, opts gateway.Options) *host {
 	}
 	opts.Catalog, opts.Senders, opts.Now, opts.RetentionEvery = cat, senders, h.clock.Now, 20*time.Millisecond
 	svc := gatewaytest.New(t, opts, nil)
-	srv := httptest.NewServer(hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{}), hgmcp.HTTPOptions{}))
+	srv := httptest.NewServer(hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{}), hgmcp.HTTPOptions{KeepAlive: 200 * time.Millisecond}))
 	t.Cleanup(srv.Close)
 	h.mcpURL = srv.URL
 	h.gw = svc
@@ -575,5 +575,109 @@ func TestMCPEventsOverStdio(t *testing.T) {
 	}
 	if tools := ask(4, "tools/list", `{}`); tools["result"] == nil {
 		t.Fatalf("tools/list after the events requests: %v", tools)
+	}
+
+	// Push: notifications on stdout, routed by the request's id, until cancelled.
+	fmt.Fprintln(inW, `{"jsonrpc":"2.0","id":5,"method":"events/stream","params":{"name":"video.posted","arguments":{"bundle_id":"b_1"},"cursor":null}}`)
+	notification := func(method string) map[string]any {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case m, ok := <-answers:
+				if !ok {
+					t.Fatalf("stdout closed waiting for %s", method)
+				}
+				params, _ := m["params"].(map[string]any)
+				meta, _ := params["_meta"].(map[string]any)
+				if m["method"] == method && meta["io.modelcontextprotocol/subscriptionId"] == float64(5) {
+					return params
+				}
+			case <-deadline:
+				t.Fatalf("no %s", method)
+			}
+		}
+	}
+	notification("notifications/events/active")
+	id := publish(t, e.svc, "video.posted", `{"video_id":"v_1","bundle_id":"b_1","platform":"tiktok","post_url":"https://www.tiktok.com/@a/video/1","post_id":"1","posted_at":"2026-06-24T14:00:05Z"}`)
+	if ev := notification("notifications/events/event"); ev["eventId"] != id {
+		t.Fatalf("pushed %v, want %s", ev, id)
+	}
+	fmt.Fprintln(inW, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5}}`)
+}
+
+// Push: events/stream over Streamable HTTP is an SSE stream that opens with
+// notifications/events/active, carries each matching event and, when quiet, heartbeats,
+// every notification naming the request's id.
+func TestMCPEventsPushStream(t *testing.T) {
+	h := newHost(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": "s1", "method": "events/stream", "params": map[string]any{
+		"name": "video.posted", "arguments": map[string]any{"bundle_id": "b_3"}, "cursor": nil,
+		"_meta": map[string]any{"io.modelcontextprotocol/protocolVersion": "2026-07-28"},
+	}})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.mcpURL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("events/stream answered %s", resp.Header.Get("Content-Type"))
+	}
+	frames := make(chan map[string]any, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var m map[string]any
+				if json.Unmarshal([]byte(d), &m) == nil {
+					frames <- m
+				}
+			}
+		}
+		close(frames)
+	}()
+	next := func(method string) map[string]any {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case m, ok := <-frames:
+				if !ok {
+					t.Fatalf("the stream ended waiting for %s", method)
+				}
+				params, _ := m["params"].(map[string]any)
+				meta, _ := params["_meta"].(map[string]any)
+				if meta["io.modelcontextprotocol/subscriptionId"] != "s1" {
+					t.Fatalf("a notification without the stream's id: %v", m)
+				}
+				if m["method"] == method {
+					return params
+				}
+				if m["method"] == "notifications/events/event" {
+					t.Fatalf("waiting for %s, got an event: %v", method, m)
+				}
+			case <-deadline:
+				t.Fatalf("no %s", method)
+			}
+		}
+	}
+	active := next("notifications/events/active")
+	if active["cursor"] == nil || active["truncated"] != false {
+		t.Fatalf("active: %v", active)
+	}
+	h.publish("b_4")
+	mine := h.publish("b_3")
+	ev := next("notifications/events/event")
+	if ev["eventId"] != mine.ID || ev["cursor"] == nil {
+		t.Fatalf("event: %v, want %s", ev, mine.ID)
+	}
+	if hb := next("notifications/events/heartbeat"); hb["cursor"] == nil {
+		t.Fatalf("heartbeat: %v", hb)
 	}
 }

@@ -56,7 +56,7 @@ func HTTPHandler(s *server.MCPServer, o HTTPOptions) http.Handler {
 	)
 	out := DropCancelledResponses(KeepAlive(h, o.KeepAlive))
 	if r := routerOf(s); r != nil {
-		out = eventsHandler(out, r)
+		out = eventsHandler(out, r, min(o.KeepAlive, DefaultHeartbeat))
 	}
 	return out
 }

@@ -61,13 +61,17 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // eventsReader passes the client's lines on to mcp-go, except the events/* requests, which
-// it answers itself.
+// it answers itself: an events/stream runs until the client cancels it
+// (notifications/cancelled, which mcp-go sees too).
 type eventsReader struct {
 	ctx     context.Context
 	r       *bufio.Reader
 	router  *eventsRouter
 	out     io.Writer
 	pending []byte // the rest of a line being passed on
+
+	mu      sync.Mutex
+	streams map[string]context.CancelFunc // open events/stream requests, by compact id
 }
 
 func (e *eventsReader) Read(p []byte) (int, error) {
@@ -89,11 +93,16 @@ func (e *eventsReader) Read(p []byte) (int, error) {
 // answer reports whether line is an events/* request, answering it on its own goroutine.
 func (e *eventsReader) answer(line []byte) bool {
 	if !bytes.Contains(line, []byte(`"events/`)) {
+		e.cancelStream(line)
 		return false
 	}
 	var msg rpcRequest
 	if json.Unmarshal(line, &msg) != nil || !isEventsMethod(msg.Method) {
 		return false
+	}
+	if msg.Method == "events/stream" && len(msg.ID) > 0 {
+		go e.stream(&msg)
+		return true
 	}
 	go func() {
 		if resp := e.router.handle(e.ctx, &msg); resp != nil {
@@ -201,8 +210,15 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 }
 
 func (c *cancelReader) observe(line []byte) {
+	if id, ok := cancelledID(line); ok {
+		c.f.add(id)
+	}
+}
+
+// cancelledID returns the request id (compact) that a notifications/cancelled line names.
+func cancelledID(line []byte) (string, bool) {
 	if !bytes.Contains(line, []byte("notifications/cancelled")) {
-		return
+		return "", false
 	}
 	var msg struct {
 		Method string `json:"method"`
@@ -210,9 +226,10 @@ func (c *cancelReader) observe(line []byte) {
 			RequestID json.RawMessage `json:"requestId"`
 		} `json:"params"`
 	}
-	if json.Unmarshal(line, &msg) == nil && msg.Method == "notifications/cancelled" && len(msg.Params.RequestID) > 0 {
-		c.f.add(compactID(msg.Params.RequestID))
+	if json.Unmarshal(line, &msg) != nil || msg.Method != "notifications/cancelled" || len(msg.Params.RequestID) == 0 {
+		return "", false
 	}
+	return compactID(msg.Params.RequestID), true
 }
 
 // cancelWriter writes the server's messages (one per Write, as mcp-go's stdio server
@@ -234,4 +251,46 @@ func (c *cancelWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return c.w.Write(p)
+}
+
+// stream runs an events/stream until the client cancels it or the server stops.
+func (e *eventsReader) stream(msg *rpcRequest) {
+	write := func(b []byte) error {
+		_, err := e.out.Write(append(b, '\n'))
+		return err
+	}
+	st, rerr := e.router.openStream(e.ctx, msg)
+	if rerr != nil {
+		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "error": rerr})
+		_ = write(b)
+		return
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	id := compactID(msg.ID)
+	e.mu.Lock()
+	if e.streams == nil {
+		e.streams = map[string]context.CancelFunc{}
+	}
+	e.streams[id] = cancel
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.streams, id)
+		e.mu.Unlock()
+	}()
+	st.run(ctx, DefaultHeartbeat, write)
+}
+
+// cancelStream ends the stream a notifications/cancelled line names, if it is one.
+func (e *eventsReader) cancelStream(line []byte) {
+	id, ok := cancelledID(line)
+	if !ok {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cancel, ok := e.streams[id]; ok {
+		cancel()
+	}
 }
