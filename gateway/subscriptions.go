@@ -603,21 +603,22 @@ func (s *Service) replay(ctx context.Context, ep *Endpoint, after, head Seq, max
 		if err != nil {
 			return n, truncated, fmt.Errorf("replay: %w", err)
 		}
-		now := s.now()
-		var dls []*Delivery
 		for _, ev := range r.Events {
 			if len(s.passFilters(ctx, &ev.Event, []*Endpoint{ep})) == 0 {
 				continue
 			}
-			next := now
-			dls = append(dls, &Delivery{ID: newID("dlv", now), EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type,
-				Status: StatusPending, NextAttemptAt: &next, Attempts: []Attempt{}, CreatedAt: now, UpdatedAt: now})
-		}
-		if len(dls) > 0 {
-			if err := s.store.SaveDeliveries(ctx, dls...); err != nil {
-				return n, truncated, fmt.Errorf("replay: %w", err)
+			now := s.now()
+			d := &Delivery{ID: newID("dlv", now), EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type,
+				Status: StatusPending, NextAttemptAt: &now, Attempts: []Attempt{}, CreatedAt: now, UpdatedAt: now}
+			err := s.store.AddDeliveries(ctx, ev.ID, d)
+			if errors.Is(err, ErrNotFound) {
+				truncated = true // removed by retention since it was read
+				continue
 			}
-			n += len(dls)
+			if err != nil {
+				return n, truncated, fmt.Errorf("replay %s: %w", ev.ID, err)
+			}
+			n++
 		}
 		if !r.More || r.Next <= after {
 			break

@@ -499,6 +499,11 @@ func TestMCPEventsCursorReplayAndPoll(t *testing.T) {
 		evs := h.events()
 		return len(evs) == 1 && evs[0].webhookID == missed.ID
 	})
+	// The replay is a delivery of the event like its others: listed on it, kept with it.
+	dls := h.settled(missed.ID)
+	if len(dls) != 1 || dls[0].EndpointID != sub["id"] || dls[0].Status != gateway.StatusSucceeded {
+		t.Fatalf("the replayed event's deliveries: %+v", dls)
+	}
 }
 
 // truncated is true only when events after the cursor were left out: removed by retention,
