@@ -327,12 +327,17 @@ func eventsHandler(h http.Handler, r *eventsRouter, heartbeat time.Duration) htt
 			http.Error(w, "read the request: "+err.Error(), http.StatusBadRequest)
 			return
 		}
-		req.Body = io.NopCloser(bytes.NewReader(raw))
 		var msg rpcRequest
 		if len(raw) > maxEventsRequest || json.Unmarshal(raw, &msg) != nil {
-			h.ServeHTTP(w, req) // a batch or not JSON: mcp-go answers it
+			// Too large to be ours, a batch, or not JSON: mcp-go answers it, whole.
+			req.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(raw), req.Body), req.Body}
+			h.ServeHTTP(w, req)
 			return
 		}
+		req.Body = io.NopCloser(bytes.NewReader(raw))
 		switch {
 		case msg.Method == "events/stream" && len(msg.ID) > 0 && strings.Contains(req.Header.Get("Accept"), "text/event-stream"):
 			serveStream(w, req, r, &msg, heartbeat)

@@ -686,3 +686,12 @@ func TestMCPEventsPushStream(t *testing.T) {
 		t.Fatalf("heartbeat: %v", hb)
 	}
 }
+
+// A request too large to be an events/* one reaches mcp-go whole.
+func TestLargeRequestPassesThroughWhole(t *testing.T) {
+	h := newHost(t)
+	res, e := h.call("tools/list", map[string]any{"pad": strings.Repeat("x", 1<<20+1000)})
+	if e != nil || res == nil {
+		t.Fatalf("a 1 MiB tools/list: result %v error %v", res, e)
+	}
+}
