@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -52,6 +53,14 @@ type EndpointPatch struct {
 	// inline among the patch's): a key set to null or "" removes that setting, the others
 	// are set; settings it does not name stay.
 	Settings json.RawMessage `json:"-"`
+}
+
+// stateOnly reports whether p changes nothing but whether the endpoint is enabled and its
+// description.
+func (p *EndpointPatch) stateOnly() bool {
+	c := *p
+	c.Enabled, c.Description, c.DiscardPaused = nil, nil, false
+	return reflect.ValueOf(c).IsZero()
 }
 
 // applySettings copies the patch's settings onto st; an empty auth type clears auth.
@@ -332,6 +341,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 		if err != nil {
 			return err
 		}
+		if base.ManagedBy == ManagedByMCPEvents && !p.stateOnly() {
+			return invalid("kind", "this endpoint is an MCP Events subscription: its host changes it (events/subscribe, events/unsubscribe); here only enabled and description can be set")
+		}
 		want := base.clone()
 		if err := s.applyConfig(&p, want); err != nil {
 			return err
@@ -532,6 +544,9 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
 	}
 	secret := NewSecret()
 	err := s.modifyEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
+		if ep.ManagedBy == ManagedByMCPEvents {
+			return fmt.Errorf("%w: the secret of an MCP Events subscription is its host's; the host rotates it with events/subscribe", ErrConflict)
+		}
 		ep.Secrets = rotated(ep.Secrets, secret, now)
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -693,5 +694,29 @@ func TestLargeRequestPassesThroughWhole(t *testing.T) {
 	res, e := h.call("tools/list", map[string]any{"pad": strings.Repeat("x", 1<<20+1000)})
 	if e != nil || res == nil {
 		t.Fatalf("a 1 MiB tools/list: result %v error %v", res, e)
+	}
+}
+
+// A subscription's callback, event, arguments and secret are its host's: the API can't
+// point it elsewhere (past the challenge) or swap the secret; it can disable it.
+func TestMCPEventsSubscriptionIsTheHosts(t *testing.T) {
+	h := newHost(t)
+	s := newSecret(t)
+	h.mu.Lock()
+	h.secrets = []string{s}
+	h.mu.Unlock()
+	id := h.ok("events/subscribe", h.subscribeParams(s, nil))["id"].(string)
+	ctx := context.Background()
+	elsewhere := "https://elsewhere.example/hook"
+	var ve *gateway.ValidationError
+	if _, err := h.gw.UpdateEndpoint(ctx, id, gateway.EndpointPatch{URL: &elsewhere}); !errors.As(err, &ve) {
+		t.Fatalf("PATCH url of a subscription = %v, want a validation error", err)
+	}
+	if _, err := h.gw.RotateSecret(ctx, id); !errors.Is(err, gateway.ErrConflict) {
+		t.Fatalf("rotate-secret of a subscription = %v, want ErrConflict", err)
+	}
+	off := false
+	if ep, err := h.gw.UpdateEndpoint(ctx, id, gateway.EndpointPatch{Enabled: &off}); err != nil || ep.Enabled || ep.URL != h.callback.URL+"/hooks/chatgpt" {
+		t.Fatalf("disabling a subscription: %+v %v", ep, err)
 	}
 }
