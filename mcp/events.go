@@ -24,8 +24,8 @@ import (
 // and unsubscribes (events/unsubscribe); or polls (events/poll). mcp-go has no hook for
 // custom methods, so these requests are answered in front of its handler (eventsHandler
 // for Streamable HTTP, the stdio reader for stdio); the extension is advertised in the
-// capabilities of initialize and server/discover, under extensions (as the SEP says) and
-// as a top-level "events" (as ChatGPT reads it).
+// capabilities of initialize and server/discover under extensions (as the SEP says), and
+// in server/discover's also as a top-level "events" (as ChatGPT reads it).
 //
 // Push (events/stream) is served too (eventstream.go): as an SSE response over Streamable
 // HTTP, as notifications on stdout over stdio.
@@ -314,8 +314,8 @@ func invalidParams(err error) *rpcError {
 const maxEventsRequest = 1 << 20
 
 // eventsHandler answers events/* requests POSTed to the MCP endpoint and passes everything
-// else on to h; the capabilities of initialize and server/discover answers gain the
-// top-level "events" that ChatGPT reads (the SEP's extensions entry comes from mcp-go).
+// else on to h; the capabilities of a server/discover answer gain the top-level "events"
+// that ChatGPT reads (the SEP's extensions entry, in initialize too, comes from mcp-go).
 func eventsHandler(h http.Handler, r *eventsRouter, heartbeat time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
@@ -349,7 +349,7 @@ func eventsHandler(h http.Handler, r *eventsRouter, heartbeat time.Duration) htt
 			}
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(resp)
-		case msg.Method == "initialize" || msg.Method == "server/discover":
+		case msg.Method == "server/discover":
 			advertiseEvents(h, w, req)
 		default:
 			h.ServeHTTP(w, req)
