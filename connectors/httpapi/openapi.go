@@ -242,7 +242,9 @@ func apiComponents() map[string]any {
 		"disabled_reason": str("Why hookgate disabled it"),
 		"disabled_at":     map[string]any{"type": "string", "format": "date-time"},
 		"failure_streak":  map[string]any{"type": "integer"},
-		"managed_by":      str("zapier or make when the platform created it as a REST-hook subscription (a 410 deletes it); absent for an endpoint you created (a 410 disables it)"),
+		"managed_by":      str("zapier or make when the platform created it as a REST-hook subscription, mcp-events for an MCP Events subscription (a 410 deletes it); absent for an endpoint you created (a 410 disables it)"),
+		"owner":           str("The principal whose MCP Events subscription this is (kind mcp-events)"),
+		"expires_at":      map[string]any{"type": "string", "format": "date-time", "description": "When an MCP Events subscription ends unless its host refreshes it"},
 		"created_at":      map[string]any{"type": "string", "format": "date-time"},
 		"updated_at":      map[string]any{"type": "string", "format": "date-time"},
 	}
