@@ -587,22 +587,7 @@ func TestMCPEventsOverStdio(t *testing.T) {
 	fmt.Fprintln(inW, `{"jsonrpc":"2.0","id":5,"method":"events/stream","params":{"name":"video.posted","arguments":{"bundle_id":"b_1"},"cursor":null}}`)
 	notification := func(method string) map[string]any {
 		t.Helper()
-		deadline := time.After(10 * time.Second)
-		for {
-			select {
-			case m, ok := <-answers:
-				if !ok {
-					t.Fatalf("stdout closed waiting for %s", method)
-				}
-				params, _ := m["params"].(map[string]any)
-				meta, _ := params["_meta"].(map[string]any)
-				if m["method"] == method && meta["io.modelcontextprotocol/subscriptionId"] == float64(5) {
-					return params
-				}
-			case <-deadline:
-				t.Fatalf("no %s", method)
-			}
-		}
+		return pushed(t, answers, method, float64(5))
 	}
 	notification("notifications/events/active")
 	id := publish(t, e.svc, "video.posted", `{"video_id":"v_1","bundle_id":"b_1","platform":"tiktok","post_url":"https://www.tiktok.com/@a/video/1","post_id":"1","posted_at":"2026-06-24T14:00:05Z"}`)
@@ -650,28 +635,7 @@ func TestMCPEventsPushStream(t *testing.T) {
 	}()
 	next := func(method string) map[string]any {
 		t.Helper()
-		deadline := time.After(10 * time.Second)
-		for {
-			select {
-			case m, ok := <-frames:
-				if !ok {
-					t.Fatalf("the stream ended waiting for %s", method)
-				}
-				params, _ := m["params"].(map[string]any)
-				meta, _ := params["_meta"].(map[string]any)
-				if meta["io.modelcontextprotocol/subscriptionId"] != "s1" {
-					t.Fatalf("a notification without the stream's id: %v", m)
-				}
-				if m["method"] == method {
-					return params
-				}
-				if m["method"] == "notifications/events/event" {
-					t.Fatalf("waiting for %s, got an event: %v", method, m)
-				}
-			case <-deadline:
-				t.Fatalf("no %s", method)
-			}
-		}
+		return pushed(t, frames, method, "s1")
 	}
 	active := next("notifications/events/active")
 	if active["cursor"] == nil || active["truncated"] != false {
@@ -718,5 +682,35 @@ func TestMCPEventsSubscriptionIsTheHosts(t *testing.T) {
 	off := false
 	if ep, err := h.gw.UpdateEndpoint(ctx, id, gateway.EndpointPatch{Enabled: &off}); err != nil || ep.Enabled || ep.URL != h.callback.URL+"/hooks/chatgpt" {
 		t.Fatalf("disabling a subscription: %+v %v", ep, err)
+	}
+}
+
+// pushed returns the params of the next push notification method of the stream id, failing
+// t on one of another stream, on an event while it waits for something else, or after 10 s.
+func pushed(t *testing.T, msgs <-chan map[string]any, method string, id any) map[string]any {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				t.Fatalf("the stream ended waiting for %s", method)
+			}
+			if m["method"] == nil {
+				continue // an answer to a request
+			}
+			params, _ := m["params"].(map[string]any)
+			meta, _ := params["_meta"].(map[string]any)
+			switch {
+			case meta["io.modelcontextprotocol/subscriptionId"] != id:
+				t.Fatalf("a notification of another stream: %v", m)
+			case m["method"] == method:
+				return params
+			case m["method"] == "notifications/events/event":
+				t.Fatalf("waiting for %s, got an event: %v", method, m)
+			}
+		case <-deadline:
+			t.Fatalf("no %s", method)
+		}
 	}
 }
