@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hookgate/hookgate/connectors/httpapi"
@@ -71,12 +72,8 @@ func New(opts Options) http.Handler {
 	h := &handler{svc: opts.Service, token: []byte(opts.Token), public: opts.PublicURL, log: opts.Logger,
 		sessions: &sessions{ids: map[string]time.Time{}, now: opts.Service.Now}}
 	h.pages = mustParse()
-	assets, err := fs.Sub(files, "assets")
-	if err != nil {
-		panic(err) // the embedded folder is part of the binary
-	}
 	m := http.NewServeMux()
-	m.Handle("GET /ui/assets/", http.StripPrefix("/ui/assets/", http.FileServerFS(assets)))
+	m.Handle("GET /ui/assets/", assetServer())
 	m.HandleFunc("GET /ui/login", h.loginPage)
 	m.HandleFunc("POST /ui/login", h.login)
 	m.HandleFunc("POST /ui/logout", h.post(h.logout))
@@ -105,6 +102,36 @@ func New(opts Options) http.Handler {
 	m.HandleFunc("GET /ui/event-types/{name}", h.get(h.eventType))
 	h.mux = m
 	return h
+}
+
+// waitRefresh is how often, in seconds, the page shown while the store cannot be opened
+// reloads itself.
+const waitRefresh = 5
+
+// Waiting returns the dashboard as it answers while the store cannot be opened because the
+// data volume is too full (see httpapi.Waiting), for httpapi.Options.Mount with Mounts:
+// every page is one that says so, with the reason current returns, answered 503 with
+// Retry-After. It reloads itself every few seconds, so that once space is freed and the
+// store opens, the browser finds the dashboard (its sign-in) without a hand on it.
+func Waiting(current func() error) http.Handler {
+	h := &handler{log: slog.Default(), sessions: &sessions{ids: map[string]time.Time{}, now: time.Now}, pages: mustParse()}
+	m := http.NewServeMux()
+	m.Handle("GET /ui/assets/", assetServer())
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", strconv.Itoa(waitRefresh))
+		h.render(w, r, http.StatusServiceUnavailable, "waiting", page{Title: "Waiting for storage space", Refresh: waitRefresh, Message: current().Error()})
+	})
+	h.mux = m
+	return h
+}
+
+// assetServer serves the embedded stylesheet and script under /ui/assets/.
+func assetServer() http.Handler {
+	assets, err := fs.Sub(files, "assets")
+	if err != nil {
+		panic(err) // the embedded folder is part of the binary
+	}
+	return http.StripPrefix("/ui/assets/", http.FileServerFS(assets))
 }
 
 // ServeHTTP answers a dashboard request. Every answer forbids framing and caching.

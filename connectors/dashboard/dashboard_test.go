@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -346,5 +347,30 @@ func TestSourcesShowTheirURLAndWhyACallWasRejected(t *testing.T) {
 	}
 	if strings.Contains(body, "s3cr3t-value") {
 		t.Fatal("the source page shows the source's secret")
+	}
+}
+
+// While the store is too full to open, the dashboard's pages say so in HTML (503, reloading
+// itself) instead of the API's JSON, and its stylesheet is still served.
+func TestWaitingForSpaceShowsAPage(t *testing.T) {
+	full := fmt.Errorf("cannot open the store in /data: %w", &gateway.StorageFullError{Free: 64 << 10, Watermark: 2 << 20, Opening: true})
+	current := func() error { return full }
+	srv := httptest.NewServer(httpapi.Waiting(httpapi.Options{Token: token, Logger: slog.New(slog.DiscardHandler), Mount: dashboard.Mounts(dashboard.Waiting(current))}, current))
+	t.Cleanup(srv.Close)
+	b := &browser{t: t, url: srv.URL, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	for _, p := range []string{"/", "/ui/endpoints", "/ui/login"} {
+		resp, body := b.do("GET", p, nil, "")
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+			resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "64 KiB free, below the 2 MiB the store needs to open") ||
+			!strings.Contains(body, `http-equiv="refresh"`) {
+			t.Fatalf("GET %s while waiting = %d %s, want a 503 page saying the store is too full to open:\n%s", p, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+	if resp, body := b.do("GET", "/ui/assets/app.css", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "{") {
+		t.Fatalf("stylesheet while waiting = %d", resp.StatusCode)
+	}
+	// The API keeps its JSON answer.
+	if resp, body := b.do("POST", "/in/src_1", url.Values{}, ""); resp.StatusCode != http.StatusInsufficientStorage || !strings.Contains(body, `"code":"storage_full"`) {
+		t.Fatalf("catch hook while waiting = %d %s", resp.StatusCode, body)
 	}
 }

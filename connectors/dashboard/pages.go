@@ -20,7 +20,9 @@ type page struct {
 	SignedIn bool
 	Message  string
 	Notice   string
-	Data     any
+	// Refresh, when set, makes the browser reload the page after that many seconds.
+	Refresh int
+	Data    any
 }
 
 // notices are the messages an action's redirect asks the next page to show, by name: the
