@@ -308,13 +308,16 @@ func TestOverviewChartsAttempts(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	resp, body := b.do("GET", "/", nil, "")
-	if resp.StatusCode != 200 || !strings.Contains(body, "Attempts per minute, last hour") || !strings.Contains(body, `fill="#c93636"`) || !strings.Contains(body, "0 succeeded, 1 failed") {
-		t.Fatalf("overview = %d, want a chart with the failed attempt:\n%s", resp.StatusCode, body)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Activity, last hour") || !strings.Contains(body, ">Attempts per minute<") || !strings.Contains(body, `fill="#c93636"`) || !strings.Contains(body, "0 succeeded, 1 failed") {
+		t.Fatalf("overview = %d, want an attempts chart with the failed attempt:\n%s", resp.StatusCode, body)
+	}
+	if !strings.Contains(body, ">Events per minute<") || !strings.Contains(body, `fill="#3b6fb6"`) || !strings.Contains(body, ": 1 event</title>") || !strings.Contains(body, "1 received") {
+		t.Fatalf("overview: want an events chart with the published event:\n%s", body)
 	}
 	if !strings.Contains(body, ep.ID) || !strings.Contains(body, "HTTP 502") {
 		t.Error("the overview does not list the failing endpoint with its last error")
 	}
-	if resp, body := b.do("GET", "/?window=24h", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "Attempts per 24 minutes, last 24 hours") {
+	if resp, body := b.do("GET", "/?window=24h", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, ">Attempts per 24 minutes<") || !strings.Contains(body, ">Events per 24 minutes<") || !strings.Contains(body, "last 24 hours") {
 		t.Errorf("a day's overview = %d, want 24-minute steps", resp.StatusCode)
 	}
 	if resp, _ := b.do("GET", "/?window=2h", nil, ""); resp.StatusCode != http.StatusBadRequest {

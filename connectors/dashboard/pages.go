@@ -113,29 +113,54 @@ const statsWindow = 24 * time.Hour
 // overviewWindows are the windows the Overview offers, by their query value.
 var overviewWindows = []window{{"1h", "hour"}, {"24h", "24 hours"}}
 
-// bar is one step of the Overview's chart, in the SVG's units.
+// bar is one step of an Overview chart, in the SVG's units: its segments stacked from the
+// bottom up.
 type bar struct {
-	X, W, OKY, OKH, FailY, FailH float64
-	Label                        string
+	X, W  float64
+	Segs  []segment
+	Label string
 }
 
-// chart is the Overview's attempts chart: stacked bars of successes and failures.
+// segment is one part of a bar.
+type segment struct {
+	Y, H float64
+	Fill string
+}
+
+// chart is one of the Overview's charts: stacked bars over the series of Stats.
 type chart struct {
+	// ID names the chart's SVG element; Desc describes it to a screen reader.
+	ID, Desc      string
 	Bars          []bar
 	Width, Height float64
 	Max           int
 	Step          string
 }
 
-// chartOf draws the series of st as bars in a width × height box.
-func chartOf(st *gateway.Stats) chart {
-	c := chart{Width: 600, Height: 120, Step: "minute"}
+// The charts' colours: events, succeeded and failed attempts.
+const (
+	fillEvents = "#3b6fb6"
+	fillOK     = "#2e9d5b"
+	fillFailed = "#c93636"
+)
+
+// chartOf draws the series of st as stacked bars in a 600 × 120 box: parts gives the
+// values of a step, one per fill, bottom first, and label describes a step.
+func chartOf(id string, st *gateway.Stats, fills []string, parts func(p gateway.StatsPoint) []int, label func(p gateway.StatsPoint) string) chart {
+	c := chart{ID: id, Width: 600, Height: 120, Step: "minute"}
 	if m := st.StepSeconds / 60; m > 1 {
 		c.Step = fmt.Sprintf("%d minutes", m)
 	}
-	for _, p := range st.Series {
-		c.Max = max(c.Max, p.Successes+p.Failures)
+	sum := func(vs []int) (n int) {
+		for _, v := range vs {
+			n += v
+		}
+		return n
 	}
+	for _, p := range st.Series {
+		c.Max = max(c.Max, sum(parts(p)))
+	}
+	c.Desc = fmt.Sprintf("one bar per %s; the tallest is %d", c.Step, c.Max)
 	if len(st.Series) == 0 {
 		return c
 	}
@@ -145,12 +170,42 @@ func chartOf(st *gateway.Stats) chart {
 		scale = c.Height / float64(c.Max)
 	}
 	for i, p := range st.Series {
-		okH, failH := float64(p.Successes)*scale, float64(p.Failures)*scale
-		c.Bars = append(c.Bars, bar{X: float64(i) * w, W: max(w-1, 1),
-			OKY: c.Height - okH, OKH: okH, FailY: c.Height - okH - failH, FailH: failH,
-			Label: fmt.Sprintf("%s: %d succeeded, %d failed", p.Start.Format("15:04"), p.Successes, p.Failures)})
+		b := bar{X: float64(i) * w, W: max(w-1, 1), Label: p.Start.Format("15:04") + ": " + label(p)}
+		y := c.Height
+		for k, v := range parts(p) {
+			if v == 0 {
+				continue
+			}
+			h := float64(v) * scale
+			y -= h
+			b.Segs = append(b.Segs, segment{Y: y, H: h, Fill: fills[k]})
+		}
+		c.Bars = append(c.Bars, b)
 	}
 	return c
+}
+
+// eventsChart is the Overview's chart of the events received per step.
+func eventsChart(st *gateway.Stats) chart {
+	return chartOf("events-chart", st, []string{fillEvents}, func(p gateway.StatsPoint) []int { return []int{p.Events} },
+		func(p gateway.StatsPoint) string { return plural(p.Events, "event") })
+}
+
+// attemptsChart is the Overview's chart of the attempts made per step, succeeded below
+// failed.
+func attemptsChart(st *gateway.Stats) chart {
+	return chartOf("attempts-chart", st, []string{fillOK, fillFailed}, func(p gateway.StatsPoint) []int { return []int{p.Successes, p.Failures} },
+		func(p gateway.StatsPoint) string {
+			return fmt.Sprintf("%d succeeded, %d failed", p.Successes, p.Failures)
+		})
+}
+
+// plural is n with noun, plural when n is not 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func (h *handler) overview(w http.ResponseWriter, r *http.Request) error {
@@ -185,7 +240,7 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) error {
 		return b.Failures - a.Failures
 	})
 	h.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Data: map[string]any{"Stats": st, "Endpoints": eps,
-		"Window": overviewWindows[i], "Windows": overviewWindows, "Chart": chartOf(st)}})
+		"Window": overviewWindows[i], "Windows": overviewWindows, "Events": eventsChart(st), "Attempts": attemptsChart(st)}})
 	return nil
 }
 

@@ -105,9 +105,10 @@ func apiPaths() map[string]any {
 		"endpoints": map[string]any{"type": "array", "items": endpointStats}, "totals": endpointStats,
 		"lag_seconds": map[string]any{"type": "number"}, "ready": map[string]any{"type": "boolean"},
 		"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "disk": map[string]any{"type": "object"},
-		"scan": map[string]any{"type": "object", "properties": map[string]any{"created_since": map[string]any{"type": "string", "format": "date-time"}, "deliveries": map[string]any{"type": "integer"}, "max_scan": map[string]any{"type": "integer"}, "truncated": map[string]any{"type": "boolean"}}},
-		"series": map[string]any{"type": "array", "description": "The window's attempts in at most 60 equal steps, oldest first", "items": map[string]any{"type": "object", "properties": map[string]any{
-			"start": map[string]any{"type": "string", "format": "date-time"}, "successes": map[string]any{"type": "integer"}, "failures": map[string]any{"type": "integer"}}}},
+		"scan": map[string]any{"type": "object", "properties": map[string]any{"created_since": map[string]any{"type": "string", "format": "date-time"}, "deliveries": map[string]any{"type": "integer"}, "events": map[string]any{"type": "integer"}, "max_scan": map[string]any{"type": "integer"}, "truncated": map[string]any{"type": "boolean"}}},
+		"events": map[string]any{"type": "integer", "description": "The events received in the window"},
+		"series": map[string]any{"type": "array", "description": "The window's events and attempts in at most 60 equal steps, oldest first", "items": map[string]any{"type": "object", "properties": map[string]any{
+			"start": map[string]any{"type": "string", "format": "date-time"}, "events": map[string]any{"type": "integer"}, "successes": map[string]any{"type": "integer"}, "failures": map[string]any{"type": "integer"}}}},
 		"step_seconds": map[string]any{"type": "integer", "description": "The length of a step of series: a whole number of minutes"},
 	}}
 	sourceInput := map[string]any{"type": "object", "properties": map[string]any{
