@@ -1,7 +1,9 @@
 package dashboard_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -376,4 +379,80 @@ func TestWaitingForSpaceShowsAPage(t *testing.T) {
 	if resp, body := b.do("POST", "/in/src_1", url.Values{}, ""); resp.StatusCode != http.StatusInsufficientStorage || !strings.Contains(body, `"code":"storage_full"`) {
 		t.Fatalf("catch hook while waiting = %d %s", resp.StatusCode, body)
 	}
+}
+
+// A delivery shows its payload byte for byte as its kind sent it: Slack's {"text":…} from
+// the endpoint's template, a webhook's jq mapping output. Editing the endpoint afterwards
+// does not change what the page says was sent.
+func TestDeliveryShowsThePayloadAsSent(t *testing.T) {
+	b, svc := newServer(t)
+	var mu sync.Mutex
+	got := map[string]string{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got[r.URL.Path] = string(raw)
+		mu.Unlock()
+	}))
+	t.Cleanup(recv.Close)
+	svc.Start()
+	signIn(t, b)
+	slackEP, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: recv.URL + "/slack", Kind: "slack", Events: []string{"order.*"},
+		Settings: json.RawMessage(`{"template":"Order {{.data.order}} <b> shipped"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jqEP, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: recv.URL + "/jq", Events: []string{"order.*"},
+		EndpointSettings: gateway.EndpointSettings{Mapping: `{id: .data.order, total: .data.total}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Publish(t.Context(), gateway.PublishInput{Type: "order.shipped", Data: []byte(`{"order":"A-7","total":42}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds []*gateway.Delivery
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, ds, err = svc.GetEvent(t.Context(), res.ID)
+		if err == nil && len(ds) == 2 && ds[0].Status == gateway.StatusSucceeded && ds[1].Status == gateway.StatusSucceeded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the deliveries did not succeed: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Change the Slack template: the page must still show what went out.
+	tmpl := json.RawMessage(`{"template":"changed {{.type}}"}`)
+	if _, err := svc.UpdateEndpoint(t.Context(), slackEP.ID, gateway.EndpointPatch{Settings: tmpl}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, d := range ds {
+		path := map[string]string{slackEP.ID: "/slack", jqEP.ID: "/jq"}[d.EndpointID]
+		want := got[path]
+		if want == "" {
+			t.Fatalf("the receiver got nothing at %s", path)
+		}
+		resp, body := b.do("GET", "/ui/deliveries/"+d.ID, nil, "")
+		sent := sentOf(body)
+		if resp.StatusCode != 200 || sent != want {
+			t.Errorf("delivery to %s shows as sent %q; the receiver got %q", path, sent, want)
+		}
+	}
+	if !strings.Contains(got["/slack"], `"text":"Order A-7 \u003cb\u003e shipped"`) || got["/jq"] != `{"id":"A-7","total":42}` {
+		t.Errorf("sent %q and %q, want Slack's text and the mapping's output", got["/slack"], got["/jq"])
+	}
+}
+
+// sentOf is the text of the page's #sent element: the payload as sent.
+func sentOf(page string) string {
+	_, rest, ok := strings.Cut(page, `id="sent">`)
+	if !ok {
+		return ""
+	}
+	text, _, _ := strings.Cut(rest, "</pre>")
+	return html.UnescapeString(text)
 }

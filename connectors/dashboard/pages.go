@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -446,16 +447,42 @@ func (h *handler) replayFailed(w http.ResponseWriter, r *http.Request) error {
 	return h.showEndpoint(w, r, id, fmt.Sprintf("%d failed deliveries queued again.", n), "")
 }
 
+// sentBody is a request body an attempt of a delivery sent, as the delivery page shows it.
+type sentBody struct {
+	Attempt int // counted from 1
+	At      time.Time
+	Body    string
+	Bytes   int
+	Cut     bool // Body is the first gateway.MaxRequestBody bytes of Bytes
+}
+
+// sentBodies are the bodies a delivery's attempts sent, newest first: the newest attempt
+// that sent one, then each earlier one whose body differs from the body after it (the
+// endpoint was edited between them). A retry that sent the same body is not repeated.
+func sentBodies(d *gateway.Delivery) []sentBody {
+	var out []sentBody
+	for i := len(d.Attempts) - 1; i >= 0; i-- {
+		a := d.Attempts[i]
+		if a.RequestBytes == 0 || len(out) > 0 && out[len(out)-1].Body == a.RequestBody {
+			continue
+		}
+		out = append(out, sentBody{Attempt: i + 1, At: a.At, Body: a.RequestBody, Bytes: a.RequestBytes, Cut: a.RequestBytes > len(a.RequestBody)})
+	}
+	return out
+}
+
 func (h *handler) delivery(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.svc.GetDelivery(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	ev, _, err := h.svc.GetEvent(r.Context(), d.EventID)
-	if err != nil {
+	data := map[string]any{"D": d, "Sent": sentBodies(d)}
+	if ev, _, err := h.svc.GetEvent(r.Context(), d.EventID); err == nil {
+		data["Envelope"] = pretty(ev.Body())
+	} else if !errors.Is(err, gateway.ErrNotFound) {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "delivery", page{Title: "Delivery " + d.ID, Nav: "endpoints", Data: map[string]any{"D": d, "Payload": pretty(ev.Data)}})
+	h.render(w, r, http.StatusOK, "delivery", page{Title: "Delivery " + d.ID, Nav: "endpoints", Data: data})
 	return nil
 }
 
