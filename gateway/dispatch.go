@@ -388,6 +388,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		}
 		err := s.store.SaveDeliveries(ctx, dl)
 		if err == nil {
+			s.changes.fire()
 			break
 		}
 		if !errors.Is(err, ErrConflict) || tries == maxCASTries {

@@ -352,7 +352,7 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	mcpHTTP := hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public}), hgmcp.HTTPOptions{Logger: g.log})
 	api.Service = svc
 	g.metrics.Watch(svc)
-	dash := dashboard.New(dashboard.Options{Service: svc, Token: api.Token, PublicURL: api.PublicURL, Logger: g.log})
+	dash := dashboard.New(dashboard.Options{Service: svc, Token: api.Token, PublicURL: api.PublicURL, Logger: g.log, Done: g.quit})
 	api.Mount = append([]httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}, {Path: "/metrics", Handler: g.metrics.Handler()}},
 		dashboard.Mounts(dash)...)
 	h := httpapi.New(api)

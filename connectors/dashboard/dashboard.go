@@ -8,8 +8,11 @@
 // carry an Origin header naming this host.
 //
 // The pages are Overview (/), Endpoints (/ui/endpoints, and each endpoint's deliveries),
-// Events, Sources and Event types. An endpoint's delivery list refreshes itself every two
-// seconds without a reload.
+// Events, Sources and Event types. The delivery and event lists stay current without a
+// reload: the page listens to GET /ui/live, a stream of server-sent events that says
+// "change" whenever an event is appended or a delivery saved (Service.Changed, and
+// Service.WaitFor for other processes' events), and fetches its rows again; where the
+// stream cannot be had, it fetches them every few seconds instead.
 //
 // # Example
 //
@@ -45,6 +48,10 @@ type Options struct {
 	PublicURL string
 	// Logger; default slog.Default().
 	Logger *slog.Logger
+	// Done, when closed, ends the live streams (GET /ui/live), which otherwise last as long
+	// as the page: close it when the server shuts down, before http.Server.Shutdown waits
+	// for the requests in flight.
+	Done <-chan struct{}
 }
 
 // Mounts are the routes of the API's engine that the dashboard h answers (its root page and
@@ -55,6 +62,7 @@ func Mounts(h http.Handler) []httpapi.Mount {
 }
 
 type handler struct {
+	done     <-chan struct{}
 	svc      *gateway.Service
 	token    []byte
 	public   string
@@ -69,7 +77,7 @@ func New(opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &handler{svc: opts.Service, token: []byte(opts.Token), public: opts.PublicURL, log: opts.Logger,
+	h := &handler{svc: opts.Service, done: opts.Done, token: []byte(opts.Token), public: opts.PublicURL, log: opts.Logger,
 		sessions: &sessions{ids: map[string]time.Time{}, now: opts.Service.Now}}
 	h.pages = mustParse()
 	m := http.NewServeMux()
@@ -100,6 +108,7 @@ func New(opts Options) http.Handler {
 	m.HandleFunc("GET /ui/sources/{id}", h.get(h.source))
 	m.HandleFunc("GET /ui/event-types", h.get(h.eventTypes))
 	m.HandleFunc("GET /ui/event-types/{name}", h.get(h.eventType))
+	m.HandleFunc("GET /ui/live", h.get(h.live))
 	h.mux = m
 	return h
 }

@@ -1,6 +1,8 @@
 package dashboard_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -455,4 +457,96 @@ func sentOf(page string) string {
 	}
 	text, _, _ := strings.Cut(rest, "</pre>")
 	return html.UnescapeString(text)
+}
+
+// GET /ui/live is a stream of server-sent events: "change" when an event is published and
+// when its delivery is attempted, so that live lists fetch their rows again; signed out,
+// it is refused, and signing out ends it at the next change.
+func TestLiveStreamSaysWhenListsChange(t *testing.T) {
+	b, svc := newServer(t)
+	recv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(recv.Close)
+	svc.Start()
+	if resp, _ := b.do("GET", "/ui/live", nil, ""); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("live signed out = %d, want 303 to sign in", resp.StatusCode)
+	}
+	signIn(t, b)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.url+"/ui/live", nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("live = %d %s, want 200 text/event-stream", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	// next returns the next line that is not blank, or "EOF" when the stream ended.
+	next := func() string {
+		t.Helper()
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return "EOF"
+				}
+				if l != "" {
+					return l
+				}
+			case <-ctx.Done():
+				t.Fatal("no message from the live stream in time")
+			}
+		}
+	}
+	if l := next(); l != "retry: 2000" {
+		t.Fatalf("first line %q, want the reconnect delay", l)
+	}
+	if _, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: recv.URL, Events: []string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Publish(t.Context(), gateway.PublishInput{Type: "order.created", Data: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := next(); l != "event: change" {
+		t.Fatalf("after a publish: %q, want event: change", l)
+	}
+	// The attempt is a change too: wait for the delivery to succeed, reading each change.
+	for {
+		if l := next(); l != "data: {}" {
+			t.Fatalf("message data %q", l)
+		}
+		_, ds, err := svc.GetEvent(t.Context(), res.ID)
+		if err == nil && len(ds) == 1 && ds[0].Status == gateway.StatusSucceeded {
+			break
+		}
+		if l := next(); l != "event: change" {
+			t.Fatalf("while the delivery is attempted: %q, want event: change", l)
+		}
+	}
+	// Signed out, the stream ends at the next change.
+	if resp, _ := b.do("POST", "/ui/logout", url.Values{}, b.url); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out = %d", resp.StatusCode)
+	}
+	if _, err := svc.Publish(t.Context(), gateway.PublishInput{Type: "order.created", Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if l := next(); l == "EOF" {
+			break
+		}
+	}
 }

@@ -356,7 +356,7 @@ func (h *handler) showEndpoint(w http.ResponseWriter, r *http.Request, id, notic
 	}
 	h.render(w, r, http.StatusOK, "endpoint", page{Title: "Endpoint " + ep.ID, Nav: "endpoints", Notice: notice,
 		Data: map[string]any{"Endpoint": ep, "Secret": secret, "Deliveries": pg, "Status": string(f.Status), "Statuses": statuses,
-			"Since": r.URL.Query().Get("since"), "Windows": windows}})
+			"Since": r.URL.Query().Get("since"), "Windows": windows, "Cursor": f.Cursor}})
 	return nil
 }
 
@@ -387,8 +387,8 @@ func (h *handler) endpoint(w http.ResponseWriter, r *http.Request) error {
 	return h.showEndpoint(w, r, r.PathValue("id"), "", "")
 }
 
-// deliveryRows is the body of an endpoint's delivery table alone, which the page fetches
-// every two seconds to stay current.
+// deliveryRows is the body of an endpoint's delivery table alone (its newest page), which
+// the page fetches again at each change (see live) to stay current.
 func (h *handler) deliveryRows(w http.ResponseWriter, r *http.Request) error {
 	f, err := h.deliveryFilter(r)
 	if err != nil {
@@ -517,7 +517,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 }
 
 // eventRows is the body of the newest events' table alone, which the Events page fetches
-// every two seconds to stay current.
+// again at each change (see live) to stay current.
 func (h *handler) eventRows(w http.ResponseWriter, r *http.Request) error {
 	pg, err := h.eventPage(r)
 	if err != nil {
