@@ -550,3 +550,32 @@ func TestLiveStreamSaysWhenListsChange(t *testing.T) {
 		}
 	}
 }
+
+// Deliveries are paged by the server, 50 a page; only the first page is a live list (an
+// older page fetched live would turn into the first).
+func TestDeliveriesArePagedAndOnlyTheFirstPageIsLive(t *testing.T) {
+	b, svc := newServer(t)
+	signIn(t, b)
+	ep, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: "http://127.0.0.1:9/a", Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 51 {
+		if _, err := svc.Publish(t.Context(), gateway.PublishInput{Type: "order.created", Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, first := b.do("GET", "/ui/endpoints/"+ep.ID, nil, "")
+	if n := strings.Count(first, `<tr data-status=`); n != 50 || !strings.Contains(first, `data-live="/ui/endpoints/`) {
+		t.Fatalf("first page: %d rows, live %v; want 50, live", n, strings.Contains(first, "data-live"))
+	}
+	_, more, ok := strings.Cut(first, `cursor=`)
+	cursor, _, _ := strings.Cut(more, `"`)
+	if !ok || cursor == "" {
+		t.Fatal("the first page has no link to older deliveries")
+	}
+	_, older := b.do("GET", "/ui/endpoints/"+ep.ID+"?cursor="+html.UnescapeString(cursor), nil, "")
+	if n := strings.Count(older, `<tr data-status=`); n != 1 || strings.Contains(older, "data-live") {
+		t.Fatalf("older page: %d rows, live %v; want 1, not live", n, strings.Contains(older, "data-live"))
+	}
+}
