@@ -579,3 +579,133 @@ func TestDeliveriesArePagedAndOnlyTheFirstPageIsLive(t *testing.T) {
 		t.Fatalf("older page: %d rows, live %v; want 1, not live", n, strings.Contains(older, "data-live"))
 	}
 }
+
+// call is one request a test receiver got.
+type call struct{ path, body, xkey, basicUser, basicPass string }
+
+// recorder is a receiver that answers as the Bot API does and hands each request over.
+func recorder(t *testing.T) (string, <-chan call) {
+	t.Helper()
+	got := make(chan call, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		u, p, _ := r.BasicAuth()
+		got <- call{path: r.URL.Path, body: string(raw), xkey: r.Header.Get("X-Key"), basicUser: u, basicPass: p}
+		io.WriteString(w, `{"ok":true,"result":{}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, got
+}
+
+// next is the receiver's next request.
+func next(t *testing.T, got <-chan call) call {
+	t.Helper()
+	select {
+	case c := <-got:
+		return c
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery")
+	}
+	return call{}
+}
+
+// The edit form changes a kind's settings and the endpoint's auth. Credentials are
+// write-only: the page never shows them, a blank field keeps the stored one (the next
+// delivery still uses it), and Remove clears it.
+func TestEditKindSettingsAndAuth(t *testing.T) {
+	b, svc := newServer(t)
+	base, got := recorder(t)
+	svc.Start()
+	signIn(t, b)
+	const token1, token2 = "111111:first-bot-token-value", "222222:second-bot-token-value"
+	tg, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: base, Kind: "telegram", Events: []string{"order.*"},
+		Settings: json.RawMessage(`{"bot_token":"` + token1 + `","chat_id":"-1001","template":"old {{.type}}"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/ui/endpoints/" + tg.ID
+	_, page := b.do("GET", path, nil, "")
+	for _, want := range []string{`name="setting.chat_id" value="-1001"`, `name="setting.bot_token" type="password"`, "stored; leave blank to keep it", ">old {{.type}}</textarea>", `name="clear.bot_token"`} {
+		if !strings.Contains(html.UnescapeString(page), want) {
+			t.Errorf("the edit form lacks %s", want)
+		}
+	}
+	if strings.Contains(page, token1) || strings.Contains(page, "****") {
+		t.Fatal("the endpoint page shows the bot token, or its mask")
+	}
+	publish := func() {
+		t.Helper()
+		if _, err := svc.Publish(t.Context(), gateway.PublishInput{Type: "order.created", Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit := func(form url.Values) {
+		t.Helper()
+		form.Set("url", base)
+		form.Set("events", "order.*")
+		if resp, body := b.do("POST", path+"/edit", form, b.url); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("edit %v = %d:\n%s", form, resp.StatusCode, body)
+		}
+	}
+	// New chat and template, the token left blank: the stored token still sends.
+	edit(url.Values{"setting.chat_id": {"-1002"}, "setting.template": {"new {{.type}}"}, "setting.bot_token": {""}})
+	publish()
+	if c := next(t, got); c.path != "/bot"+token1+"/sendMessage" || c.body != `{"chat_id":"-1002","text":"new order.created"}` {
+		t.Fatalf("after editing chat and template: %+v", c)
+	}
+	// A new token replaces it.
+	edit(url.Values{"setting.bot_token": {token2}})
+	publish()
+	if c := next(t, got); c.path != "/bot"+token2+"/sendMessage" {
+		t.Fatalf("after a new token: %+v", c)
+	}
+	// Removing the token is refused: telegram needs one.
+	if resp, body := b.do("POST", path+"/edit", url.Values{"url": {base}, "events": {"order.*"}, "setting.bot_token": {""}, "clear.bot_token": {"1"}}, b.url); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "bot_token") {
+		t.Fatalf("removing the token = %d, want 422 naming bot_token", resp.StatusCode)
+	}
+
+	// Auth on a webhook endpoint: header, its value kept when left blank, then basic, then none.
+	wh, _, err := svc.CreateEndpoint(t.Context(), gateway.EndpointInput{URL: base + "/hook", Events: []string{"shop.*"},
+		EndpointSettings: gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "header", Name: "X-Key", Value: "key-value-one"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = "/ui/endpoints/" + wh.ID
+	if _, page := b.do("GET", path, nil, ""); strings.Contains(page, "key-value-one") || !strings.Contains(page, `value="X-Key"`) {
+		t.Fatal("the page shows the auth value, or not the header's name")
+	}
+	if _, page := b.do("GET", path, nil, ""); strings.Contains(page, `name="setting.`) {
+		t.Fatal("a webhook endpoint's form offers kind settings it does not take")
+	}
+	send := func() call {
+		t.Helper()
+		if _, err := svc.Publish(t.Context(), gateway.PublishInput{Type: "shop.opened", Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		return next(t, got)
+	}
+	editAuth := func(form url.Values) {
+		t.Helper()
+		form.Set("url", base+"/hook")
+		form.Set("events", "shop.*")
+		if resp, body := b.do("POST", path+"/edit", form, b.url); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("edit %v = %d:\n%s", form, resp.StatusCode, body)
+		}
+	}
+	editAuth(url.Values{"auth_type": {"header"}, "auth_name": {"X-Key"}, "auth_value": {""}, "mapping": {"{t: .type}"}, "rate_limit_per_s": {""}})
+	if c := send(); c.xkey != "key-value-one" || c.body != `{"t":"shop.opened"}` {
+		t.Fatalf("header auth left blank, with a mapping: %+v", c)
+	}
+	editAuth(url.Values{"auth_type": {"basic"}, "auth_username": {"ann"}, "auth_password": {"pw-1"}, "mapping": {""}})
+	if c := send(); c.basicUser != "ann" || c.basicPass != "pw-1" || c.xkey != "" {
+		t.Fatalf("basic auth: %+v", c)
+	}
+	editAuth(url.Values{"auth_type": {"basic"}, "auth_username": {"bob"}, "auth_password": {""}})
+	if c := send(); c.basicUser != "bob" || c.basicPass != "pw-1" {
+		t.Fatalf("basic auth, password left blank: %+v", c)
+	}
+	editAuth(url.Values{"auth_type": {""}})
+	if c := send(); c.basicUser != "" || c.xkey != "" {
+		t.Fatalf("no auth: %+v", c)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -289,17 +290,108 @@ func eventList(s string) []string {
 	return events
 }
 
+// settingView is one setting of the endpoint's kind as the edit form shows it: a
+// credential's value is never shown, only whether one is stored.
+type settingView struct {
+	gateway.SettingField
+	Value string // the current value; empty for a credential
+	Set   bool   // a value is stored
+}
+
+// settingViews are the settings of ep's kind with their current values, from ep as
+// answers show it (credentials masked).
+func (h *handler) settingViews(ep *gateway.Endpoint) []settingView {
+	var cur map[string]any
+	if len(ep.Settings) > 0 {
+		_ = json.Unmarshal(ep.Settings, &cur) // stored settings are an object
+	}
+	var out []settingView
+	for _, f := range h.svc.SettingsFields(ep.Kind) {
+		v, _ := cur[f.Key].(string)
+		sv := settingView{SettingField: f, Set: v != ""}
+		if !f.Secret {
+			sv.Value = v
+		}
+		out = append(out, sv)
+	}
+	return out
+}
+
+// editEndpoint saves the edit form. Fields the form does not carry stay as they are. A
+// credential left blank (a kind's secret setting, an auth value or password) keeps the
+// stored one; its "Remove" box clears it.
 func (h *handler) editEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return badRequest("the form could not be read: " + err.Error())
 	}
 	id := r.PathValue("id")
-	u, events, desc := strings.TrimSpace(r.PostForm.Get("url")), eventList(r.PostForm.Get("events")), r.PostForm.Get("description")
-	if _, err := h.svc.UpdateEndpoint(r.Context(), id, gateway.EndpointPatch{URL: &u, Events: &events, Description: &desc}); err != nil {
+	ep, err := h.svc.GetEndpoint(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	form := r.PostForm
+	u, events, desc := strings.TrimSpace(form.Get("url")), eventList(form.Get("events")), form.Get("description")
+	p := gateway.EndpointPatch{URL: &u, Events: &events, Description: &desc}
+	if form.Has("mapping") {
+		m := strings.TrimSpace(form.Get("mapping"))
+		p.Mapping = &m
+	}
+	if form.Has("rate_limit_per_s") {
+		rate := 0.0
+		if s := strings.TrimSpace(form.Get("rate_limit_per_s")); s != "" {
+			if rate, err = strconv.ParseFloat(s, 64); err != nil || rate < 0 {
+				return badRequest("rate limit: a number of deliveries per second, 0 or more (empty: no limit)")
+			}
+		}
+		p.RateLimitPerS = &rate
+	}
+	settings := map[string]any{}
+	for _, f := range h.svc.SettingsFields(ep.Kind) {
+		key := "setting." + f.Key
+		switch v := form.Get(key); {
+		case !form.Has(key):
+		case f.Secret && form.Get("clear."+f.Key) != "":
+			settings[f.Key] = nil
+		case f.Secret && v == "":
+			// left blank: the stored credential stays
+		default:
+			settings[f.Key] = v
+		}
+	}
+	if len(settings) > 0 {
+		if p.Settings, err = json.Marshal(settings); err != nil {
+			return fmt.Errorf("edit endpoint %s: %w", id, err)
+		}
+	}
+	if form.Has("auth_type") {
+		p.Auth = formAuth(form, ep.Auth)
+	}
+	if _, err := h.svc.UpdateEndpoint(r.Context(), id, p); err != nil {
 		return err
 	}
 	back(w, r, "/ui/endpoints/"+url.PathEscape(id), "saved")
 	return nil
+}
+
+// formAuth is the auth the edit form asks for: none, a header or basic auth. A blank value
+// or password of the auth type the endpoint has sends back the stored one as answers show
+// it (masked), which the gateway reads as "keep the stored one".
+func formAuth(form url.Values, cur *gateway.EndpointAuth) *gateway.EndpointAuth {
+	a := &gateway.EndpointAuth{Type: form.Get("auth_type")}
+	same := cur != nil && cur.Type == a.Type
+	switch a.Type {
+	case "header":
+		a.Name, a.Value = strings.TrimSpace(form.Get("auth_name")), form.Get("auth_value")
+		if a.Value == "" && same {
+			a.Value = cur.Value
+		}
+	case "basic":
+		a.Username, a.Password = form.Get("auth_username"), form.Get("auth_password")
+		if a.Password == "" && same {
+			a.Password = cur.Password
+		}
+	}
+	return a
 }
 
 // confirmDelete asks before an endpoint is deleted.
@@ -355,7 +447,7 @@ func (h *handler) showEndpoint(w http.ResponseWriter, r *http.Request, id, notic
 		return err
 	}
 	h.render(w, r, http.StatusOK, "endpoint", page{Title: "Endpoint " + ep.ID, Nav: "endpoints", Notice: notice,
-		Data: map[string]any{"Endpoint": ep, "Secret": secret, "Deliveries": pg, "Status": string(f.Status), "Statuses": statuses,
+		Data: map[string]any{"Endpoint": ep, "Settings": h.settingViews(ep), "Secret": secret, "Deliveries": pg, "Status": string(f.Status), "Statuses": statuses,
 			"Since": r.URL.Query().Get("since"), "Windows": windows, "Cursor": f.Cursor}})
 	return nil
 }
