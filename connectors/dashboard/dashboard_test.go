@@ -270,20 +270,28 @@ func TestEventTypesByProvider(t *testing.T) {
 	}
 }
 
+// The new-endpoint form has each kind's own settings fields (a credential as a password
+// field); only the picked kind's are read.
 func TestNewEndpointWithKindSettings(t *testing.T) {
 	b, svc := newServer(t)
 	signIn(t, b)
-	form := url.Values{"kind": {"telegram"}, "events": {"video.posted"}, "settings": {`{"bot_token":"123456:ABC-DEF","chat_id":"-1001234567890"}`}}
+	_, page := b.do("GET", "/ui/endpoints", nil, "")
+	for _, want := range []string{`<fieldset data-kind="telegram">`, `name="telegram.chat_id"`, `name="telegram.bot_token" type="password"`, `name="slack.template"`, `name="make.api_key" type="password"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the new-endpoint form lacks %s", want)
+		}
+	}
+	form := url.Values{"kind": {"telegram"}, "events": {"video.posted"}, "telegram.bot_token": {"123456:ABC-DEF"}, "telegram.chat_id": {"-1001234567890"}, "slack.template": {"not for telegram"}}
 	if resp, body := b.do("POST", "/ui/endpoints", form, b.url); resp.StatusCode != 200 || !strings.Contains(body, "whsec_") {
 		t.Fatalf("telegram endpoint = %d:\n%s", resp.StatusCode, body)
 	}
 	pg, _ := svc.ListEndpoints(t.Context(), gateway.EndpointFilter{})
-	if len(pg.Data) != 1 || pg.Data[0].Kind != "telegram" || !strings.Contains(string(pg.Data[0].Settings), "-1001234567890") {
-		t.Fatalf("endpoints = %+v, want the telegram one with its chat id", pg.Data)
+	if len(pg.Data) != 1 || pg.Data[0].Kind != "telegram" || !strings.Contains(string(pg.Data[0].Settings), "-1001234567890") || strings.Contains(string(pg.Data[0].Settings), "not for telegram") {
+		t.Fatalf("endpoints = %+v, want the telegram one with its chat id and no other kind's setting", pg.Data)
 	}
-	form.Set("settings", "[1,2]")
-	if resp, body := b.do("POST", "/ui/endpoints", form, b.url); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "kind settings") {
-		t.Fatalf("settings not an object = %d, want 400 naming the kind settings", resp.StatusCode)
+	form.Del("telegram.bot_token")
+	if resp, body := b.do("POST", "/ui/endpoints", form, b.url); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "bot_token") {
+		t.Fatalf("telegram without a bot token = %d, want 422 naming bot_token", resp.StatusCode)
 	}
 }
 

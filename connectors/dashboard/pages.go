@@ -275,7 +275,15 @@ func (h *handler) endpoints(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "endpoints", page{Title: "Endpoints", Nav: "endpoints", Data: map[string]any{"Rows": rows, "Types": types, "Kinds": h.svc.Kinds()}})
+	type kindView struct {
+		Kind   string
+		Fields []gateway.SettingField
+	}
+	var kinds []kindView
+	for _, k := range h.svc.Kinds() {
+		kinds = append(kinds, kindView{Kind: k, Fields: h.svc.SettingsFields(k)})
+	}
+	h.render(w, r, http.StatusOK, "endpoints", page{Title: "Endpoints", Nav: "endpoints", Data: map[string]any{"Rows": rows, "Types": types, "Kinds": kinds}})
 	return nil
 }
 
@@ -416,16 +424,24 @@ func (h *handler) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return badRequest("the form could not be read: " + err.Error())
 	}
-	var settings json.RawMessage
-	if raw := strings.TrimSpace(r.PostForm.Get("settings")); raw != "" {
-		var obj map[string]any
-		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-			return badRequest("kind settings: must be a JSON object, such as {\"chat_id\":\"-100…\",\"bot_token\":\"…\"}")
+	// The kind's own settings, from the fields of the kind picked (each kind has its own,
+	// named <kind>.<key>); empty ones are left out.
+	kind := r.PostForm.Get("kind")
+	st := map[string]string{}
+	for _, f := range h.svc.SettingsFields(kind) {
+		if v := r.PostForm.Get(kind + "." + f.Key); v != "" {
+			st[f.Key] = v
 		}
-		settings = json.RawMessage(raw)
+	}
+	var settings json.RawMessage
+	if len(st) > 0 {
+		var err error
+		if settings, err = json.Marshal(st); err != nil {
+			return fmt.Errorf("create endpoint: %w", err)
+		}
 	}
 	ep, secret, err := h.svc.CreateEndpoint(r.Context(), gateway.EndpointInput{URL: strings.TrimSpace(r.PostForm.Get("url")),
-		Kind: r.PostForm.Get("kind"), Events: eventList(r.PostForm.Get("events")), Description: r.PostForm.Get("description"), Settings: settings})
+		Kind: kind, Events: eventList(r.PostForm.Get("events")), Description: r.PostForm.Get("description"), Settings: settings})
 	if err != nil {
 		return err
 	}

@@ -104,3 +104,18 @@ if (lists.length) {
   // A hidden tab skips changes; coming back catches up.
   document.addEventListener("visibilitychange", refreshAll);
 }
+
+// The new-endpoint form shows the settings of the kind picked only (without the script,
+// every kind's are shown, and the server reads the picked kind's).
+document.querySelectorAll("[data-kind-picker]").forEach((picker) => {
+  const form = picker.form;
+  const show = () => {
+    form.querySelectorAll("fieldset[data-kind]").forEach((fs) => {
+      const on = fs.dataset.kind === picker.value;
+      fs.hidden = !on;
+      fs.disabled = !on;
+    });
+  };
+  picker.addEventListener("change", show);
+  show();
+});
