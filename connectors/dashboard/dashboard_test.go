@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -398,8 +399,13 @@ func TestDeliveryShowsThePayloadAsSent(t *testing.T) {
 	b, svc := newServer(t)
 	var mu sync.Mutex
 	got := map[string]string{}
+	var failSlack atomic.Bool
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
+		if r.URL.Path == "/slack" && failSlack.Swap(false) {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
 		mu.Lock()
 		got[r.URL.Path] = string(raw)
 		mu.Unlock()
@@ -439,7 +445,6 @@ func TestDeliveryShowsThePayloadAsSent(t *testing.T) {
 		t.Fatal(err)
 	}
 	mu.Lock()
-	defer mu.Unlock()
 	for _, d := range ds {
 		path := map[string]string{slackEP.ID: "/slack", jqEP.ID: "/jq"}[d.EndpointID]
 		want := got[path]
@@ -454,6 +459,46 @@ func TestDeliveryShowsThePayloadAsSent(t *testing.T) {
 	}
 	if !strings.Contains(got["/slack"], `"text":"Order A-7 \u003cb\u003e shipped"`) || got["/jq"] != `{"id":"A-7","total":42}` {
 		t.Errorf("sent %q and %q, want Slack's text and the mapping's output", got["/slack"], got["/jq"])
+	}
+	mu.Unlock()
+
+	// An attempt fails, the endpoint is edited, the retry sends another body: the page
+	// shows the newest as sent, and the first attempt's body apart.
+	failSlack.Store(true)
+	res, err = svc.Publish(t.Context(), gateway.PublishInput{Type: "order.updated", Data: []byte(`{"order":"A-8"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what string, ok func(d *gateway.Delivery) bool) *gateway.Delivery {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			_, ds, err := svc.GetEvent(t.Context(), res.ID)
+			for _, d := range ds {
+				if err == nil && d.EndpointID == slackEP.ID && ok(d) {
+					return d
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not in time (%v)", what, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	d := wait("the first attempt fails", func(d *gateway.Delivery) bool { return len(d.Attempts) == 1 })
+	if _, err := svc.UpdateEndpoint(t.Context(), slackEP.ID, gateway.EndpointPatch{Settings: json.RawMessage(`{"template":"third {{.type}}"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RetryDelivery(t.Context(), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait("the retry succeeds", func(d *gateway.Delivery) bool { return d.Status == gateway.StatusSucceeded })
+	_, page := b.do("GET", "/ui/deliveries/"+d.ID, nil, "")
+	if sent := sentOf(page); sent != `{"text":"third order.updated"}` {
+		t.Errorf("after an edit and a retry, the page shows as sent %q", sent)
+	}
+	if text := html.UnescapeString(page); !strings.Contains(text, "Attempt 1 (") || !strings.Contains(text, `{"text":"changed order.updated"}`) {
+		t.Errorf("the first attempt's other body is not shown:\n%s", page)
 	}
 }
 

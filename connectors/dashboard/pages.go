@@ -132,7 +132,9 @@ type segment struct {
 // chart is one of the Overview's charts: stacked bars over the series of Stats.
 type chart struct {
 	// ID names the chart's SVG element; Desc describes it to a screen reader.
-	ID, Desc      string
+	ID, Desc string
+	// From and To are the times at its left and right edges (UTC, hours and minutes).
+	From, To      string
 	Bars          []bar
 	Width, Height float64
 	Max           int
@@ -163,6 +165,7 @@ func chartOf(id string, st *gateway.Stats, fills []string, parts func(p gateway.
 		c.Max = max(c.Max, sum(parts(p)))
 	}
 	c.Desc = fmt.Sprintf("one bar per %s; the tallest is %d", c.Step, c.Max)
+	c.From, c.To = st.Since.UTC().Format("15:04"), st.Until.UTC().Format("15:04")
 	if len(st.Series) == 0 {
 		return c
 	}
@@ -561,7 +564,8 @@ type sentBody struct {
 	At      time.Time
 	Body    string
 	Bytes   int
-	Cut     bool // Body is the first gateway.MaxRequestBody bytes of Bytes
+	Cut     bool   // Body is the first gateway.MaxRequestBody bytes of Bytes
+	Pretty  string // Body indented, when it is whole JSON and not already indented
 }
 
 // sentBodies are the bodies a delivery's attempts sent, newest first: the newest attempt
@@ -574,7 +578,11 @@ func sentBodies(d *gateway.Delivery) []sentBody {
 		if a.RequestBytes == 0 || len(out) > 0 && out[len(out)-1].Body == a.RequestBody {
 			continue
 		}
-		out = append(out, sentBody{Attempt: i + 1, At: a.At, Body: a.RequestBody, Bytes: a.RequestBytes, Cut: a.RequestBytes > len(a.RequestBody)})
+		sb := sentBody{Attempt: i + 1, At: a.At, Body: a.RequestBody, Bytes: a.RequestBytes, Cut: a.RequestBytes > len(a.RequestBody)}
+		if p := pretty(json.RawMessage(a.RequestBody)); !sb.Cut && p != a.RequestBody {
+			sb.Pretty = p
+		}
+		out = append(out, sb)
 	}
 	return out
 }
