@@ -241,6 +241,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("rotated secret = %q (was %q)", rotated, secret)
 	}
 
+	// The edit form: the endpoint's settings and auth, credentials write-only.
+	run("edit form",
+		chromedp.Click(chromedp.Search(`//summary[normalize-space()="Edit or delete"]`)),
+		chromedp.WaitVisible(chromedp.ID("edit-auth")),
+		shot("edit"))
+
 	// Events: newest first; the event shows its payload and its deliveries.
 	run("events", chromedp.Click(link("Events")), chromedp.WaitVisible(chromedp.Search(`//td[normalize-space()="order.created"]`)),
 		chromedp.WaitReady(liveStream), markPage)
