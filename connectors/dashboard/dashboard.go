@@ -159,6 +159,7 @@ func (h *handler) get(page func(http.ResponseWriter, *http.Request) error) http.
 			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 			return
 		}
+		r = asSession(r)
 		if err := page(w, r); err != nil {
 			h.fail(w, r, err)
 		}
@@ -177,10 +178,20 @@ func (h *handler) post(action func(http.ResponseWriter, *http.Request) error) ht
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		r = asSession(r)
 		if err := action(w, r); err != nil {
 			h.fail(w, r, err)
 		}
 	}
+}
+
+// session is who a signed-in browser is to the gateway: it signed in with the serve
+// token, so it has every scope.
+var session = &gateway.Principal{ID: "root", Name: "dashboard session", Scopes: gateway.AllScopes}
+
+// asSession returns r with its context carrying the session's principal.
+func asSession(r *http.Request) *http.Request {
+	return r.WithContext(gateway.WithPrincipal(r.Context(), session))
 }
 
 // fail shows an error page with the status the error calls for.
