@@ -22,6 +22,7 @@ import (
 	"github.com/hookgate/hookgate/connectors/dashboard"
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/queue/memory"
 	"github.com/hookgate/hookgate/schemas"
 )
@@ -428,17 +429,10 @@ func TestDeliveryShowsThePayloadAsSent(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ds []*gateway.Delivery
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	gatewaytest.WaitFor(t, 10*time.Second, "both deliveries to succeed", func() bool {
 		_, ds, err = svc.GetEvent(t.Context(), res.ID)
-		if err == nil && len(ds) == 2 && ds[0].Status == gateway.StatusSucceeded && ds[1].Status == gateway.StatusSucceeded {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the deliveries did not succeed: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err == nil && len(ds) == 2 && ds[0].Status == gateway.StatusSucceeded && ds[1].Status == gateway.StatusSucceeded
+	})
 	// Change the Slack template: the page must still show what went out.
 	tmpl := json.RawMessage(`{"template":"changed {{.type}}"}`)
 	if _, err := svc.UpdateEndpoint(t.Context(), slackEP.ID, gateway.EndpointPatch{Settings: tmpl}); err != nil {
@@ -469,21 +463,19 @@ func TestDeliveryShowsThePayloadAsSent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wait := func(what string, ok func(d *gateway.Delivery) bool) *gateway.Delivery {
+	wait := func(what string, ok func(d *gateway.Delivery) bool) (found *gateway.Delivery) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		gatewaytest.WaitFor(t, 10*time.Second, what, func() bool {
 			_, ds, err := svc.GetEvent(t.Context(), res.ID)
 			for _, d := range ds {
 				if err == nil && d.EndpointID == slackEP.ID && ok(d) {
-					return d
+					found = d
+					return true
 				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not in time (%v)", what, err)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return false
+		})
+		return found
 	}
 	d := wait("the first attempt fails", func(d *gateway.Delivery) bool { return len(d.Attempts) == 1 })
 	if _, err := svc.UpdateEndpoint(t.Context(), slackEP.ID, gateway.EndpointPatch{Settings: json.RawMessage(`{"template":"third {{.type}}"}`)}); err != nil {
