@@ -265,7 +265,7 @@ func TestEventTypesByProvider(t *testing.T) {
 		t.Fatalf("tokportal's types = %d, want video.posted and no tinyposter type", resp.StatusCode)
 	}
 	resp, body = b.do("GET", "/ui/event-types/video.posted?provider=tokportal", nil, "")
-	for _, s := range []string{"Copy jsonschema", "Download zapier", "Copy make", "$schema"} {
+	for _, s := range []string{"Copy jsonschema", "Download zapier", "Copy make", "$schema", ">Sample data<", "Copy sample", "post_url"} {
 		if resp.StatusCode != 200 || !strings.Contains(body, s) {
 			t.Errorf("video.posted page = %d, lacks %q", resp.StatusCode, s)
 		}

@@ -732,7 +732,11 @@ func (h *handler) eventType(w http.ResponseWriter, r *http.Request) error {
 		}
 		exports[f] = pretty(raw)
 	}
-	h.render(w, r, http.StatusOK, "event-type", page{Title: "Event type " + t.Name, Nav: "event-types", Data: map[string]any{"Type": t, "Exports": exports}})
+	var sample string
+	if len(t.Example) > 0 {
+		sample = pretty(t.Example)
+	}
+	h.render(w, r, http.StatusOK, "event-type", page{Title: "Event type " + t.Name, Nav: "event-types", Data: map[string]any{"Type": t, "Exports": exports, "Sample": sample}})
 	return nil
 }
 
