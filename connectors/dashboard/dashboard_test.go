@@ -39,6 +39,12 @@ type browser struct {
 
 func newServer(t *testing.T) (*browser, *gateway.Service) {
 	t.Helper()
+	return newServerDone(t, nil)
+}
+
+// newServerDone is newServer with the dashboard's Options.Done.
+func newServerDone(t *testing.T, done <-chan struct{}) (*browser, *gateway.Service) {
+	t.Helper()
 	cat, err := schemas.New()
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +57,7 @@ func newServer(t *testing.T) (*browser, *gateway.Service) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Stop(t.Context()) })
-	dash := dashboard.New(dashboard.Options{Service: svc, Token: token, Logger: slog.New(slog.DiscardHandler)})
+	dash := dashboard.New(dashboard.Options{Service: svc, Token: token, Logger: slog.New(slog.DiscardHandler), Done: done})
 	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Token: token, Logger: slog.New(slog.DiscardHandler), Mount: dashboard.Mounts(dash)}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
@@ -752,5 +758,31 @@ func TestEditKindSettingsAndAuth(t *testing.T) {
 	editAuth(url.Values{"auth_type": {""}})
 	if c := send(); c.basicUser != "" || c.xkey != "" {
 		t.Fatalf("no auth: %+v", c)
+	}
+}
+
+// Closing Options.Done (the server shuts down) ends the live streams, so that shutting
+// down does not wait for open pages.
+func TestLiveStreamEndsWhenDone(t *testing.T) {
+	done := make(chan struct{})
+	b, _ := newServerDone(t, done)
+	signIn(t, b)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.url+"/ui/live", nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	if !sc.Scan() || sc.Text() != "retry: 2000" {
+		t.Fatalf("live = %d, first line %q", resp.StatusCode, sc.Text())
+	}
+	close(done)
+	for sc.Scan() {
+	}
+	if err := sc.Err(); err != nil || ctx.Err() != nil {
+		t.Fatalf("the stream did not end when Done was closed: %v %v", err, ctx.Err())
 	}
 }
