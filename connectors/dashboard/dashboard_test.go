@@ -524,15 +524,7 @@ func TestLiveStreamSaysWhenListsChange(t *testing.T) {
 	signIn(t, b)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", b.url+"/ui/live", nil)
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("live = %d %s, want 200 text/event-stream", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
+	resp := openLive(ctx, b)
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -769,12 +761,7 @@ func TestLiveStreamEndsWhenDone(t *testing.T) {
 	signIn(t, b)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", b.url+"/ui/live", nil)
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := openLive(ctx, b)
 	sc := bufio.NewScanner(resp.Body)
 	if !sc.Scan() || sc.Text() != "retry: 2000" {
 		t.Fatalf("live = %d, first line %q", resp.StatusCode, sc.Text())
@@ -785,4 +772,20 @@ func TestLiveStreamEndsWhenDone(t *testing.T) {
 	if err := sc.Err(); err != nil || ctx.Err() != nil {
 		t.Fatalf("the stream did not end when Done was closed: %v %v", err, ctx.Err())
 	}
+}
+
+// openLive opens the live stream for as long as ctx lasts; it must answer 200
+// text/event-stream. The body is closed when the test ends.
+func openLive(ctx context.Context, b *browser) *http.Response {
+	b.t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.url+"/ui/live", nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		b.t.Fatalf("live = %d %s, want 200 text/event-stream", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return resp
 }
