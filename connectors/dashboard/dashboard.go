@@ -8,8 +8,11 @@
 // carry an Origin header naming this host.
 //
 // The pages are Overview (/), Endpoints (/ui/endpoints, and each endpoint's deliveries),
-// Events, Sources and Event types. An endpoint's delivery list refreshes itself every two
-// seconds without a reload.
+// Events, Sources and Event types. The delivery and event lists stay current without a
+// reload: the page listens to GET /ui/live, a stream of server-sent events that says
+// "change" whenever an event is appended or a delivery saved (Service.Changed, and
+// Service.WaitFor for other processes' events), and fetches its rows again; where the
+// stream cannot be had, it fetches them every few seconds instead.
 //
 // # Example
 //
@@ -24,6 +27,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hookgate/hookgate/connectors/httpapi"
@@ -44,6 +48,10 @@ type Options struct {
 	PublicURL string
 	// Logger; default slog.Default().
 	Logger *slog.Logger
+	// Done, when closed, ends the live streams (GET /ui/live), which otherwise last as long
+	// as the page: close it when the server shuts down, before http.Server.Shutdown waits
+	// for the requests in flight.
+	Done <-chan struct{}
 }
 
 // Mounts are the routes of the API's engine that the dashboard h answers (its root page and
@@ -54,6 +62,7 @@ func Mounts(h http.Handler) []httpapi.Mount {
 }
 
 type handler struct {
+	done     <-chan struct{}
 	svc      *gateway.Service
 	token    []byte
 	public   string
@@ -68,15 +77,11 @@ func New(opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	h := &handler{svc: opts.Service, token: []byte(opts.Token), public: opts.PublicURL, log: opts.Logger,
+	h := &handler{svc: opts.Service, done: opts.Done, token: []byte(opts.Token), public: opts.PublicURL, log: opts.Logger,
 		sessions: &sessions{ids: map[string]time.Time{}, now: opts.Service.Now}}
 	h.pages = mustParse()
-	assets, err := fs.Sub(files, "assets")
-	if err != nil {
-		panic(err) // the embedded folder is part of the binary
-	}
 	m := http.NewServeMux()
-	m.Handle("GET /ui/assets/", http.StripPrefix("/ui/assets/", http.FileServerFS(assets)))
+	m.Handle("GET /ui/assets/", assetServer())
 	m.HandleFunc("GET /ui/login", h.loginPage)
 	m.HandleFunc("POST /ui/login", h.login)
 	m.HandleFunc("POST /ui/logout", h.post(h.logout))
@@ -103,8 +108,39 @@ func New(opts Options) http.Handler {
 	m.HandleFunc("GET /ui/sources/{id}", h.get(h.source))
 	m.HandleFunc("GET /ui/event-types", h.get(h.eventTypes))
 	m.HandleFunc("GET /ui/event-types/{name}", h.get(h.eventType))
+	m.HandleFunc("GET /ui/live", h.get(h.live))
 	h.mux = m
 	return h
+}
+
+// waitRefresh is how often, in seconds, the page shown while the store cannot be opened
+// reloads itself.
+const waitRefresh = 5
+
+// Waiting returns the dashboard as it answers while the store cannot be opened because the
+// data volume is too full (see httpapi.Waiting), for httpapi.Options.Mount with Mounts:
+// every page is one that says so, with the reason current returns, answered 503 with
+// Retry-After. It reloads itself every few seconds, so that once space is freed and the
+// store opens, the browser finds the dashboard (its sign-in) without a hand on it.
+func Waiting(current func() error) http.Handler {
+	h := &handler{log: slog.Default(), sessions: &sessions{ids: map[string]time.Time{}, now: time.Now}, pages: mustParse()}
+	m := http.NewServeMux()
+	m.Handle("GET /ui/assets/", assetServer())
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", strconv.Itoa(waitRefresh))
+		h.render(w, r, http.StatusServiceUnavailable, "waiting", page{Title: "Waiting for storage space", Refresh: waitRefresh, Message: current().Error()})
+	})
+	h.mux = m
+	return h
+}
+
+// assetServer serves the embedded stylesheet and script under /ui/assets/.
+func assetServer() http.Handler {
+	assets, err := fs.Sub(files, "assets")
+	if err != nil {
+		panic(err) // the embedded folder is part of the binary
+	}
+	return http.StripPrefix("/ui/assets/", http.FileServerFS(assets))
 }
 
 // ServeHTTP answers a dashboard request. Every answer forbids framing and caching.
@@ -123,6 +159,7 @@ func (h *handler) get(page func(http.ResponseWriter, *http.Request) error) http.
 			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 			return
 		}
+		r = asSession(r)
 		if err := page(w, r); err != nil {
 			h.fail(w, r, err)
 		}
@@ -141,10 +178,20 @@ func (h *handler) post(action func(http.ResponseWriter, *http.Request) error) ht
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		r = asSession(r)
 		if err := action(w, r); err != nil {
 			h.fail(w, r, err)
 		}
 	}
+}
+
+// session is who a signed-in browser is to the gateway: it signed in with the serve
+// token, so it has every scope.
+var session = &gateway.Principal{ID: "root", Name: "dashboard session", Scopes: gateway.AllScopes}
+
+// asSession returns r with its context carrying the session's principal.
+func asSession(r *http.Request) *http.Request {
+	return r.WithContext(gateway.WithPrincipal(r.Context(), session))
 }
 
 // fail shows an error page with the status the error calls for.

@@ -105,9 +105,10 @@ func apiPaths() map[string]any {
 		"endpoints": map[string]any{"type": "array", "items": endpointStats}, "totals": endpointStats,
 		"lag_seconds": map[string]any{"type": "number"}, "ready": map[string]any{"type": "boolean"},
 		"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "disk": map[string]any{"type": "object"},
-		"scan": map[string]any{"type": "object", "properties": map[string]any{"created_since": map[string]any{"type": "string", "format": "date-time"}, "deliveries": map[string]any{"type": "integer"}, "max_scan": map[string]any{"type": "integer"}, "truncated": map[string]any{"type": "boolean"}}},
-		"series": map[string]any{"type": "array", "description": "The window's attempts in at most 60 equal steps, oldest first", "items": map[string]any{"type": "object", "properties": map[string]any{
-			"start": map[string]any{"type": "string", "format": "date-time"}, "successes": map[string]any{"type": "integer"}, "failures": map[string]any{"type": "integer"}}}},
+		"scan":   map[string]any{"type": "object", "properties": map[string]any{"created_since": map[string]any{"type": "string", "format": "date-time"}, "deliveries": map[string]any{"type": "integer"}, "events": map[string]any{"type": "integer"}, "max_scan": map[string]any{"type": "integer"}, "truncated": map[string]any{"type": "boolean"}}},
+		"events": map[string]any{"type": "integer", "description": "The events received in the window"},
+		"series": map[string]any{"type": "array", "description": "The window's events and attempts in at most 60 equal steps, oldest first", "items": map[string]any{"type": "object", "properties": map[string]any{
+			"start": map[string]any{"type": "string", "format": "date-time"}, "events": map[string]any{"type": "integer"}, "successes": map[string]any{"type": "integer"}, "failures": map[string]any{"type": "integer"}}}},
 		"step_seconds": map[string]any{"type": "integer", "description": "The length of a step of series: a whole number of minutes"},
 	}}
 	sourceInput := map[string]any{"type": "object", "properties": map[string]any{
@@ -285,6 +286,7 @@ func apiComponents() map[string]any {
 	attempt := map[string]any{"type": "object", "properties": map[string]any{
 		"at": map[string]any{"type": "string", "format": "date-time"}, "status_code": map[string]any{"type": "integer"},
 		"duration_ms": map[string]any{"type": "integer"}, "error": str("Transport error"), "response_body": str("First 4 KiB of the answer"),
+		"request_body": str("First 8 KiB of the body the attempt sent, byte for byte as the endpoint's kind wrote it; absent when no request was made"), "request_bytes": map[string]any{"type": "integer", "description": "The length of the body sent"},
 	}}
 	return map[string]any{
 		"Error": map[string]any{"type": "object", "required": []any{"error"}, "properties": map[string]any{"error": map[string]any{"type": "object", "required": []any{"code", "message"}, "properties": map[string]any{

@@ -178,8 +178,10 @@ func New(opts Options) http.Handler {
 // volume is too full to open it safely (gateway.New failed with a *gateway.StorageFullError
 // whose Opening is set): /healthz answers 200; /readyz 503 with the reason; every route of
 // the API and catch hooks, and each Mount, answers the error current returns (507
-// storage_full) — /v1 and protected mounts behind the token, as in New. opts.Service is not
-// used. The caller swaps in New's handler once the store opens.
+// storage_full) — /v1 and protected mounts behind the token, as in New — except a Mount
+// that has a Handler, which answers in its own way (the dashboard's page saying the store
+// is too full to open). opts.Service is not used. The caller swaps in New's handler once
+// the store opens.
 func Waiting(opts Options, current func() error) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -205,10 +207,14 @@ func Waiting(opts Options, current func() error) http.Handler {
 	r.Any("/v1/*path", s.auth, refuse)
 	r.Any("/in/*path", refuse)
 	for _, m := range opts.Mount {
+		h := refuse
+		if m.Handler != nil {
+			h = gin.WrapH(m.Handler)
+		}
 		if m.Protected {
-			r.Any(m.Path, s.auth, refuse)
+			r.Any(m.Path, s.auth, h)
 		} else {
-			r.Any(m.Path, refuse)
+			r.Any(m.Path, h)
 		}
 	}
 	return r
