@@ -107,6 +107,8 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 		server.WithResourceCompletionProvider(completions{gw}),
 		server.WithHooks(hooks),
 		server.WithRecovery(),
+		server.WithToolHandlerMiddleware(checkScope),
+		server.WithResourceHandlerMiddleware(checkReadScope),
 		server.WithOutputSchemaValidation(), // a result that breaks its tool's outputSchema is an error, not sent
 		server.WithInstructions(instructions),
 	)

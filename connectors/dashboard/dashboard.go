@@ -24,7 +24,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
@@ -69,7 +68,7 @@ func New(opts Options) http.Handler {
 		opts.Logger = slog.Default()
 	}
 	h := &handler{svc: opts.Service, token: []byte(opts.Token), public: opts.PublicURL, log: opts.Logger,
-		sessions: &sessions{ids: map[string]time.Time{}, now: opts.Service.Now}}
+		sessions: &sessions{ids: map[string]session{}, now: opts.Service.Now}}
 	h.pages = mustParse()
 	assets, err := fs.Sub(files, "assets")
 	if err != nil {
@@ -79,23 +78,23 @@ func New(opts Options) http.Handler {
 	m.Handle("GET /ui/assets/", http.StripPrefix("/ui/assets/", http.FileServerFS(assets)))
 	m.HandleFunc("GET /ui/login", h.loginPage)
 	m.HandleFunc("POST /ui/login", h.login)
-	m.HandleFunc("POST /ui/logout", h.post(h.logout))
+	m.HandleFunc("POST /ui/logout", h.post(gateway.ScopeRead, h.logout))
 	m.HandleFunc("GET /{$}", h.get(h.overview))
 	m.HandleFunc("GET /ui/{$}", h.get(h.overview))
 	m.HandleFunc("GET /ui/endpoints", h.get(h.endpoints))
-	m.HandleFunc("POST /ui/endpoints", h.post(h.createEndpoint))
+	m.HandleFunc("POST /ui/endpoints", h.post(gateway.ScopeManage, h.createEndpoint))
 	m.HandleFunc("GET /ui/endpoints/{id}", h.get(h.endpoint))
 	m.HandleFunc("GET /ui/endpoints/{id}/deliveries", h.get(h.deliveryRows))
-	m.HandleFunc("POST /ui/endpoints/{id}/edit", h.post(h.editEndpoint))
+	m.HandleFunc("POST /ui/endpoints/{id}/edit", h.post(gateway.ScopeManage, h.editEndpoint))
 	m.HandleFunc("GET /ui/endpoints/{id}/delete", h.get(h.confirmDelete))
-	m.HandleFunc("POST /ui/endpoints/{id}/delete", h.post(h.deleteEndpoint))
-	m.HandleFunc("POST /ui/endpoints/{id}/enable", h.post(h.setEnabled(true)))
-	m.HandleFunc("POST /ui/endpoints/{id}/disable", h.post(h.setEnabled(false)))
-	m.HandleFunc("POST /ui/endpoints/{id}/test", h.post(h.sendTest))
-	m.HandleFunc("POST /ui/endpoints/{id}/rotate-secret", h.post(h.rotateSecret))
-	m.HandleFunc("POST /ui/endpoints/{id}/replay", h.post(h.replayFailed))
+	m.HandleFunc("POST /ui/endpoints/{id}/delete", h.post(gateway.ScopeManage, h.deleteEndpoint))
+	m.HandleFunc("POST /ui/endpoints/{id}/enable", h.post(gateway.ScopeManage, h.setEnabled(true)))
+	m.HandleFunc("POST /ui/endpoints/{id}/disable", h.post(gateway.ScopeManage, h.setEnabled(false)))
+	m.HandleFunc("POST /ui/endpoints/{id}/test", h.post(gateway.ScopeManage, h.sendTest))
+	m.HandleFunc("POST /ui/endpoints/{id}/rotate-secret", h.post(gateway.ScopeManage, h.rotateSecret))
+	m.HandleFunc("POST /ui/endpoints/{id}/replay", h.post(gateway.ScopeManage, h.replayFailed))
 	m.HandleFunc("GET /ui/deliveries/{id}", h.get(h.delivery))
-	m.HandleFunc("POST /ui/deliveries/{id}/retry", h.post(h.retry))
+	m.HandleFunc("POST /ui/deliveries/{id}/retry", h.post(gateway.ScopeManage, h.retry))
 	m.HandleFunc("GET /ui/events", h.get(h.events))
 	m.HandleFunc("GET /ui/events/rows", h.get(h.eventRows))
 	m.HandleFunc("GET /ui/events/{id}", h.get(h.event))
@@ -116,11 +115,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// get wraps a page that needs a session: without one, the browser is sent to sign in.
+// get wraps a page that needs a session (with the read scope): without one, the browser is
+// sent to sign in.
 func (h *handler) get(page func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.signedIn(r) {
+		p := h.principal(r)
+		if p == nil {
 			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+			return
+		}
+		if err := gateway.Allow(gateway.WithPrincipal(r.Context(), p), gateway.ScopeRead); err != nil {
+			h.fail(w, r, err)
 			return
 		}
 		if err := page(w, r); err != nil {
@@ -129,15 +134,21 @@ func (h *handler) get(page func(http.ResponseWriter, *http.Request) error) http.
 	}
 }
 
-// post wraps a state-changing action: it needs a session and a same-origin request.
-func (h *handler) post(action func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+// post wraps a state-changing action: it needs a session with scope (manage for every
+// action that changes endpoints or their deliveries) and a same-origin request.
+func (h *handler) post(scope gateway.Scope, action func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !sameOrigin(r) {
+		if !httpapi.SameOrigin(r) {
 			h.render(w, r, http.StatusForbidden, "error", page{Title: "Refused", Message: "This request did not come from a page of this dashboard (its Origin header is missing or names another site)."})
 			return
 		}
-		if !h.signedIn(r) {
+		p := h.principal(r)
+		if p == nil {
 			h.render(w, r, http.StatusUnauthorized, "error", page{Title: "Signed out", Message: "Sign in to do this."})
+			return
+		}
+		if err := gateway.Allow(gateway.WithPrincipal(r.Context(), p), scope); err != nil {
+			h.fail(w, r, err)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
