@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -22,6 +23,7 @@ func (s *Service) retain(ctx context.Context) {
 		case <-t.C:
 		}
 		s.trim(ctx)
+		s.dropEndedGrants(ctx)
 		t.Reset(s.opts.RetentionEvery)
 	}
 }
@@ -46,5 +48,37 @@ func (s *Service) trim(ctx context.Context) {
 	}
 	if total > 0 {
 		s.log.Info("retention: removed finished events", "events", total, "older_than", s.opts.Retention)
+	}
+}
+
+// dropEndedGrants removes the OAuth grants that can no longer be used: a code never
+// exchanged past its expiry, a refresh token past its. (A grant whose approving key was
+// revoked is refused at once, and removed here once its refresh token ends.)
+func (s *Service) dropEndedGrants(ctx context.Context) {
+	grants, err := s.store.Grants().List(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("retention: list OAuth grants", "err", err)
+		}
+		return
+	}
+	now := s.now()
+	n := 0
+	for _, g := range grants {
+		end := g.RefreshExpires
+		if g.RefreshHash == "" {
+			end = g.CodeExpires
+		}
+		if now.Before(end) {
+			continue
+		}
+		if err := s.store.Grants().Delete(ctx, g.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			s.log.Error("retention: remove an ended OAuth grant", "grant", g.ID, "err", err)
+			return
+		}
+		n++
+	}
+	if n > 0 {
+		s.log.Info("retention: removed ended OAuth grants", "grants", n)
 	}
 }
