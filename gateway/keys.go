@@ -157,14 +157,18 @@ func checkScopes(ctx context.Context, field string, scopes []Scope) ([]Scope, er
 	return out, nil
 }
 
-// scopeList names scopes for a message: "read, publish, manage".
-func scopeList(scopes []Scope) string {
+// JoinScopes writes scopes separated by sep: "read publish" (OAuth's scope parameter),
+// "read, publish" (a message).
+func JoinScopes(scopes []Scope, sep string) string {
 	s := make([]string, len(scopes))
 	for i, sc := range scopes {
 		s[i] = string(sc)
 	}
-	return strings.Join(s, ", ")
+	return strings.Join(s, sep)
 }
+
+// scopeList names scopes for a message: "read, publish, manage".
+func scopeList(scopes []Scope) string { return JoinScopes(scopes, ", ") }
 
 // CreateKey makes a named API key with scopes (no more than the caller's own, when ctx
 // carries a principal) and returns it as listed and the key itself, shown this once.

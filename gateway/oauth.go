@@ -441,16 +441,7 @@ func (s *Service) issue(ctx context.Context, g *Grant, rev uint64, now time.Time
 		return nil, fmt.Errorf("issue tokens: %w", err)
 	}
 	return &Tokens{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(AccessTTL / time.Second),
-		RefreshToken: refresh, Scope: scopeString(g.Scopes)}, nil
-}
-
-// scopeString is scopes as OAuth writes them: space-separated.
-func scopeString(scopes []Scope) string {
-	s := make([]string, len(scopes))
-	for i, sc := range scopes {
-		s[i] = string(sc)
-	}
-	return strings.Join(s, " ")
+		RefreshToken: refresh, Scope: JoinScopes(g.Scopes, " ")}, nil
 }
 
 // ParseScopes reads an OAuth scope parameter (space-separated); empty gives none.
