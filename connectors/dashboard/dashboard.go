@@ -2,10 +2,13 @@
 // its stylesheet and a small script embedded by go:embed; nothing to build, no Node) over
 // *gateway.Service, served by `hookgate serve` at / next to the JSON API under /v1.
 //
-// Sign-in is with the API token, pasted once into the sign-in form: the browser then holds a
-// random session id in an HttpOnly, SameSite=Strict cookie (sessions live in memory; a
-// restart signs everyone out). The token never appears in a URL or a page. Every POST must
-// carry an Origin header naming this host.
+// Sign-in is with the API token or a named key (hgk_…), pasted once into the sign-in form:
+// the browser then holds a random session id in an HttpOnly, SameSite=Strict cookie
+// (sessions live in memory; a restart signs everyone out). The session carries that
+// principal: pages need the read scope, every action (create, edit, retry…) manage, and a
+// revoked key's session ends with it. The token never appears in a URL or a page. Every
+// POST must carry an Origin header naming this host. SessionPrincipal lets the OAuth
+// approval page (httpapi) approve as the signed-in principal.
 //
 // The pages are Overview (/), Endpoints (/ui/endpoints, and each endpoint's deliveries),
 // Events, Sources and Event types. An endpoint's delivery list refreshes itself every two
@@ -36,7 +39,8 @@ var files embed.FS
 type Options struct {
 	// Service is the gateway the pages show and drive. Required.
 	Service *gateway.Service
-	// Token is the API token the sign-in form asks for. Required.
+	// Token is the API token the sign-in form takes (named keys are checked in Service).
+	// Required.
 	Token string
 	// PublicURL is the gateway's address as providers reach it, the base of the catch-hook
 	// URLs the Sources page shows; empty: taken from each request.
