@@ -106,7 +106,7 @@ func (s *server) authServer(c *gin.Context) {
 
 // register is RFC 7591 dynamic client registration (open, as MCP hosts expect).
 func (s *server) register(c *gin.Context) {
-	body, err := s.readBody(c)
+	body, err := s.readUnauthenticatedBody(c)
 	if err != nil {
 		s.writeOAuthError(c, err)
 		return
@@ -174,9 +174,10 @@ func (s *server) revoke(c *gin.Context) {
 	c.Status(http.StatusOK)
 }
 
-// readForm reads an application/x-www-form-urlencoded body within the body limit.
+// readForm reads an application/x-www-form-urlencoded body within the body limit, in one of
+// the unauthenticated slots (the OAuth endpoints are open, like catch hooks).
 func (s *server) readForm(c *gin.Context) (url.Values, error) {
-	body, err := s.readBody(c)
+	body, err := s.readUnauthenticatedBody(c)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +300,8 @@ func (s *server) sessionPrincipal(r *http.Request) *gateway.Principal {
 func (s *server) approve(c *gin.Context) {
 	form, err := s.readForm(c)
 	if err != nil {
-		renderApprovalHTML(c, http.StatusBadRequest, approvalPage{Error: err.Error()})
+		status, d := s.classify(err)
+		renderApprovalHTML(c, status, approvalPage{Error: d.Message})
 		return
 	}
 	r := authorizeRequest(form)
