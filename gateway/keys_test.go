@@ -108,7 +108,8 @@ func TestGrantEndsWithItsKeyAndItsLifetime(t *testing.T) {
 }
 
 // Retention removes OAuth grants that can't be used any more: a code never exchanged, once
-// it expired, and a grant whose refresh token ended; a live grant stays.
+// it expired, and a grant whose refresh token ended; a live grant stays. A client no one
+// approved goes after a day; an approved one stays.
 func TestRetentionRemovesEndedGrants(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	st := gatewaytest.Badger(t, t.TempDir())
@@ -132,8 +133,24 @@ func TestRetentionRemovesEndedGrants(t *testing.T) {
 	if n := count(); n != 2 {
 		t.Fatalf("%d grants, want 2", n)
 	}
+	unapproved, err := svc.RegisterClient(ctx, gateway.ClientRegistration{RedirectURIs: []string{"https://host.example/cb"}, TokenEndpointAuthMethod: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientGone := func(id string) bool {
+		_, _, err := st.OAuthClients().Get(ctx, id)
+		return errors.Is(err, gateway.ErrNotFound)
+	}
 	clk.set(clk.Now().Add(gateway.CodeTTL))
 	gatewaytest.WaitFor(t, 5*time.Second, "the unexchanged grant to be removed", func() bool { return count() == 1 })
+	if clientGone(unapproved.ClientID) {
+		t.Fatal("a client no one approved was removed within its first day")
+	}
+	clk.set(clk.Now().Add(gateway.UnapprovedClientTTL))
+	gatewaytest.WaitFor(t, 5*time.Second, "the unapproved client to be removed", func() bool { return clientGone(unapproved.ClientID) })
 	clk.set(clk.Now().Add(gateway.RefreshTTL))
 	gatewaytest.WaitFor(t, 5*time.Second, "the ended grant to be removed", func() bool { return count() == 0 })
+	if clientGone(reg.ClientID) {
+		t.Fatal("an approved client was removed")
+	}
 }

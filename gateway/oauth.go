@@ -62,7 +62,14 @@ type OAuthClient struct {
 	AuthMethod   string    `json:"token_endpoint_auth_method"`
 	SecretHash   string    `json:"secret_hash,omitempty"`
 	Created      time.Time `json:"created"`
+	// Approved is set when a person first approves a grant for the client: a client never
+	// approved is removed by retention after UnapprovedClientTTL.
+	Approved bool `json:"approved,omitempty"`
 }
+
+// UnapprovedClientTTL is how long a registered client that no one approved is kept: hosts
+// register anew on each attempt to connect, and registration is open.
+const UnapprovedClientTTL = 24 * time.Hour
 
 // Grant is what a person approved for a client: scopes, and the current code and tokens
 // (hashed), with when each ends.
@@ -281,6 +288,15 @@ func (s *Service) Approve(ctx context.Context, r AuthorizeRequest, scopes []Scop
 		CodeHash: hashSecret(code), CodeExpires: now.Add(CodeTTL), Challenge: r.Challenge, RedirectURI: r.RedirectURI}
 	if _, err := s.store.Grants().Put(ctx, id, g, 0); err != nil {
 		return "", fmt.Errorf("approve: %w", err)
+	}
+	if !c.Approved {
+		_, _, err := casUpdate(ctx, s.store.OAuthClients(), c.ID, func(cur *OAuthClient) (*OAuthClient, error) {
+			cur.Approved = true
+			return cur, nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("approve: mark the client approved: %w", err)
+		}
 	}
 	return code, nil
 }

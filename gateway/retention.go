@@ -23,7 +23,7 @@ func (s *Service) retain(ctx context.Context) {
 		case <-t.C:
 		}
 		s.trim(ctx)
-		s.dropEndedGrants(ctx)
+		s.dropEndedOAuth(ctx)
 		t.Reset(s.opts.RetentionEvery)
 	}
 }
@@ -51,9 +51,37 @@ func (s *Service) trim(ctx context.Context) {
 	}
 }
 
-// dropEndedGrants removes the OAuth grants that can no longer be used: a code never
-// exchanged past its expiry, a refresh token past its. (A grant whose approving key was
-// revoked is refused at once, and removed here once its refresh token ends.)
+// dropEndedOAuth removes the OAuth grants that can no longer be used (a code never
+// exchanged past its expiry, a refresh token past its; a grant whose approving key was
+// revoked is refused at once, and removed here once its refresh token ends), and the
+// registered clients no one approved within UnapprovedClientTTL.
+func (s *Service) dropEndedOAuth(ctx context.Context) {
+	s.dropEndedGrants(ctx)
+	clients, err := s.store.OAuthClients().List(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("retention: list OAuth clients", "err", err)
+		}
+		return
+	}
+	now := s.now()
+	n := 0
+	for _, c := range clients {
+		if c.Approved || now.Sub(c.Created) < UnapprovedClientTTL {
+			continue
+		}
+		if err := s.store.OAuthClients().Delete(ctx, c.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			s.log.Error("retention: remove an unapproved OAuth client", "client", c.ID, "err", err)
+			return
+		}
+		n++
+	}
+	if n > 0 {
+		s.log.Info("retention: removed OAuth clients no one approved", "clients", n, "older_than", UnapprovedClientTTL)
+	}
+}
+
+// dropEndedGrants removes the OAuth grants that can no longer be used.
 func (s *Service) dropEndedGrants(ctx context.Context) {
 	grants, err := s.store.Grants().List(ctx)
 	if err != nil {
