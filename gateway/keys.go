@@ -239,12 +239,9 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (*Principa
 		return nil, ErrUnauthenticated
 	}
 	id := "key_" + ulid
-	k, _, err := s.store.Keys().Get(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return nil, ErrUnauthenticated
-	}
+	k, err := credential(ctx, s.store.Keys(), id)
 	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
+		return nil, err
 	}
 	if !hashMatches(secret, k.Hash) {
 		return nil, ErrUnauthenticated
@@ -268,23 +265,30 @@ func (s *Service) Principal(ctx context.Context, id string) (*Principal, error) 
 	case id == RootPrincipalID:
 		return RootPrincipal(), nil
 	case strings.HasPrefix(id, "key_"):
-		k, _, err := s.store.Keys().Get(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			return nil, ErrUnauthenticated
-		}
+		k, err := credential(ctx, s.store.Keys(), id)
 		if err != nil {
-			return nil, fmt.Errorf("principal %s: %w", id, err)
+			return nil, err
 		}
 		return &Principal{ID: k.ID, Name: k.Name, Scopes: k.Scopes}, nil
 	case strings.HasPrefix(id, "grant_"):
-		g, _, err := s.store.Grants().Get(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			return nil, ErrUnauthenticated
-		}
+		g, err := credential(ctx, s.store.Grants(), id)
 		if err != nil {
-			return nil, fmt.Errorf("principal %s: %w", id, err)
+			return nil, err
 		}
 		return s.grantPrincipal(ctx, g)
 	}
 	return nil, ErrUnauthenticated
+}
+
+// credential reads record id of a collection of credentials (keys, grants): a missing one
+// is ErrUnauthenticated (revoked, or never made).
+func credential[T any](ctx context.Context, r Records[T], id string) (T, error) {
+	v, _, err := r.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return v, ErrUnauthenticated
+	}
+	if err != nil {
+		return v, fmt.Errorf("authenticate %s: %w", id, err)
+	}
+	return v, nil
 }

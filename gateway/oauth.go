@@ -435,8 +435,10 @@ func (s *Service) refresh(ctx context.Context, c *OAuthClient, r TokenRequest) (
 	if !hashMatches(r.RefreshToken, g.RefreshHash) || !now.Before(g.RefreshExpires) {
 		return nil, oauthErr("invalid_grant", "the refresh token is unknown, revoked or expired")
 	}
-	if _, err := s.grantPrincipal(ctx, g); err != nil {
+	if _, err := s.grantPrincipal(ctx, g); errors.Is(err, ErrUnauthenticated) {
 		return nil, oauthErr("invalid_grant", "the key that approved this grant was revoked")
+	} else if err != nil {
+		return nil, err
 	}
 	g.PrevRefreshHash = g.RefreshHash
 	return s.issue(ctx, g, rev, now)
@@ -509,10 +511,8 @@ func (s *Service) authenticateAccess(ctx context.Context, token string) (*Princi
 // revoked.
 func (s *Service) grantPrincipal(ctx context.Context, g *Grant) (*Principal, error) {
 	if strings.HasPrefix(g.ApprovedBy, "key_") {
-		if _, _, err := s.store.Keys().Get(ctx, g.ApprovedBy); errors.Is(err, ErrNotFound) {
-			return nil, ErrUnauthenticated
-		} else if err != nil {
-			return nil, fmt.Errorf("authenticate: %w", err)
+		if _, err := credential(ctx, s.store.Keys(), g.ApprovedBy); err != nil {
+			return nil, err
 		}
 	}
 	name := g.ClientName

@@ -56,57 +56,42 @@ func (s *Service) trim(ctx context.Context) {
 // revoked is refused at once, and removed here once its refresh token ends), and the
 // registered clients no one approved within UnapprovedClientTTL.
 func (s *Service) dropEndedOAuth(ctx context.Context) {
-	s.dropEndedGrants(ctx)
-	clients, err := s.store.OAuthClients().List(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Error("retention: list OAuth clients", "err", err)
-		}
-		return
-	}
 	now := s.now()
-	n := 0
-	for _, c := range clients {
-		if c.Approved || now.Sub(c.Created) < UnapprovedClientTTL {
-			continue
-		}
-		if err := s.store.OAuthClients().Delete(ctx, c.ID); err != nil && !errors.Is(err, ErrNotFound) {
-			s.log.Error("retention: remove an unapproved OAuth client", "client", c.ID, "err", err)
-			return
-		}
-		n++
-	}
-	if n > 0 {
-		s.log.Info("retention: removed OAuth clients no one approved", "clients", n, "older_than", UnapprovedClientTTL)
-	}
-}
-
-// dropEndedGrants removes the OAuth grants that can no longer be used.
-func (s *Service) dropEndedGrants(ctx context.Context) {
-	grants, err := s.store.Grants().List(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Error("retention: list OAuth grants", "err", err)
-		}
-		return
-	}
-	now := s.now()
-	n := 0
-	for _, g := range grants {
+	sweep(ctx, s, "ended OAuth grants", s.store.Grants(), func(g *Grant) (string, bool) {
 		end := g.RefreshExpires
 		if g.RefreshHash == "" {
 			end = g.CodeExpires
 		}
-		if now.Before(end) {
+		return g.ID, !now.Before(end)
+	})
+	sweep(ctx, s, "OAuth clients no one approved", s.store.OAuthClients(), func(c *OAuthClient) (string, bool) {
+		return c.ID, !c.Approved && now.Sub(c.Created) >= UnapprovedClientTTL
+	})
+}
+
+// sweep deletes the records of r that ended (which returns each one's id) and logs how
+// many, as what.
+func sweep[T any](ctx context.Context, s *Service, what string, r Records[T], ended func(T) (string, bool)) {
+	list, err := r.List(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("retention: list "+what, "err", err)
+		}
+		return
+	}
+	n := 0
+	for _, v := range list {
+		id, done := ended(v)
+		if !done {
 			continue
 		}
-		if err := s.store.Grants().Delete(ctx, g.ID); err != nil && !errors.Is(err, ErrNotFound) {
-			s.log.Error("retention: remove an ended OAuth grant", "grant", g.ID, "err", err)
+		if err := r.Delete(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+			s.log.Error("retention: remove "+what, "id", id, "err", err)
 			return
 		}
 		n++
 	}
 	if n > 0 {
-		s.log.Info("retention: removed ended OAuth grants", "grants", n)
+		s.log.Info("retention: removed "+what, "count", n)
 	}
 }

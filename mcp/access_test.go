@@ -1,13 +1,11 @@
 package mcp_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hookgate/hookgate/connectors/httpapi"
@@ -21,35 +19,17 @@ import (
 
 const serveToken = "serve-token"
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // hosted is a gateway served over loopback as serve does: the API, /mcp behind
 // authentication and its secret URLs, every log line (debug up) captured.
 type hosted struct {
 	svc  *gateway.Service
 	url  string
-	logs *syncBuffer
+	logs *gatewaytest.Buffer
 }
 
 func newHosted(t *testing.T) *hosted {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &gatewaytest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := gatewaytest.New(t, gateway.Options{Logger: log}, nil)
 	mcpHTTP := hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{}), hgmcp.HTTPOptions{Logger: log})
