@@ -211,6 +211,9 @@ func checkRedirectURI(raw string) error {
 }
 
 // AuthorizeRequest is an authorization request (RFC 6749 §4.1.1 with PKCE, RFC 7636).
+// Scopes are what the client asks for: they preselect the approval page's choices; scopes
+// hookgate doesn't have (offline_access, openid…) are ignored, as RFC 6749 §3.3 lets a
+// server grant less than asked, rather than failing the connection.
 type AuthorizeRequest struct {
 	ResponseType  string
 	ClientID      string
@@ -246,11 +249,6 @@ func (s *Service) CheckAuthorize(ctx context.Context, r AuthorizeRequest) (*OAut
 		return c, redirect(oauthErr("invalid_request", "code_challenge_method must be S256 (PKCE is required)"))
 	case !pkceChallenge.MatchString(r.Challenge):
 		return c, redirect(oauthErr("invalid_request", "code_challenge must be the base64url SHA-256 of the code verifier (43 characters)"))
-	}
-	for _, sc := range r.Scopes {
-		if !slices.Contains(AllScopes, sc) {
-			return c, redirect(oauthErr("invalid_scope", "unknown scope %q (%s)", sc, scopeList(AllScopes)))
-		}
 	}
 	return c, nil
 }

@@ -195,10 +195,13 @@ func TestOAuthFlowWithPlainHTTP(t *testing.T) {
 	sum := sha256.Sum256([]byte(verifier))
 	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
 	params := url.Values{"response_type": {"code"}, "client_id": {reg.ClientID}, "redirect_uri": {redirect}, "state": {"st-1"},
-		"scope": {"read publish"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "resource": {prm.Resource}}
+		"scope": {"read publish offline_access"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "resource": {prm.Resource}}
 	req, _ = http.NewRequest("GET", as.Authorize+"?"+params.Encode(), nil)
 	resp, b = o.do(req)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "Test host") || !strings.Contains(string(b), `name="code_challenge" value="`+challenge+`"`) {
+	// (offline_access, which hookgate has no use for, is ignored: the page preselects what
+	// the client asked for that exists.)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "Test host") || !strings.Contains(string(b), `name="code_challenge" value="`+challenge+`"`) ||
+		!strings.Contains(string(b), `value="publish" checked`) || strings.Contains(string(b), `value="manage" checked`) {
 		t.Fatalf("approval page = %d %s", resp.StatusCode, b)
 	}
 	plainPKCE := url.Values{}
