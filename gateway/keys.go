@@ -189,8 +189,11 @@ func (s *Service) CreateKey(ctx context.Context, in KeyInput) (*KeyInfo, string,
 	}
 	now := s.now().UTC()
 	id := newID("key", now)
-	secret := KeyPrefix + strings.TrimPrefix(id, "key_") + "_" + randomPart()
-	k := &APIKey{ID: id, Name: name, Scopes: scopes, Hash: hashSecret(secret), Prefix: secret[:len(KeyPrefix)+10], Created: now}
+	ulid := strings.TrimPrefix(id, "key_")
+	secret := KeyPrefix + ulid + "_" + randomPart()
+	// The prefix shown is the key up to its random part: "hgk_" and the key id's ULID, which
+	// tells a key seen in a log or a config apart and gives nothing away.
+	k := &APIKey{ID: id, Name: name, Scopes: scopes, Hash: hashSecret(secret), Prefix: KeyPrefix + ulid, Created: now}
 	if _, err := s.store.Keys().Put(ctx, id, k, 0); err != nil {
 		return nil, "", fmt.Errorf("create key: %w", err)
 	}

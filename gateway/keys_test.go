@@ -79,7 +79,12 @@ func TestGrantEndsWithItsKeyAndItsLifetime(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, verifier, reg := approve(t, svc, key, gateway.ScopeRead)
-	tok, err := svc.Token(ctx, gateway.TokenRequest{GrantType: "authorization_code", Code: code, CodeVerifier: verifier, RedirectURI: "https://host.example/cb", ClientID: reg.ClientID})
+	var oe *gateway.OAuthError
+	if _, err := svc.Token(ctx, gateway.TokenRequest{GrantType: "authorization_code", Code: code, CodeVerifier: verifier, RedirectURI: "https://other.example/cb", ClientID: reg.ClientID}); !errors.As(err, &oe) || oe.Code != "invalid_grant" {
+		t.Fatalf("a token request with another redirect_uri: %v, want invalid_grant", err)
+	}
+	// OAuth 2.1 lets the token request leave redirect_uri out.
+	tok, err := svc.Token(ctx, gateway.TokenRequest{GrantType: "authorization_code", Code: code, CodeVerifier: verifier, ClientID: reg.ClientID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +106,6 @@ func TestGrantEndsWithItsKeyAndItsLifetime(t *testing.T) {
 	if _, err := svc.Authenticate(ctx, tok.AccessToken); !errors.Is(err, gateway.ErrUnauthenticated) {
 		t.Fatalf("an access token after its approver's key was revoked: %v, want ErrUnauthenticated", err)
 	}
-	var oe *gateway.OAuthError
 	if _, err := svc.Token(ctx, gateway.TokenRequest{GrantType: "refresh_token", RefreshToken: tok.RefreshToken, ClientID: reg.ClientID}); !errors.As(err, &oe) || oe.Code != "invalid_grant" {
 		t.Fatalf("a refresh after the approver's key was revoked: %v, want invalid_grant", err)
 	}

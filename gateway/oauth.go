@@ -402,7 +402,9 @@ func (s *Service) exchangeCode(ctx context.Context, c *OAuthClient, r TokenReque
 	if !now.Before(g.CodeExpires) {
 		return nil, oauthErr("invalid_grant", "the authorization code expired; authorize again")
 	}
-	if r.RedirectURI != g.RedirectURI {
+	// OAuth 2.1 lets the token request leave redirect_uri out (PKCE binds the code to the
+	// client that asked for it); one that is sent must be the authorization request's.
+	if r.RedirectURI != "" && r.RedirectURI != g.RedirectURI {
 		return nil, oauthErr("invalid_grant", "redirect_uri differs from the authorization request's")
 	}
 	sum := sha256.Sum256([]byte(r.CodeVerifier))

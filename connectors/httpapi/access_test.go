@@ -94,7 +94,8 @@ func TestKeysListMaskedAndRevoke(t *testing.T) {
 	}
 	list := body["data"].([]any)
 	k := list[0].(map[string]any)
-	if len(list) != 1 || k["id"] != id || k["name"] != "ops" || !strings.HasPrefix(key, k["prefix"].(string)) || len(k["prefix"].(string)) >= len(key)/2 {
+	if len(list) != 1 || k["id"] != id || k["name"] != "ops" || !strings.HasPrefix(key, k["prefix"].(string)+"_") || len(k["prefix"].(string)) >= len(key)/2 ||
+		strings.TrimPrefix(k["prefix"].(string), "hgk_") != strings.TrimPrefix(id, "key_") {
 		t.Fatalf("listed %v, want the key's id, name and a short prefix of it", k)
 	}
 	if sc := k["scopes"].([]any); len(sc) != 2 || sc[0] != "read" || sc[1] != "manage" {
