@@ -268,6 +268,9 @@ func TestOAuthFlowWithPlainHTTP(t *testing.T) {
 	if status, res := o.callTool(h.url+"/mcp", access2, "list_events", map[string]any{}); status != http.StatusOK || res["isError"] == true {
 		t.Fatalf("list_events with the refreshed token = %d %v", status, res)
 	}
+	if status, _ := o.callTool(h.url+"/mcp", access, "list_events", map[string]any{}); status != http.StatusUnauthorized {
+		t.Fatalf("the access token from before the refresh = %d, want 401", status)
+	}
 
 	// Revocation (RFC 7009): the grant ends, its access token is refused.
 	if status, out := o.postForm(as.Revoke, url.Values{"token": {refresh2}, "client_id": {reg.ClientID}}); status != http.StatusOK {
