@@ -353,8 +353,9 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	api.Service = svc
 	g.metrics.Watch(svc)
 	dash := dashboard.New(dashboard.Options{Service: svc, Token: api.Token, PublicURL: api.PublicURL, Logger: g.log, Done: g.quit})
-	api.Mount = append([]httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}, {Path: "/metrics", Handler: g.metrics.Handler()}},
+	api.Mount = append([]httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true, SecretURL: true}, {Path: "/metrics", Handler: g.metrics.Handler()}},
 		dashboard.Mounts(dash)...)
+	api.Session = dashboard.SessionPrincipal(dash)
 	h := httpapi.New(api)
 	g.handler.Store(&h)
 	if err := os.WriteFile(g.addrFile, []byte(g.local+"\n"), 0o600); err != nil {

@@ -2,10 +2,13 @@
 // its stylesheet and a small script embedded by go:embed; nothing to build, no Node) over
 // *gateway.Service, served by `hookgate serve` at / next to the JSON API under /v1.
 //
-// Sign-in is with the API token, pasted once into the sign-in form: the browser then holds a
-// random session id in an HttpOnly, SameSite=Strict cookie (sessions live in memory; a
-// restart signs everyone out). The token never appears in a URL or a page. Every POST must
-// carry an Origin header naming this host.
+// Sign-in is with the API token or a named key (hgk_…), pasted once into the sign-in form:
+// the browser then holds a random session id in an HttpOnly, SameSite=Strict cookie
+// (sessions live in memory; a restart signs everyone out). The session carries that
+// principal: pages need the read scope, every action (create, edit, retry…) manage, and a
+// revoked key's session ends with it. The token never appears in a URL or a page. Every
+// POST must carry an Origin header naming this host. SessionPrincipal lets the OAuth
+// approval page (httpapi) approve as the signed-in principal.
 //
 // The pages are Overview (/), Endpoints (/ui/endpoints, and each endpoint's deliveries),
 // Events, Sources and Event types. The delivery and event lists stay current without a
@@ -41,7 +44,8 @@ var files embed.FS
 type Options struct {
 	// Service is the gateway the pages show and drive. Required.
 	Service *gateway.Service
-	// Token is the API token the sign-in form asks for. Required.
+	// Token is the API token the sign-in form takes (named keys are checked in Service).
+	// Required.
 	Token string
 	// PublicURL is the gateway's address as providers reach it, the base of the catch-hook
 	// URLs the Sources page shows; empty: taken from each request.
@@ -78,29 +82,29 @@ func New(opts Options) http.Handler {
 		opts.Logger = slog.Default()
 	}
 	h := &handler{svc: opts.Service, done: opts.Done, token: []byte(opts.Token), public: opts.PublicURL, log: opts.Logger,
-		sessions: &sessions{ids: map[string]time.Time{}, now: opts.Service.Now}}
+		sessions: &sessions{ids: map[string]session{}, now: opts.Service.Now}}
 	h.pages = mustParse()
 	m := http.NewServeMux()
 	m.Handle("GET /ui/assets/", assetServer())
 	m.HandleFunc("GET /ui/login", h.loginPage)
 	m.HandleFunc("POST /ui/login", h.login)
-	m.HandleFunc("POST /ui/logout", h.post(h.logout))
+	m.HandleFunc("POST /ui/logout", h.post(gateway.ScopeRead, h.logout))
 	m.HandleFunc("GET /{$}", h.get(h.overview))
 	m.HandleFunc("GET /ui/{$}", h.get(h.overview))
 	m.HandleFunc("GET /ui/endpoints", h.get(h.endpoints))
-	m.HandleFunc("POST /ui/endpoints", h.post(h.createEndpoint))
+	m.HandleFunc("POST /ui/endpoints", h.post(gateway.ScopeManage, h.createEndpoint))
 	m.HandleFunc("GET /ui/endpoints/{id}", h.get(h.endpoint))
 	m.HandleFunc("GET /ui/endpoints/{id}/deliveries", h.get(h.deliveryRows))
-	m.HandleFunc("POST /ui/endpoints/{id}/edit", h.post(h.editEndpoint))
+	m.HandleFunc("POST /ui/endpoints/{id}/edit", h.post(gateway.ScopeManage, h.editEndpoint))
 	m.HandleFunc("GET /ui/endpoints/{id}/delete", h.get(h.confirmDelete))
-	m.HandleFunc("POST /ui/endpoints/{id}/delete", h.post(h.deleteEndpoint))
-	m.HandleFunc("POST /ui/endpoints/{id}/enable", h.post(h.setEnabled(true)))
-	m.HandleFunc("POST /ui/endpoints/{id}/disable", h.post(h.setEnabled(false)))
-	m.HandleFunc("POST /ui/endpoints/{id}/test", h.post(h.sendTest))
-	m.HandleFunc("POST /ui/endpoints/{id}/rotate-secret", h.post(h.rotateSecret))
-	m.HandleFunc("POST /ui/endpoints/{id}/replay", h.post(h.replayFailed))
+	m.HandleFunc("POST /ui/endpoints/{id}/delete", h.post(gateway.ScopeManage, h.deleteEndpoint))
+	m.HandleFunc("POST /ui/endpoints/{id}/enable", h.post(gateway.ScopeManage, h.setEnabled(true)))
+	m.HandleFunc("POST /ui/endpoints/{id}/disable", h.post(gateway.ScopeManage, h.setEnabled(false)))
+	m.HandleFunc("POST /ui/endpoints/{id}/test", h.post(gateway.ScopeManage, h.sendTest))
+	m.HandleFunc("POST /ui/endpoints/{id}/rotate-secret", h.post(gateway.ScopeManage, h.rotateSecret))
+	m.HandleFunc("POST /ui/endpoints/{id}/replay", h.post(gateway.ScopeManage, h.replayFailed))
 	m.HandleFunc("GET /ui/deliveries/{id}", h.get(h.delivery))
-	m.HandleFunc("POST /ui/deliveries/{id}/retry", h.post(h.retry))
+	m.HandleFunc("POST /ui/deliveries/{id}/retry", h.post(gateway.ScopeManage, h.retry))
 	m.HandleFunc("GET /ui/events", h.get(h.events))
 	m.HandleFunc("GET /ui/events/rows", h.get(h.eventRows))
 	m.HandleFunc("GET /ui/events/{id}", h.get(h.event))
@@ -123,7 +127,7 @@ const waitRefresh = 5
 // Retry-After. It reloads itself every few seconds, so that once space is freed and the
 // store opens, the browser finds the dashboard (its sign-in) without a hand on it.
 func Waiting(current func() error) http.Handler {
-	h := &handler{log: slog.Default(), sessions: &sessions{ids: map[string]time.Time{}, now: time.Now}, pages: mustParse()}
+	h := &handler{log: slog.Default(), sessions: &sessions{ids: map[string]session{}, now: time.Now}, pages: mustParse()}
 	m := http.NewServeMux()
 	m.Handle("GET /ui/assets/", assetServer())
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -152,46 +156,49 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// get wraps a page that needs a session: without one, the browser is sent to sign in.
+// get wraps a page that needs a session (with the read scope): without one, the browser is
+// sent to sign in.
 func (h *handler) get(page func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.signedIn(r) {
+		p := h.principal(r)
+		if p == nil {
 			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 			return
 		}
-		r = asSession(r)
+		r = r.WithContext(gateway.WithPrincipal(r.Context(), p))
+		if err := gateway.Allow(r.Context(), gateway.ScopeRead); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		if err := page(w, r); err != nil {
 			h.fail(w, r, err)
 		}
 	}
 }
 
-// post wraps a state-changing action: it needs a session and a same-origin request.
-func (h *handler) post(action func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+// post wraps a state-changing action: it needs a session with scope (manage for every
+// action that changes endpoints or their deliveries) and a same-origin request.
+func (h *handler) post(scope gateway.Scope, action func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !sameOrigin(r) {
+		if !httpapi.SameOrigin(r) {
 			h.render(w, r, http.StatusForbidden, "error", page{Title: "Refused", Message: "This request did not come from a page of this dashboard (its Origin header is missing or names another site)."})
 			return
 		}
-		if !h.signedIn(r) {
+		p := h.principal(r)
+		if p == nil {
 			h.render(w, r, http.StatusUnauthorized, "error", page{Title: "Signed out", Message: "Sign in to do this."})
 			return
 		}
+		r = r.WithContext(gateway.WithPrincipal(r.Context(), p))
+		if err := gateway.Allow(r.Context(), scope); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		r = asSession(r)
 		if err := action(w, r); err != nil {
 			h.fail(w, r, err)
 		}
 	}
-}
-
-// session is who a signed-in browser is to the gateway: it signed in with the serve
-// token, so it has every scope.
-var session = &gateway.Principal{ID: "root", Name: "dashboard session", Scopes: gateway.AllScopes}
-
-// asSession returns r with its context carrying the session's principal.
-func asSession(r *http.Request) *http.Request {
-	return r.WithContext(gateway.WithPrincipal(r.Context(), session))
 }
 
 // fail shows an error page with the status the error calls for.

@@ -58,7 +58,8 @@ func newServerDone(t *testing.T, done <-chan struct{}) (*browser, *gateway.Servi
 	}
 	t.Cleanup(func() { svc.Stop(t.Context()) })
 	dash := dashboard.New(dashboard.Options{Service: svc, Token: token, Logger: slog.New(slog.DiscardHandler), Done: done})
-	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Token: token, Logger: slog.New(slog.DiscardHandler), Mount: dashboard.Mounts(dash)}))
+	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Token: token, Logger: slog.New(slog.DiscardHandler), Mount: dashboard.Mounts(dash),
+		Session: dashboard.SessionPrincipal(dash)}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, url: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, svc

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
 )
 
@@ -76,16 +77,25 @@ func (h *handler) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) login(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
+	if !httpapi.SameOrigin(r) {
 		h.render(w, r, http.StatusForbidden, "login", page{Title: "Sign in", Message: "This sign-in did not come from this dashboard's page."})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if !h.tokenMatches(r.PostFormValue("token")) {
-		h.render(w, r, http.StatusUnauthorized, "login", page{Title: "Sign in", Message: "That is not this gateway's API token."})
+	p, err := httpapi.Authenticate(r.Context(), h.svc, h.token, r.PostFormValue("token"))
+	if err != nil {
+		if !errors.Is(err, gateway.ErrUnauthenticated) {
+			h.fail(w, r, err)
+			return
+		}
+		h.render(w, r, http.StatusUnauthorized, "login", page{Title: "Sign in", Message: "That is neither this gateway's API token nor one of its keys."})
 		return
 	}
-	id, err := h.sessions.start()
+	if !p.Can(gateway.ScopeRead) {
+		h.render(w, r, http.StatusForbidden, "login", page{Title: "Sign in", Message: "That key lacks the read scope the dashboard needs."})
+		return
+	}
+	id, err := h.sessions.start(p.ID)
 	if err != nil {
 		h.fail(w, r, fmt.Errorf("start a session: %w", err))
 		return
