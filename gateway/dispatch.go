@@ -315,7 +315,8 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 		cause = context.Cause(actx)
 		cancel()
 	}
-	att := Attempt{At: now.UTC(), StatusCode: out.StatusCode, DurationMS: s.now().Sub(now).Milliseconds(), ResponseBody: string(truncate(out.Body, MaxResponseBody))}
+	att := Attempt{At: now.UTC(), StatusCode: out.StatusCode, DurationMS: s.now().Sub(now).Milliseconds(), ResponseBody: string(truncate(out.Body, MaxResponseBody)),
+		RequestBody: string(truncate(out.Sent, MaxRequestBody)), RequestBytes: len(out.Sent)}
 	if out.Err != nil {
 		att.Error = out.Err.Error()
 		if cause != nil && errors.Is(out.Err, context.DeadlineExceeded) {
@@ -387,6 +388,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		}
 		err := s.store.SaveDeliveries(ctx, dl)
 		if err == nil {
+			s.changes.fire()
 			break
 		}
 		if !errors.Is(err, ErrConflict) || tries == maxCASTries {

@@ -96,6 +96,26 @@ type SettingsRedactor interface {
 	RedactSettings(settings json.RawMessage) json.RawMessage
 }
 
+// SettingsDescriber is implemented by Senders whose kind takes settings: SettingsFields
+// lists them, in the order a form shows them, so that a form (the dashboard's) can offer
+// each kind's own fields without a copy of their names.
+type SettingsDescriber interface {
+	SettingsFields() []SettingField
+}
+
+// SettingField is one setting of a kind.
+type SettingField struct {
+	// Key is the setting's JSON key ("chat_id").
+	Key string
+	// Label names it for people; Help says what it takes.
+	Label, Help string
+	// Secret marks a credential: answers mask it (see SettingsRedactor), and a form never
+	// shows it, leaving it as it is when left blank.
+	Secret bool
+	// Multiline marks a long text (a template).
+	Multiline bool
+}
+
 // Mask hides a secret in API answers, keeping its last four characters (none of a short
 // one): the one masking of endpoint credentials, headers and kinds' settings alike.
 func Mask(s string) string {
@@ -150,16 +170,22 @@ func (s *Service) public(ep *Endpoint) *Endpoint {
 	return &c
 }
 
+// keepMask returns current when v is current masked (a credential read from an answer and
+// sent back), else v.
+func keepMask(v, current string) string {
+	if current != "" && v != current && v == Mask(current) {
+		return current
+	}
+	return v
+}
+
 // keepMasked returns the headers of a patch with every value that is the mask of the
 // current value of the same header replaced by that value: an endpoint read and written
 // back keeps its header credentials.
 func keepMasked(patch, current map[string]string) map[string]string {
 	out := make(map[string]string, len(patch))
 	for k, v := range patch {
-		if old, ok := current[k]; ok && v != old && v == Mask(old) {
-			v = old
-		}
-		out[k] = v
+		out[k] = keepMask(v, current[k])
 	}
 	return out
 }

@@ -63,11 +63,17 @@ func (p *EndpointPatch) stateOnly() bool {
 	return reflect.ValueOf(c).IsZero()
 }
 
-// applySettings copies the patch's settings onto st; an empty auth type clears auth.
+// applySettings copies the patch's settings onto st; an empty auth type clears auth, and
+// an auth of the stored type whose value or password is the stored one masked (as answers
+// show it, see Mask) keeps the stored one, as headers and kinds' credentials do.
 func (p *EndpointPatch) applySettings(st *EndpointSettings) {
 	if p.Auth != nil {
-		st.Auth = p.Auth
-		if p.Auth.Type == "" {
+		a := *p.Auth
+		if old := st.Auth; old != nil && old.Type == a.Type {
+			a.Value, a.Password = keepMask(a.Value, old.Value), keepMask(a.Password, old.Password)
+		}
+		st.Auth = &a
+		if a.Type == "" {
 			st.Auth = nil
 		}
 	}
@@ -109,6 +115,15 @@ func (s *Service) Kinds() []string {
 	}
 	slices.Sort(kinds)
 	return kinds
+}
+
+// SettingsFields are the settings an endpoint of kind takes beyond those every kind shares
+// (see SettingsDescriber); nil for a kind that takes none or that this gateway lacks.
+func (s *Service) SettingsFields(kind string) []SettingField {
+	if d, ok := s.opts.Senders[kind].(SettingsDescriber); ok {
+		return d.SettingsFields()
+	}
+	return nil
 }
 
 func (s *Service) checkEndpoint(ep *Endpoint) error {

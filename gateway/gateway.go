@@ -163,6 +163,8 @@ type Service struct {
 
 	waiters    waiters   // await's registrations, by type (WaitFor)
 	routerOnce sync.Once // starts the router that wakes them
+
+	changes changes // wakes the watchers of Changed
 }
 
 // deletedRev marks a deleted endpoint in Service.epRevs: endpoint ids are never reused, so

@@ -184,6 +184,7 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 	s.obs.Published(in.Source, in.Type)
 	s.seen.add(ev.Type)
 	s.waiters.route(ev) // wake the awaits it matches
+	s.changes.fire()
 	// An endpoint enabled while the event was being appended resumed its paused deliveries
 	// before these were stored: send them now.
 	for _, d := range paused {

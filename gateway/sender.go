@@ -38,11 +38,16 @@ type Sender interface {
 //   - RetryAfter is the target's Retry-After, when it sent one (429, 503), else 0.
 //   - Err is a transport-level failure (dial, TLS, timeout, a refused address) or a failure
 //     to build the request; it must not contain secrets such as catch-hook URL tokens.
+//   - Sent is the request body the attempt sent (or began to send when Err is a transport
+//     failure), exactly as the kind wrote it; nil when no request was made. The dispatcher
+//     records it on the Attempt (see Attempt.RequestBody). It must hold no credential a
+//     kind keeps out of the body's sight (a bot token in the path, an API key header).
 type Outcome struct {
 	StatusCode int
 	Body       []byte
 	RetryAfter time.Duration
 	Err        error
+	Sent       []byte
 }
 
 // SenderFunc adapts a function to the Sender interface.

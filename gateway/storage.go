@@ -20,7 +20,7 @@ import (
 //     saved as pending with NextAttemptAt is queued for that time, anything else leaves the
 //     queue. The dispatcher leases due work with a visibility timeout (Lease), backs off
 //     (Hold) or gives it back (Release); saving the delivery acks or retries it.
-//   - Registry: endpoints, sources and custom event types, each a collection of records
+//   - Registry: endpoints, sources, custom event types, API keys, OAuth clients and grants, each a collection of records
 //     updated by compare-and-swap, with a Watch so that every process sees every change.
 //   - RequestLog: what each catch hook received, bounded per source.
 //   - Trim: retention, removing finished events with their deliveries.
@@ -208,6 +208,12 @@ type Registry interface {
 	Endpoints() Records[*Endpoint]
 	Sources() Records[*Source]
 	EventTypes() Records[*EventTypeRecord]
+	// Keys are the named API keys (hashed), by key id.
+	Keys() Records[*APIKey]
+	// OAuthClients are the OAuth clients that registered themselves, by client id.
+	OAuthClients() Records[*OAuthClient]
+	// Grants are OAuth grants with their codes and tokens (hashed), by grant id.
+	Grants() Records[*Grant]
 	// (Ids: endpoint and source ids; an event type's name.)
 }
 

@@ -56,9 +56,6 @@ const (
 	MaxOccurrenceBytes = 256 << 10
 )
 
-// ErrForbidden means the caller's principal may not do what it asked.
-var ErrForbidden = errors.New("forbidden")
-
 // ErrTooManySubscriptions means the principal holds MaxSubscriptionsPerPrincipal already.
 var ErrTooManySubscriptions = errors.New("too many subscriptions")
 
@@ -102,13 +99,13 @@ type Challenger interface {
 	Challenge(ctx context.Context, ep *Endpoint, now time.Time) error
 }
 
-// principalOf returns the caller's principal: the one ctx carries, else the serve token's,
-// for callers that don't put one in the context yet.
+// principalOf returns the caller's principal: the one ctx carries, else the serve token's
+// (a local caller: stdio MCP, in-process use; see Allow).
 func principalOf(ctx context.Context) *Principal {
 	if p, ok := PrincipalFrom(ctx); ok {
 		return p
 	}
-	return &Principal{ID: "root", Name: "serve token", Scopes: AllScopes}
+	return RootPrincipal()
 }
 
 // Occurrence is an event as MCP Events delivers it: the body of a webhook delivery, an
@@ -146,7 +143,7 @@ type EventDescriptor struct {
 // EventDescriptors lists every event type of the catalog, built-in and custom, once per
 // name (the first provider's, in catalog order, when several share it).
 func (s *Service) EventDescriptors(ctx context.Context) ([]EventDescriptor, error) {
-	if err := requireScope(ctx, ScopeRead); err != nil {
+	if err := Allow(ctx, ScopeRead); err != nil {
 		return nil, err
 	}
 	if s.opts.Catalog == nil {
@@ -358,7 +355,7 @@ type SubscriptionResult struct {
 // Subscribe creates or refreshes the caller's webhook subscription (see the top of this
 // file). A new callback URL, for this principal, is challenged first.
 func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*SubscriptionResult, error) {
-	if err := requireScope(ctx, ScopeRead); err != nil {
+	if err := Allow(ctx, ScopeRead); err != nil {
 		return nil, err
 	}
 	p := principalOf(ctx)
@@ -509,7 +506,7 @@ func (s *Service) verifiedCallback(principal, url string) bool {
 // EndSubscription removes the caller's subscription to name with args at url. One that
 // does not exist (never made, expired, ended by a 410) is no error: it is gone either way.
 func (s *Service) EndSubscription(ctx context.Context, name string, args map[string]any, url string) error {
-	if err := requireScope(ctx, ScopeRead); err != nil {
+	if err := Allow(ctx, ScopeRead); err != nil {
 		return err
 	}
 	p := principalOf(ctx)
@@ -525,24 +522,63 @@ func (s *Service) EndSubscription(ctx context.Context, name string, args map[str
 	return nil
 }
 
-// expireSubscriptions deletes the endpoints whose ExpiresAt has passed.
+// expireSubscriptions deletes the endpoints whose ExpiresAt has passed, and the
+// subscriptions whose principal was revoked (its key, or its OAuth grant) or lost the read
+// scope.
 func (s *Service) expireSubscriptions(ctx context.Context) {
 	now := s.now()
 	s.mu.RLock()
-	var gone []string
+	gone := map[string]string{} // id → why
+	owners := map[string][]string{}
 	for id, ep := range s.endpoints {
-		if ep.ExpiresAt != nil && !now.Before(*ep.ExpiresAt) {
-			gone = append(gone, id)
+		switch {
+		case ep.ExpiresAt != nil && !now.Before(*ep.ExpiresAt):
+			gone[id] = "not refreshed in time"
+		case ep.ManagedBy == ManagedByMCPEvents && ep.Owner != "":
+			owners[ep.Owner] = append(owners[ep.Owner], id)
 		}
 	}
 	s.mu.RUnlock()
-	for _, id := range gone {
+	for owner, ids := range owners {
+		p, err := s.Principal(ctx, owner)
+		switch {
+		case errors.Is(err, ErrUnauthenticated):
+			for _, id := range ids {
+				gone[id] = "its key or grant was revoked"
+			}
+		case err != nil:
+			s.log.Error("check a subscription's principal", "principal", owner, "err", err)
+		case !p.Can(ScopeRead):
+			for _, id := range ids {
+				gone[id] = "its principal lost the read scope"
+			}
+		}
+	}
+	for id, why := range gone {
 		if err := s.deleteEndpoint(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
-			s.log.Error("expire a subscription", "subscription", id, "err", err)
+			s.log.Error("end a subscription", "subscription", id, "err", err)
 			continue
 		}
-		s.log.Info("MCP Events subscription expired: not refreshed in time", "subscription", id)
+		s.log.Info("MCP Events subscription ended: "+why, "subscription", id)
 	}
+}
+
+// endSubscriptionsOf ends the subscriptions principal owns (its key was revoked).
+func (s *Service) endSubscriptionsOf(ctx context.Context, principal string) error {
+	s.mu.RLock()
+	var ids []string
+	for id, ep := range s.endpoints {
+		if ep.ManagedBy == ManagedByMCPEvents && ep.Owner == principal {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.RUnlock()
+	for _, id := range ids {
+		if err := s.deleteEndpoint(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("end subscription %s of %s: %w", id, principal, err)
+		}
+	}
+	return nil
 }
 
 // head returns the sequence of the newest event appended: the newest one stored, or the
@@ -662,7 +698,7 @@ type PollResult struct {
 
 // Poll reads the events of one subscription (name and arguments) after a cursor.
 func (s *Service) Poll(ctx context.Context, in PollInput) (*PollResult, error) {
-	if err := requireScope(ctx, ScopeRead); err != nil {
+	if err := Allow(ctx, ScopeRead); err != nil {
 		return nil, err
 	}
 	source, filter, err := s.subscriptionFilter(in.Name, in.Arguments)
@@ -702,12 +738,4 @@ func (s *Service) Poll(ctx context.Context, in PollInput) (*PollResult, error) {
 	res.Cursor = strconv.FormatUint(uint64(next), 10)
 	res.HasMore = r.More
 	return res, nil
-}
-
-// requireScope fails with ErrForbidden unless the caller's principal has scope.
-func requireScope(ctx context.Context, scope Scope) error {
-	if !principalOf(ctx).Can(scope) {
-		return fmt.Errorf("%w: this needs the %s scope", ErrForbidden, scope)
-	}
-	return nil
 }

@@ -282,6 +282,7 @@ func (r *eventsRouter) fail(method string, err error) *rpcError {
 	var (
 		ve *gateway.ValidationError
 		ce *gateway.CallbackError
+		fe *gateway.ForbiddenError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -290,7 +291,7 @@ func (r *eventsRouter) fail(method string, err error) *rpcError {
 		return &rpcError{Code: codeCallbackEndpointError, Message: "Callback endpoint error: " + ce.Reason, Data: map[string]string{"reason": ce.Reason}}
 	case errors.Is(err, gateway.ErrNotFound):
 		return &rpcError{Code: codeNotFound, Message: "Not found: " + err.Error(), Data: map[string]string{"kind": "event"}}
-	case errors.Is(err, gateway.ErrForbidden):
+	case errors.As(err, &fe):
 		return &rpcError{Code: codeForbidden, Message: "Forbidden: " + err.Error()}
 	case errors.Is(err, gateway.ErrTooManySubscriptions):
 		return &rpcError{Code: codeResourceExhausted, Message: "Resource exhausted: " + err.Error(),

@@ -714,3 +714,43 @@ func pushed(t *testing.T, msgs <-chan map[string]any, method string, id any) map
 		}
 	}
 }
+
+// A subscription is its principal's: it ends when the principal's key is revoked, and one
+// principal's subscription is not another's (the id differs, unsubscribe can't reach it).
+func TestMCPEventsSubscriptionEndsWithItsKey(t *testing.T) {
+	h := newHost(t)
+	s := newSecret(t)
+	h.mu.Lock()
+	h.secrets = []string{s}
+	h.mu.Unlock()
+	ctx := context.Background()
+	key, _, err := h.gw.CreateKey(ctx, gateway.KeyInput{Name: "chatgpt", Scopes: []gateway.Scope{gateway.ScopeRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.gw.Principal(ctx, key.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := gateway.SubscribeInput{Name: "video.posted", Arguments: map[string]any{"bundle_id": "b_42"}, URL: h.callback.URL + "/hooks/chatgpt", Secret: s}
+	mine, err := h.gw.Subscribe(gateway.WithPrincipal(ctx, p), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := h.gw.Subscribe(ctx, in) // the serve token's, same URL and arguments
+	if err != nil || roots.ID == mine.ID {
+		t.Fatalf("another principal's subscription: %+v %v, want its own id", roots, err)
+	}
+	if err := h.gw.EndSubscription(ctx, in.Name, in.Arguments, in.URL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.gw.GetEndpoint(ctx, mine.ID); err != nil {
+		t.Fatalf("the root's unsubscribe ended the key's subscription: %v", err)
+	}
+	if err := h.gw.RevokeKey(ctx, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.gw.GetEndpoint(ctx, mine.ID); !errors.Is(err, gateway.ErrNotFound) {
+		t.Fatalf("after its key was revoked the subscription is still there: %v", err)
+	}
+}

@@ -18,6 +18,12 @@
 // replaced by a preview and the hookgate://events/{id} resource), with a short text
 // summary. Two prompts (wire_provider, wait_for_post) guide the common workflows.
 //
+// Over HTTP each call carries the principal that authenticated it (the serve token, a named
+// key, a secret URL's key, an OAuth access token; gateway.PrincipalFrom): every tool needs
+// the scope toolScopes names and every resource read, and a call without it is a tool error
+// naming the scope. Calls over stdio or in-process carry no principal: they are the local
+// user's.
+//
 // # Example
 //
 //	s := mcp.NewServer(svc, mcp.Options{})
@@ -114,6 +120,8 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 		server.WithResourceCompletionProvider(completions{gw}),
 		server.WithHooks(hooks),
 		server.WithRecovery(),
+		server.WithToolHandlerMiddleware(checkScope),
+		server.WithResourceHandlerMiddleware(checkReadScope),
 		server.WithOutputSchemaValidation(), // a result that breaks its tool's outputSchema is an error, not sent
 		server.WithInstructions(instructions),
 	)

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 )
 
 // binary is the hookgate binary built once for the tests that run the real process.
@@ -403,7 +405,7 @@ func TestFirstStartGeneratesToken(t *testing.T) {
 		}
 	}
 	cmd.Env = env
-	stdout := &syncBuffer{}
+	stdout := &gatewaytest.Buffer{}
 	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -430,24 +432,6 @@ func TestFirstStartGeneratesToken(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestRetriesOverHTTP: a receiver answering 500 twice and then 200 gets three attempts at

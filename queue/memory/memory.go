@@ -51,9 +51,12 @@ type Store struct {
 	hidden *btree.BTreeG[*job]
 	wake   chan struct{}
 
-	endpoints  *records[*gateway.Endpoint]
-	sources    *records[*gateway.Source]
-	eventTypes *records[*gateway.EventTypeRecord]
+	endpoints    *records[*gateway.Endpoint]
+	sources      *records[*gateway.Source]
+	eventTypes   *records[*gateway.EventTypeRecord]
+	keys         *records[*gateway.APIKey]
+	oauthClients *records[*gateway.OAuthClient]
+	grants       *records[*gateway.Grant]
 
 	requests map[string]*requestLog
 }
@@ -87,6 +90,9 @@ func New() *Store {
 	s.endpoints = newRecords[*gateway.Endpoint](s, "endpoint")
 	s.sources = newRecords[*gateway.Source](s, "source")
 	s.eventTypes = newRecords[*gateway.EventTypeRecord](s, "event type")
+	s.keys = newRecords[*gateway.APIKey](s, "key")
+	s.oauthClients = newRecords[*gateway.OAuthClient](s, "OAuth client")
+	s.grants = newRecords[*gateway.Grant](s, "grant")
 	return s
 }
 
@@ -106,6 +112,9 @@ func (s *Store) Close() error {
 	s.endpoints.closeWatchers()
 	s.sources.closeWatchers()
 	s.eventTypes.closeWatchers()
+	s.keys.closeWatchers()
+	s.oauthClients.closeWatchers()
+	s.grants.closeWatchers()
 	s.events, s.dedupe, s.orphans, s.deliveries, s.jobs, s.requests = nil, nil, nil, nil, nil, nil
 	s.bySeq.Clear(false)
 	s.byCreated.Clear(false)
