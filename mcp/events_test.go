@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/connectors/mcpevents"
 	"github.com/hookgate/hookgate/connectors/webhook"
 	"github.com/hookgate/hookgate/gateway"
@@ -123,9 +124,17 @@ func newHostWith(t *testing.T, opts gateway.Options) *host {
 	}
 	opts.Catalog, opts.Senders, opts.Now, opts.RetentionEvery = cat, senders, h.clock.Now, 20*time.Millisecond
 	svc := gatewaytest.New(t, opts, nil)
-	srv := httptest.NewServer(hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{}), hgmcp.HTTPOptions{KeepAlive: 200 * time.Millisecond}))
+	// MCP as serve mounts it, reached as ChatGPT does: the secret URL of a key with read.
+	mcpHTTP := hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{}), hgmcp.HTTPOptions{KeepAlive: 200 * time.Millisecond})
+	api := httpapi.New(httpapi.Options{Service: svc, Token: "serve-token", MaxBody: 4 << 20,
+		Mount: []httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true, SecretURL: true}}})
+	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	h.mcpURL = srv.URL
+	_, key, err := svc.CreateKey(context.Background(), gateway.KeyInput{Name: "chatgpt", Scopes: []gateway.Scope{gateway.ScopeRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mcpURL = srv.URL + "/mcp/k/" + key
 	h.gw = svc
 	return h
 }
@@ -329,6 +338,9 @@ func TestMCPEventsPlayingChatGPT(t *testing.T) {
 	if !strings.HasPrefix(id, "sub_") || sub["refreshBefore"] != "2026-11-28T13:00:00Z" {
 		t.Fatalf("events/subscribe: %v", sub)
 	}
+	if ep, err := h.gw.GetEndpoint(context.Background(), id); err != nil || !strings.HasPrefix(ep.Owner, "key_") || ep.Kind != gateway.KindMCPEvents {
+		t.Fatalf("the subscription as an endpoint: %+v %v, want kind mcp-events owned by the secret URL's key", ep, err)
+	}
 	h.mu.Lock()
 	if len(h.got) != 1 || h.got[0].body["type"] != "verification" || h.got[0].subscription != id {
 		t.Fatalf("the callback saw %v before the subscription was active, want one verification challenge", h.got)
@@ -424,6 +436,21 @@ func TestMCPEventsErrors(t *testing.T) {
 	page, err := h.gw.ListEndpoints(context.Background(), gateway.EndpointFilter{})
 	if err != nil || len(page.Data) != 0 {
 		t.Fatalf("failed subscribes left endpoints: %v %v", page, err)
+	}
+
+	// A key without read can't subscribe or list.
+	_, key, err := h.gw.CreateKey(context.Background(), gateway.KeyInput{Name: "publisher", Scopes: []gateway.Scope{gateway.ScopePublish}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mcpURL = h.mcpURL[:strings.Index(h.mcpURL, "/mcp/k/")] + "/mcp/k/" + key
+	h.mu.Lock()
+	h.echo = true
+	h.mu.Unlock()
+	for _, method := range []string{"events/subscribe", "events/list"} {
+		if res, e := h.call(method, h.subscribeParams(s, nil)); e == nil || e["code"] != float64(-32024) {
+			t.Errorf("%s with a publish-only key: result %v error %v, want -32024 Forbidden", method, res, e)
+		}
 	}
 }
 
