@@ -348,8 +348,7 @@ type SubscriptionResult struct {
 	Refreshed bool
 	// Active is false when delivery had been suspended (the endpoint disabled after
 	// failures); this refresh resumed it.
-	Active    bool
-	LastError string
+	Active bool
 }
 
 // Subscribe creates or refreshes the caller's webhook subscription (see the top of this
@@ -402,7 +401,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscripti
 		ok = false
 	}
 	if ok {
-		res.Refreshed, res.Active, res.LastError = true, cur.Enabled, cur.DisabledReason
+		res.Refreshed, res.Active = true, cur.Enabled
 		if _, err := s.changeEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
 			ep.ExpiresAt = &expires
 			if !ep.Enabled {
@@ -447,7 +446,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscripti
 		}
 		rev, err := s.store.Endpoints().Put(ctx, id, ep, 0)
 		if errors.Is(err, ErrConflict) {
-			return s.Subscribe(ctx, in) // made meanwhile by the same subscriber: refresh it
+			return nil, fmt.Errorf("subscription %s was made meanwhile by the same subscriber: %w; subscribe again to refresh it", id, err)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("create subscription %s: %w", id, err)
@@ -460,7 +459,9 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscripti
 		return nil, err
 	}
 	res.Cursor = strconv.FormatUint(uint64(head), 10)
-	if in.Cursor != nil && after < head {
+	// A cursor replays into a new subscription only: a live one has delivered, or has queued,
+	// everything since it began, so the cursor a refresh carries changes nothing.
+	if in.Cursor != nil && after < head && !res.Refreshed {
 		ep, _ := s.endpoint(id)
 		n, truncated, err := s.replay(ctx, ep, after, head, in.MaxAge)
 		if err != nil {

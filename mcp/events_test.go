@@ -367,10 +367,17 @@ func TestMCPEventsPlayingChatGPT(t *testing.T) {
 	}
 
 	// Refresh: the same id, a later refreshBefore.
+	// The refresh carries the host's last cursor, as a host does: on a live subscription it
+	// replays nothing.
 	h.clock.add(30 * time.Minute)
-	again := h.ok("events/subscribe", h.subscribeParams(s1, map[string]any{"bundle_id": "b_42"}))
+	refresh := h.subscribeParams(s1, map[string]any{"bundle_id": "b_42"})
+	refresh["cursor"] = sub["cursor"]
+	again := h.ok("events/subscribe", refresh)
 	if again["id"] != id || again["refreshBefore"] != "2026-11-28T13:30:00Z" {
 		t.Fatalf("refresh: %v, want id %s and refreshBefore 13:30", again, id)
+	}
+	if _, dls, err := h.gw.GetEvent(context.Background(), mine.ID); err != nil || len(dls) != 1 {
+		t.Fatalf("after a refresh with an old cursor the b_42 event has %d deliveries (%v), want its one", len(dls), err)
 	}
 
 	// Rotate the secret: deliveries are signed with the new one, and the old one as well
