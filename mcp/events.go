@@ -329,8 +329,9 @@ func eventsHandler(h http.Handler, r *eventsRouter, heartbeat time.Duration) htt
 			return
 		}
 		var msg rpcRequest
-		if len(raw) > maxEventsRequest || json.Unmarshal(raw, &msg) != nil {
-			// Too large to be ours, a batch, or not JSON: mcp-go answers it, whole.
+		if len(raw) > maxEventsRequest || !mayBeOurs(raw) || json.Unmarshal(raw, &msg) != nil {
+			// Too large to be ours, another method, a batch, or not JSON: mcp-go answers
+			// it, whole.
 			req.Body = struct {
 				io.Reader
 				io.Closer
@@ -378,6 +379,13 @@ func serveStream(w http.ResponseWriter, req *http.Request, r *eventsRouter, msg 
 		}
 		return rc.Flush()
 	})
+}
+
+// mayBeOurs reports whether a request body may be one the events handler answers or
+// rewrites, so that every other request (each session's initialize, tool calls) is passed
+// on without being decoded twice.
+func mayBeOurs(raw []byte) bool {
+	return bytes.Contains(raw, []byte(`"events/`)) || bytes.Contains(raw, []byte(`"server/discover"`))
 }
 
 // advertiseEvents serves req with h and adds "events": {} to the capabilities of its
