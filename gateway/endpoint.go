@@ -26,6 +26,12 @@ type Endpoint struct {
 	// created. A 410 Gone deletes a managed endpoint (the platform dropped the subscription)
 	// and only disables a user's one.
 	ManagedBy string `json:"managed_by,omitempty"`
+	// Owner is the principal whose MCP Events subscription the endpoint is (Principal.ID);
+	// empty for every other endpoint.
+	Owner string `json:"owner,omitempty"`
+	// ExpiresAt, when set, is when the endpoint is removed unless refreshed first (an MCP
+	// Events subscription's refreshBefore); no event fans out to it from then on.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// FailureStreak counts consecutive deliveries that ended failed; a success resets it.
 	FailureStreak int       `json:"failure_streak"`
 	CreatedAt     time.Time `json:"created_at"`
@@ -56,6 +62,9 @@ type EndpointSettings struct {
 	RateLimitPerS float64 `json:"rate_limit_per_s,omitempty"`
 	// Mapping is a jq program that reshapes the envelope before delivery.
 	Mapping string `json:"mapping,omitempty"`
+	// Filter is a jq boolean over the envelope: an event for which it is false makes no
+	// delivery to the endpoint (see filter.go). Empty: every event the endpoint subscribes to.
+	Filter string `json:"filter,omitempty"`
 	// OutputSchema is a JSON Schema the mapped payload must satisfy.
 	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 }

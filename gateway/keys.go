@@ -213,13 +213,15 @@ func (s *Service) ListKeys(ctx context.Context) ([]*KeyInfo, error) {
 	return out, nil
 }
 
-// RevokeKey deletes key id: it stops working at once, with the OAuth grants it approved
-// and the secret URL made of it.
+// RevokeKey deletes key id: it stops working at once, with the OAuth grants it approved,
+// the secret URL made of it and the MCP Events subscriptions it made.
 func (s *Service) RevokeKey(ctx context.Context, id string) error {
 	if err := s.store.Keys().Delete(ctx, id); err != nil {
 		return fmt.Errorf("key %s: %w", id, err)
 	}
-	return nil
+	// Its MCP Events subscriptions end with it (those of grants it approved, at the next
+	// background sweep: see expireSubscriptions).
+	return s.endSubscriptionsOf(ctx, id)
 }
 
 // Authenticate returns the principal of a named API key ("hgk_…") or an OAuth access token

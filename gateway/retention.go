@@ -10,8 +10,10 @@ import (
 // never holds the store's write path for long.
 const retentionBatch = 500
 
-// retain removes finished events older than Options.Retention, in batches, every
-// Options.RetentionEvery until ctx ends (Stop). Started by Start.
+// retain removes finished events older than Options.Retention (when set), in batches, the
+// OAuth grants and clients that ended, and the subscriptions past their ExpiresAt or whose
+// principal was revoked, every Options.RetentionEvery until ctx ends (Stop). Started by
+// Start.
 func (s *Service) retain(ctx context.Context) {
 	defer s.bg.Done()
 	t := time.NewTimer(0)
@@ -22,8 +24,11 @@ func (s *Service) retain(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.trim(ctx)
+		if s.opts.Retention > 0 {
+			s.trim(ctx)
+		}
 		s.dropEndedOAuth(ctx)
+		s.expireSubscriptions(ctx)
 		t.Reset(s.opts.RetentionEvery)
 	}
 }

@@ -70,6 +70,13 @@ type EventLog interface {
 	// at ReceivedAt r dedupes an event received before r+DedupeFor, where DedupeFor is the
 	// one given when the key was stored. An event id that is already stored is ErrConflict.
 	Append(ctx context.Context, a *Append) (*Appended, error)
+	// AddDeliveries adds ds to the fan-out of the stored event eventID, all or none, as if
+	// Append had stored them with it (an MCP Events subscription replaying from a cursor):
+	// they are listed in the event's Deliveries, keep it from Trim while pending or paused,
+	// and go with it. Each d must not exist yet (ErrConflict) and have EventID eventID; each
+	// d.Rev is set to its first revision and each pending one queued for its NextAttemptAt.
+	// An event that is not stored (trimmed meanwhile) is ErrNotFound, and nothing is written.
+	AddDeliveries(ctx context.Context, eventID string, ds ...*Delivery) error
 	// Event returns the event with id (ErrNotFound when there is none).
 	Event(ctx context.Context, id string) (*StoredEvent, error)
 	// Events reads the log in order (see EventQuery).

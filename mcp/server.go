@@ -27,7 +27,7 @@
 // # Example
 //
 //	s := mcp.NewServer(svc, mcp.Options{})
-//	mcp.ServeStdio(ctx, server.NewStdioServer(s), os.Stdin, os.Stdout) // or:
+//	mcp.ServeStdio(ctx, mcp.NewStdioServer(s), os.Stdin, os.Stdout) // or:
 //	http.Handle("/mcp", mcp.HTTPHandler(s, mcp.HTTPOptions{})) // keep-alive, session expiry, cancellation
 package mcp
 
@@ -35,6 +35,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
@@ -104,7 +105,13 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 	}
 	hooks := &server.Hooks{}
 	hooks.AddBeforeReadResource(missingResources(gw))
+	ev, offersEvents := gw.(Events)
+	extensions := map[string]any{}
+	if offersEvents {
+		extensions[EventsExtension] = map[string]any{}
+	}
 	s := server.NewMCPServer(serverName, gateway.Version,
+		server.WithExtensions(extensions),
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithPromptCapabilities(false),
@@ -118,6 +125,9 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 		server.WithOutputSchemaValidation(), // a result that breaks its tool's outputSchema is an error, not sent
 		server.WithInstructions(instructions),
 	)
+	if offersEvents {
+		eventsOf.Store(s, &eventsRouter{ev: ev, log: slog.Default()})
+	}
 	t := &tools{gw: gw, opts: opts}
 	t.register(s)
 	registerResources(s, gw)

@@ -283,7 +283,9 @@ func apiComponents() map[string]any {
 		"disabled_reason": str("Why hookgate disabled it"),
 		"disabled_at":     map[string]any{"type": "string", "format": "date-time"},
 		"failure_streak":  map[string]any{"type": "integer"},
-		"managed_by":      str("zapier or make when the platform created it as a REST-hook subscription (a 410 deletes it); absent for an endpoint you created (a 410 disables it)"),
+		"managed_by":      str("zapier or make when the platform created it as a REST-hook subscription, mcp-events for an MCP Events subscription (a 410 deletes it); absent for an endpoint you created (a 410 disables it)"),
+		"owner":           str("The principal whose MCP Events subscription this is (kind mcp-events)"),
+		"expires_at":      map[string]any{"type": "string", "format": "date-time", "description": "When an MCP Events subscription ends unless its host refreshes it"},
 		"created_at":      map[string]any{"type": "string", "format": "date-time"},
 		"updated_at":      map[string]any{"type": "string", "format": "date-time"},
 	}
@@ -291,6 +293,7 @@ func apiComponents() map[string]any {
 		"kind":             map[string]any{"type": "string", "enum": []any{"webhook", "zapier", "make", "n8n", "slack", "telegram"}, "default": "webhook"},
 		"rate_limit_per_s": map[string]any{"type": "number", "minimum": 0, "description": "Deliveries per second at most (0: no limit; make: 25)"},
 		"mapping":          str("A jq program that reshapes the envelope before delivery"),
+		"filter":           str(`A jq boolean over the envelope: only events for which it is true are delivered (e.g. .data.bundle_id == "b_42"); checked on the samples of the subscribed types`),
 		"output_schema":    map[string]any{"type": "object", "description": "A JSON Schema the mapped payload must satisfy"},
 		"template":         str("slack, telegram: a Go text/template over the payload"),
 		"chat_id":          str("telegram: the chat"),

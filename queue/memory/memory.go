@@ -232,6 +232,44 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	return &gateway.Appended{ID: ev.ID, Seq: ev.Seq}, nil
 }
 
+// AddDeliveries adds ds to the stored event eventID (see gateway.EventLog).
+func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gateway.Delivery) error {
+	for _, d := range ds {
+		if d == nil || d.ID == "" || d.EventID != eventID {
+			return fmt.Errorf("add deliveries to %s: a delivery without an id or of another event", eventID)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	if err := s.lock(); err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	defer s.mu.Unlock()
+	rec, ok := s.events[eventID]
+	if !ok {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, gateway.ErrNotFound)
+	}
+	seen := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if _, ok := s.deliveries[d.ID]; ok || seen[d.ID] {
+			return fmt.Errorf("add deliveries to %s: delivery %s is already stored: %w", eventID, d.ID, gateway.ErrConflict)
+		}
+		seen[d.ID] = true
+	}
+	now := time.Now()
+	queued := false
+	for _, d := range ds {
+		rec.ev.Deliveries = append(rec.ev.Deliveries, d.ID)
+		d.Rev = 1
+		queued = s.putDelivery(nil, copyDelivery(d), now) || queued
+	}
+	if queued {
+		s.signal()
+	}
+	return nil
+}
+
 // Event returns a copy of the event with id.
 func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, error) {
 	if err := s.lock(); err != nil {

@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts .
 	})
 	t.Run("Deliveries", func(t *testing.T) {
 		t.Run("CreatedByAppend", s.testCreatedByAppend)
+		t.Run("AddedToAnEvent", s.testAddDeliveries)
 		t.Run("CompareAndSwap", s.testCAS)
 		t.Run("ConcurrentUpdates", s.testConcurrentUpdates)
 		t.Run("List", s.testListDeliveries)
