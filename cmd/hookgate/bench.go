@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hookgate/hookgate/connectors"
@@ -61,6 +62,12 @@ type benchResult struct {
 	Delivered     int64   `json:"delivered"`
 	Pending       int     `json:"pending"`
 	Errors        int64   `json:"errors"`
+	// CPUusPerEvent is the process's CPU time (user and system: the gateway, the load
+	// generator and the receiver, which share it) per delivery, from publishing's start to the
+	// last receipt; ForeignCores is what the rest of the machine kept busy meanwhile (busy
+	// cores from /proc/stat minus this process's), so a figure taken on a loaded machine shows.
+	CPUusPerEvent float64 `json:"cpu_us_per_event"`
+	ForeignCores  float64 `json:"foreign_cores"`
 
 	// With --duration, --retention or --report-every: how long events were published, and
 	// the data folder after the run and at each report.
@@ -137,7 +144,7 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 			}
 			fmt.Fprintf(out, "\nbacklog       %d pending deliveries\n", res.Pending)
 			fmt.Fprintf(out, "published     %.0f events/s\ndelivered     %.0f deliveries/s (%d received, %d errors)\n", res.PublishedPerS, res.DeliveredPerS, res.Delivered, res.Errors)
-			fmt.Fprintf(out, "latency       p50 %.2f ms, p99 %.2f ms (publish → receipt)\npeak RSS      %.1f MiB (private memory %.1f MiB; the rest is memory-mapped table pages)\n", res.P50ms, res.P99ms, res.PeakRSSMiB, res.PeakAnonMiB)
+			fmt.Fprintf(out, "latency       p50 %.2f ms, p99 %.2f ms (publish → receipt)\ncpu           %.1f µs per delivery (this process: gateway, load and receiver), foreign load %.2f cores\npeak RSS      %.1f MiB (private memory %.1f MiB; the rest is memory-mapped table pages)\n", res.P50ms, res.P99ms, res.CPUusPerEvent, res.ForeignCores, res.PeakRSSMiB, res.PeakAnonMiB)
 			if res.Folder != nil {
 				fmt.Fprintf(out, "data folder   %s\n", res.Folder)
 			}
@@ -278,6 +285,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		defer pprof.StopCPUProfile()
 	}
 	var published atomic.Int64
+	cpu0 := takeCPU()
 	rep := startReports(ctx, f, stdout, stderr, func() benchSample {
 		return benchSample{
 			ElapsedS:  time.Since(started).Seconds(),
@@ -342,6 +350,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 			return nil, err
 		}
 	}
+	cpu := takeCPU().since(cpu0)
 	delivered := rcv.last().Sub(started)
 	lat := rcv.latencies()
 	res := &benchResult{
@@ -355,6 +364,10 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		Delivered:     rcv.count.Load(),
 		Pending:       f.pending,
 		Errors:        errs.Load(),
+		ForeignCores:  cpu.foreignCores(),
+	}
+	if n := rcv.count.Load(); n > 0 {
+		res.CPUusPerEvent = cpu.own.Seconds() * 1e6 / float64(n)
 	}
 	if f.duration > 0 || f.retention > 0 || f.reportEvery > 0 {
 		res.DurationS = publishing.Seconds()
@@ -600,4 +613,60 @@ func (s *anonSampler) stop() float64 {
 		s.val = <-s.peak
 	})
 	return s.val
+}
+
+// cpuSample is the process's CPU time and the whole machine's busy time at one moment.
+type cpuSample struct {
+	at      time.Time
+	own     time.Duration // user + system of this process
+	machine time.Duration // busy time summed over every CPU (/proc/stat; 0 elsewhere)
+}
+
+// takeCPU reads the process's CPU time (getrusage) and the machine's busy time.
+func takeCPU() cpuSample {
+	s := cpuSample{at: time.Now()}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		s.own = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	s.machine = machineBusy()
+	return s
+}
+
+// since is the difference between s and an earlier sample.
+func (s cpuSample) since(earlier cpuSample) cpuSample {
+	return cpuSample{at: earlier.at, own: s.own - earlier.own, machine: s.machine - earlier.machine}
+}
+
+// foreignCores is, for a difference taken by since, the cores other processes kept busy
+// on average: the machine's busy time minus this process's, over the wall time.
+func (s cpuSample) foreignCores() float64 {
+	wall := time.Since(s.at).Seconds()
+	if wall <= 0 || s.machine == 0 {
+		return 0
+	}
+	return max(0, (s.machine-s.own).Seconds()/wall)
+}
+
+// machineBusy is the busy time of all CPUs from the first line of /proc/stat (every field
+// but idle and iowait), in USER_HZ ticks of 10 ms.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 2 {
+		return 0
+	}
+	var ticks uint64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, _ := strconv.ParseUint(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }
