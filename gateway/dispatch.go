@@ -262,22 +262,27 @@ func (d *dispatcher) work(job Job) {
 
 func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 	s := d.s
-	dl, err := s.store.Delivery(ctx, job.Delivery)
-	if errors.Is(err, ErrNotFound) {
-		return nil // the delivery is gone (its event was trimmed): nothing to send
-	}
-	if err != nil {
-		return err
-	}
-	if dl.Status != StatusPending {
-		return nil // saved meanwhile: it left the queue then
-	}
-	ev, evErr := s.store.Event(ctx, dl.EventID) // can't be read: an attempt that fails
-	if errors.Is(evErr, ErrNotFound) {
-		return d.settle(ctx, dl, StatusCanceled) // its event is gone: nothing to send
-	}
-	if evErr != nil && ctx.Err() != nil {
-		return evErr
+	dl, ev, envelope, handed := s.handoff.take(ctx, job)
+	var evErr error
+	if !handed {
+		var err error
+		dl, err = s.store.Delivery(ctx, job.Delivery)
+		if errors.Is(err, ErrNotFound) {
+			return nil // the delivery is gone (its event was trimmed): nothing to send
+		}
+		if err != nil {
+			return err
+		}
+		if dl.Status != StatusPending {
+			return nil // saved meanwhile: it left the queue then
+		}
+		ev, evErr = s.store.Event(ctx, dl.EventID) // can't be read: an attempt that fails
+		if errors.Is(evErr, ErrNotFound) {
+			return d.settle(ctx, dl, StatusCanceled) // its event is gone: nothing to send
+		}
+		if evErr != nil && ctx.Err() != nil {
+			return evErr
+		}
 	}
 	ep, ok := s.endpoint(dl.EndpointID)
 	switch {
@@ -303,7 +308,11 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 	case !ok:
 		out.Err = fmt.Errorf("no sender for endpoint kind %q: this gateway was started without it", ep.Kind)
 	default:
-		if body, err = payload(ctx, ep, &ev.Event); err != nil {
+		var err error
+		if envelope == nil {
+			envelope = ev.Body()
+		}
+		if body, err = payload(ctx, ep, envelope); err != nil {
 			out.Err = fmt.Errorf("mapping: %w", err)
 			break
 		}
@@ -385,7 +394,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 				}
 			}
 		}
-		err := s.store.SaveDeliveries(ctx, dl)
+		err := s.saveDeliveries(ctx, dl)
 		if err == nil {
 			break
 		}

@@ -157,6 +157,8 @@ type Service struct {
 
 	seen seenTypes // event types published (knownType)
 
+	handoff handoffs // new deliveries, for their first attempt (handoff.go)
+
 	waiters    waiters   // await's registrations, by type (WaitFor)
 	routerOnce sync.Once // starts the router that wakes them
 }

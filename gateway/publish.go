@@ -166,7 +166,9 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 		dls = append(dls, d)
 		ev.Deliveries = append(ev.Deliveries, d.ID)
 	}
+	ticket := s.handoff.put(ev, dls)
 	res, err := s.store.Append(ctx, &Append{Event: ev, Deliveries: dls, Dedupe: dedupe, DedupeFor: dedupeFor})
+	ticket.done(&s.handoff, dls, err == nil && !res.Duplicate)
 	if errors.Is(err, ErrConflict) && dedupe == in.ID {
 		// The id is stored already, as an event that was not published under it as a
 		// dedupe key (a catch hook's, or one whose id was generated): the same event.
