@@ -121,7 +121,7 @@ func (d *dispatcher) loop() {
 		}
 		leased := 0
 		if slots > 0 {
-			jobs, err := q.Lease(d.attempts, now, slots, d.leaseTTL())
+			jobs, err := d.lease(now, slots)
 			if err != nil {
 				leaseFailures++
 				wait := backoff(leaseFailures)
@@ -132,6 +132,7 @@ func (d *dispatcher) loop() {
 			} else {
 				leaseFailures = 0
 			}
+			d.s.handoff.leased(jobs)
 			var later []deferral
 			for _, job := range jobs {
 				epID := job.Endpoint
@@ -180,6 +181,29 @@ func (d *dispatcher) loop() {
 			}
 		}
 	}
+}
+
+// lease takes up to slots due jobs: first, when the store is an IDLeaser, a quarter of them
+// (at least one) from the deliveries of new events, in the order they were published, then
+// the rest oldest due first. That is the ordering rule that keeps fresh events moving while
+// a backlog of overdue retries drains (after a restart): they are not behind all of it.
+func (d *dispatcher) lease(now time.Time, slots int) ([]Job, error) {
+	q := d.s.store
+	var jobs []Job
+	if il, ok := q.(IDLeaser); ok {
+		if ids := d.s.handoff.freshIDs(max(1, slots/4)); len(ids) > 0 {
+			fresh, err := il.LeaseIDs(d.attempts, now, ids, d.leaseTTL())
+			if err != nil {
+				return nil, err
+			}
+			jobs = fresh
+		}
+	}
+	if len(jobs) == slots {
+		return jobs, nil
+	}
+	more, err := q.Lease(d.attempts, now, slots-len(jobs), d.leaseTTL())
+	return append(jobs, more...), err
 }
 
 // sleep waits for wait or until the dispatcher stops; it reports false when stopping.

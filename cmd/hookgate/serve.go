@@ -42,6 +42,7 @@ type serveFlags struct {
 	retrySchedule   string
 	disableAfter    int
 	concurrency     int
+	maxWaiting      int
 	maxBody         int64
 	readTimeout     time.Duration
 	maxUnauthReads  int
@@ -67,6 +68,7 @@ func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	fl.StringVar(&f.retrySchedule, "retry-schedule", gateway.DefaultSchedule.String(), "delays before each attempt, comma-separated (jittered ±20%)")
 	fl.IntVar(&f.disableAfter, "disable-after", 10, "consecutive failed deliveries that disable an endpoint")
 	fl.IntVar(&f.concurrency, "concurrency", 128, "delivery attempts in flight at once")
+	fl.IntVar(&f.maxWaiting, "max-waiting", gateway.DefaultMaxWaiting, "deliveries of new events waiting for a worker at most: past it a publish waits up to 1s, then is answered 503 busy with Retry-After; negative: no bound")
 	fl.Int64Var(&f.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
 	fl.DurationVar(&f.readTimeout, "read-timeout", httpapi.DefaultReadTimeout, "time a request body may take to arrive; slower bodies are cut off with 408")
 	fl.IntVar(&f.maxUnauthReads, "max-unauthenticated-reads", httpapi.DefaultMaxUnauthenticatedReads, "catch-hook bodies (callers without the API token) read at once; more are answered 503 with Retry-After")
@@ -124,6 +126,7 @@ func (f *serveFlags) options(log *slog.Logger, publicURL string) (gateway.Option
 		DeliveryTimeout: f.deliveryTimeout,
 		DisableAfter:    f.disableAfter,
 		Concurrency:     f.concurrency,
+		MaxWaiting:      f.maxWaiting,
 		MinFreeDisk:     minFree,
 		Logger:          log,
 	}, nil
