@@ -265,14 +265,9 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		next    atomic.Int64
 		errs    atomic.Int64
 		wg      sync.WaitGroup
-		tick    <-chan time.Time
 		started = time.Now()
+		pace    = pacer{start: started, rate: f.rate}
 	)
-	if f.rate > 0 {
-		t := time.NewTicker(time.Second / time.Duration(f.rate))
-		defer t.Stop()
-		tick = t.C
-	}
 	if f.cpuProfile != "" {
 		fh, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -308,12 +303,8 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 				if f.duration == 0 && i > int64(f.events) {
 					return
 				}
-				if tick != nil {
-					select {
-					case <-tick:
-					case <-ctx.Done():
-						return
-					}
+				if !pace.wait(ctx, i) {
+					return
 				}
 				id := "evt_bench_" + strconv.FormatInt(i, 10)
 				body := fmt.Sprintf(`{"type":"bench.event","id":%q,"data":{"n":%d,"video_id":"v_%d","platform":"tiktok","pad":%q}}`, id, i, i, pad)
@@ -376,6 +367,40 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		res.Samples = rep.stop()
 	}
 	return res, nil
+}
+
+// pacer spaces a steady --rate by absolute time: event i (from 1) is due at start +
+// (i-1)/rate, whenever the one before it went out, so a publisher that fell behind (a slow
+// response, a busy machine) sends its next events at once instead of losing their slots as
+// a ticker's dropped ticks would: the run holds the asked rate whenever the publishers
+// can.
+type pacer struct {
+	start time.Time
+	rate  int // events per second; 0: no pacing
+}
+
+// due is when event i is to be sent.
+func (p pacer) due(i int64) time.Time {
+	return p.start.Add(time.Duration(float64(i-1) / float64(p.rate) * float64(time.Second)))
+}
+
+// wait blocks until event i is due; false when ctx ended first.
+func (p pacer) wait(ctx context.Context, i int64) bool {
+	if p.rate <= 0 {
+		return ctx.Err() == nil
+	}
+	d := time.Until(p.due(i))
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // reports prints a benchSample every --report-every while the run lasts.
