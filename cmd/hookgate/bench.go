@@ -43,6 +43,7 @@ type benchFlags struct {
 	cpuProfile  string
 	memoryLimit string
 	store       string
+	memtableMiB int64
 
 	duration       time.Duration
 	retention      time.Duration
@@ -168,6 +169,7 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 	fl.BoolVar(&f.json, "json", false, "print one JSON object")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary data folder")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit, as for serve")
+	fl.Int64Var(&f.memtableMiB, "memtable-mib", 8, "Badger memtable size in MiB, as for serve")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file at the end")
 	return cmd
@@ -212,7 +214,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 	defer rsrv.Close()
 
 	policy := gateway.URLPolicy{AllowPrivate: true}
-	sf := serveFlags{data: dir, store: f.store}
+	sf := serveFlags{data: dir, store: f.store, memtableMiB: f.memtableMiB}
 	st, err := sf.openStore(log, -1, f.noSync, nil)
 	if err != nil {
 		return nil, err
