@@ -242,6 +242,7 @@ func New(opts Options) (*Service, error) {
 		bgCtx:     ctx,
 		stopBG:    cancel,
 	}
+	_, s.handoff.ordered = opts.Store.(IDLeaser)
 	if err := s.loadState(ctx); err != nil {
 		cancel()
 		s.bg.Wait()

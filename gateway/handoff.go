@@ -27,9 +27,11 @@ type handoffs struct {
 	cur, old map[string]*handoff
 
 	// fresh lists the entries in the order they were handed off, from head on, for the
-	// dispatcher's share of fresh work (see freshIDs); at most handoffMax long.
-	fresh []*handoff
-	head  int
+	// dispatcher's share of fresh work (see freshIDs); at most handoffMax long, and kept
+	// only when ordered (the store is an IDLeaser): nothing else takes entries off it.
+	fresh   []*handoff
+	head    int
+	ordered bool
 
 	waiting   int           // entries not leased yet
 	roomFreed chan struct{} // closed when waiting drops below the limit a publish waits on
@@ -92,12 +94,17 @@ func (h *handoffs) put(ev *StoredEvent, ds []*Delivery, now time.Time) *handoffT
 		h.cur[d.ID] = e
 		t.entries = append(t.entries, e)
 		h.waiting++
+		if !h.ordered {
+			continue
+		}
 		if len(h.fresh)-h.head >= handoffMax {
-			h.head++ // the oldest loses its place in line, not its hand-off
+			h.fresh[h.head] = nil // the oldest loses its place in line, not its hand-off
+			h.head++
 		}
 		if h.head > len(h.fresh)/2 {
-			h.fresh = append(h.fresh[:0], h.fresh[h.head:]...)
-			h.head = 0
+			n := copy(h.fresh, h.fresh[h.head:])
+			clear(h.fresh[n:])
+			h.fresh, h.head = h.fresh[:n], 0
 		}
 		h.fresh = append(h.fresh, e)
 	}
