@@ -504,6 +504,7 @@ func loadBacklog(ctx context.Context, svc *gateway.Service, url string, f benchF
 // benchReceiver is the endpoint: it notes the latency of each event it receives.
 type benchReceiver struct {
 	sent  *sync.Map // event id → publish start
+	seen  sync.Map  // delivery ids received
 	count atomic.Int64
 
 	mu     sync.Mutex
@@ -521,9 +522,13 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	rest := body[i+6:]
 	id := string(rest[:bytes.IndexByte(rest, '"')])
-	v, ok := r.sent.LoadAndDelete(id)
+	v, ok := r.sent.Load(id)
 	if !ok {
-		return // a backlog event, or a repeated delivery
+		return // a backlog event
+	}
+	// Every endpoint receives the event: count each delivery once (not a repeated one).
+	if _, again := r.seen.LoadOrStore(req.Header.Get("X-Hookgate-Delivery"), struct{}{}); again {
+		return
 	}
 	r.mu.Lock()
 	r.lat = append(r.lat, float64(now.Sub(v.(time.Time)).Microseconds())/1000)
