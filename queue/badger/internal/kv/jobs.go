@@ -295,10 +295,8 @@ func (x *jobIndex) refill() error {
 // Lease hands out up to max jobs due at or before now, each leased for ttl: until the lease
 // expires (or the job is scheduled again, done or released) no other Lease returns it.
 func (db *DB) Lease(now time.Time, max int, ttl time.Duration) ([]Job, error) {
-	x := db.jobs
-	x.mu.Lock()
+	x := db.leasing(now)
 	defer x.mu.Unlock()
-	x.expire(now)
 	nowNS := now.UnixNano()
 	var out []Job
 	for len(out) < max {
@@ -321,6 +319,15 @@ func (db *DB) Lease(now time.Time, max int, ttl time.Duration) ([]Job, error) {
 	return out, nil
 }
 
+// leasing locks the job index for a lease, after giving back the jobs whose leases ran out
+// by now; the caller unlocks x.mu.
+func (db *DB) leasing(now time.Time) *jobIndex {
+	x := db.jobs
+	x.mu.Lock()
+	x.expire(now)
+	return x
+}
+
 // lease hides j (out of the tree) until now+ttl and returns it as a Job. Caller holds mu.
 func (x *jobIndex) lease(j *memJob, now time.Time, ttl time.Duration) Job {
 	exp := now.Add(ttl)
@@ -337,10 +344,8 @@ func (x *jobIndex) lease(j *memJob, now time.Time, ttl time.Duration) Job {
 // events) gives them a share of its workers ahead of a backlog. A job only on disk, or
 // not found, is skipped.
 func (db *DB) LeaseIDs(now time.Time, ids []string, ttl time.Duration) []Job {
-	x := db.jobs
-	x.mu.Lock()
+	x := db.leasing(now)
 	defer x.mu.Unlock()
-	x.expire(now)
 	nowNS := now.UnixNano()
 	var out []Job
 	for _, id := range ids {
