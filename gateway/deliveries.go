@@ -121,7 +121,7 @@ func (s *Service) saveDelivery(ctx context.Context, id string, change func(d *De
 		if err != nil || !ok {
 			return d, false, err
 		}
-		err = s.store.SaveDeliveries(ctx, d)
+		err = s.saveDeliveries(ctx, d)
 		if err == nil {
 			s.changes.fire()
 			return d, true, nil
@@ -251,7 +251,7 @@ func (s *Service) moveChunk(ctx context.Context, ds []*Delivery, change func(d *
 	if len(save) == 0 {
 		return 0, nil
 	}
-	err := s.store.SaveDeliveries(ctx, save...)
+	err := s.saveDeliveries(ctx, save...)
 	if err == nil {
 		s.changes.fire()
 		return len(save), nil

@@ -121,7 +121,7 @@ func (d *dispatcher) loop() {
 		}
 		leased := 0
 		if slots > 0 {
-			jobs, err := q.Lease(d.attempts, now, slots, d.leaseTTL())
+			jobs, err := d.lease(now, slots)
 			if err != nil {
 				leaseFailures++
 				wait := backoff(leaseFailures)
@@ -132,6 +132,7 @@ func (d *dispatcher) loop() {
 			} else {
 				leaseFailures = 0
 			}
+			d.s.handoff.leased(jobs)
 			var later []deferral
 			for _, job := range jobs {
 				epID := job.Endpoint
@@ -180,6 +181,29 @@ func (d *dispatcher) loop() {
 			}
 		}
 	}
+}
+
+// lease takes up to slots due jobs: first, when the store is an IDLeaser, a quarter of them
+// (at least one) from the deliveries of new events, in the order they were published, then
+// the rest oldest due first. That is the ordering rule that keeps fresh events moving while
+// a backlog of overdue retries drains (after a restart): they are not behind all of it.
+func (d *dispatcher) lease(now time.Time, slots int) ([]Job, error) {
+	q := d.s.store
+	var jobs []Job
+	if il, ok := q.(IDLeaser); ok {
+		if ids := d.s.handoff.freshIDs(max(1, slots/4)); len(ids) > 0 {
+			fresh, err := il.LeaseIDs(d.attempts, now, ids, d.leaseTTL())
+			if err != nil {
+				return nil, err
+			}
+			jobs = fresh
+		}
+	}
+	if len(jobs) == slots {
+		return jobs, nil
+	}
+	more, err := q.Lease(d.attempts, now, slots-len(jobs), d.leaseTTL())
+	return append(jobs, more...), err
 }
 
 // sleep waits for wait or until the dispatcher stops; it reports false when stopping.
@@ -262,22 +286,27 @@ func (d *dispatcher) work(job Job) {
 
 func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 	s := d.s
-	dl, err := s.store.Delivery(ctx, job.Delivery)
-	if errors.Is(err, ErrNotFound) {
-		return nil // the delivery is gone (its event was trimmed): nothing to send
-	}
-	if err != nil {
-		return err
-	}
-	if dl.Status != StatusPending {
-		return nil // saved meanwhile: it left the queue then
-	}
-	ev, evErr := s.store.Event(ctx, dl.EventID) // can't be read: an attempt that fails
-	if errors.Is(evErr, ErrNotFound) {
-		return d.settle(ctx, dl, StatusCanceled) // its event is gone: nothing to send
-	}
-	if evErr != nil && ctx.Err() != nil {
-		return evErr
+	dl, ev, envelope, handed := s.handoff.take(ctx, job)
+	var evErr error
+	if !handed {
+		var err error
+		dl, err = s.store.Delivery(ctx, job.Delivery)
+		if errors.Is(err, ErrNotFound) {
+			return nil // the delivery is gone (its event was trimmed): nothing to send
+		}
+		if err != nil {
+			return err
+		}
+		if dl.Status != StatusPending {
+			return nil // saved meanwhile: it left the queue then
+		}
+		ev, evErr = s.store.Event(ctx, dl.EventID) // can't be read: an attempt that fails
+		if errors.Is(evErr, ErrNotFound) {
+			return d.settle(ctx, dl, StatusCanceled) // its event is gone: nothing to send
+		}
+		if evErr != nil && ctx.Err() != nil {
+			return evErr
+		}
 	}
 	ep, ok := s.endpoint(dl.EndpointID)
 	switch {
@@ -303,7 +332,11 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 	case !ok:
 		out.Err = fmt.Errorf("no sender for endpoint kind %q: this gateway was started without it", ep.Kind)
 	default:
-		if body, err = payload(ctx, ep, &ev.Event); err != nil {
+		var err error
+		if envelope == nil {
+			envelope = ev.Body()
+		}
+		if body, err = payload(ctx, ep, envelope); err != nil {
 			out.Err = fmt.Errorf("mapping: %w", err)
 			break
 		}
@@ -386,7 +419,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 				}
 			}
 		}
-		err := s.store.SaveDeliveries(ctx, dl)
+		err := s.saveDeliveries(ctx, dl)
 		if err == nil {
 			s.changes.fire()
 			break

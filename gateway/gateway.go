@@ -130,6 +130,14 @@ type Options struct {
 	MinFreeDisk int64
 	// FreeSpace measures the data volume; default statfs(2). Tests inject one.
 	FreeSpace FreeSpaceFunc
+	// MaxWaiting bounds how far delivery may fall behind publishing: when this many
+	// deliveries of new events are waiting for a worker (due, not yet picked up), a publish
+	// (API or catch hook) waits up to BusyWait for them to drop below it, then fails with
+	// ErrBusy (the API answers 503 with Retry-After). Default DefaultMaxWaiting; negative
+	// turns the bound off. Retries and scheduled deliveries don't count.
+	MaxWaiting int
+	// BusyWait is how long a publish waits for room under MaxWaiting; default 1 s.
+	BusyWait time.Duration
 	// Observer is told about every publish, attempt and catch-hook call (for metrics:
 	// connectors/metrics); default none.
 	Observer Observer
@@ -161,11 +169,17 @@ type Service struct {
 
 	lastSeq atomic.Uint64 // the highest Seq this process appended (head)
 
+	handoff handoffs // new deliveries, for their first attempt (handoff.go)
+
 	waiters    waiters   // await's registrations, by type (WaitFor)
 	routerOnce sync.Once // starts the router that wakes them
 
 	changes changes // wakes the watchers of Changed
 }
+
+// DefaultMaxWaiting is Options.MaxWaiting when it is 0: about half a second of deliveries
+// at the rate two cores sustain, so that the queueing a publisher can cause stays short.
+const DefaultMaxWaiting = 4096
 
 // deletedRev marks a deleted endpoint in Service.epRevs: endpoint ids are never reused, so
 // no later change of one (a watch echo) brings it back.
@@ -207,6 +221,12 @@ func New(opts Options) (*Service, error) {
 	if opts.RetentionEvery <= 0 {
 		opts.RetentionEvery = time.Minute
 	}
+	if opts.MaxWaiting == 0 {
+		opts.MaxWaiting = DefaultMaxWaiting
+	}
+	if opts.BusyWait <= 0 {
+		opts.BusyWait = time.Second
+	}
 	if opts.Validator == nil && opts.Catalog != nil {
 		opts.Validator = opts.Catalog
 	}
@@ -228,6 +248,7 @@ func New(opts Options) (*Service, error) {
 		bgCtx:     ctx,
 		stopBG:    cancel,
 	}
+	_, s.handoff.ordered = opts.Store.(IDLeaser)
 	if err := s.loadState(ctx); err != nil {
 		cancel()
 		s.bg.Wait()

@@ -82,12 +82,12 @@ func compileEndpointMapping(ep *Endpoint) (*endpointMapping, error) {
 }
 
 // payload is what ep receives for ev: its envelope, through ep's mapping if it has one.
-func payload(ctx context.Context, ep *Endpoint, ev *Event) ([]byte, error) {
+func payload(ctx context.Context, ep *Endpoint, envelope []byte) ([]byte, error) {
 	m, err := mappingOf(ep)
 	if err != nil || m == nil {
-		return ev.Body(), err
+		return envelope, err
 	}
-	return m.apply(ctx, ev.Body())
+	return m.apply(ctx, envelope)
 }
 
 // apply maps an envelope and checks the result against the output schema.

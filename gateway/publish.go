@@ -55,6 +55,9 @@ func (s *Service) Publish(ctx context.Context, in PublishInput) (*PublishResult,
 	if err := s.checkPublish(&in); err != nil {
 		return nil, err
 	}
+	if err := s.backpressure(ctx); err != nil {
+		return nil, err
+	}
 	warnings := s.unknownTypeWarnings(in.Type)
 	res, err := s.publish(ctx, in, nil)
 	if err != nil {
@@ -166,7 +169,9 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 		dls = append(dls, d)
 		ev.Deliveries = append(ev.Deliveries, d.ID)
 	}
+	ticket := s.handoff.put(ev, dls, now)
 	res, err := s.store.Append(ctx, &Append{Event: ev, Deliveries: dls, Dedupe: dedupe, DedupeFor: dedupeFor})
+	ticket.done(&s.handoff, dls, err == nil && !res.Duplicate)
 	if errors.Is(err, ErrConflict) && dedupe == in.ID {
 		// The id is stored already, as an event that was not published under it as a
 		// dedupe key (a catch hook's, or one whose id was generated): the same event.

@@ -387,7 +387,11 @@ func (s *Service) Receive(ctx context.Context, sourceID string, r *InboundReques
 	if ev.ID != "" {
 		dedupe = sourceDedupeKey(src.ID, ev.ID)
 	}
-	res, err := s.publishWith(ctx, pub, nil, dedupe, DedupeWindow)
+	err = s.backpressure(ctx)
+	var res *PublishResult
+	if err == nil {
+		res, err = s.publishWith(ctx, pub, nil, dedupe, DedupeWindow)
+	}
 	if err != nil {
 		entry.Result, entry.Error = ResultFailed, err.Error()
 		s.logRequest(context.WithoutCancel(ctx), src.ID, entry)

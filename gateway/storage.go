@@ -196,6 +196,18 @@ type WorkQueue interface {
 	Backlog(ctx context.Context) (Backlog, error)
 }
 
+// IDLeaser is a WorkQueue that also leases given jobs by id. It is optional: a backend may
+// implement it, and the dispatcher then gives the deliveries of new events (which it knows
+// from their publish) a quarter of its free workers ahead of older due work, so that fresh
+// events are not starved by a backlog of overdue retries (after a restart, say). Without
+// it every job is leased oldest due first.
+type IDLeaser interface {
+	// LeaseIDs leases those of ids that are queued, due at or before now and not leased,
+	// hidden for ttl as Lease does, whatever older jobs are due. Ids it does not find
+	// (not queued, leased, not due, or not at hand without a search) are skipped.
+	LeaseIDs(ctx context.Context, now time.Time, ids []string, ttl time.Duration) ([]Job, error)
+}
+
 // Job is a delivery that is due: its id, its endpoint's, and the time it was due.
 type Job struct {
 	Delivery string

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hookgate/hookgate/connectors"
@@ -42,6 +43,7 @@ type benchFlags struct {
 	cpuProfile  string
 	memoryLimit string
 	store       string
+	memtableMiB int64
 
 	duration       time.Duration
 	retention      time.Duration
@@ -61,6 +63,12 @@ type benchResult struct {
 	Delivered     int64   `json:"delivered"`
 	Pending       int     `json:"pending"`
 	Errors        int64   `json:"errors"`
+	// CPUusPerEvent is the process's CPU time (user and system: the gateway, the load
+	// generator and the receiver, which share it) per delivery, from publishing's start to the
+	// last receipt; ForeignCores is what the rest of the machine kept busy meanwhile (busy
+	// cores from /proc/stat minus this process's), so a figure taken on a loaded machine shows.
+	CPUusPerEvent float64 `json:"cpu_us_per_event"`
+	ForeignCores  float64 `json:"foreign_cores"`
 
 	// With --duration, --retention or --report-every: how long events were published, and
 	// the data folder after the run and at each report.
@@ -137,7 +145,7 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 			}
 			fmt.Fprintf(out, "\nbacklog       %d pending deliveries\n", res.Pending)
 			fmt.Fprintf(out, "published     %.0f events/s\ndelivered     %.0f deliveries/s (%d received, %d errors)\n", res.PublishedPerS, res.DeliveredPerS, res.Delivered, res.Errors)
-			fmt.Fprintf(out, "latency       p50 %.2f ms, p99 %.2f ms (publish → receipt)\npeak RSS      %.1f MiB (private memory %.1f MiB; the rest is memory-mapped table pages)\n", res.P50ms, res.P99ms, res.PeakRSSMiB, res.PeakAnonMiB)
+			fmt.Fprintf(out, "latency       p50 %.2f ms, p99 %.2f ms (publish → receipt)\ncpu           %.1f µs per delivery (this process: gateway, load and receiver), foreign load %.2f cores\npeak RSS      %.1f MiB (private memory %.1f MiB; the rest is memory-mapped table pages)\n", res.P50ms, res.P99ms, res.CPUusPerEvent, res.ForeignCores, res.PeakRSSMiB, res.PeakAnonMiB)
 			if res.Folder != nil {
 				fmt.Fprintf(out, "data folder   %s\n", res.Folder)
 			}
@@ -161,6 +169,7 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 	fl.BoolVar(&f.json, "json", false, "print one JSON object")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary data folder")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit, as for serve")
+	fl.Int64Var(&f.memtableMiB, "memtable-mib", 8, "Badger memtable size in MiB, as for serve")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file at the end")
 	return cmd
@@ -205,7 +214,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 	defer rsrv.Close()
 
 	policy := gateway.URLPolicy{AllowPrivate: true}
-	sf := serveFlags{data: dir, store: f.store}
+	sf := serveFlags{data: dir, store: f.store, memtableMiB: f.memtableMiB}
 	st, err := sf.openStore(log, -1, f.noSync, nil)
 	if err != nil {
 		return nil, err
@@ -258,14 +267,9 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		next    atomic.Int64
 		errs    atomic.Int64
 		wg      sync.WaitGroup
-		tick    <-chan time.Time
 		started = time.Now()
+		pace    = pacer{start: started, rate: f.rate}
 	)
-	if f.rate > 0 {
-		t := time.NewTicker(time.Second / time.Duration(f.rate))
-		defer t.Stop()
-		tick = t.C
-	}
 	if f.cpuProfile != "" {
 		fh, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -278,6 +282,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		defer pprof.StopCPUProfile()
 	}
 	var published atomic.Int64
+	cpu0 := takeCPU()
 	rep := startReports(ctx, f, stdout, stderr, func() benchSample {
 		return benchSample{
 			ElapsedS:  time.Since(started).Seconds(),
@@ -300,12 +305,8 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 				if f.duration == 0 && i > int64(f.events) {
 					return
 				}
-				if tick != nil {
-					select {
-					case <-tick:
-					case <-ctx.Done():
-						return
-					}
+				if !pace.wait(ctx, i) {
+					return
 				}
 				id := "evt_bench_" + strconv.FormatInt(i, 10)
 				body := fmt.Sprintf(`{"type":"bench.event","id":%q,"data":{"n":%d,"video_id":"v_%d","platform":"tiktok","pad":%q}}`, id, i, i, pad)
@@ -342,6 +343,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 			return nil, err
 		}
 	}
+	cpu := takeCPU().since(cpu0)
 	delivered := rcv.last().Sub(started)
 	lat := rcv.latencies()
 	res := &benchResult{
@@ -355,6 +357,10 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		Delivered:     rcv.count.Load(),
 		Pending:       f.pending,
 		Errors:        errs.Load(),
+		ForeignCores:  cpu.foreignCores(),
+	}
+	if n := rcv.count.Load(); n > 0 {
+		res.CPUusPerEvent = cpu.own.Seconds() * 1e6 / float64(n)
 	}
 	if f.duration > 0 || f.retention > 0 || f.reportEvery > 0 {
 		res.DurationS = publishing.Seconds()
@@ -363,6 +369,40 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		res.Samples = rep.stop()
 	}
 	return res, nil
+}
+
+// pacer spaces a steady --rate by absolute time: event i (from 1) is due at start +
+// (i-1)/rate, whenever the one before it went out, so a publisher that fell behind (a slow
+// response, a busy machine) sends its next events at once instead of losing their slots as
+// a ticker's dropped ticks would: the run holds the asked rate whenever the publishers
+// can.
+type pacer struct {
+	start time.Time
+	rate  int // events per second; 0: no pacing
+}
+
+// due is when event i is to be sent.
+func (p pacer) due(i int64) time.Time {
+	return p.start.Add(time.Duration(float64(i-1) / float64(p.rate) * float64(time.Second)))
+}
+
+// wait blocks until event i is due; false when ctx ended first.
+func (p pacer) wait(ctx context.Context, i int64) bool {
+	if p.rate <= 0 {
+		return ctx.Err() == nil
+	}
+	d := time.Until(p.due(i))
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // reports prints a benchSample every --report-every while the run lasts.
@@ -464,6 +504,7 @@ func loadBacklog(ctx context.Context, svc *gateway.Service, url string, f benchF
 // benchReceiver is the endpoint: it notes the latency of each event it receives.
 type benchReceiver struct {
 	sent  *sync.Map // event id → publish start
+	seen  sync.Map  // delivery ids received
 	count atomic.Int64
 
 	mu     sync.Mutex
@@ -481,9 +522,13 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	rest := body[i+6:]
 	id := string(rest[:bytes.IndexByte(rest, '"')])
-	v, ok := r.sent.LoadAndDelete(id)
+	v, ok := r.sent.Load(id)
 	if !ok {
-		return // a backlog event, or a repeated delivery
+		return // a backlog event
+	}
+	// Every endpoint receives the event: count each delivery once (not a repeated one).
+	if _, again := r.seen.LoadOrStore(req.Header.Get("X-Hookgate-Delivery"), struct{}{}); again {
+		return
 	}
 	r.mu.Lock()
 	r.lat = append(r.lat, float64(now.Sub(v.(time.Time)).Microseconds())/1000)
@@ -600,4 +645,60 @@ func (s *anonSampler) stop() float64 {
 		s.val = <-s.peak
 	})
 	return s.val
+}
+
+// cpuSample is the process's CPU time and the whole machine's busy time at one moment.
+type cpuSample struct {
+	at      time.Time
+	own     time.Duration // user + system of this process
+	machine time.Duration // busy time summed over every CPU (/proc/stat; 0 elsewhere)
+}
+
+// takeCPU reads the process's CPU time (getrusage) and the machine's busy time.
+func takeCPU() cpuSample {
+	s := cpuSample{at: time.Now()}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		s.own = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	s.machine = machineBusy()
+	return s
+}
+
+// since is the difference between s and an earlier sample.
+func (s cpuSample) since(earlier cpuSample) cpuSample {
+	return cpuSample{at: earlier.at, own: s.own - earlier.own, machine: s.machine - earlier.machine}
+}
+
+// foreignCores is, for a difference taken by since, the cores other processes kept busy
+// on average: the machine's busy time minus this process's, over the wall time.
+func (s cpuSample) foreignCores() float64 {
+	wall := time.Since(s.at).Seconds()
+	if wall <= 0 || s.machine == 0 {
+		return 0
+	}
+	return max(0, (s.machine-s.own).Seconds()/wall)
+}
+
+// machineBusy is the busy time of all CPUs from the first line of /proc/stat (every field
+// but idle and iowait), in USER_HZ ticks of 10 ms.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 2 {
+		return 0
+	}
+	var ticks uint64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, _ := strconv.ParseUint(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }

@@ -42,6 +42,8 @@ type serveFlags struct {
 	retrySchedule   string
 	disableAfter    int
 	concurrency     int
+	maxWaiting      int
+	memtableMiB     int64
 	maxBody         int64
 	readTimeout     time.Duration
 	maxUnauthReads  int
@@ -67,11 +69,13 @@ func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	fl.StringVar(&f.retrySchedule, "retry-schedule", gateway.DefaultSchedule.String(), "delays before each attempt, comma-separated (jittered ±20%)")
 	fl.IntVar(&f.disableAfter, "disable-after", 10, "consecutive failed deliveries that disable an endpoint")
 	fl.IntVar(&f.concurrency, "concurrency", 128, "delivery attempts in flight at once")
+	fl.IntVar(&f.maxWaiting, "max-waiting", gateway.DefaultMaxWaiting, "deliveries of new events waiting for a worker at most: past it a publish waits up to 1s, then is answered 503 busy with Retry-After; negative: no bound")
 	fl.Int64Var(&f.maxBody, "max-body", httpapi.DefaultMaxBody, "request body limit in bytes")
 	fl.DurationVar(&f.readTimeout, "read-timeout", httpapi.DefaultReadTimeout, "time a request body may take to arrive; slower bodies are cut off with 408")
 	fl.IntVar(&f.maxUnauthReads, "max-unauthenticated-reads", httpapi.DefaultMaxUnauthenticatedReads, "catch-hook bodies (callers without the API token) read at once; more are answered 503 with Retry-After")
 	fl.BoolVar(&f.strictTypes, "strict-types", envBool("HOOKGATE_STRICT_TYPES"), "refuse events whose type is not in the catalog (env HOOKGATE_STRICT_TYPES)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit for the Go runtime, e.g. 192MiB or 1GiB; 'off' to disable (env GOMEMLIMIT)")
+	fl.Int64Var(&f.memtableMiB, "memtable-mib", 8, "size of one Badger memtable in MiB: 32 spends ~15% less CPU per event on flushes, compaction and GC, for ~55 MiB more private memory (with --memory-limit raised to match)")
 	fl.StringVar(&f.publicURL, "public-url", os.Getenv("HOOKGATE_PUBLIC_URL"), "the address providers reach this gateway at, the base of catch-hook URLs, e.g. https://hooks.example.com (env HOOKGATE_PUBLIC_URL; default: from each API request, or http://<listen address>)")
 	fl.StringVar(&f.minFreeDisk, "min-free-disk", os.Getenv("HOOKGATE_MIN_FREE_DISK"), "free space to keep on the data volume, e.g. 512MiB or 1GB: below it new events and changes are refused with 507 storage_full while stored deliveries continue; 0 disables (env HOOKGATE_MIN_FREE_DISK; default: 512MiB or 5% of the volume, whichever is smaller, but at least what the store needs for itself)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
@@ -124,6 +128,7 @@ func (f *serveFlags) options(log *slog.Logger, publicURL string) (gateway.Option
 		DeliveryTimeout: f.deliveryTimeout,
 		DisableAfter:    f.disableAfter,
 		Concurrency:     f.concurrency,
+		MaxWaiting:      f.maxWaiting,
 		MinFreeDisk:     minFree,
 		Logger:          log,
 	}, nil
@@ -147,7 +152,7 @@ func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool, onC
 				return nil, err
 			}
 		}
-		st, err := badger.Open(badger.Options{Dir: f.data, Logger: log, NoSync: noSync, OnCommit: onCommit})
+		st, err := badger.Open(badger.Options{Dir: f.data, Logger: log, NoSync: noSync, OnCommit: onCommit, MemTableMiB: f.memtableMiB})
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}

@@ -27,6 +27,7 @@ const (
 	CodeBodyTooLarge     = "body_too_large"     // 413: the body is over the limit
 	CodeInvalidField     = "invalid_field"      // 422: a field fails validation; field names it
 	CodeUnavailable      = "unavailable"        // 503: shutting down, or too busy reading; see Retry-After
+	CodeBusy             = "busy"               // 503: deliveries are behind publishing; see Retry-After
 	CodeStorageFull      = "storage_full"       // 507: the data volume is below the free-space watermark
 	CodeInternal         = "internal"           // 500: a bug or a disk failure; never bad input
 )
@@ -57,6 +58,9 @@ func fail(status int, code, field, format string, args ...any) *httpError {
 // writeError answers with the status and JSON body for err and aborts the request.
 func (s *server) writeError(c *gin.Context, err error) {
 	status, d := s.classify(err)
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "1")
+	}
 	if status >= 500 && status != http.StatusServiceUnavailable && status != http.StatusInsufficientStorage {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}
@@ -95,6 +99,8 @@ func (s *server) classify(err error) (int, errorDetail) {
 		return http.StatusInsufficientStorage, errorDetail{Code: CodeStorageFull, Message: err.Error()}
 	case errors.Is(err, gateway.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, errorDetail{Code: CodeBodyTooLarge, Message: err.Error()}
+	case errors.Is(err, gateway.ErrBusy):
+		return http.StatusServiceUnavailable, errorDetail{Code: CodeBusy, Message: err.Error() + "; retry after Retry-After"}
 	case errors.Is(err, gateway.ErrClosed), errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, errorDetail{Code: CodeUnavailable, Message: "the server is shutting down or the request was canceled; retry"}
 	default:

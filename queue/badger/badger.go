@@ -224,10 +224,20 @@ func (s *Store) live() error {
 // that the store is open. The engine's errors become the gateway's sentinels: a write too
 // large for one Badger transaction wraps gateway.ErrTooLarge.
 func (s *Store) update(ctx context.Context, fn func(tx *kv.Txn) error) error {
+	return s.commit(ctx, fn, s.db.Update)
+}
+
+// updateLazy is update through kv's UpdateLazy: as durable when it returns, but its commit
+// may wait a moment to share an fsync.
+func (s *Store) updateLazy(ctx context.Context, fn func(tx *kv.Txn) error) error {
+	return s.commit(ctx, fn, s.db.UpdateLazy)
+}
+
+func (s *Store) commit(ctx context.Context, fn func(tx *kv.Txn) error, how func(context.Context, func(*kv.Txn) error) error) error {
 	if err := s.live(); err != nil {
 		return err
 	}
-	err := s.db.Update(ctx, fn)
+	err := how(ctx, fn)
 	switch {
 	case errors.Is(err, kv.ErrClosed):
 		return errClosed

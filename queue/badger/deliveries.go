@@ -20,6 +20,27 @@ func indexDelivery(tx *kv.Txn, d *gateway.Delivery) {
 	}
 }
 
+// reindexDelivery moves d's index entries from what old (nil: none) left: the creation
+// indexes are rewritten only if their keys changed (they don't: a delivery's creation time
+// and endpoint are fixed), the paused one as d's status comes into or leaves paused.
+func reindexDelivery(tx *kv.Txn, old *deliveryKeys, d *gateway.Delivery) {
+	if old == nil {
+		indexDelivery(tx, d)
+		return
+	}
+	if !old.CreatedAt.Equal(d.CreatedAt) || old.EndpointID != d.EndpointID {
+		unindexDelivery(tx, old)
+		indexDelivery(tx, d)
+		return
+	}
+	switch wasPaused, paused := old.Status == gateway.StatusPaused, d.Status == gateway.StatusPaused; {
+	case wasPaused && !paused:
+		tx.Delete(timeKey(epPausedPrefix(d.EndpointID), d.CreatedAt, d.ID))
+	case paused && !wasPaused:
+		tx.Set(timeKey(epPausedPrefix(d.EndpointID), d.CreatedAt, d.ID), nil)
+	}
+}
+
 // unindexDelivery removes what indexDelivery wrote for d.
 func unindexDelivery(tx *kv.Txn, d *deliveryKeys) {
 	tx.Delete(timeKey(pDeliveryTime, d.CreatedAt, d.ID))
@@ -102,6 +123,12 @@ func (s *Store) Delivery(ctx context.Context, id string) (*gateway.Delivery, err
 }
 
 // SaveDeliveries writes ds in one transaction if every stored revision is still d.Rev.
+//
+// What a save replaces (the old record's index fields) is read and decoded here, outside
+// the single committer, which only compares each stored revision (8 bytes) with d.Rev: the
+// record the index fields came from is the one whose revision the committer finds, or the
+// save fails with ErrConflict. The commit is lazy (kv.UpdateLazy): most saves record a
+// finished attempt, and they share the fsync of the next publish.
 func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) error {
 	if len(ds) == 0 {
 		return s.live()
@@ -115,11 +142,12 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 		if err != nil {
 			return fmt.Errorf("save delivery %s: encode: %w", d.ID, err)
 		}
-		enc[i] = b
+		enc[i] = withRev(d.Rev+1, b)
 	}
-	err := s.update(ctx, func(tx *kv.Txn) error {
+	olds := make([]*deliveryKeys, len(ds))
+	err := s.view(func(r *kv.Reader) error {
 		for i, d := range ds {
-			rev, old, err := loadDeliveryKeys(tx, d.ID)
+			rev, old, err := loadDeliveryKeys(r, d.ID)
 			switch {
 			case errors.Is(err, gateway.ErrNotFound):
 				rev, old = 0, nil
@@ -129,11 +157,24 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 			if rev != d.Rev {
 				return fmt.Errorf("delivery %s is at revision %d, not %d: %w", d.ID, rev, d.Rev, gateway.ErrConflict)
 			}
-			if old != nil {
-				unindexDelivery(tx, old)
+			olds[i] = old
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save deliveries: %w", err)
+	}
+	err = s.updateLazy(ctx, func(tx *kv.Txn) error {
+		for i, d := range ds {
+			rev, err := storedRev(tx, d.ID)
+			if err != nil {
+				return err
 			}
-			indexDelivery(tx, d)
-			tx.Set(deliveryKey(d.ID), withRev(d.Rev+1, enc[i]))
+			if rev != d.Rev {
+				return fmt.Errorf("delivery %s is at revision %d, not %d: %w", d.ID, rev, d.Rev, gateway.ErrConflict)
+			}
+			reindexDelivery(tx, olds[i], d)
+			tx.Set(deliveryKey(d.ID), enc[i])
 			queueDelivery(tx, d)
 		}
 		return nil
@@ -145,6 +186,20 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 		d.Rev++
 	}
 	return nil
+}
+
+// storedRev is the revision of delivery id as stored (0 when there is none), read without
+// decoding the record.
+func storedRev(r getter, id string) (uint64, error) {
+	v, err := get(r, deliveryKey(id))
+	if errors.Is(err, gateway.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	rev, _, err := splitRev(deliveryKey(id), v)
+	return rev, err
 }
 
 // ListDeliveries lists deliveries by creation (see gateway.DeliveryQuery). A paused-only

@@ -17,20 +17,41 @@ func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Dura
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("lease: %w", err)
 	}
-	var jobs []kv.Job
+	var leased []kv.Job
 	err := s.read(func() error { // a Lease may read the disk index
 		var err error
-		jobs, err = s.db.Lease(now, max, ttl)
+		leased, err = s.db.Lease(now, max, ttl)
 		return err
 	})
-	out := make([]gateway.Job, len(jobs))
-	for i, j := range jobs {
-		out[i] = gateway.Job{Delivery: j.ID, Endpoint: string(j.Data), Due: j.Due}
-	}
+	out := jobs(leased)
 	if err != nil {
 		return out, fmt.Errorf("lease: %w", err)
 	}
 	return out, nil
+}
+
+// LeaseIDs leases those of ids that are queued, due at or before now and not leased, ahead
+// of older due work (gateway.IDLeaser): the deliveries of new events, which the dispatcher
+// knows from their publish. The engine finds them in memory (queued since Open, or in its
+// in-memory window); one it would have to look for on disk is skipped, and Lease hands it
+// out in due order.
+func (s *Store) LeaseIDs(ctx context.Context, now time.Time, ids []string, ttl time.Duration) ([]gateway.Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	if err := s.live(); err != nil {
+		return nil, err
+	}
+	return jobs(s.db.LeaseIDs(now, ids, ttl)), nil
+}
+
+// jobs converts the engine's jobs (whose data is the endpoint id).
+func jobs(js []kv.Job) []gateway.Job {
+	out := make([]gateway.Job, len(js))
+	for i, j := range js {
+		out[i] = gateway.Job{Delivery: j.ID, Endpoint: string(j.Data), Due: j.Due}
+	}
+	return out
 }
 
 // Hold keeps leased job id hidden until until, without touching its delivery.

@@ -137,6 +137,10 @@ type jobIndex struct {
 	leaseMin time.Time // no lease expires before this
 	horizon  *memJob   // nil: start of the queue
 	full     bool      // horizon is past the end: every job is in memory
+	// beyond holds jobs committed since Open that sort at or after the horizon (at most
+	// max/4), so LeaseIDs can hand them out ahead of the disk order; refill moves each into
+	// the tree when it reads past it.
+	beyond map[string]*memJob
 	// committing counts, by job id, the job changes being committed to disk and not yet
 	// applied here: refill must not load such a job from disk, or apply would then put it
 	// back into the tree while a worker holds its lease, and it would be leased twice.
@@ -151,6 +155,7 @@ func newJobIndex(db *DB, max int) *jobIndex {
 		tree:       btree.NewG(32, lessJob),
 		byID:       make(map[string]*memJob),
 		leased:     make(map[string]*lease),
+		beyond:     make(map[string]*memJob),
 		committing: make(map[string]int),
 	}
 }
@@ -180,6 +185,7 @@ func (x *jobIndex) remove(id string) {
 		delete(x.byID, id)
 	}
 	delete(x.leased, id)
+	delete(x.beyond, id)
 }
 
 // committing marks the jobs ops changes as being committed: refill skips them until apply
@@ -227,6 +233,8 @@ func (x *jobIndex) apply(ops []jobOp) {
 		j := &memJob{due: o.due, id: o.id, data: o.data}
 		if x.below(j) {
 			x.insert(j)
+		} else if len(x.beyond) < x.max/4 {
+			x.beyond[j.id] = j
 		}
 	}
 	x.mu.Unlock()
@@ -278,6 +286,7 @@ func (x *jobIndex) refill() error {
 	}
 	x.horizon, x.full = next, next == nil
 	for _, j := range loaded {
+		delete(x.beyond, j.id) // in the tree from now on
 		x.insert(j)
 	}
 	return nil
@@ -286,10 +295,8 @@ func (x *jobIndex) refill() error {
 // Lease hands out up to max jobs due at or before now, each leased for ttl: until the lease
 // expires (or the job is scheduled again, done or released) no other Lease returns it.
 func (db *DB) Lease(now time.Time, max int, ttl time.Duration) ([]Job, error) {
-	x := db.jobs
-	x.mu.Lock()
+	x := db.leasing(now)
 	defer x.mu.Unlock()
-	x.expire(now)
 	nowNS := now.UnixNano()
 	var out []Job
 	for len(out) < max {
@@ -307,14 +314,52 @@ func (db *DB) Lease(now time.Time, max int, ttl time.Duration) ([]Job, error) {
 		}
 		x.tree.DeleteMin()
 		delete(x.byID, j.id)
-		exp := now.Add(ttl)
-		x.leased[j.id] = &lease{job: j, expires: exp}
-		if x.leaseMin.IsZero() || exp.Before(x.leaseMin) {
-			x.leaseMin = exp
-		}
-		out = append(out, Job{ID: j.id, Due: time.Unix(0, j.due), Data: j.data})
+		out = append(out, x.lease(j, now, ttl))
 	}
 	return out, nil
+}
+
+// leasing locks the job index for a lease, after giving back the jobs whose leases ran out
+// by now; the caller unlocks x.mu.
+func (db *DB) leasing(now time.Time) *jobIndex {
+	x := db.jobs
+	x.mu.Lock()
+	x.expire(now)
+	return x
+}
+
+// lease hides j (out of the tree) until now+ttl and returns it as a Job. Caller holds mu.
+func (x *jobIndex) lease(j *memJob, now time.Time, ttl time.Duration) Job {
+	exp := now.Add(ttl)
+	x.leased[j.id] = &lease{job: j, expires: exp}
+	if x.leaseMin.IsZero() || exp.Before(x.leaseMin) {
+		x.leaseMin = exp
+	}
+	return Job{ID: j.id, Due: time.Unix(0, j.due), Data: j.data}
+}
+
+// LeaseIDs leases those of ids that are queued in memory (the tree, or committed since
+// Open beyond it), due at or before now and not leased, as Lease does, whatever older jobs
+// are due: a caller that knows which jobs are fresh (a gateway, the deliveries of new
+// events) gives them a share of its workers ahead of a backlog. A job only on disk, or
+// not found, is skipped.
+func (db *DB) LeaseIDs(now time.Time, ids []string, ttl time.Duration) []Job {
+	x := db.leasing(now)
+	defer x.mu.Unlock()
+	nowNS := now.UnixNano()
+	var out []Job
+	for _, id := range ids {
+		j, ok := x.byID[id]
+		if !ok {
+			j, ok = x.beyond[id]
+		}
+		if !ok || j.due > nowNS {
+			continue
+		}
+		x.remove(id)
+		out = append(out, x.lease(j, now, ttl))
+	}
+	return out
 }
 
 // expire returns jobs whose lease ran out to the kv. Caller holds mu.
