@@ -158,6 +158,24 @@ func (c *Cluster) WaitForLeader() {
 	}
 }
 
+// StreamLeader returns the server leading the stream (in the global account), waiting up
+// to 10 s for one to be elected.
+func (c *Cluster) StreamLeader(t testing.TB, stream string) *Server {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, s := range c.Servers {
+			if s.srv != nil && s.srv.Running() && s.srv.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jstest: no leader of stream %s within 10 s", stream)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // URL lists every server's client URL, comma-separated, as nats.Connect takes it.
 func (c *Cluster) URL() string {
 	urls := make([]string, len(c.Servers))
