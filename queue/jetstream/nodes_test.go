@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/queue/jetstream"
 	"github.com/hookgate/hookgate/queue/jetstream/jstest"
 )
@@ -21,18 +22,6 @@ func open(t *testing.T, url string, replicas int) *jetstream.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// waitFor polls cond until it holds, failing t after within.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for %s", within, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // TestTwoNodes: two stores on one stream are two hookgate nodes. What one writes the
@@ -106,7 +95,7 @@ func TestTwoNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 5*time.Second, "node B to see the backlog", func() bool {
+	gatewaytest.WaitFor(t, 5*time.Second, "node B to see the backlog", func() bool {
 		bl, err := b.Backlog(ctx)
 		return err == nil && bl.Pending["ep_1"] == jobs+1
 	})
@@ -183,10 +172,10 @@ func TestAcknowledgedSurvivesAServerCrash(t *testing.T) {
 		}()
 	}
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	waitFor(t, 10*time.Second, "200 appends before the crash", func() bool { return count() >= 200 })
+	gatewaytest.WaitFor(t, 10*time.Second, "200 appends before the crash", func() bool { return count() >= 200 })
 	before := count()
 	leader.Stop()
-	waitFor(t, 30*time.Second, "appends acknowledged after the crash", func() bool { return count() >= before+200 })
+	gatewaytest.WaitFor(t, 30*time.Second, "appends acknowledged after the crash", func() bool { return count() >= before+200 })
 	close(stop)
 	wg.Wait()
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/internal/index"
 )
 
 // LogRequest adds e to source's log, with a Nats-TTL of bound.MaxAge, and in the same
@@ -88,15 +89,7 @@ func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gate
 		}
 	}
 	s.v.mu.Unlock()
-	out := make([]*gateway.SourceRequest, 0, len(bs))
-	for _, b := range bs {
-		var e gateway.SourceRequest
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("decode a request of %s: %w", source, err)
-		}
-		out = append(out, &e)
-	}
-	return out, nil
+	return index.DecodeRequests(source, bs)
 }
 
 // DropRequests removes source's log: a tombstone for each entry.

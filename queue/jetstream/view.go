@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/internal/index"
 )
 
 // hdrOp marks a tombstone: a removed record.
@@ -125,12 +126,11 @@ type view struct {
 	keys     map[string]*keyState  // by dedupeToken(key)
 	appended chan struct{}
 
-	dels       map[string]*dRec
-	byCreated  *btree.BTreeG[dkey]
-	byEndpoint *btree.BTreeG[dkey]
-	ready      *btree.BTreeG[*dRec] // queued and not hidden, by (due, id)
-	hidden     *btree.BTreeG[*dRec] // queued and leased or held, by (until, id)
-	wake       chan struct{}
+	dels      map[string]*dRec
+	byCreated *index.Deliveries
+	ready     *btree.BTreeG[*dRec] // queued and not hidden, by (due, id)
+	hidden    *btree.BTreeG[*dRec] // queued and leased or held, by (until, id)
+	wake      chan struct{}
 
 	colls    map[string]applier
 	requests map[string]*reqLog
@@ -150,23 +150,6 @@ type dRec struct {
 	inReady     bool
 	inHidden    bool
 	fromEventOf string // the event whose message holds it, while no delivery message does
-}
-
-// dkey places a delivery in a creation-ordered index: ep is "" in the index over all.
-type dkey struct {
-	ep      string
-	created time.Time
-	id      string
-}
-
-func dkeyLess(a, b dkey) bool {
-	if a.ep != b.ep {
-		return a.ep < b.ep
-	}
-	if c := a.created.Compare(b.created); c != 0 {
-		return c < 0
-	}
-	return a.id < b.id
 }
 
 func readyLess(a, b *dRec) bool {
@@ -202,23 +185,22 @@ type applier interface {
 
 func newView(s *Store) *view {
 	return &view{
-		s:          s,
-		progress:   make(chan struct{}),
-		last:       map[string]uint64{},
-		tombExp:    map[string]time.Time{},
-		events:     map[string]*evRec{},
-		bySeq:      btree.NewG(degree, func(a, b *evRec) bool { return a.ev.Seq < b.ev.Seq }),
-		dedupe:     map[string]*dedupeMsg{},
-		keys:       map[string]*keyState{},
-		appended:   make(chan struct{}),
-		dels:       map[string]*dRec{},
-		byCreated:  btree.NewG(degree, dkeyLess),
-		byEndpoint: btree.NewG(degree, dkeyLess),
-		ready:      btree.NewG(degree, readyLess),
-		hidden:     btree.NewG(degree, hiddenLess),
-		wake:       make(chan struct{}, 1),
-		colls:      map[string]applier{},
-		requests:   map[string]*reqLog{},
+		s:         s,
+		progress:  make(chan struct{}),
+		last:      map[string]uint64{},
+		tombExp:   map[string]time.Time{},
+		events:    map[string]*evRec{},
+		bySeq:     btree.NewG(degree, func(a, b *evRec) bool { return a.ev.Seq < b.ev.Seq }),
+		dedupe:    map[string]*dedupeMsg{},
+		keys:      map[string]*keyState{},
+		appended:  make(chan struct{}),
+		dels:      map[string]*dRec{},
+		byCreated: index.NewDeliveries(),
+		ready:     btree.NewG(degree, readyLess),
+		hidden:    btree.NewG(degree, hiddenLess),
+		wake:      make(chan struct{}, 1),
+		colls:     map[string]applier{},
+		requests:  map[string]*reqLog{},
 	}
 }
 
@@ -448,19 +430,12 @@ func (v *view) dropEvent(id, ktok string, seq uint64, data []byte, tombExp time.
 func (v *view) putDelivery(dm *deliveryMsg, fromEvent string) {
 	d := dm.Delivery
 	d.Rev = dm.Rev
-	old, ok := v.dels[d.ID]
-	if ok {
+	var prev *gateway.Delivery
+	if old, ok := v.dels[d.ID]; ok {
 		v.unqueue(old)
-		if old.d.EndpointID != d.EndpointID || !old.d.CreatedAt.Equal(d.CreatedAt) {
-			v.byCreated.Delete(dkey{created: old.d.CreatedAt, id: d.ID})
-			v.byEndpoint.Delete(dkey{ep: old.d.EndpointID, created: old.d.CreatedAt, id: d.ID})
-			ok = false
-		}
+		prev = old.d
 	}
-	if !ok {
-		v.byCreated.ReplaceOrInsert(dkey{created: d.CreatedAt, id: d.ID})
-		v.byEndpoint.ReplaceOrInsert(dkey{ep: d.EndpointID, created: d.CreatedAt, id: d.ID})
-	}
+	v.byCreated.Put(prev, d)
 	r := &dRec{d: d, fromEventOf: fromEvent}
 	v.dels[d.ID] = r
 	if dm.Due == nil {
@@ -496,8 +471,7 @@ func (v *view) dropDelivery(id string) {
 	}
 	v.unqueue(r)
 	delete(v.dels, id)
-	v.byCreated.Delete(dkey{created: r.d.CreatedAt, id: id})
-	v.byEndpoint.Delete(dkey{ep: r.d.EndpointID, created: r.d.CreatedAt, id: id})
+	v.byCreated.Delete(r.d)
 }
 
 // signal wakes a waiting dispatcher without blocking.
@@ -603,8 +577,7 @@ func (v *view) close() {
 	}
 	v.events, v.dedupe, v.keys, v.dels, v.requests = map[string]*evRec{}, map[string]*dedupeMsg{}, map[string]*keyState{}, map[string]*dRec{}, map[string]*reqLog{}
 	v.bySeq.Clear(false)
-	v.byCreated.Clear(false)
-	v.byEndpoint.Clear(false)
+	v.byCreated.Clear()
 	v.ready.Clear(false)
 	v.hidden.Clear(false)
 }
