@@ -16,7 +16,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (*gateway.Delivery, err
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("delivery %s: %w", id, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return nil, fmt.Errorf("delivery %s: %w", id, err)
 	}
@@ -48,7 +48,7 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 	if err := s.begin(); err != nil {
 		return fmt.Errorf("save deliveries: %w", err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if len(ds) > maxBatch {
 		return fmt.Errorf("save deliveries: %d at once, more than %d: %w", len(ds), maxBatch, gateway.ErrTooLarge)
 	}
@@ -103,7 +103,7 @@ func (s *Store) ListDeliveries(ctx context.Context, q gateway.DeliveryQuery) (*g
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}

@@ -21,7 +21,7 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	now := time.Now()
 	em := eventMsg{Event: a.Event, Dedupe: a.Dedupe, Window: a.DedupeFor, Deliveries: make([]*deliveryMsg, len(a.Deliveries))}
 	for i, d := range a.Deliveries {
@@ -104,7 +104,7 @@ func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, err
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("event %s: %w", id, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return nil, fmt.Errorf("event %s: %w", id, err)
 	}
@@ -129,7 +129,7 @@ func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.Even
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	return index.ReadEvents(ctx, q, func(newest, started bool, cursor gateway.Seq, since time.Time) ([]*gateway.StoredEvent, error) {
 		if err := s.v.lock(); err != nil {
 			return nil, fmt.Errorf("events: %w", err)
@@ -150,7 +150,7 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 	if err := s.begin(); err != nil {
 		return 0, fmt.Errorf("trim: %w", err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return 0, fmt.Errorf("trim: %w", err)
 	}

@@ -50,7 +50,7 @@ func (c *collection[T]) Get(ctx context.Context, id string) (T, uint64, error) {
 	if err := c.s.begin(); err != nil {
 		return zero, 0, fmt.Errorf("%s %s: %w", c.kind, id, err)
 	}
-	defer c.s.inflight.Done()
+	defer c.s.end()
 	if err := c.s.v.lock(); err != nil {
 		return zero, 0, fmt.Errorf("%s %s: %w", c.kind, id, err)
 	}
@@ -76,7 +76,7 @@ func (c *collection[T]) Put(ctx context.Context, id string, v T, rev uint64) (ui
 	if err := c.s.begin(); err != nil {
 		return 0, fmt.Errorf("put %s %s: %w", c.kind, id, err)
 	}
-	defer c.s.inflight.Done()
+	defer c.s.end()
 	subj := c.subject(id)
 	seq, err := c.s.retry(ctx, func() (uint64, error) {
 		if err := c.s.v.lock(); err != nil {
@@ -104,7 +104,7 @@ func (c *collection[T]) Delete(ctx context.Context, id string) error {
 	if err := c.s.begin(); err != nil {
 		return fmt.Errorf("delete %s %s: %w", c.kind, id, err)
 	}
-	defer c.s.inflight.Done()
+	defer c.s.end()
 	subj := c.subject(id)
 	seq, err := c.s.retry(ctx, func() (uint64, error) {
 		if err := c.s.v.lock(); err != nil {
@@ -132,7 +132,7 @@ func (c *collection[T]) List(ctx context.Context) ([]T, error) {
 	if err := c.s.begin(); err != nil {
 		return nil, fmt.Errorf("list %ss: %w", c.kind, err)
 	}
-	defer c.s.inflight.Done()
+	defer c.s.end()
 	if err := c.s.v.lock(); err != nil {
 		return nil, fmt.Errorf("list %ss: %w", c.kind, err)
 	}

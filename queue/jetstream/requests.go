@@ -22,7 +22,7 @@ func (s *Store) LogRequest(ctx context.Context, source string, e *gateway.Source
 	if err := s.begin(); err != nil {
 		return fmt.Errorf("log request of %s: %w", source, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	rm := requestMsg{Entry: b}
 	if bound.MaxAge > 0 {
 		exp := time.Now().Add(bound.MaxAge)
@@ -75,7 +75,7 @@ func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gate
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("requests of %s: %w", source, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return nil, fmt.Errorf("requests of %s: %w", source, err)
 	}
@@ -97,7 +97,7 @@ func (s *Store) DropRequests(ctx context.Context, source string) error {
 	if err := s.begin(); err != nil {
 		return fmt.Errorf("drop requests of %s: %w", source, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return fmt.Errorf("drop requests of %s: %w", source, err)
 	}
