@@ -270,7 +270,7 @@ func (s *Store) ensureStream(ctx context.Context) error {
 	st, err := s.js.Stream(cctx, cfg.Name)
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
-		st, err = s.js.CreateStream(cctx, cfg)
+		st, err = s.createStream(cctx, cfg)
 		if err != nil {
 			return fmt.Errorf("create stream %s: %w", cfg.Name, s.unavailable(err))
 		}
@@ -294,6 +294,26 @@ func (s *Store) ensureStream(ctx context.Context) error {
 	}
 	s.stream = st
 	return nil
+}
+
+// createStream creates the stream, trying again while the cluster has too few servers
+// online for its replicas (as just after the cluster started), until ctx ends.
+func (s *Store) createStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	for {
+		st, err := s.js.CreateStream(ctx, cfg)
+		var api *jetstream.APIError
+		if err == nil || !errors.As(err, &api) || api.ErrorCode != errCodeNoPeers && api.ErrorCode != errCodeClusterNotAvailable {
+			return st, err
+		}
+		s.log.Info("waiting for NATS servers to place the stream's replicas", "replicas", cfg.Replicas, "err", err)
+		t := time.NewTimer(250 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
 }
 
 // follow starts the ordered consumer that feeds the view and waits until the view holds
@@ -402,9 +422,10 @@ func (s *Store) unavailable(err error) error {
 	return err
 }
 
-// JetStream API error codes (nats-server's JSClusterNotAvailErr and JSStreamOfflineErr) that
-// mean "try again shortly".
+// JetStream API error codes (nats-server's JSClusterNoPeersErrF, JSClusterNotAvailErr and
+// JSStreamOfflineErr) that mean "try again shortly".
 const (
+	errCodeNoPeers             jetstream.ErrorCode = 10005
 	errCodeClusterNotAvailable jetstream.ErrorCode = 10008
 	errCodeStreamOffline       jetstream.ErrorCode = 10118
 )
