@@ -539,14 +539,20 @@ func (v *view) waitApplied(ctx context.Context, seq uint64) error {
 	}
 }
 
-// waitLoaded waits until the view holds the stream up to last, or until the consumer
-// reports nothing more pending (when the last messages were removed meanwhile).
+// waitLoaded waits until the view holds the stream up to last. When last was removed
+// meanwhile (a request log entry's TTL), that never happens: then, after a grace period, it
+// is enough that the consumer reported nothing more pending. (Not at once: the consumer
+// may read a replica that is behind, which reports nothing pending too.)
 func (v *view) waitLoaded(ctx context.Context, last uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	start := time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		v.mu.Lock()
-		done, closed, ch := v.applied >= last || v.idle && v.applied > 0, v.closed, v.progress
+		done := v.applied >= last || v.idle && v.applied > 0 && time.Since(start) > 2*time.Second
+		closed, ch := v.closed, v.progress
 		v.mu.Unlock()
 		switch {
 		case closed:
@@ -556,6 +562,7 @@ func (v *view) waitLoaded(ctx context.Context, last uint64) error {
 		}
 		select {
 		case <-ch:
+		case <-tick.C:
 		case <-ctx.Done():
 			return fmt.Errorf("reading the stream up to sequence %d: %w", last, v.s.unavailable(ctx.Err()))
 		}
