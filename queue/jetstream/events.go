@@ -154,6 +154,7 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 	if err := s.v.lock(); err != nil {
 		return 0, fmt.Errorf("trim: %w", err)
 	}
+	s.v.forgetTombstones()
 	var orphans []outMsg
 	for ktok, r := range s.v.dedupe {
 		if r.Trimmed && (r.Window == 0 || !r.ReceivedAt.Add(r.Window).After(before)) {

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/queue/jetstream"
@@ -192,4 +195,55 @@ func TestAcknowledgedSurvivesAServerCrash(t *testing.T) {
 		}
 	}
 	t.Logf("%d appends acknowledged, %d before the crash", len(acked), before)
+}
+
+// TestTombstonesExpire: what Trim removed leaves tombstones that expire after
+// TombstoneTTL, on the server and in the view alike, so that the record's id is free again
+// and a compare-and-swap expecting nothing there succeeds.
+func TestTombstonesExpire(t *testing.T) {
+	srv := jstest.Start(t)
+	st, err := jetstream.Open(context.Background(), jetstream.Options{URL: srv.URL(), Logger: quiet, TombstoneTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ev := func() *gateway.Append {
+		return &gateway.Append{Event: &gateway.StoredEvent{Event: gateway.Event{ID: "evt_1", Type: "t"}, ReceivedAt: now}}
+	}
+	if _, err := st.Append(ctx, ev()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.Trim(ctx, now.Add(time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("Trim = %d, %v; want 1", n, err)
+	}
+	if _, err := st.Endpoints().Put(ctx, "ep_1", &gateway.Endpoint{ID: "ep_1"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Endpoints().Delete(ctx, "ep_1"); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := natsjs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gatewaytest.WaitFor(t, 15*time.Second, "the server to drop both tombstones", func() bool {
+		s, err := js.Stream(ctx, "HOOKGATE")
+		return err == nil && s.CachedInfo().State.Msgs == 0
+	})
+	if _, err := st.Trim(ctx, now, 1); err != nil { // forgets expired tombstones
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, ev()); err != nil {
+		t.Errorf("Append of a trimmed event's id after its tombstone expired: %v", err)
+	}
+	if _, err := st.Endpoints().Put(ctx, "ep_1", &gateway.Endpoint{ID: "ep_1"}, 0); err != nil {
+		t.Errorf("Put of a deleted endpoint's id after its tombstone expired: %v", err)
+	}
 }

@@ -247,6 +247,21 @@ func (v *view) expectKey(ktok string) uint64 {
 	return last
 }
 
+// forgetTombstones drops what the view remembers of tombstones the stream has dropped, so
+// that it does not grow with what Trim removed (Trim calls it).
+func (v *view) forgetTombstones() {
+	now := time.Now()
+	for subj, exp := range v.tombExp {
+		if !now.Before(exp) {
+			delete(v.tombExp, subj)
+			delete(v.last, subj)
+		}
+	}
+	for ktok := range v.keys {
+		v.expectKey(ktok)
+	}
+}
+
 // key returns the state of the key token ktok, made on first use.
 func (v *view) key(ktok string) *keyState {
 	ks := v.keys[ktok]
