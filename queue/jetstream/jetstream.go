@@ -36,7 +36,7 @@
 // (Nats-Expected-Last-Subject-Sequence-Subject hookgate.ev.<key>.*): of two nodes appending
 // under one key one wins, and the other finds the duplicate. A write of several records
 // that must be all-or-none (SaveDeliveries of several, Trim of an event with its saved
-// deliveries, a request log entry with the ones it pushes out) is one atomic batch
+// deliveries) is one atomic batch
 // (Nats-Batch-Id, AllowAtomicPublish): up to 1,000 messages, the server's default
 // max_batch_size (more is ErrTooLarge). A write returns only once the stream acknowledged it
 // (stored on a majority of its replicas), and then once this node's view has applied it:
