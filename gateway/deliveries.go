@@ -123,6 +123,7 @@ func (s *Service) saveDelivery(ctx context.Context, id string, change func(d *De
 		}
 		err = s.store.SaveDeliveries(ctx, d)
 		if err == nil {
+			s.changes.fire()
 			return d, true, nil
 		}
 		if !errors.Is(err, ErrConflict) {
@@ -252,6 +253,7 @@ func (s *Service) moveChunk(ctx context.Context, ds []*Delivery, change func(d *
 	}
 	err := s.store.SaveDeliveries(ctx, save...)
 	if err == nil {
+		s.changes.fire()
 		return len(save), nil
 	}
 	if !errors.Is(err, ErrConflict) {

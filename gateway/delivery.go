@@ -45,14 +45,26 @@ type Delivery struct {
 	Rev uint64 `json:"-"`
 }
 
-// Attempt is one try at sending a delivery and what the endpoint answered.
+// Attempt is one try at sending a delivery: the request body sent and what the endpoint
+// answered.
 type Attempt struct {
 	At           time.Time `json:"at"`
 	StatusCode   int       `json:"status_code"`
 	DurationMS   int64     `json:"duration_ms"`
 	Error        string    `json:"error,omitempty"`
 	ResponseBody string    `json:"response_body,omitempty"`
+	// RequestBody is the body the attempt sent, byte for byte as the kind's Sender wrote it
+	// (a webhook's envelope or mapped payload, Slack's {"text":…}, Telegram's sendMessage),
+	// cut at MaxRequestBody bytes; RequestBytes is its whole length. Both are empty when no
+	// request was made (the mapping or the template failed, the URL was refused). A retry
+	// sends the same body unless the endpoint was edited in between; its signature is made
+	// afresh (a new webhook-timestamp), in headers that are not recorded.
+	RequestBody  string `json:"request_body,omitempty"`
+	RequestBytes int    `json:"request_bytes,omitempty"`
 }
 
 // MaxResponseBody is how much of an endpoint's answer an Attempt keeps.
 const MaxResponseBody = 4 << 10
+
+// MaxRequestBody is how much of the body sent an Attempt keeps.
+const MaxRequestBody = 8 << 10

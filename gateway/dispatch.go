@@ -310,12 +310,13 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 		timeout := s.opts.DeliveryTimeout
 		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
 		began := time.Now()
-		out = sender.Send(actx, &Message{Delivery: dl, Endpoint: ep, Event: &ev.Event, Body: body, Attempt: len(dl.Attempts) + 1, Now: now})
+		out = sender.Send(actx, &Message{Delivery: dl, Endpoint: ep, Event: &ev.Event, Body: body, Seq: ev.Seq, Attempt: len(dl.Attempts) + 1, Now: now})
 		took = time.Since(began)
 		cause = context.Cause(actx)
 		cancel()
 	}
-	att := Attempt{At: now.UTC(), StatusCode: out.StatusCode, DurationMS: s.now().Sub(now).Milliseconds(), ResponseBody: string(truncate(out.Body, MaxResponseBody))}
+	att := Attempt{At: now.UTC(), StatusCode: out.StatusCode, DurationMS: s.now().Sub(now).Milliseconds(), ResponseBody: string(truncate(out.Body, MaxResponseBody)),
+		RequestBody: string(truncate(out.Sent, MaxRequestBody)), RequestBytes: len(out.Sent)}
 	if out.Err != nil {
 		att.Error = out.Err.Error()
 		if cause != nil && errors.Is(out.Err, context.DeadlineExceeded) {
@@ -369,7 +370,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 			switch v {
 			case verdictSuccess:
 				dl.Status, dl.NextAttemptAt = StatusSucceeded, nil
-			case verdictGone:
+			case verdictGone, verdictFinal:
 				dl.Status, dl.NextAttemptAt = StatusFailed, nil
 			case verdictRetry:
 				dl.Step++
@@ -387,6 +388,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		}
 		err := s.store.SaveDeliveries(ctx, dl)
 		if err == nil {
+			s.changes.fire()
 			break
 		}
 		if !errors.Is(err, ErrConflict) || tries == maxCASTries {
@@ -409,7 +411,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		_, err = s.changeEndpoint(ctx, ep.ID, func(e *Endpoint, _ time.Time) error { e.FailureStreak = 0; return nil })
 	case v == verdictGone:
 		disabled, err = s.disableEndpoint(ctx, ep.ID, "the endpoint answered 410 Gone: the receiver unsubscribed")
-	case v == verdictRetry && dl.Status == StatusFailed:
+	case (v == verdictRetry || v == verdictFinal) && dl.Status == StatusFailed:
 		turnedOff := false
 		var e *Endpoint
 		e, err = s.changeEndpoint(ctx, ep.ID, func(e *Endpoint, now time.Time) error {
@@ -474,6 +476,8 @@ func (d *dispatcher) observe(ep *Endpoint, dl *Delivery, att Attempt, v verdict,
 		s.log.Debug("delivered", append(args, "duration_ms", att.DurationMS)...)
 	case outcome == OutcomeGone:
 		s.log.Warn("delivery failed: the endpoint answered 410 Gone and is disabled", args...)
+	case outcome == OutcomeFailed && v == verdictFinal:
+		s.log.Warn("delivery failed: giving up at once, sending it again can't succeed (413 Payload Too Large, or over the kind's size limit)", args...)
 	case outcome == OutcomeFailed:
 		s.log.Warn("delivery failed: giving up, the retry schedule is used up", args...)
 	case !decided:

@@ -264,3 +264,56 @@ func TestSourcePatchCheckDoesNotHoldPublishes(t *testing.T) {
 		t.Fatalf("source = %+v, %v: want both edits", got, err)
 	}
 }
+
+// An auth sent back as answers show it (its value or password masked) keeps the stored
+// credential, as headers and kinds' credentials do; a new value replaces it, and another
+// type does not inherit it.
+func TestMaskedAuthSentBackKeepsTheStoredOne(t *testing.T) {
+	ctx := context.Background()
+	rec := gatewaytest.NewRecorder()
+	auths := make(chan gateway.EndpointAuth, 10)
+	rec.Script(func(_ int, m *gateway.Message) gateway.Outcome {
+		auths <- *m.Endpoint.Auth
+		return gateway.Outcome{StatusCode: 200}
+	})
+	svc := gatewaytest.New(t, gateway.Options{}, rec)
+	ep, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: "http://127.0.0.1:9/x", Events: []string{"*"},
+		EndpointSettings: gateway.EndpointSettings{Auth: &gateway.EndpointAuth{Type: "basic", Username: "ann", Password: "password-one"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.Auth.Password != "****-one" {
+		t.Fatalf("answer shows password %q, want it masked", ep.Auth.Password)
+	}
+	sent := func() gateway.EndpointAuth {
+		t.Helper()
+		if _, err := svc.Publish(ctx, gateway.PublishInput{Type: "order.created", Data: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case a := <-auths:
+			return a
+		case <-time.After(5 * time.Second):
+			t.Fatal("no delivery")
+		}
+		return gateway.EndpointAuth{}
+	}
+	if _, err := svc.UpdateEndpoint(ctx, ep.ID, gateway.EndpointPatch{Auth: &gateway.EndpointAuth{Type: "basic", Username: "bob", Password: ep.Auth.Password}}); err != nil {
+		t.Fatal(err)
+	}
+	if a := sent(); a.Username != "bob" || a.Password != "password-one" {
+		t.Fatalf("after sending the mask back: %+v, want bob with the stored password", a)
+	}
+	if _, err := svc.UpdateEndpoint(ctx, ep.ID, gateway.EndpointPatch{Auth: &gateway.EndpointAuth{Type: "basic", Username: "bob", Password: "password-two"}}); err != nil {
+		t.Fatal(err)
+	}
+	if a := sent(); a.Password != "password-two" {
+		t.Fatalf("after a new password: %+v", a)
+	}
+	if _, err := svc.UpdateEndpoint(ctx, ep.ID, gateway.EndpointPatch{Auth: &gateway.EndpointAuth{Type: "header", Name: "X-Key", Value: "****-two"}}); err != nil {
+		t.Fatal(err)
+	}
+	if a := sent(); a.Type != "header" || a.Value != "****-two" {
+		t.Fatalf("a header auth given the basic password's mask: %+v, want the value as sent", a)
+	}
+}

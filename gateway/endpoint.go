@@ -26,6 +26,12 @@ type Endpoint struct {
 	// created. A 410 Gone deletes a managed endpoint (the platform dropped the subscription)
 	// and only disables a user's one.
 	ManagedBy string `json:"managed_by,omitempty"`
+	// Owner is the principal whose MCP Events subscription the endpoint is (Principal.ID);
+	// empty for every other endpoint.
+	Owner string `json:"owner,omitempty"`
+	// ExpiresAt, when set, is when the endpoint is removed unless refreshed first (an MCP
+	// Events subscription's refreshBefore); no event fans out to it from then on.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// FailureStreak counts consecutive deliveries that ended failed; a success resets it.
 	FailureStreak int       `json:"failure_streak"`
 	CreatedAt     time.Time `json:"created_at"`
@@ -56,6 +62,9 @@ type EndpointSettings struct {
 	RateLimitPerS float64 `json:"rate_limit_per_s,omitempty"`
 	// Mapping is a jq program that reshapes the envelope before delivery.
 	Mapping string `json:"mapping,omitempty"`
+	// Filter is a jq boolean over the envelope: an event for which it is false makes no
+	// delivery to the endpoint (see filter.go). Empty: every event the endpoint subscribes to.
+	Filter string `json:"filter,omitempty"`
 	// OutputSchema is a JSON Schema the mapped payload must satisfy.
 	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 }
@@ -85,6 +94,26 @@ type SettingsChecker interface {
 // equal to the value RedactSettings shows for the same key, keeps the stored value.
 type SettingsRedactor interface {
 	RedactSettings(settings json.RawMessage) json.RawMessage
+}
+
+// SettingsDescriber is implemented by Senders whose kind takes settings: SettingsFields
+// lists them, in the order a form shows them, so that a form (the dashboard's) can offer
+// each kind's own fields without a copy of their names.
+type SettingsDescriber interface {
+	SettingsFields() []SettingField
+}
+
+// SettingField is one setting of a kind.
+type SettingField struct {
+	// Key is the setting's JSON key ("chat_id").
+	Key string
+	// Label names it for people; Help says what it takes.
+	Label, Help string
+	// Secret marks a credential: answers mask it (see SettingsRedactor), and a form never
+	// shows it, leaving it as it is when left blank.
+	Secret bool
+	// Multiline marks a long text (a template).
+	Multiline bool
 }
 
 // Mask hides a secret in API answers, keeping its last four characters (none of a short
@@ -141,16 +170,22 @@ func (s *Service) public(ep *Endpoint) *Endpoint {
 	return &c
 }
 
+// keepMask returns current when v is current masked (a credential read from an answer and
+// sent back), else v.
+func keepMask(v, current string) string {
+	if current != "" && v != current && v == Mask(current) {
+		return current
+	}
+	return v
+}
+
 // keepMasked returns the headers of a patch with every value that is the mask of the
 // current value of the same header replaced by that value: an endpoint read and written
 // back keeps its header credentials.
 func keepMasked(patch, current map[string]string) map[string]string {
 	out := make(map[string]string, len(patch))
 	for k, v := range patch {
-		if old, ok := current[k]; ok && v != old && v == Mask(old) {
-			v = old
-		}
-		out[k] = v
+		out[k] = keepMask(v, current[k])
 	}
 	return out
 }

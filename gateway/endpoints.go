@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ type EndpointPatch struct {
 	Auth          *EndpointAuth    `json:"auth,omitempty"`
 	RateLimitPerS *float64         `json:"rate_limit_per_s,omitempty"`
 	Mapping       *string          `json:"mapping,omitempty"`
+	Filter        *string          `json:"filter,omitempty"`
 	OutputSchema  *json.RawMessage `json:"output_schema,omitempty"`
 	// DiscardPaused, with Enabled set to true, cancels the deliveries kept while the
 	// endpoint was disabled instead of sending them.
@@ -53,11 +55,25 @@ type EndpointPatch struct {
 	Settings json.RawMessage `json:"-"`
 }
 
-// applySettings copies the patch's settings onto st; an empty auth type clears auth.
+// stateOnly reports whether p changes nothing but whether the endpoint is enabled and its
+// description.
+func (p *EndpointPatch) stateOnly() bool {
+	c := *p
+	c.Enabled, c.Description, c.DiscardPaused = nil, nil, false
+	return reflect.ValueOf(c).IsZero()
+}
+
+// applySettings copies the patch's settings onto st; an empty auth type clears auth, and
+// an auth of the stored type whose value or password is the stored one masked (as answers
+// show it, see Mask) keeps the stored one, as headers and kinds' credentials do.
 func (p *EndpointPatch) applySettings(st *EndpointSettings) {
 	if p.Auth != nil {
-		st.Auth = p.Auth
-		if p.Auth.Type == "" {
+		a := *p.Auth
+		if old := st.Auth; old != nil && old.Type == a.Type {
+			a.Value, a.Password = keepMask(a.Value, old.Value), keepMask(a.Password, old.Password)
+		}
+		st.Auth = &a
+		if a.Type == "" {
 			st.Auth = nil
 		}
 	}
@@ -67,6 +83,7 @@ func (p *EndpointPatch) applySettings(st *EndpointSettings) {
 		}
 	}
 	set(&st.Mapping, p.Mapping)
+	set(&st.Filter, p.Filter)
 	if p.RateLimitPerS != nil {
 		st.RateLimitPerS = *p.RateLimitPerS
 	}
@@ -87,14 +104,26 @@ const maxHeaders = 20
 // reservedHeaders are set by hookgate on every delivery and can't be overridden.
 var reservedHeaders = []string{"content-type", "content-length", "user-agent", "host", "webhook-id", "webhook-timestamp", "webhook-signature", "x-hookgate-event", "x-hookgate-delivery"}
 
-// Kinds are the endpoint kinds this gateway can deliver to (Options.Senders), sorted.
+// Kinds are the endpoint kinds this gateway can deliver to (Options.Senders) that a user
+// can create, sorted: not KindMCPEvents, whose endpoints MCP Events subscriptions make.
 func (s *Service) Kinds() []string {
 	kinds := make([]string, 0, len(s.opts.Senders))
 	for k := range s.opts.Senders {
-		kinds = append(kinds, k)
+		if k != KindMCPEvents {
+			kinds = append(kinds, k)
+		}
 	}
 	slices.Sort(kinds)
 	return kinds
+}
+
+// SettingsFields are the settings an endpoint of kind takes beyond those every kind shares
+// (see SettingsDescriber); nil for a kind that takes none or that this gateway lacks.
+func (s *Service) SettingsFields(kind string) []SettingField {
+	if d, ok := s.opts.Senders[kind].(SettingsDescriber); ok {
+		return d.SettingsFields()
+	}
+	return nil
 }
 
 func (s *Service) checkEndpoint(ep *Endpoint) error {
@@ -116,6 +145,9 @@ func (s *Service) checkEndpoint(ep *Endpoint) error {
 		}
 	} else if err := DecodeSettings(ep, &struct{}{}); err != nil {
 		return err
+	}
+	if ep.Kind == KindMCPEvents && ep.ManagedBy != ManagedByMCPEvents {
+		return invalid("kind", "%s endpoints are made by MCP Events subscriptions (events/subscribe), not through this API", KindMCPEvents)
 	}
 	if ep.URL == "" {
 		return invalid("url", "is required")
@@ -152,6 +184,9 @@ func (s *Service) checkEndpoint(ep *Endpoint) error {
 		}
 	}
 	if err := s.checkMapping(ep); err != nil {
+		return err
+	}
+	if err := s.checkFilter(ep); err != nil {
 		return err
 	}
 	if len(ep.Description) > 1000 {
@@ -320,6 +355,9 @@ func (s *Service) UpdateEndpoint(ctx context.Context, id string, p EndpointPatch
 		base, _, err := s.store.Endpoints().Get(ctx, id)
 		if err != nil {
 			return err
+		}
+		if base.ManagedBy == ManagedByMCPEvents && !p.stateOnly() {
+			return invalid("kind", "this endpoint is an MCP Events subscription: its host changes it (events/subscribe, events/unsubscribe); here only enabled and description can be set")
 		}
 		want := base.clone()
 		if err := s.applyConfig(&p, want); err != nil {
@@ -521,21 +559,31 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (string, error) {
 	}
 	secret := NewSecret()
 	err := s.modifyEndpoint(ctx, id, func(ep *Endpoint, now time.Time) error {
-		expires := now.Add(SecretGrace)
-		kept := []Secret{{Value: secret}}
-		for _, old := range ep.Secrets {
-			if old.Expires != nil && !now.Before(*old.Expires) {
-				continue
-			}
-			if old.Expires == nil {
-				old.Expires = &expires
-			}
-			kept = append(kept, old)
+		if ep.ManagedBy == ManagedByMCPEvents {
+			return fmt.Errorf("%w: the secret of an MCP Events subscription is its host's; the host rotates it with events/subscribe", ErrConflict)
 		}
-		ep.Secrets = kept
+		ep.Secrets = rotated(ep.Secrets, secret, now)
 		return nil
 	})
 	return secret, err
+}
+
+// rotated returns secrets with fresh as the current secret: the others that still sign at
+// now keep signing until they expire, the current one until SecretGrace from now. fresh
+// itself, if it was among them, is only the current one.
+func rotated(secrets []Secret, fresh string, now time.Time) []Secret {
+	expires := now.Add(SecretGrace)
+	kept := []Secret{{Value: fresh}}
+	for _, old := range secrets {
+		if old.Value == fresh || old.Expires != nil && !now.Before(*old.Expires) {
+			continue
+		}
+		if old.Expires == nil {
+			old.Expires = &expires
+		}
+		kept = append(kept, old)
+	}
+	return kept
 }
 
 // SecretGrace is how long a rotated-out secret keeps signing.

@@ -48,6 +48,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookgate/hookgate/schemas"
@@ -113,7 +114,8 @@ type Options struct {
 	// in batches of retentionBatch. 0 keeps everything. Events with a pending or paused
 	// delivery are never removed.
 	Retention time.Duration
-	// RetentionEvery is how often retention looks for events to remove; default 1 min.
+	// RetentionEvery is how often retention looks for events to remove, and for
+	// subscriptions past their ExpiresAt; default 1 min.
 	RetentionEvery time.Duration
 	// Logger; default slog.Default().
 	Logger *slog.Logger
@@ -157,8 +159,12 @@ type Service struct {
 
 	seen seenTypes // event types published (knownType)
 
+	lastSeq atomic.Uint64 // the highest Seq this process appended (head)
+
 	waiters    waiters   // await's registrations, by type (WaitFor)
 	routerOnce sync.Once // starts the router that wakes them
+
+	changes changes // wakes the watchers of Changed
 }
 
 // deletedRev marks a deleted endpoint in Service.epRevs: endpoint ids are never reused, so
@@ -295,16 +301,15 @@ func (s *Service) loadState(ctx context.Context) error {
 	return s.followEventTypes(ctx)
 }
 
-// Start starts the dispatcher and, with Options.Retention, the retention loop. Deliveries
+// Start starts the dispatcher and the background sweep: retention (with
+// Options.Retention) and the expiry of subscriptions that were not refreshed. Deliveries
 // left queued by an earlier run, including ones that were in flight when it died, are
 // picked up again.
 func (s *Service) Start() {
 	s.started.Do(func() {
 		s.disp.start()
-		if s.opts.Retention > 0 {
-			s.bg.Add(1)
-			go s.retain(s.bgCtx)
-		}
+		s.bg.Add(1)
+		go s.retain(s.bgCtx)
 	})
 }
 

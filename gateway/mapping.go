@@ -117,17 +117,7 @@ func (s *Service) checkMapping(ep *Endpoint) error {
 	if err != nil || m == nil {
 		return err
 	}
-	if s.opts.Catalog == nil {
-		return nil
-	}
-	for _, t := range s.opts.Catalog.List("") {
-		ev := &Event{Type: t.Name, Source: t.Provider}
-		if t.Provider == schemas.CustomProvider {
-			ev.Source = ep.Source
-		}
-		if !ep.matches(ev) {
-			continue
-		}
+	for _, t := range s.subscribedTypes(ep) {
 		if _, err := m.apply(context.Background(), t.Sample()); err != nil {
 			field := "mapping"
 			if m.program == nil || strings.Contains(err.Error(), "output_schema") {
@@ -137,6 +127,25 @@ func (s *Service) checkMapping(ep *Endpoint) error {
 		}
 	}
 	return nil
+}
+
+// subscribedTypes returns the catalog types ep subscribes to (its events and source), whose
+// samples its mapping and filter are checked on.
+func (s *Service) subscribedTypes(ep *Endpoint) []*schemas.Type {
+	if s.opts.Catalog == nil {
+		return nil
+	}
+	var out []*schemas.Type
+	for _, t := range s.opts.Catalog.List("") {
+		ev := &Event{Type: t.Name, Source: t.Provider}
+		if t.Provider == schemas.CustomProvider {
+			ev.Source = ep.Source
+		}
+		if ep.matches(ev) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // ExportEventTypeForEndpoint is ExportEventType for what endpointID receives: the sample

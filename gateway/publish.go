@@ -144,7 +144,7 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 	}
 	targets := []*Endpoint{only}
 	if only == nil {
-		targets = s.matching(&ev.Event)
+		targets = s.passFilters(ctx, &ev.Event, s.matching(&ev.Event))
 	}
 	var (
 		dls    = make([]*Delivery, 0, len(targets))
@@ -180,9 +180,11 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 		s.obs.Duplicate(in.Source)
 		return &PublishResult{ID: res.ID, Duplicate: true}, nil
 	}
+	s.noteSeq(res.Seq)
 	s.obs.Published(in.Source, in.Type)
 	s.seen.add(ev.Type)
 	s.waiters.route(ev) // wake the awaits it matches
+	s.changes.fire()
 	// An endpoint enabled while the event was being appended resumed its paused deliveries
 	// before these were stored: send them now.
 	for _, d := range paused {
@@ -196,12 +198,16 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 }
 
 // matching returns the endpoints subscribed to ev, enabled or not (a disabled endpoint's
-// deliveries are kept as paused).
+// deliveries are kept as paused), but not those past their ExpiresAt.
 func (s *Service) matching(ev *Event) []*Endpoint {
+	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*Endpoint
 	for _, ep := range s.endpoints {
+		if ep.ExpiresAt != nil && !now.Before(*ep.ExpiresAt) {
+			continue // an expired subscription, not swept yet
+		}
 		if ep.matches(ev) {
 			out = append(out, ep)
 		}

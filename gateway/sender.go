@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -14,6 +15,8 @@ type Message struct {
 	// Event is the event being delivered; Body is its envelope as bytes.
 	Event *Event
 	Body  []byte
+	// Seq is the event's place in the event log (a cursor, for kinds that send one).
+	Seq Seq
 	// Attempt counts from 1.
 	Attempt int
 	// Now is the time the attempt is made, for signing.
@@ -35,11 +38,16 @@ type Sender interface {
 //   - RetryAfter is the target's Retry-After, when it sent one (429, 503), else 0.
 //   - Err is a transport-level failure (dial, TLS, timeout, a refused address) or a failure
 //     to build the request; it must not contain secrets such as catch-hook URL tokens.
+//   - Sent is the request body the attempt sent (or began to send when Err is a transport
+//     failure), exactly as the kind wrote it; nil when no request was made. The dispatcher
+//     records it on the Attempt (see Attempt.RequestBody). It must hold no credential a
+//     kind keeps out of the body's sight (a bot token in the path, an API key header).
 type Outcome struct {
 	StatusCode int
 	Body       []byte
 	RetryAfter time.Duration
 	Err        error
+	Sent       []byte
 }
 
 // SenderFunc adapts a function to the Sender interface.
@@ -55,17 +63,22 @@ const (
 	verdictSuccess verdict = iota // 2xx: done
 	verdictRetry                  // try again at the next step (or at Retry-After)
 	verdictGone                   // 410: the subscriber is gone; disable the endpoint
+	verdictFinal                  // 413 or ErrUndeliverable: sending again can't help; give up now
 )
 
 // classify is the one place that maps an Outcome to what happens next.
 func classify(o Outcome) verdict {
 	switch {
+	case errors.Is(o.Err, ErrUndeliverable):
+		return verdictFinal
 	case o.Err != nil:
 		return verdictRetry
 	case o.StatusCode >= 200 && o.StatusCode < 300:
 		return verdictSuccess
 	case o.StatusCode == 410:
 		return verdictGone
+	case o.StatusCode == 413:
+		return verdictFinal
 	default:
 		return verdictRetry
 	}

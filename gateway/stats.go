@@ -29,19 +29,24 @@ type Stats struct {
 	Disk    DiskStatus `json:"disk"`
 	// Scan says which deliveries were read to count the attempts.
 	Scan StatsScan `json:"scan"`
-	// Series is the window's attempts in equal steps, oldest first: at most SeriesPoints
-	// of them, each StepSeconds long (a whole number of minutes; the last may run past
-	// Until).
+	// Series is the window's events and attempts in equal steps, oldest first: at most
+	// SeriesPoints of them, each StepSeconds long (a whole number of minutes; the last may
+	// run past Until).
 	Series      []StatsPoint `json:"series"`
 	StepSeconds int          `json:"step_seconds"`
+	// Events counts the events received in the window (published or caught), as the
+	// series' Events sum them.
+	Events int `json:"events"`
 }
 
 // SeriesPoints is the most steps Stats.Series has.
 const SeriesPoints = 60
 
-// StatsPoint is one step of Stats.Series: the attempts made from Start on, for StepSeconds.
+// StatsPoint is one step of Stats.Series: the events received and the attempts made from
+// Start on, for StepSeconds.
 type StatsPoint struct {
 	Start     time.Time `json:"start"`
+	Events    int       `json:"events"`
 	Successes int       `json:"successes"`
 	Failures  int       `json:"failures"`
 }
@@ -57,11 +62,13 @@ func seriesStep(window time.Duration) time.Duration {
 // StatsScan says what Stats read: the deliveries created since CreatedSince (a delivery
 // is attempted over its retry schedule after it is created, so one created earlier has
 // no attempt in the window unless it was retried or replayed by hand, or held by a
-// deliver_at), at most MaxScan of them, newest first. Truncated is true when the scan
-// stopped at MaxScan: then the counts cover only the newest deliveries read.
+// deliver_at), at most MaxScan of them, newest first, and the events received in the
+// window, at most MaxScan of them too, newest first. Truncated is true when either scan
+// stopped at MaxScan: then the counts cover only the newest deliveries or events read.
 type StatsScan struct {
 	CreatedSince time.Time `json:"created_since"`
 	Deliveries   int       `json:"deliveries"`
+	Events       int       `json:"events"`
 	MaxScan      int       `json:"max_scan"`
 	Truncated    bool      `json:"truncated"`
 }
@@ -215,7 +222,11 @@ func (s *Service) Stats(ctx context.Context, since time.Time) (*Stats, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stats: read deliveries: %w", err)
 	}
-	st.Scan.Truncated = truncated || cut
+	evCut, err := s.countEvents(ctx, st, since, now, step)
+	if err != nil {
+		return nil, fmt.Errorf("stats: read events: %w", err)
+	}
+	st.Scan.Truncated = truncated || cut || evCut
 
 	t := &st.Totals
 	for _, e := range byID {
@@ -241,6 +252,40 @@ func (s *Service) Stats(ctx context.Context, since time.Time) (*Stats, error) {
 	r := s.Ready()
 	st.Ready, st.Reasons, st.Disk = r.Ready, r.Reasons, r.Disk
 	return st, nil
+}
+
+// countEvents adds the events received from since to now to st's series and Events,
+// reading the event log newest first until an event received before since, at most
+// statsScan events; it reports whether it stopped at that bound. (The log is in append
+// order, which is the order of ReceivedAt up to the clock's steps.)
+func (s *Service) countEvents(ctx context.Context, st *Stats, since, now time.Time, step time.Duration) (bool, error) {
+	q := EventQuery{Newest: true, Limit: 1000}
+	for budget := statsScan; ; {
+		if budget <= 0 {
+			return true, nil
+		}
+		q.MaxScan = min(budget, 1000)
+		r, err := s.store.Events(ctx, q)
+		if err != nil {
+			return false, err
+		}
+		budget -= len(r.Events)
+		for _, ev := range r.Events {
+			if ev.ReceivedAt.Before(since) {
+				return false, nil
+			}
+			st.Scan.Events++
+			if ev.ReceivedAt.After(now) {
+				continue // a clock step: left out, as attempts are
+			}
+			st.Events++
+			st.Series[min(int(ev.ReceivedAt.Sub(since)/step), len(st.Series)-1)].Events++
+		}
+		if !r.More || len(r.Events) == 0 {
+			return false, nil
+		}
+		q.After = r.Next
+	}
 }
 
 // finish computes the ratio and the percentiles from the counts and durations.

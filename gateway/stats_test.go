@@ -133,8 +133,8 @@ func TestStatsSaysWhenTheScanWasCut(t *testing.T) {
 	}
 }
 
-// Stats.Series counts the window's attempts, successes and failures apart, in at most 60
-// steps of whole minutes.
+// Stats.Series counts the window's events, and its attempts, successes and failures apart,
+// in at most 60 steps of whole minutes.
 func TestStatsSeries(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
@@ -161,6 +161,7 @@ func TestStatsSeries(t *testing.T) {
 			return err == nil && len(dls) == 1 && dls[0].Status != gateway.StatusPending
 		})
 	}
+	send(-time.Minute, "good") // before the window: neither its event nor its attempt counts
 	send(10*time.Second, "good")
 	send(20*time.Second, "good")
 	send(5*time.Minute+time.Second, "bad")
@@ -173,12 +174,15 @@ func TestStatsSeries(t *testing.T) {
 	if len(st.Series) != 60 || st.StepSeconds != 60 || !st.Series[0].Start.Equal(start) {
 		t.Fatalf("series of %d steps of %d s from %v, want 60 of 60 s from %v", len(st.Series), st.StepSeconds, st.Series[0].Start, start)
 	}
-	want := map[int]gateway.StatsPoint{0: {Successes: 2}, 5: {Failures: 1}, 59: {Successes: 1}}
+	want := map[int]gateway.StatsPoint{0: {Events: 2, Successes: 2}, 5: {Events: 1, Failures: 1}, 59: {Events: 1, Successes: 1}}
 	for i, p := range st.Series {
 		w := want[i]
-		if p.Successes != w.Successes || p.Failures != w.Failures {
-			t.Errorf("step %d = %d ok, %d failed; want %d, %d", i, p.Successes, p.Failures, w.Successes, w.Failures)
+		if p.Events != w.Events || p.Successes != w.Successes || p.Failures != w.Failures {
+			t.Errorf("step %d = %d events, %d ok, %d failed; want %d, %d, %d", i, p.Events, p.Successes, p.Failures, w.Events, w.Successes, w.Failures)
 		}
+	}
+	if st.Events != 4 || st.Scan.Events != 4 || st.Scan.Truncated {
+		t.Errorf("events = %d (scanned %d, truncated %v), want the window's 4", st.Events, st.Scan.Events, st.Scan.Truncated)
 	}
 	// "The last hour" asked a moment late is still 60 steps of a minute; the moment's
 	// attempts count in the last one.
@@ -193,7 +197,7 @@ func TestStatsSeries(t *testing.T) {
 	if err != nil || len(st.Series) != 60 || st.StepSeconds != 24*60 {
 		t.Fatalf("a day's series = %d steps of %d s (%v); want 60 of 1440 s", len(st.Series), st.StepSeconds, err)
 	}
-	if p0, p2 := st.Series[0], st.Series[2]; p0.Successes != 2 || p0.Failures != 1 || p2.Successes != 1 || p2.Failures != 1 {
+	if p0, p2 := st.Series[0], st.Series[2]; p0.Successes != 2 || p0.Failures != 1 || p0.Events != 3 || p2.Successes != 1 || p2.Failures != 1 || p2.Events != 2 {
 		t.Fatalf("a day's steps 0 and 2 = %+v, %+v; want the first three attempts, then the two at an hour", p0, p2)
 	}
 }

@@ -20,7 +20,7 @@ import (
 //     saved as pending with NextAttemptAt is queued for that time, anything else leaves the
 //     queue. The dispatcher leases due work with a visibility timeout (Lease), backs off
 //     (Hold) or gives it back (Release); saving the delivery acks or retries it.
-//   - Registry: endpoints, sources and custom event types, each a collection of records
+//   - Registry: endpoints, sources, custom event types, API keys, OAuth clients and grants, each a collection of records
 //     updated by compare-and-swap, with a Watch so that every process sees every change.
 //   - RequestLog: what each catch hook received, bounded per source.
 //   - Trim: retention, removing finished events with their deliveries.
@@ -70,6 +70,13 @@ type EventLog interface {
 	// at ReceivedAt r dedupes an event received before r+DedupeFor, where DedupeFor is the
 	// one given when the key was stored. An event id that is already stored is ErrConflict.
 	Append(ctx context.Context, a *Append) (*Appended, error)
+	// AddDeliveries adds ds to the fan-out of the stored event eventID, all or none, as if
+	// Append had stored them with it (an MCP Events subscription replaying from a cursor):
+	// they are listed in the event's Deliveries, keep it from Trim while pending or paused,
+	// and go with it. Each d must not exist yet (ErrConflict) and have EventID eventID; each
+	// d.Rev is set to its first revision and each pending one queued for its NextAttemptAt.
+	// An event that is not stored (trimmed meanwhile) is ErrNotFound, and nothing is written.
+	AddDeliveries(ctx context.Context, eventID string, ds ...*Delivery) error
 	// Event returns the event with id (ErrNotFound when there is none).
 	Event(ctx context.Context, id string) (*StoredEvent, error)
 	// Events reads the log in order (see EventQuery).
@@ -201,6 +208,12 @@ type Registry interface {
 	Endpoints() Records[*Endpoint]
 	Sources() Records[*Source]
 	EventTypes() Records[*EventTypeRecord]
+	// Keys are the named API keys (hashed), by key id.
+	Keys() Records[*APIKey]
+	// OAuthClients are the OAuth clients that registered themselves, by client id.
+	OAuthClients() Records[*OAuthClient]
+	// Grants are OAuth grants with their codes and tokens (hashed), by grant id.
+	Grants() Records[*Grant]
 	// (Ids: endpoint and source ids; an event type's name.)
 }
 

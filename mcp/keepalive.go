@@ -36,8 +36,9 @@ const (
 
 // HTTPHandler serves s over Streamable HTTP with what real clients and proxies need: idle
 // sessions expire, a long call's response is kept alive (KeepAlive), and a cancelled call
-// gets no response (DropCancelledResponses, outermost, so that it also drops a response
-// KeepAlive turned into an SSE event).
+// gets no response (DropCancelledResponses, so that it also drops a response KeepAlive
+// turned into an SSE event). When s offers MCP Events (NewServer got a gateway that has
+// them), the events/* requests are answered in front of all that (see events.go).
 func HTTPHandler(s *server.MCPServer, o HTTPOptions) http.Handler {
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = DefaultKeepAlive
@@ -53,7 +54,11 @@ func HTTPHandler(s *server.MCPServer, o HTTPOptions) http.Handler {
 		server.WithSessionIdleTTL(o.SessionIdleTTL),
 		server.WithStreamableHTTPLogger(slog.New(warnOnly{o.Logger.Handler()})),
 	)
-	return DropCancelledResponses(KeepAlive(h, o.KeepAlive))
+	out := DropCancelledResponses(KeepAlive(h, o.KeepAlive))
+	if r := routerOf(s); r != nil {
+		out = eventsHandler(out, r, min(o.KeepAlive, DefaultHeartbeat))
+	}
+	return out
 }
 
 // KeepAlive wraps the Streamable HTTP handler so that the response to a POST is never

@@ -552,3 +552,35 @@ func TestCreateWebhookNullArguments(t *testing.T) {
 		t.Fatalf("create_webhook with output_schema null = %v, want a webhook without output_schema", wh)
 	}
 }
+
+// create_webhook and update_webhook take a filter: checked on the subscribed types' samples
+// (a non-boolean is a tool error naming it), and run when an event is published.
+func TestWebhookFilterTools(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	bad := e.call(ctx, "create_webhook", map[string]any{"url": "https://example.com/hook", "events": []string{"video.posted"}, "filter": `.data.bundle_id = "b_42"`}, true)
+	if msg := bad["error"].(string); !strings.Contains(msg, "filter") || !strings.Contains(msg, "true or false") {
+		t.Fatalf("create_webhook with a non-boolean filter: %s", msg)
+	}
+	wh := e.call(ctx, "create_webhook", map[string]any{"url": "https://example.com/hook", "events": []string{"video.posted"}, "filter": `.data.bundle_id == "b_42"`}, false)
+	ep, _ := wh["webhook"].(map[string]any)
+	if ep["filter"] != `.data.bundle_id == "b_42"` {
+		t.Fatalf("create_webhook = %v, want the filter shown", wh)
+	}
+	video := func(bundle string) string {
+		return `{"video_id":"v_1","bundle_id":"` + bundle + `","platform":"tiktok","post_url":"https://www.tiktok.com/@a/video/1","post_id":"1","posted_at":"2026-06-24T14:00:05Z"}`
+	}
+	for bundle, want := range map[string]float64{"b_42": 1, "b_7": 0} {
+		res := e.call(ctx, "publish_event", map[string]any{"type": "video.posted", "data": json.RawMessage(video(bundle))}, false)
+		if res["deliveries"] != want {
+			t.Fatalf("publish %s: %v, want %v deliveries", bundle, res, want)
+		}
+	}
+	e.call(ctx, "update_webhook", map[string]any{"id": ep["id"], "filter": `.data.bundle_id == "b_7"`}, false)
+	if got, err := e.svc.GetEndpoint(ctx, ep["id"].(string)); err != nil || got.Filter != `.data.bundle_id == "b_7"` {
+		t.Fatalf("after update_webhook: %+v %v", got, err)
+	}
+	if res := e.call(ctx, "publish_event", map[string]any{"type": "video.posted", "data": json.RawMessage(video("b_7"))}, false); res["deliveries"] != float64(1) {
+		t.Fatalf("after update_webhook, a b_7 video: %v", res)
+	}
+}

@@ -18,10 +18,16 @@
 // replaced by a preview and the hookgate://events/{id} resource), with a short text
 // summary. Two prompts (wire_provider, wait_for_post) guide the common workflows.
 //
+// Over HTTP each call carries the principal that authenticated it (the serve token, a named
+// key, a secret URL's key, an OAuth access token; gateway.PrincipalFrom): every tool needs
+// the scope toolScopes names and every resource read, and a call without it is a tool error
+// naming the scope. Calls over stdio or in-process carry no principal: they are the local
+// user's.
+//
 // # Example
 //
 //	s := mcp.NewServer(svc, mcp.Options{})
-//	mcp.ServeStdio(ctx, server.NewStdioServer(s), os.Stdin, os.Stdout) // or:
+//	mcp.ServeStdio(ctx, mcp.NewStdioServer(s), os.Stdin, os.Stdout) // or:
 //	http.Handle("/mcp", mcp.HTTPHandler(s, mcp.HTTPOptions{})) // keep-alive, session expiry, cancellation
 package mcp
 
@@ -29,6 +35,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
@@ -98,7 +105,13 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 	}
 	hooks := &server.Hooks{}
 	hooks.AddBeforeReadResource(missingResources(gw))
+	ev, offersEvents := gw.(Events)
+	extensions := map[string]any{}
+	if offersEvents {
+		extensions[EventsExtension] = map[string]any{}
+	}
 	s := server.NewMCPServer(serverName, gateway.Version,
+		server.WithExtensions(extensions),
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithPromptCapabilities(false),
@@ -107,9 +120,14 @@ func NewServer(gw Gateway, opts Options) *server.MCPServer {
 		server.WithResourceCompletionProvider(completions{gw}),
 		server.WithHooks(hooks),
 		server.WithRecovery(),
+		server.WithToolHandlerMiddleware(checkScope),
+		server.WithResourceHandlerMiddleware(checkReadScope),
 		server.WithOutputSchemaValidation(), // a result that breaks its tool's outputSchema is an error, not sent
 		server.WithInstructions(instructions),
 	)
+	if offersEvents {
+		eventsOf.Store(s, &eventsRouter{ev: ev, log: slog.Default()})
+	}
 	t := &tools{gw: gw, opts: opts}
 	t.register(s)
 	registerResources(s, gw)

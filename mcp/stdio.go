@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,9 +17,99 @@ import (
 // ServeStdio notes the cancelled request ids as it reads them and drops those responses
 // when they are written. A response already written when the cancellation arrives has
 // gone; the client ignores it.
+//
+// A server made by NewStdioServer from a server that offers MCP Events gets its events/*
+// requests answered here, in front of mcp-go, each on its own goroutine (a subscribe waits
+// for the callback's challenge), the answers written between mcp-go's whole messages.
 func ServeStdio(ctx context.Context, s *server.StdioServer, in io.Reader, out io.Writer) error {
 	f := &cancelFilter{cancelled: map[string]bool{}}
-	return s.Listen(ctx, &cancelReader{r: in, f: f}, &cancelWriter{w: out, f: f})
+	w := &lockedWriter{w: out}
+	if r := stdioRouterOf(s); r != nil {
+		in = &eventsReader{ctx: ctx, r: bufio.NewReaderSize(in, 64<<10), router: r, out: w}
+	}
+	return s.Listen(ctx, &cancelReader{r: in, f: f}, &cancelWriter{w: w, f: f})
+}
+
+// NewStdioServer is server.NewStdioServer(s) that ServeStdio knows to answer MCP Events
+// for, when s offers them.
+func NewStdioServer(s *server.MCPServer) *server.StdioServer {
+	ss := server.NewStdioServer(s)
+	if r := routerOf(s); r != nil {
+		eventsOf.Store(ss, r)
+	}
+	return ss
+}
+
+// stdioRouterOf returns the events router of a server NewStdioServer made.
+func stdioRouterOf(s *server.StdioServer) *eventsRouter {
+	r, _ := eventsOf.Load(s)
+	er, _ := r.(*eventsRouter)
+	return er
+}
+
+// lockedWriter writes each message whole, whoever writes it: mcp-go's stdio server, or an
+// events/* answer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// eventsReader passes the client's lines on to mcp-go, except the events/* requests, which
+// it answers itself: an events/stream runs until the client cancels it
+// (notifications/cancelled, which mcp-go sees too).
+type eventsReader struct {
+	ctx     context.Context
+	r       *bufio.Reader
+	router  *eventsRouter
+	out     io.Writer
+	pending []byte // the rest of a line being passed on
+
+	mu      sync.Mutex
+	streams map[string]context.CancelFunc // open events/stream requests, by compact id
+}
+
+func (e *eventsReader) Read(p []byte) (int, error) {
+	for len(e.pending) == 0 {
+		line, err := e.r.ReadBytes('\n')
+		if len(line) > 0 && !e.answer(line) {
+			e.pending = line
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, e.pending)
+	e.pending = e.pending[n:]
+	return n, nil
+}
+
+// answer reports whether line is an events/* request, answering it on its own goroutine.
+func (e *eventsReader) answer(line []byte) bool {
+	if !bytes.Contains(line, []byte(`"events/`)) {
+		e.cancelStream(line)
+		return false
+	}
+	var msg rpcRequest
+	if json.Unmarshal(line, &msg) != nil || !isEventsMethod(msg.Method) {
+		return false
+	}
+	if msg.Method == "events/stream" && len(msg.ID) > 0 {
+		go e.stream(&msg)
+		return true
+	}
+	go func() {
+		if resp := e.router.handle(e.ctx, &msg); resp != nil {
+			_, _ = e.out.Write(append(resp, '\n'))
+		}
+	}()
+	return true
 }
 
 // maxCancelled bounds the cancelled ids kept for a response not yet written: one whose
@@ -119,8 +210,15 @@ func (c *cancelReader) Read(p []byte) (int, error) {
 }
 
 func (c *cancelReader) observe(line []byte) {
+	if id, ok := cancelledID(line); ok {
+		c.f.add(id)
+	}
+}
+
+// cancelledID returns the request id (compact) that a notifications/cancelled line names.
+func cancelledID(line []byte) (string, bool) {
 	if !bytes.Contains(line, []byte("notifications/cancelled")) {
-		return
+		return "", false
 	}
 	var msg struct {
 		Method string `json:"method"`
@@ -128,9 +226,10 @@ func (c *cancelReader) observe(line []byte) {
 			RequestID json.RawMessage `json:"requestId"`
 		} `json:"params"`
 	}
-	if json.Unmarshal(line, &msg) == nil && msg.Method == "notifications/cancelled" && len(msg.Params.RequestID) > 0 {
-		c.f.add(compactID(msg.Params.RequestID))
+	if json.Unmarshal(line, &msg) != nil || msg.Method != "notifications/cancelled" || len(msg.Params.RequestID) == 0 {
+		return "", false
 	}
+	return compactID(msg.Params.RequestID), true
 }
 
 // cancelWriter writes the server's messages (one per Write, as mcp-go's stdio server
@@ -152,4 +251,46 @@ func (c *cancelWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return c.w.Write(p)
+}
+
+// stream runs an events/stream until the client cancels it or the server stops.
+func (e *eventsReader) stream(msg *rpcRequest) {
+	write := func(b []byte) error {
+		_, err := e.out.Write(append(b, '\n'))
+		return err
+	}
+	st, rerr := e.router.openStream(e.ctx, msg)
+	if rerr != nil {
+		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "error": rerr})
+		_ = write(b)
+		return
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	id := compactID(msg.ID)
+	e.mu.Lock()
+	if e.streams == nil {
+		e.streams = map[string]context.CancelFunc{}
+	}
+	e.streams[id] = cancel
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.streams, id)
+		e.mu.Unlock()
+	}()
+	st.run(ctx, DefaultHeartbeat, write)
+}
+
+// cancelStream ends the stream a notifications/cancelled line names, if it is one.
+func (e *eventsReader) cancelStream(line []byte) {
+	id, ok := cancelledID(line)
+	if !ok {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cancel, ok := e.streams[id]; ok {
+		cancel()
+	}
 }

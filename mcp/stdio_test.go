@@ -14,12 +14,10 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-// TestCancelledCallGetsNoResponse drives the stdio server as a client process would: a
-// call the client cancels gets no response, the calls around it do.
-func TestCancelledCallGetsNoResponse(t *testing.T) {
-	e := newEnvUntyped(t)
-	s := server.NewStdioServer(hgmcp.NewServer(e.svc, hgmcp.Options{ProgressInterval: 20 * time.Millisecond}))
-	server.WithWorkerPoolSize(1)(s) // tool calls answered in order: the one after the cancelled call comes after it
+// serveStdio serves s over pipes until the test ends: what the test writes to in is the
+// client's stdin, and each JSON message the server writes comes out of lines.
+func serveStdio(t *testing.T, s *server.StdioServer) (in io.Writer, lines <-chan map[string]any) {
+	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -31,18 +29,28 @@ func TestCancelledCallGetsNoResponse(t *testing.T) {
 		outR.Close()
 		<-done
 	})
-	lines := make(chan map[string]any, 100)
+	out := make(chan map[string]any, 100)
 	go func() {
 		sc := bufio.NewScanner(outR)
-		sc.Buffer(nil, 1<<20)
+		sc.Buffer(nil, 4<<20)
 		for sc.Scan() {
 			var m map[string]any
 			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				lines <- m
+				out <- m
 			}
 		}
-		close(lines)
+		close(out)
 	}()
+	return inW, out
+}
+
+// TestCancelledCallGetsNoResponse drives the stdio server as a client process would: a
+// call the client cancels gets no response, the calls around it do.
+func TestCancelledCallGetsNoResponse(t *testing.T) {
+	e := newEnvUntyped(t)
+	s := server.NewStdioServer(hgmcp.NewServer(e.svc, hgmcp.Options{ProgressInterval: 20 * time.Millisecond}))
+	server.WithWorkerPoolSize(1)(s) // tool calls answered in order: the one after the cancelled call comes after it
+	inW, lines := serveStdio(t, s)
 	send := func(msg string) {
 		t.Helper()
 		if _, err := fmt.Fprintln(inW, msg); err != nil {

@@ -40,6 +40,7 @@ type endpointSettingsArgs struct {
 	Kind          string                `json:"kind,omitempty" jsonschema:"webhook (default), zapier, make, n8n, slack or telegram"`
 	RateLimitPerS float64               `json:"rate_limit_per_s,omitempty" jsonschema:"At most this many deliveries per second to this webhook (make defaults to 25)"`
 	Mapping       string                `json:"mapping,omitempty" jsonschema:"A jq program that reshapes the envelope before delivery, e.g. {post_url: .data.post_url, at: .created}"`
+	Filter        string                `json:"filter,omitempty" jsonschema:"A jq boolean over the envelope: only events for which it is true are delivered, e.g. .data.bundle_id == \"b_42\""`
 	OutputSchema  any                   `json:"output_schema,omitempty" jsonschema:"A JSON Schema the mapped payload must satisfy"`
 	Template      string                `json:"template,omitempty" jsonschema:"slack, telegram: a Go text/template over the payload, e.g. Video posted on {{.data.platform}}: {{.data.post_url}}"`
 	ChatID        string                `json:"chat_id,omitempty" jsonschema:"telegram: the chat to post to"`
@@ -98,6 +99,7 @@ type updateWebhookArgs struct {
 	Source        *string               `json:"source,omitempty" jsonschema:"Only receive events from this source; empty string: from any source"`
 	RateLimitPerS *float64              `json:"rate_limit_per_s,omitempty" jsonschema:"At most this many deliveries per second; 0 removes the limit"`
 	Mapping       *string               `json:"mapping,omitempty" jsonschema:"A jq program that reshapes the envelope before delivery; empty string removes it"`
+	Filter        *string               `json:"filter,omitempty" jsonschema:"A jq boolean over the envelope: only events for which it is true are delivered; empty string removes it"`
 	OutputSchema  *json.RawMessage      `json:"output_schema,omitempty" jsonschema:"A JSON Schema the mapped payload must satisfy; {} accepts anything"`
 	Template      *string               `json:"template,omitempty" jsonschema:"slack, telegram: a Go text/template over the payload; empty string: the default text"`
 	ChatID        *string               `json:"chat_id,omitempty" jsonschema:"telegram: the chat to post to"`
@@ -196,7 +198,7 @@ func (t *tools) register(s *server.MCPServer) {
 		description: "List registered webhooks, oldest first, with their state (enabled, failure streak, why disabled). 20 per page by default; pass next_cursor as cursor for the next page.",
 		input:       setRange("limit", 1, maxPage)}, t.listWebhooks)
 	addTool(s, toolDef{name: "update_webhook", title: "Change a webhook", effect: adds, idempotent: true,
-		description: "Change a webhook: only the arguments given change (URL, event types, description, headers, source, enabled, and the per-kind settings: rate_limit_per_s, mapping, output_schema, template, chat_id, bot_token, api_key, auth). Re-enabling sends the events kept while it was disabled (unless discard_paused). Returns the webhook as stored."},
+		description: "Change a webhook: only the arguments given change (URL, event types, description, headers, source, enabled, filter, and the per-kind settings: rate_limit_per_s, mapping, output_schema, template, chat_id, bot_token, api_key, auth). Re-enabling sends the events kept while it was disabled (unless discard_paused). Returns the webhook as stored."},
 		t.updateWebhook)
 	addTool(s, toolDef{name: "delete_webhook", title: "Delete a webhook", effect: destroys, idempotent: true,
 		description: "Delete a webhook. Its queued deliveries are canceled."}, t.deleteWebhook)

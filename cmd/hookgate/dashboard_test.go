@@ -144,6 +144,8 @@ func TestDashboardInBrowser(t *testing.T) {
 			return os.WriteFile(filepath.Join(shots, "dashboard-"+name+".png"), png, 0o644)
 		})
 	}
+	// liveStream is there once the page's live lists listen to the server's events.
+	liveStream := chromedp.CSS(`html[data-live="sse"]`)
 	rows := func(status string) chromedp.CSS {
 		return chromedp.CSS(fmt.Sprintf(`#delivery-rows tr[data-status=%q]`, status))
 	}
@@ -184,8 +186,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	// Send test: the delivery is held at the receiver until the page is marked, so the
-	// page shows it in flight first and the succeeded state arrives without a reload.
-	run("send test", chromedp.Click(button("Send test")), chromedp.WaitVisible(chromedp.CSS(`#delivery-rows tr[data-status]`)), markPage)
+	// page shows it in flight first and the succeeded state arrives without a reload,
+	// told by the live stream (server-sent events), not by polling.
+	run("send test", chromedp.Click(button("Send test")), chromedp.WaitVisible(chromedp.CSS(`#delivery-rows tr[data-status]`)),
+		chromedp.WaitReady(liveStream), markPage)
 	close(recv.hold)
 	run("test delivery succeeds", chromedp.WaitVisible(rows("succeeded")))
 	pageKept("send test")
@@ -237,8 +241,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("rotated secret = %q (was %q)", rotated, secret)
 	}
 
+	// The edit form: the endpoint's settings and auth, credentials write-only.
+	run("edit form",
+		chromedp.Click(chromedp.Search(`//summary[normalize-space()="Edit or delete"]`)),
+		chromedp.WaitVisible(chromedp.ID("edit-auth")),
+		shot("edit"))
+
 	// Events: newest first; the event shows its payload and its deliveries.
-	run("events", chromedp.Click(link("Events")), chromedp.WaitVisible(chromedp.Search(`//td[normalize-space()="order.created"]`)), markPage)
+	run("events", chromedp.Click(link("Events")), chromedp.WaitVisible(chromedp.Search(`//td[normalize-space()="order.created"]`)),
+		chromedp.WaitReady(liveStream), markPage)
 	if st, err := p.call("POST", "/v1/events", map[string]any{"type": "order.shipped", "data": map[string]any{"order": "A-1002"}}, nil); err != nil || st != 202 {
 		t.Fatalf("publish = %d, %v", st, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -266,6 +267,16 @@ func TestStartWithNoRoomToOpenWaitsForSpace(t *testing.T) {
 	}
 	if st, _ := p.call("POST", "/v1/events", map[string]any{"type": "disk.filled", "data": map[string]any{}}, &out); st != 507 || p.errorCode(st, out) != "storage_full" {
 		t.Fatalf("publish with no room to open = %d %v", st, out)
+	}
+	// The dashboard at / says so in a page, not the API's JSON.
+	resp, err := http.Get(p.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(page), "the store needs to open") {
+		t.Fatalf("GET / with no room to open = %d %s:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), page)
 	}
 	p.alive()
 

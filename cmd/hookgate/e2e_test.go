@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/queue/jetstream/jstest"
 )
 
@@ -419,7 +420,7 @@ func TestFirstStartGeneratesToken(t *testing.T) {
 		}
 	}
 	cmd.Env = env
-	stdout := &syncBuffer{}
+	stdout := &gatewaytest.Buffer{}
 	cmd.Stdout = stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -446,24 +447,6 @@ func TestFirstStartGeneratesToken(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestRetriesOverHTTP: a receiver answering 500 twice and then 200 gets three attempts at

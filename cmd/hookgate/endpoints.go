@@ -153,6 +153,7 @@ func endpointsCreateCmd(cf *clientFlags) *cobra.Command {
 	fl.StringVar(&in.Kind, "kind", "", "webhook (default), zapier, make, n8n, slack or telegram")
 	fl.Float64Var(&in.RateLimitPerS, "rate-limit", 0, "deliveries per second at most (0: none; make: 25)")
 	fl.StringVar(&in.Mapping, "mapping", "", "jq program that reshapes the envelope, e.g. '{post_url: .data.post_url}'")
+	fl.StringVar(&in.Filter, "filter", "", `jq boolean over the envelope: only events for which it is true are delivered, e.g. '.data.bundle_id == "b_42"'`)
 	for _, f := range kindFlags {
 		settings[f.key] = fl.String(f.flag, "", f.usage)
 	}
@@ -231,16 +232,17 @@ func endpointsGetCmd(cf *clientFlags) *cobra.Command {
 
 func endpointsUpdateCmd(cf *clientFlags) *cobra.Command {
 	var (
-		url, events, description string
-		headers                  []string
-		enable, disable, discard bool
+		url, events, description, filter string
+		headers                          []string
+		enable, disable, discard         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update <id>",
 		Short: "Change an endpoint; --enable sends the deliveries kept while it was disabled",
 		Example: `  hookgate endpoints update ep_01K… --enable
   hookgate endpoints update ep_01K… --enable --discard-paused
-  hookgate endpoints update ep_01K… --events 'video.*'`,
+  hookgate endpoints update ep_01K… --events 'video.*'
+  hookgate endpoints update ep_01K… --filter '.data.bundle_id == "b_42"'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
@@ -258,6 +260,9 @@ func endpointsUpdateCmd(cf *clientFlags) *cobra.Command {
 			}
 			if fl.Changed("description") {
 				p.Description = &description
+			}
+			if fl.Changed("filter") {
+				p.Filter = &filter
 			}
 			if fl.Changed("header") {
 				h, err := parseHeaders(headers)
@@ -291,6 +296,7 @@ func endpointsUpdateCmd(cf *clientFlags) *cobra.Command {
 	fl.StringVar(&url, "url", "", "new URL")
 	fl.StringVar(&events, "events", "", "new comma-separated event types or patterns")
 	fl.StringVar(&description, "description", "", "new description")
+	fl.StringVar(&filter, "filter", "", `new jq boolean over the envelope ('' removes it), e.g. '.data.platform == "tiktok"'`)
 	fl.StringArrayVar(&headers, "header", nil, "replace the extra headers, Name=value (repeatable)")
 	fl.BoolVar(&enable, "enable", false, "enable (resets the failure streak, sends paused deliveries)")
 	fl.BoolVar(&disable, "disable", false, "disable (matching events are kept as paused deliveries)")

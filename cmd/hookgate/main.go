@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newEventTypesCmd(),
 		newSchemasCmd(),
 		newSourcesCmd(),
+		newKeysCmd(),
 		newStatusCmd(),
 		newVersionCmd(),
 	)

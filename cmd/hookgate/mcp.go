@@ -86,7 +86,7 @@ func serveMCP(ctx context.Context, f *serveFlags, stdin io.Reader, stdout, stder
 			return err
 		}
 	}
-	s := server.NewStdioServer(hgmcp.NewServer(gw, opts))
+	s := hgmcp.NewStdioServer(hgmcp.NewServer(gw, opts))
 	s.SetErrorLogger(log.New(stderr, "mcp: ", log.LstdFlags))
 	server.WithWorkerPoolSize(64)(s)
 	if err := hgmcp.ServeStdio(ctx, s, stdin, stdout); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 )
 
 // section returns the part of a Markdown document from the heading that starts with title
@@ -141,7 +143,7 @@ func TestReadmeQuickstart(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = envWithout()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &syncBuffer{}
+	out := &gatewaytest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -255,8 +255,9 @@ func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
 
 // runningGateway is a started gateway: the Service and its HTTP API (with MCP at /mcp).
 // When serve starts on a volume too full to open the store, the API answers 507
-// storage_full (httpapi.Waiting) while a goroutine retries opening it every second; once it
-// opens, the full API takes over, no restart.
+// storage_full (httpapi.Waiting), and the dashboard at / a page saying so
+// (dashboard.Waiting), while a goroutine retries opening it every second; once it opens,
+// the full API takes over, no restart.
 type runningGateway struct {
 	srv *http.Server
 	// public is the base URL of catch hooks: --public-url, else the listen address.
@@ -348,8 +349,9 @@ func startGateway(f *serveFlags, log *slog.Logger, notice io.Writer, waitForSpac
 		var last atomic.Value
 		last.Store(openErr)
 		waiting := api
-		waiting.Mount = []httpapi.Mount{{Path: "/mcp", Protected: true}}
-		h := httpapi.Waiting(waiting, func() error { return last.Load().(error) })
+		current := func() error { return last.Load().(error) }
+		waiting.Mount = append([]httpapi.Mount{{Path: "/mcp", Protected: true}}, dashboard.Mounts(dashboard.Waiting(current))...)
+		h := httpapi.Waiting(waiting, current)
 		g.handler.Store(&h)
 		go g.waitForSpace(func() (*gateway.Service, error) { return f.open(opts, m) }, api, &last)
 	}
@@ -379,9 +381,10 @@ func (g *runningGateway) serveAPI(svc *gateway.Service, api httpapi.Options) {
 	mcpHTTP := hgmcp.HTTPHandler(hgmcp.NewServer(svc, hgmcp.Options{PublicURL: g.public}), hgmcp.HTTPOptions{Logger: g.log})
 	api.Service = svc
 	g.metrics.Watch(svc)
-	dash := dashboard.New(dashboard.Options{Service: svc, Token: api.Token, PublicURL: api.PublicURL, Logger: g.log})
-	api.Mount = append([]httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true}, {Path: "/metrics", Handler: g.metrics.Handler()}},
+	dash := dashboard.New(dashboard.Options{Service: svc, Token: api.Token, PublicURL: api.PublicURL, Logger: g.log, Done: g.quit})
+	api.Mount = append([]httpapi.Mount{{Path: "/mcp", Handler: mcpHTTP, Protected: true, SecretURL: true}, {Path: "/metrics", Handler: g.metrics.Handler()}},
 		dashboard.Mounts(dash)...)
+	api.Session = dashboard.SessionPrincipal(dash)
 	h := httpapi.New(api)
 	g.handler.Store(&h)
 	if err := os.WriteFile(g.addrFile, []byte(g.local+"\n"), 0o600); err != nil {

@@ -20,6 +20,7 @@
 package connectortest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -254,7 +255,8 @@ func RunSenderSuite(t *testing.T, newSender func(t *testing.T, url string) gatew
 }
 
 // Run checks, each in a subtest against a fresh Receiver: a 2xx is reported as an answer
-// with its body; a 500 with its status and body; the body is capped at MaxResponseBody;
+// with its body, and the request body as the receiver got it as Sent; a 500 with its
+// status and body; the body is capped at MaxResponseBody;
 // Retry-After is read; redirects are not followed; a refused connection sets Err with
 // status 0; a context deadline ends the attempt promptly with an Err that errors.Is
 // context.DeadlineExceeded; and no error text leaks a secret.
@@ -281,6 +283,14 @@ func (s SenderSuite) Run(t *testing.T) {
 		}
 		if reqs := rcv.Want(t, 5*time.Second, 1); reqs[0].Method != http.MethodPost || len(reqs) != 1 {
 			t.Fatalf("receiver got %d requests, first %s; want one POST", len(reqs), reqs[0].Method)
+		}
+	})
+	t.Run("the body sent is reported", func(t *testing.T) {
+		rcv := NewReceiver(t)
+		out := send(t, context.Background(), rcv)
+		reqs := rcv.Want(t, 5*time.Second, 1)
+		if len(out.Sent) == 0 || !bytes.Equal(out.Sent, reqs[0].Body) {
+			t.Fatalf("Send reported %q as sent; the receiver got %q", out.Sent, reqs[0].Body)
 		}
 	})
 	t.Run("5xx is an answer with its body", func(t *testing.T) {

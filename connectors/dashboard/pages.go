@@ -3,13 +3,16 @@ package dashboard
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/connectors/httpapi"
 	"github.com/hookgate/hookgate/gateway"
 )
 
@@ -20,7 +23,9 @@ type page struct {
 	SignedIn bool
 	Message  string
 	Notice   string
-	Data     any
+	// Refresh, when set, makes the browser reload the page after that many seconds.
+	Refresh int
+	Data    any
 }
 
 // notices are the messages an action's redirect asks the next page to show, by name: the
@@ -72,16 +77,25 @@ func (h *handler) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) login(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
+	if !httpapi.SameOrigin(r) {
 		h.render(w, r, http.StatusForbidden, "login", page{Title: "Sign in", Message: "This sign-in did not come from this dashboard's page."})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if !h.tokenMatches(r.PostFormValue("token")) {
-		h.render(w, r, http.StatusUnauthorized, "login", page{Title: "Sign in", Message: "That is not this gateway's API token."})
+	p, err := httpapi.Authenticate(r.Context(), h.svc, h.token, r.PostFormValue("token"))
+	if err != nil {
+		if !errors.Is(err, gateway.ErrUnauthenticated) {
+			h.fail(w, r, err)
+			return
+		}
+		h.render(w, r, http.StatusUnauthorized, "login", page{Title: "Sign in", Message: "That is neither this gateway's API token nor one of its keys."})
 		return
 	}
-	id, err := h.sessions.start()
+	if !p.Can(gateway.ScopeRead) {
+		h.render(w, r, http.StatusForbidden, "login", page{Title: "Sign in", Message: "That key lacks the read scope the dashboard needs."})
+		return
+	}
+	id, err := h.sessions.start(p.ID)
 	if err != nil {
 		h.fail(w, r, fmt.Errorf("start a session: %w", err))
 		return
@@ -111,29 +125,57 @@ const statsWindow = 24 * time.Hour
 // overviewWindows are the windows the Overview offers, by their query value.
 var overviewWindows = []window{{"1h", "hour"}, {"24h", "24 hours"}}
 
-// bar is one step of the Overview's chart, in the SVG's units.
+// bar is one step of an Overview chart, in the SVG's units: its segments stacked from the
+// bottom up.
 type bar struct {
-	X, W, OKY, OKH, FailY, FailH float64
-	Label                        string
+	X, W  float64
+	Segs  []segment
+	Label string
 }
 
-// chart is the Overview's attempts chart: stacked bars of successes and failures.
+// segment is one part of a bar.
+type segment struct {
+	Y, H float64
+	Fill string
+}
+
+// chart is one of the Overview's charts: stacked bars over the series of Stats.
 type chart struct {
+	// ID names the chart's SVG element; Desc describes it to a screen reader.
+	ID, Desc string
+	// From and To are the times at its left and right edges (UTC, hours and minutes).
+	From, To      string
 	Bars          []bar
 	Width, Height float64
 	Max           int
 	Step          string
 }
 
-// chartOf draws the series of st as bars in a width × height box.
-func chartOf(st *gateway.Stats) chart {
-	c := chart{Width: 600, Height: 120, Step: "minute"}
+// The charts' colours: events, succeeded and failed attempts.
+const (
+	fillEvents = "#3b6fb6"
+	fillOK     = "#2e9d5b"
+	fillFailed = "#c93636"
+)
+
+// chartOf draws the series of st as stacked bars in a 600 × 120 box: parts gives the
+// values of a step, one per fill, bottom first, and label describes a step.
+func chartOf(id string, st *gateway.Stats, fills []string, parts func(p gateway.StatsPoint) []int, label func(p gateway.StatsPoint) string) chart {
+	c := chart{ID: id, Width: 600, Height: 120, Step: "minute"}
 	if m := st.StepSeconds / 60; m > 1 {
 		c.Step = fmt.Sprintf("%d minutes", m)
 	}
-	for _, p := range st.Series {
-		c.Max = max(c.Max, p.Successes+p.Failures)
+	sum := func(vs []int) (n int) {
+		for _, v := range vs {
+			n += v
+		}
+		return n
 	}
+	for _, p := range st.Series {
+		c.Max = max(c.Max, sum(parts(p)))
+	}
+	c.Desc = fmt.Sprintf("one bar per %s; the tallest is %d", c.Step, c.Max)
+	c.From, c.To = st.Since.UTC().Format("15:04"), st.Until.UTC().Format("15:04")
 	if len(st.Series) == 0 {
 		return c
 	}
@@ -143,12 +185,42 @@ func chartOf(st *gateway.Stats) chart {
 		scale = c.Height / float64(c.Max)
 	}
 	for i, p := range st.Series {
-		okH, failH := float64(p.Successes)*scale, float64(p.Failures)*scale
-		c.Bars = append(c.Bars, bar{X: float64(i) * w, W: max(w-1, 1),
-			OKY: c.Height - okH, OKH: okH, FailY: c.Height - okH - failH, FailH: failH,
-			Label: fmt.Sprintf("%s: %d succeeded, %d failed", p.Start.Format("15:04"), p.Successes, p.Failures)})
+		b := bar{X: float64(i) * w, W: max(w-1, 1), Label: p.Start.Format("15:04") + ": " + label(p)}
+		y := c.Height
+		for k, v := range parts(p) {
+			if v == 0 {
+				continue
+			}
+			h := float64(v) * scale
+			y -= h
+			b.Segs = append(b.Segs, segment{Y: y, H: h, Fill: fills[k]})
+		}
+		c.Bars = append(c.Bars, b)
 	}
 	return c
+}
+
+// eventsChart is the Overview's chart of the events received per step.
+func eventsChart(st *gateway.Stats) chart {
+	return chartOf("events-chart", st, []string{fillEvents}, func(p gateway.StatsPoint) []int { return []int{p.Events} },
+		func(p gateway.StatsPoint) string { return plural(p.Events, "event") })
+}
+
+// attemptsChart is the Overview's chart of the attempts made per step, succeeded below
+// failed.
+func attemptsChart(st *gateway.Stats) chart {
+	return chartOf("attempts-chart", st, []string{fillOK, fillFailed}, func(p gateway.StatsPoint) []int { return []int{p.Successes, p.Failures} },
+		func(p gateway.StatsPoint) string {
+			return fmt.Sprintf("%d succeeded, %d failed", p.Successes, p.Failures)
+		})
+}
+
+// plural is n with noun, plural when n is not 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func (h *handler) overview(w http.ResponseWriter, r *http.Request) error {
@@ -183,7 +255,7 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) error {
 		return b.Failures - a.Failures
 	})
 	h.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Data: map[string]any{"Stats": st, "Endpoints": eps,
-		"Window": overviewWindows[i], "Windows": overviewWindows, "Chart": chartOf(st)}})
+		"Window": overviewWindows[i], "Windows": overviewWindows, "Events": eventsChart(st), "Attempts": attemptsChart(st)}})
 	return nil
 }
 
@@ -216,7 +288,15 @@ func (h *handler) endpoints(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "endpoints", page{Title: "Endpoints", Nav: "endpoints", Data: map[string]any{"Rows": rows, "Types": types, "Kinds": h.svc.Kinds()}})
+	type kindView struct {
+		Kind   string
+		Fields []gateway.SettingField
+	}
+	var kinds []kindView
+	for _, k := range h.svc.Kinds() {
+		kinds = append(kinds, kindView{Kind: k, Fields: h.svc.SettingsFields(k)})
+	}
+	h.render(w, r, http.StatusOK, "endpoints", page{Title: "Endpoints", Nav: "endpoints", Data: map[string]any{"Rows": rows, "Types": types, "Kinds": kinds}})
 	return nil
 }
 
@@ -231,17 +311,108 @@ func eventList(s string) []string {
 	return events
 }
 
+// settingView is one setting of the endpoint's kind as the edit form shows it: a
+// credential's value is never shown, only whether one is stored.
+type settingView struct {
+	gateway.SettingField
+	Value string // the current value; empty for a credential
+	Set   bool   // a value is stored
+}
+
+// settingViews are the settings of ep's kind with their current values, from ep as
+// answers show it (credentials masked).
+func (h *handler) settingViews(ep *gateway.Endpoint) []settingView {
+	var cur map[string]any
+	if len(ep.Settings) > 0 {
+		_ = json.Unmarshal(ep.Settings, &cur) // stored settings are an object
+	}
+	var out []settingView
+	for _, f := range h.svc.SettingsFields(ep.Kind) {
+		v, _ := cur[f.Key].(string)
+		sv := settingView{SettingField: f, Set: v != ""}
+		if !f.Secret {
+			sv.Value = v
+		}
+		out = append(out, sv)
+	}
+	return out
+}
+
+// editEndpoint saves the edit form. Fields the form does not carry stay as they are. A
+// credential left blank (a kind's secret setting, an auth value or password) keeps the
+// stored one; its "Remove" box clears it.
 func (h *handler) editEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return badRequest("the form could not be read: " + err.Error())
 	}
 	id := r.PathValue("id")
-	u, events, desc := strings.TrimSpace(r.PostForm.Get("url")), eventList(r.PostForm.Get("events")), r.PostForm.Get("description")
-	if _, err := h.svc.UpdateEndpoint(r.Context(), id, gateway.EndpointPatch{URL: &u, Events: &events, Description: &desc}); err != nil {
+	ep, err := h.svc.GetEndpoint(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	form := r.PostForm
+	u, events, desc := strings.TrimSpace(form.Get("url")), eventList(form.Get("events")), form.Get("description")
+	p := gateway.EndpointPatch{URL: &u, Events: &events, Description: &desc}
+	if form.Has("mapping") {
+		m := strings.TrimSpace(form.Get("mapping"))
+		p.Mapping = &m
+	}
+	if form.Has("rate_limit_per_s") {
+		rate := 0.0
+		if s := strings.TrimSpace(form.Get("rate_limit_per_s")); s != "" {
+			if rate, err = strconv.ParseFloat(s, 64); err != nil || rate < 0 {
+				return badRequest("rate limit: a number of deliveries per second, 0 or more (empty: no limit)")
+			}
+		}
+		p.RateLimitPerS = &rate
+	}
+	settings := map[string]any{}
+	for _, f := range h.svc.SettingsFields(ep.Kind) {
+		key := "setting." + f.Key
+		switch v := form.Get(key); {
+		case !form.Has(key):
+		case f.Secret && form.Get("clear."+f.Key) != "":
+			settings[f.Key] = nil
+		case f.Secret && v == "":
+			// left blank: the stored credential stays
+		default:
+			settings[f.Key] = v
+		}
+	}
+	if len(settings) > 0 {
+		if p.Settings, err = json.Marshal(settings); err != nil {
+			return fmt.Errorf("edit endpoint %s: %w", id, err)
+		}
+	}
+	if form.Has("auth_type") {
+		p.Auth = formAuth(form, ep.Auth)
+	}
+	if _, err := h.svc.UpdateEndpoint(r.Context(), id, p); err != nil {
 		return err
 	}
 	back(w, r, "/ui/endpoints/"+url.PathEscape(id), "saved")
 	return nil
+}
+
+// formAuth is the auth the edit form asks for: none, a header or basic auth. A blank value
+// or password of the auth type the endpoint has sends back the stored one as answers show
+// it (masked), which the gateway reads as "keep the stored one".
+func formAuth(form url.Values, cur *gateway.EndpointAuth) *gateway.EndpointAuth {
+	a := &gateway.EndpointAuth{Type: form.Get("auth_type")}
+	same := cur != nil && cur.Type == a.Type
+	switch a.Type {
+	case "header":
+		a.Name, a.Value = strings.TrimSpace(form.Get("auth_name")), form.Get("auth_value")
+		if a.Value == "" && same {
+			a.Value = cur.Value
+		}
+	case "basic":
+		a.Username, a.Password = form.Get("auth_username"), form.Get("auth_password")
+		if a.Password == "" && same {
+			a.Password = cur.Password
+		}
+	}
+	return a
 }
 
 // confirmDelete asks before an endpoint is deleted.
@@ -266,16 +437,24 @@ func (h *handler) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return badRequest("the form could not be read: " + err.Error())
 	}
-	var settings json.RawMessage
-	if raw := strings.TrimSpace(r.PostForm.Get("settings")); raw != "" {
-		var obj map[string]any
-		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-			return badRequest("kind settings: must be a JSON object, such as {\"chat_id\":\"-100…\",\"bot_token\":\"…\"}")
+	// The kind's own settings, from the fields of the kind picked (each kind has its own,
+	// named <kind>.<key>); empty ones are left out.
+	kind := r.PostForm.Get("kind")
+	st := map[string]string{}
+	for _, f := range h.svc.SettingsFields(kind) {
+		if v := r.PostForm.Get(kind + "." + f.Key); v != "" {
+			st[f.Key] = v
 		}
-		settings = json.RawMessage(raw)
+	}
+	var settings json.RawMessage
+	if len(st) > 0 {
+		var err error
+		if settings, err = json.Marshal(st); err != nil {
+			return fmt.Errorf("create endpoint: %w", err)
+		}
 	}
 	ep, secret, err := h.svc.CreateEndpoint(r.Context(), gateway.EndpointInput{URL: strings.TrimSpace(r.PostForm.Get("url")),
-		Kind: r.PostForm.Get("kind"), Events: eventList(r.PostForm.Get("events")), Description: r.PostForm.Get("description"), Settings: settings})
+		Kind: kind, Events: eventList(r.PostForm.Get("events")), Description: r.PostForm.Get("description"), Settings: settings})
 	if err != nil {
 		return err
 	}
@@ -297,8 +476,8 @@ func (h *handler) showEndpoint(w http.ResponseWriter, r *http.Request, id, notic
 		return err
 	}
 	h.render(w, r, http.StatusOK, "endpoint", page{Title: "Endpoint " + ep.ID, Nav: "endpoints", Notice: notice,
-		Data: map[string]any{"Endpoint": ep, "Secret": secret, "Deliveries": pg, "Status": string(f.Status), "Statuses": statuses,
-			"Since": r.URL.Query().Get("since"), "Windows": windows}})
+		Data: map[string]any{"Endpoint": ep, "Settings": h.settingViews(ep), "Secret": secret, "Deliveries": pg, "Status": string(f.Status), "Statuses": statuses,
+			"Since": r.URL.Query().Get("since"), "Windows": windows, "Cursor": f.Cursor}})
 	return nil
 }
 
@@ -329,8 +508,8 @@ func (h *handler) endpoint(w http.ResponseWriter, r *http.Request) error {
 	return h.showEndpoint(w, r, r.PathValue("id"), "", "")
 }
 
-// deliveryRows is the body of an endpoint's delivery table alone, which the page fetches
-// every two seconds to stay current.
+// deliveryRows is the body of an endpoint's delivery table alone (its newest page), which
+// the page fetches again at each change (see live) to stay current.
 func (h *handler) deliveryRows(w http.ResponseWriter, r *http.Request) error {
 	f, err := h.deliveryFilter(r)
 	if err != nil {
@@ -389,16 +568,47 @@ func (h *handler) replayFailed(w http.ResponseWriter, r *http.Request) error {
 	return h.showEndpoint(w, r, id, fmt.Sprintf("%d failed deliveries queued again.", n), "")
 }
 
+// sentBody is a request body an attempt of a delivery sent, as the delivery page shows it.
+type sentBody struct {
+	Attempt int // counted from 1
+	At      time.Time
+	Body    string
+	Bytes   int
+	Cut     bool   // Body is the first gateway.MaxRequestBody bytes of Bytes
+	Pretty  string // Body indented, when it is whole JSON and not already indented
+}
+
+// sentBodies are the bodies a delivery's attempts sent, newest first: the newest attempt
+// that sent one, then each earlier one whose body differs from the body after it (the
+// endpoint was edited between them). A retry that sent the same body is not repeated.
+func sentBodies(d *gateway.Delivery) []sentBody {
+	var out []sentBody
+	for i := len(d.Attempts) - 1; i >= 0; i-- {
+		a := d.Attempts[i]
+		if a.RequestBytes == 0 || len(out) > 0 && out[len(out)-1].Body == a.RequestBody {
+			continue
+		}
+		sb := sentBody{Attempt: i + 1, At: a.At, Body: a.RequestBody, Bytes: a.RequestBytes, Cut: a.RequestBytes > len(a.RequestBody)}
+		if p := pretty(json.RawMessage(a.RequestBody)); !sb.Cut && p != a.RequestBody {
+			sb.Pretty = p
+		}
+		out = append(out, sb)
+	}
+	return out
+}
+
 func (h *handler) delivery(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.svc.GetDelivery(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	ev, _, err := h.svc.GetEvent(r.Context(), d.EventID)
-	if err != nil {
+	data := map[string]any{"D": d, "Sent": sentBodies(d)}
+	if ev, _, err := h.svc.GetEvent(r.Context(), d.EventID); err == nil {
+		data["Envelope"] = pretty(ev.Body())
+	} else if !errors.Is(err, gateway.ErrNotFound) {
 		return err
 	}
-	h.render(w, r, http.StatusOK, "delivery", page{Title: "Delivery " + d.ID, Nav: "endpoints", Data: map[string]any{"D": d, "Payload": pretty(ev.Data)}})
+	h.render(w, r, http.StatusOK, "delivery", page{Title: "Delivery " + d.ID, Nav: "endpoints", Data: data})
 	return nil
 }
 
@@ -433,7 +643,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 }
 
 // eventRows is the body of the newest events' table alone, which the Events page fetches
-// every two seconds to stay current.
+// again at each change (see live) to stay current.
 func (h *handler) eventRows(w http.ResponseWriter, r *http.Request) error {
 	pg, err := h.eventPage(r)
 	if err != nil {
@@ -532,7 +742,11 @@ func (h *handler) eventType(w http.ResponseWriter, r *http.Request) error {
 		}
 		exports[f] = pretty(raw)
 	}
-	h.render(w, r, http.StatusOK, "event-type", page{Title: "Event type " + t.Name, Nav: "event-types", Data: map[string]any{"Type": t, "Exports": exports}})
+	var sample string
+	if len(t.Example) > 0 {
+		sample = pretty(t.Example)
+	}
+	h.render(w, r, http.StatusOK, "event-type", page{Title: "Event type " + t.Name, Nav: "event-types", Data: map[string]any{"Type": t, "Exports": exports, "Sample": sample}})
 	return nil
 }
 

@@ -2,13 +2,13 @@ package dashboard
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookgate/hookgate/gateway"
 )
 
 // cookieName is the session cookie's name.
@@ -17,16 +17,23 @@ const cookieName = "hookgate_session"
 // sessionTTL is how long a sign-in lasts.
 const sessionTTL = 12 * time.Hour
 
-// sessions are the signed-in browsers: a random id, kept in memory only, and when it ends.
-// A restart signs everyone out.
+// sessions are the signed-in browsers: a random id, kept in memory only, with whose
+// session it is (a principal id: root for the serve token, a key's id) and when it ends. A
+// restart signs everyone out.
 type sessions struct {
 	mu  sync.Mutex
-	ids map[string]time.Time
+	ids map[string]session
 	now func() time.Time
 }
 
-// start makes a new session and returns its id.
-func (s *sessions) start() (string, error) {
+// session is one signed-in browser.
+type session struct {
+	principal string
+	end       time.Time
+}
+
+// start makes a new session for the principal id and returns its id.
+func (s *sessions) start(principal string) (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
@@ -35,24 +42,24 @@ func (s *sessions) start() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	for k, end := range s.ids {
-		if !now.Before(end) {
+	for k, v := range s.ids {
+		if !now.Before(v.end) {
 			delete(s.ids, k)
 		}
 	}
-	s.ids[id] = now.Add(sessionTTL)
+	s.ids[id] = session{principal: principal, end: now.Add(sessionTTL)}
 	return id, nil
 }
 
-// valid reports whether id is a live session.
-func (s *sessions) valid(id string) bool {
+// lookup returns the principal id of a live session.
+func (s *sessions) lookup(id string) (string, bool) {
 	if id == "" {
-		return false
+		return "", false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	end, ok := s.ids[id]
-	return ok && s.now().Before(end)
+	v, ok := s.ids[id]
+	return v.principal, ok && s.now().Before(v.end)
 }
 
 // end signs a session out.
@@ -62,15 +69,40 @@ func (s *sessions) end(id string) {
 	delete(s.ids, id)
 }
 
-// signedIn reports whether r carries a live session cookie.
-func (h *handler) signedIn(r *http.Request) bool {
+// principal returns who r's session cookie signs in, as that principal is now (a revoked
+// key's session ends with it), or nil.
+func (h *handler) principal(r *http.Request) *gateway.Principal {
 	c, err := r.Cookie(cookieName)
-	return err == nil && h.sessions.valid(c.Value)
+	if err != nil {
+		return nil
+	}
+	id, ok := h.sessions.lookup(c.Value)
+	if !ok {
+		return nil
+	}
+	p, err := h.svc.Principal(r.Context(), id)
+	if err != nil {
+		if !errors.Is(err, gateway.ErrUnauthenticated) {
+			h.log.Warn("dashboard session", "err", err)
+		}
+		return nil
+	}
+	return p
 }
 
-// tokenMatches compares a pasted token with the API token in constant time.
-func (h *handler) tokenMatches(tok string) bool {
-	return len(h.token) > 0 && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), h.token) == 1
+// signedIn reports whether r carries a live session cookie.
+func (h *handler) signedIn(r *http.Request) bool {
+	return h.principal(r) != nil
+}
+
+// SessionPrincipal returns a function giving the principal of the dashboard session a
+// request carries (nil without one), for httpapi.Options.Session. dash is what New returned.
+func SessionPrincipal(dash http.Handler) func(*http.Request) *gateway.Principal {
+	h, ok := dash.(*handler)
+	if !ok {
+		return nil
+	}
+	return h.principal
 }
 
 // secure reports whether the browser reached us over HTTPS (directly or through a proxy
@@ -83,23 +115,4 @@ func secure(r *http.Request) bool {
 func setSession(w http.ResponseWriter, r *http.Request, id string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secure(r)})
-}
-
-// sameOrigin reports whether a state-changing request came from a page of this dashboard:
-// its Origin header (which browsers send on every POST) names the host the request was
-// sent to. A request without Origin is refused.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return false
-	}
-	u, err := url.Parse(o)
-	if err != nil {
-		return false
-	}
-	host := r.Host
-	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-		host = fh
-	}
-	return strings.EqualFold(u.Host, host)
 }

@@ -214,7 +214,7 @@ func TestOpenAPIFromTheLiveServerIsValid(t *testing.T) {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("invalid OpenAPI document: %v", err)
 	}
-	for _, p := range []string{"/v1/events", "/v1/endpoints", "/v1/endpoints/{id}", "/v1/deliveries", "/v1/stats", "/v1/deliveries/{id}", "/v1/event-types", "/v1/event-types/{name}/schema", "/v1/sources", "/in/{id}", "/v1/zapier/hooks", "/v1/make/hooks/{id}"} {
+	for _, p := range []string{"/v1/events", "/v1/endpoints", "/v1/endpoints/{id}", "/v1/deliveries", "/v1/stats", "/v1/deliveries/{id}", "/v1/event-types", "/v1/event-types/{name}/schema", "/v1/sources", "/in/{id}", "/v1/zapier/hooks", "/v1/make/hooks/{id}", "/v1/keys", "/v1/keys/{id}", "/oauth/token", "/oauth/register", "/.well-known/oauth-protected-resource"} {
 		if doc.Paths.Find(p) == nil {
 			t.Errorf("path %s missing", p)
 		}

@@ -464,3 +464,31 @@ func (c *Client) ListSourceRequests(ctx context.Context, id string, limit int) (
 	}
 	return out.Data, nil
 }
+
+// CreateKey calls POST /v1/keys: the key as listed, and the key itself (shown once).
+func (c *Client) CreateKey(ctx context.Context, in gateway.KeyInput) (*gateway.KeyInfo, string, error) {
+	var out struct {
+		gateway.KeyInfo
+		Key string `json:"key"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/v1/keys", nil, in, &out); err != nil {
+		return nil, "", err
+	}
+	return &out.KeyInfo, out.Key, nil
+}
+
+// ListKeys calls GET /v1/keys.
+func (c *Client) ListKeys(ctx context.Context) ([]*gateway.KeyInfo, error) {
+	var out struct {
+		Data []*gateway.KeyInfo `json:"data"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/keys", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// RevokeKey calls DELETE /v1/keys/{id}.
+func (c *Client) RevokeKey(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/keys/"+url.PathEscape(id), nil, nil, nil)
+}

@@ -173,3 +173,23 @@ func TestLongAnswerOutlivesTheReadTimeout(t *testing.T) {
 		t.Fatalf("long answer = %q, want answered (the request lived past the read timeout)", b)
 	}
 }
+
+// The open OAuth endpoints (registration, token, revocation, the approval form) share the
+// catch hooks' cap on unauthenticated reads: stalled bodies can't hold more connections.
+func TestOAuthEndpointsShareTheUnauthenticatedCap(t *testing.T) {
+	svc := gatewaytest.New(t, gateway.Options{}, nil)
+	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Token: token, MaxUnauthenticatedReads: 1}))
+	t.Cleanup(srv.Close)
+	addr := srv.Listener.Addr().String()
+	held := rawRequest(t, addr, "POST /in/src_x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+	for _, path := range []string{"/oauth/register", "/oauth/token", "/oauth/revoke", "/oauth/authorize"} {
+		// Retry until the held catch hook has its slot (its handler may start after ours).
+		gatewaytest.WaitFor(t, 5*time.Second, path+" refused while the slot is held", func() bool {
+			c := rawRequest(t, addr, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n")
+			resp, _, _, err := tryAnswer(c, time.Second)
+			c.Close()
+			return err == nil && resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "1"
+		})
+	}
+	held.Close()
+}

@@ -18,6 +18,7 @@ import (
 const (
 	CodeMalformedJSON    = "malformed_json"     // 400: the body is not JSON (or not UTF-8; field names where)
 	CodeUnauthorized     = "unauthorized"       // 401: no or wrong bearer token
+	CodeForbidden        = "forbidden"          // 403: the key or token lacks the scope the message names (field: "scope")
 	CodeNotFound         = "not_found"          // 404: no such record or route
 	CodeMethodNotAllowed = "method_not_allowed" // 405
 	CodeRequestTimeout   = "request_timeout"    // 408: the body did not arrive within the read timeout
@@ -70,10 +71,18 @@ func (s *server) classify(err error) (int, errorDetail) {
 	var (
 		he *httpError
 		ve *gateway.ValidationError
+		fe *gateway.ForbiddenError
+		oe *gateway.OAuthError
 	)
 	switch {
 	case errors.As(err, &he):
 		return he.status, he.detail
+	case errors.As(err, &fe):
+		return http.StatusForbidden, errorDetail{Code: CodeForbidden, Message: fe.Error(), Field: "scope"}
+	case errors.Is(err, gateway.ErrUnauthenticated):
+		return http.StatusUnauthorized, errorDetail{Code: CodeUnauthorized, Message: err.Error()}
+	case errors.As(err, &oe):
+		return http.StatusBadRequest, errorDetail{Code: CodeInvalidField, Message: oe.Error()}
 	case errors.As(err, &ve) && errors.Is(ve, gateway.ErrMalformed):
 		return http.StatusBadRequest, errorDetail{Code: CodeMalformedJSON, Message: ve.Error(), Field: ve.Field}
 	case errors.As(err, &ve):
@@ -97,6 +106,38 @@ func (s *server) classify(err error) (int, errorDetail) {
 	default:
 		return http.StatusInternalServerError, errorDetail{Code: CodeInternal, Message: "internal error; see the server log"}
 	}
+}
+
+// writeOAuthError answers an OAuth endpoint (registration, token, revocation) in the form
+// RFC 6749 §5.2 and RFC 7591 §3.2.2 require, which OAuth clients parse:
+// {"error":"invalid_grant","error_description":"…"}, 400 (401 for invalid_client). Errors
+// that are not OAuth's take the status classify gives them, with the matching OAuth code.
+func (s *server) writeOAuthError(c *gin.Context, err error) {
+	var oe *gateway.OAuthError
+	status, code, desc := http.StatusBadRequest, "invalid_request", ""
+	switch {
+	case errors.As(err, &oe):
+		code, desc = oe.Code, oe.Description
+		if code == "invalid_client" {
+			status = http.StatusUnauthorized
+			c.Header("WWW-Authenticate", `Basic realm="hookgate"`)
+		}
+	default:
+		var d errorDetail
+		status, d = s.classify(err)
+		desc = d.Message
+		switch {
+		case status == http.StatusUnprocessableEntity:
+			status = http.StatusBadRequest
+		case status == http.StatusServiceUnavailable || status == http.StatusInsufficientStorage:
+			code = "temporarily_unavailable"
+		case status >= 500:
+			s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+			code = "server_error"
+		}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.AbortWithStatusJSON(status, gin.H{"error": code, "error_description": desc})
 }
 
 // bind reads the JSON body into v: at most the server's body limit, one JSON value, no

@@ -13,7 +13,7 @@ func OpenAPI(c *schemas.Catalog, serverURL string) ([]byte, error) {
 	return c.OpenAPI(schemas.OpenAPIInfo{
 		Title:       "hookgate",
 		Version:     gateway.Version,
-		Description: "A durable event gateway: publish events, register endpoints, inspect and retry deliveries. Every /v1 route needs Authorization: Bearer <token>. Errors are {\"error\":{\"code\",\"message\",\"field\"}}.",
+		Description: "A durable event gateway: publish events, register endpoints, inspect and retry deliveries. Every /v1 route needs Authorization: Bearer <credential>: the serve token (every scope), a named key (hgk_…, made by POST /v1/keys) or an OAuth access token (hga_…); each route needs one scope (read, publish or manage) and answers 403 forbidden naming it otherwise. Errors are {\"error\":{\"code\",\"message\",\"field\"}}.",
 		ServerURL:   serverURL,
 	}, apiPaths(), apiComponents())
 }
@@ -51,6 +51,7 @@ func op(id, summary string, params []any, body map[string]any, ok string, okResp
 		ok:    okResp,
 		"400": resp("Malformed JSON, or a string that is not valid UTF-8 (error.field names it)", ref("Error")),
 		"401": resp("No or wrong bearer token", ref("Error")),
+		"403": resp("forbidden: the key or token lacks the scope this route needs (the message names it; error.field is scope)", ref("Error")),
 		"404": resp("Unknown id", ref("Error")),
 		"408": resp("The body did not arrive within the read timeout (--read-timeout)", ref("Error")),
 		"413": resp("Body over the limit", ref("Error")),
@@ -105,9 +106,10 @@ func apiPaths() map[string]any {
 		"endpoints": map[string]any{"type": "array", "items": endpointStats}, "totals": endpointStats,
 		"lag_seconds": map[string]any{"type": "number"}, "ready": map[string]any{"type": "boolean"},
 		"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "disk": map[string]any{"type": "object"},
-		"scan": map[string]any{"type": "object", "properties": map[string]any{"created_since": map[string]any{"type": "string", "format": "date-time"}, "deliveries": map[string]any{"type": "integer"}, "max_scan": map[string]any{"type": "integer"}, "truncated": map[string]any{"type": "boolean"}}},
-		"series": map[string]any{"type": "array", "description": "The window's attempts in at most 60 equal steps, oldest first", "items": map[string]any{"type": "object", "properties": map[string]any{
-			"start": map[string]any{"type": "string", "format": "date-time"}, "successes": map[string]any{"type": "integer"}, "failures": map[string]any{"type": "integer"}}}},
+		"scan":   map[string]any{"type": "object", "properties": map[string]any{"created_since": map[string]any{"type": "string", "format": "date-time"}, "deliveries": map[string]any{"type": "integer"}, "events": map[string]any{"type": "integer"}, "max_scan": map[string]any{"type": "integer"}, "truncated": map[string]any{"type": "boolean"}}},
+		"events": map[string]any{"type": "integer", "description": "The events received in the window"},
+		"series": map[string]any{"type": "array", "description": "The window's events and attempts in at most 60 equal steps, oldest first", "items": map[string]any{"type": "object", "properties": map[string]any{
+			"start": map[string]any{"type": "string", "format": "date-time"}, "events": map[string]any{"type": "integer"}, "successes": map[string]any{"type": "integer"}, "failures": map[string]any{"type": "integer"}}}},
 		"step_seconds": map[string]any{"type": "integer", "description": "The length of a step of series: a whole number of minutes"},
 	}}
 	sourceInput := map[string]any{"type": "object", "properties": map[string]any{
@@ -116,6 +118,8 @@ func apiPaths() map[string]any {
 		"mapping": str("generic: a jq program to {type, id?, created?, data}"), "sample": map[string]any{"type": "object"},
 	}}
 	sourceSchema := map[string]any{"type": "object", "properties": map[string]any{"id": str("Source id"), "name": str("Name"), "provider": str("Provider"), "url": str("The catch-hook URL to give the provider; its token (uploadpost) is masked but in the answer to the creation and GET /v1/sources/{id}/url"), "secret": str("Masked")}}
+	scopesSchema := map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string", "enum": []any{"read", "publish", "manage"}},
+		"description": "read: lists, gets, awaits, exports; publish: POST /v1/events; manage: endpoints, sources, event types, keys"}
 	restHook := map[string]any{"type": "object", "required": []any{"hookUrl", "event"}, "properties": map[string]any{"hookUrl": str("The URL the trigger gave"), "event": str("Event type or pattern"), "source": str("Only events from this source"), "api_key": str("make: sent as x-make-apikey")}}
 	paths := map[string]any{
 		"/v1/endpoints": map[string]any{
@@ -208,6 +212,43 @@ func apiPaths() map[string]any {
 		"/v1/make/samples": map[string]any{
 			"get": op("makeSamples", "The latest events of a type (or its catalog sample)", []any{param("event", "query", "Event type", true), limit}, nil, "200", resp("Events", map[string]any{"type": "array", "items": map[string]any{"type": "object"}})),
 		},
+		"/v1/keys": map[string]any{
+			"post": op("createKey", "Create a named API key with scopes (no more than your own); the key is in the answer only", nil,
+				jsonBody(map[string]any{"type": "object", "required": []any{"name", "scopes"}, "properties": map[string]any{"name": str("What the key is for, e.g. chatgpt"), "scopes": scopesSchema}}),
+				"201", resp("The key, with \"key\" (hgk_…) shown this once", map[string]any{"allOf": []any{ref("Key"), map[string]any{"type": "object", "properties": map[string]any{"key": str("The key: send it as Authorization: Bearer <key>, or use the secret URL /mcp/k/<key>")}}}})),
+			"get": op("listKeys", "List keys, masked (no key, no hash)", nil, nil, "200", resp("Keys", map[string]any{"type": "object", "properties": map[string]any{"data": map[string]any{"type": "array", "items": ref("Key")}}})),
+		},
+		"/v1/keys/{id}": map[string]any{
+			"delete": op("revokeKey", "Revoke a key: it, its secret URL and the OAuth grants it approved stop working at once", []any{id}, nil, "204", resp("Revoked", nil)),
+		},
+		"/.well-known/oauth-protected-resource": map[string]any{
+			"get": map[string]any{"operationId": "protectedResource", "summary": "RFC 9728 metadata of /mcp (no token; also at /.well-known/oauth-protected-resource/mcp)", "security": []any{},
+				"responses": map[string]any{"200": resp("Metadata", map[string]any{"type": "object"})}},
+		},
+		"/.well-known/oauth-authorization-server": map[string]any{
+			"get": map[string]any{"operationId": "authorizationServer", "summary": "RFC 8414 authorization server metadata (no token)", "security": []any{},
+				"responses": map[string]any{"200": resp("Metadata", map[string]any{"type": "object"})}},
+		},
+		"/oauth/register": map[string]any{
+			"post": map[string]any{"operationId": "registerClient", "summary": "RFC 7591 dynamic client registration (no token): redirect_uris must be https (http only on localhost)", "security": []any{},
+				"requestBody": jsonBody(map[string]any{"type": "object", "required": []any{"redirect_uris"}}),
+				"responses":   map[string]any{"201": resp("The client: client_id, and client_secret unless token_endpoint_auth_method is none", map[string]any{"type": "object"}), "400": resp("OAuth error: {error, error_description}", ref("OAuthError"))}},
+		},
+		"/oauth/authorize": map[string]any{
+			"get": map[string]any{"operationId": "authorize", "summary": "The approval page (HTML): response_type=code, client_id, redirect_uri, code_challenge with code_challenge_method=S256, state, scope", "security": []any{},
+				"responses": map[string]any{"200": map[string]any{"description": "The approval form"}, "303": map[string]any{"description": "Back to the client with an error"}}},
+		},
+		"/oauth/token": map[string]any{
+			"post": map[string]any{"operationId": "token", "summary": "Token endpoint (form): grant_type authorization_code (with code_verifier) or refresh_token (rotated on each use)", "security": []any{},
+				"requestBody": map[string]any{"required": true, "content": map[string]any{"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{"type": "object"}}}},
+				"responses": map[string]any{"200": resp("access_token (1 hour), refresh_token, token_type Bearer, expires_in, scope", map[string]any{"type": "object"}),
+					"400": resp("OAuth error", ref("OAuthError")), "401": resp("invalid_client", ref("OAuthError"))}},
+		},
+		"/oauth/revoke": map[string]any{
+			"post": map[string]any{"operationId": "revokeToken", "summary": "RFC 7009 revocation (form: token, client_id): a refresh or access token ends its grant", "security": []any{},
+				"requestBody": map[string]any{"required": true, "content": map[string]any{"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{"type": "object"}}}},
+				"responses":   map[string]any{"200": map[string]any{"description": "Revoked, or was not valid"}}},
+		},
 		"/v1/openapi.json": map[string]any{
 			"get": op("openapi", "This document", nil, nil, "200", resp("OpenAPI 3.1", map[string]any{"type": "object"})),
 		},
@@ -245,7 +286,9 @@ func apiComponents() map[string]any {
 		"disabled_reason": str("Why hookgate disabled it"),
 		"disabled_at":     map[string]any{"type": "string", "format": "date-time"},
 		"failure_streak":  map[string]any{"type": "integer"},
-		"managed_by":      str("zapier or make when the platform created it as a REST-hook subscription (a 410 deletes it); absent for an endpoint you created (a 410 disables it)"),
+		"managed_by":      str("zapier or make when the platform created it as a REST-hook subscription, mcp-events for an MCP Events subscription (a 410 deletes it); absent for an endpoint you created (a 410 disables it)"),
+		"owner":           str("The principal whose MCP Events subscription this is (kind mcp-events)"),
+		"expires_at":      map[string]any{"type": "string", "format": "date-time", "description": "When an MCP Events subscription ends unless its host refreshes it"},
 		"created_at":      map[string]any{"type": "string", "format": "date-time"},
 		"updated_at":      map[string]any{"type": "string", "format": "date-time"},
 	}
@@ -253,6 +296,7 @@ func apiComponents() map[string]any {
 		"kind":             map[string]any{"type": "string", "enum": []any{"webhook", "zapier", "make", "n8n", "slack", "telegram"}, "default": "webhook"},
 		"rate_limit_per_s": map[string]any{"type": "number", "minimum": 0, "description": "Deliveries per second at most (0: no limit; make: 25)"},
 		"mapping":          str("A jq program that reshapes the envelope before delivery"),
+		"filter":           str(`A jq boolean over the envelope: only events for which it is true are delivered (e.g. .data.bundle_id == "b_42"); checked on the samples of the subscribed types`),
 		"output_schema":    map[string]any{"type": "object", "description": "A JSON Schema the mapped payload must satisfy"},
 		"template":         str("slack, telegram: a Go text/template over the payload"),
 		"chat_id":          str("telegram: the chat"),
@@ -288,11 +332,20 @@ func apiComponents() map[string]any {
 	attempt := map[string]any{"type": "object", "properties": map[string]any{
 		"at": map[string]any{"type": "string", "format": "date-time"}, "status_code": map[string]any{"type": "integer"},
 		"duration_ms": map[string]any{"type": "integer"}, "error": str("Transport error"), "response_body": str("First 4 KiB of the answer"),
+		"request_body": str("First 8 KiB of the body the attempt sent, byte for byte as the endpoint's kind wrote it; absent when no request was made"), "request_bytes": map[string]any{"type": "integer", "description": "The length of the body sent"},
 	}}
 	return map[string]any{
 		"Error": map[string]any{"type": "object", "required": []any{"error"}, "properties": map[string]any{"error": map[string]any{"type": "object", "required": []any{"code", "message"}, "properties": map[string]any{
 			"code": str("Stable error code"), "message": str("What is wrong"), "field": str("The field it is about"),
 		}}}},
+		"OAuthError": map[string]any{"type": "object", "required": []any{"error"}, "properties": map[string]any{
+			"error": str("RFC 6749 error code: invalid_request, invalid_client, invalid_grant, unsupported_grant_type, invalid_redirect_uri, invalid_client_metadata…"), "error_description": str("What is wrong"),
+		}},
+		"Key": map[string]any{"type": "object", "properties": map[string]any{
+			"id": str("Key id (key_…)"), "name": str("What it is for"), "scopes": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+			"prefix":  str("The key's first characters, to tell it apart"),
+			"created": map[string]any{"type": "string", "format": "date-time"}, "last_used": map[string]any{"type": []any{"string", "null"}, "format": "date-time", "description": "Within a minute"},
+		}},
 		"Readiness": map[string]any{"type": "object", "required": []any{"status"}, "properties": map[string]any{
 			"status":  map[string]any{"type": "string", "enum": []any{"ready", "not_ready"}},
 			"reasons": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "Why not ready, each starting with a code: starting, dispatcher_stopped, store_unreachable, storage_full, deliveries_paused"},

@@ -20,6 +20,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -58,6 +59,9 @@ type Options struct {
 	// read at once; past it a caller is answered 503 with Retry-After: 1. Default
 	// DefaultMaxUnauthenticatedReads.
 	MaxUnauthenticatedReads int
+	// Session, when set, returns the principal of the dashboard session a request carries
+	// (nil without one), so that the OAuth approval page can approve as that principal.
+	Session func(*http.Request) *gateway.Principal
 	// Mount adds more routes (for example MCP at /mcp) to the same engine; each handler is
 	// served under the path, behind the bearer token when Protected is set.
 	Mount []Mount
@@ -68,6 +72,9 @@ type Mount struct {
 	Path      string
 	Handler   http.Handler
 	Protected bool
+	// SecretURL serves the handler at Path/k/{key} too, authenticated by the named key in
+	// the path (for MCP hosts that send no headers).
+	SecretURL bool
 }
 
 type server struct {
@@ -78,6 +85,7 @@ type server struct {
 	unauth      slots
 	log         *slog.Logger
 	public      string
+	session     func(*http.Request) *gateway.Principal
 }
 
 // publicURL is the base URL clients reach this gateway at, for links in answers.
@@ -110,7 +118,7 @@ func New(opts Options) http.Handler {
 		opts.MaxUnauthenticatedReads = DefaultMaxUnauthenticatedReads
 	}
 	s := &server{svc: opts.Service, token: []byte(opts.Token), maxBody: opts.MaxBody, readTimeout: opts.ReadTimeout,
-		unauth: make(slots, opts.MaxUnauthenticatedReads), log: opts.Logger, public: opts.PublicURL}
+		unauth: make(slots, opts.MaxUnauthenticatedReads), log: opts.Logger, public: opts.PublicURL, session: opts.Session}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -124,7 +132,7 @@ func New(opts Options) http.Handler {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": gateway.Version}) })
 	r.GET("/readyz", s.ready)
 
-	v1 := r.Group("/v1", s.auth)
+	v1 := r.Group("/v1", s.auth, s.authorize)
 	v1.POST("/endpoints", s.createEndpoint)
 	v1.GET("/endpoints", s.listEndpoints)
 	v1.GET("/endpoints/:id", s.getEndpoint)
@@ -160,6 +168,10 @@ func New(opts Options) http.Handler {
 	v1.POST("/make/hooks", s.subscribe("make"))
 	v1.DELETE("/make/hooks/:id", s.unsubscribe("make"))
 	v1.GET("/make/samples", s.samples)
+	v1.POST("/keys", s.createKey)
+	v1.GET("/keys", s.listKeys)
+	v1.DELETE("/keys/:id", s.revokeKey)
+	s.oauthRoutes(r)
 	r.POST("/in/:id", s.receive)
 	r.POST("/in/:id/:token", s.receive)
 
@@ -170,6 +182,9 @@ func New(opts Options) http.Handler {
 		} else {
 			r.Any(m.Path, h)
 		}
+		if m.SecretURL {
+			r.Any(strings.TrimRight(m.Path, "/")+"/k/:key", s.keyInPath, h)
+		}
 	}
 	return r
 }
@@ -178,8 +193,10 @@ func New(opts Options) http.Handler {
 // volume is too full to open it safely (gateway.New failed with a *gateway.StorageFullError
 // whose Opening is set): /healthz answers 200; /readyz 503 with the reason; every route of
 // the API and catch hooks, and each Mount, answers the error current returns (507
-// storage_full) — /v1 and protected mounts behind the token, as in New. opts.Service is not
-// used. The caller swaps in New's handler once the store opens.
+// storage_full) — /v1 and protected mounts behind the token, as in New — except a Mount
+// that has a Handler, which answers in its own way (the dashboard's page saying the store
+// is too full to open). opts.Service is not used. The caller swaps in New's handler once
+// the store opens.
 func Waiting(opts Options, current func() error) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -205,10 +222,14 @@ func Waiting(opts Options, current func() error) http.Handler {
 	r.Any("/v1/*path", s.auth, refuse)
 	r.Any("/in/*path", refuse)
 	for _, m := range opts.Mount {
+		h := refuse
+		if m.Handler != nil {
+			h = gin.WrapH(m.Handler)
+		}
 		if m.Protected {
-			r.Any(m.Path, s.auth, refuse)
+			r.Any(m.Path, s.auth, h)
 		} else {
-			r.Any(m.Path, refuse)
+			r.Any(m.Path, h)
 		}
 	}
 	return r
@@ -227,23 +248,93 @@ func (s *server) ready(c *gin.Context) {
 	c.JSON(status, body)
 }
 
-// auth requires "Authorization: Bearer <token>", compared in constant time. The scheme is
-// case-insensitive (RFC 7235): "bearer <token>" is the same.
-//
-// X-API-Key: <token> is accepted too: it is what Zapier's and Make's API-key
-// authentication send most easily.
+// auth requires a credential and puts its principal in the request's context
+// (gateway.WithPrincipal), for the scope check, MCP tools and whatever else reads it. The
+// credential is "Authorization: Bearer <credential>" (the scheme is case-insensitive, RFC
+// 7235) or "X-API-Key: <credential>" (what Zapier's and Make's API-key authentication send
+// most easily): the serve token, a named key (hgk_…) or an OAuth access token (hga_…).
+// A 401 from /mcp points at the protected-resource metadata (RFC 9728), which is how an MCP
+// host finds out how to get a token.
 func (s *server) auth(c *gin.Context) {
 	tok, ok := bearerToken(c.GetHeader("Authorization"))
 	if k := c.GetHeader("X-API-Key"); !ok && k != "" {
 		tok, ok = k, true
 	}
-	if !ok || len(s.token) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) != 1 {
-		c.Header("WWW-Authenticate", `Bearer realm="hookgate"`)
+	var (
+		p   *gateway.Principal
+		err error
+	)
+	if ok {
+		p, err = Authenticate(c.Request.Context(), s.svc, s.token, tok)
+	}
+	if !ok || err != nil {
+		if err != nil && !errors.Is(err, gateway.ErrUnauthenticated) {
+			s.writeError(c, err)
+			return
+		}
+		challenge := `Bearer realm="hookgate"`
+		if strings.HasPrefix(c.Request.URL.Path, "/mcp") && s.svc != nil {
+			challenge += `, resource_metadata="` + s.publicURL(c.Request) + protectedResourcePath + `/mcp"`
+		}
+		c.Header("WWW-Authenticate", challenge)
 		msg := "missing bearer token: send Authorization: Bearer <token>"
 		if ok {
-			msg = "invalid bearer token"
+			msg = "invalid bearer token: unknown, revoked or expired"
 		}
 		s.writeError(c, fail(http.StatusUnauthorized, CodeUnauthorized, "", "%s", msg))
+		return
+	}
+	c.Request = c.Request.WithContext(gateway.WithPrincipal(c.Request.Context(), p))
+	c.Next()
+}
+
+// Authenticate returns the principal a presented credential stands for: root (the serve
+// token, compared in constant time), a named API key or an OAuth access token (looked up
+// in svc, which may be nil when only the serve token counts). Anything else is
+// gateway.ErrUnauthenticated. It is the one check of credentials, for the API, MCP and the
+// dashboard's sign-in.
+func Authenticate(ctx context.Context, svc *gateway.Service, root []byte, secret string) (*gateway.Principal, error) {
+	secret = strings.TrimSpace(secret)
+	if len(root) > 0 && subtle.ConstantTimeCompare([]byte(secret), root) == 1 {
+		return gateway.RootPrincipal(), nil
+	}
+	if svc == nil || secret == "" {
+		return nil, gateway.ErrUnauthenticated
+	}
+	return svc.Authenticate(ctx, secret)
+}
+
+// keyInPath authenticates a secret URL (a mount's Path/k/{key}): the named key in the path
+// is the credential, for hosts that send no headers (ChatGPT's "No authentication" with a
+// secret URL). Only named keys work there (not the serve token, which should never sit in
+// a URL); a revoked key's URL answers 404, like one that never existed.
+func (s *server) keyInPath(c *gin.Context) {
+	key := c.Param("key")
+	var p *gateway.Principal
+	err := gateway.ErrUnauthenticated
+	if strings.HasPrefix(key, gateway.KeyPrefix) {
+		p, err = s.svc.Authenticate(c.Request.Context(), key)
+	}
+	if err != nil {
+		if errors.Is(err, gateway.ErrUnauthenticated) {
+			err = fail(http.StatusNotFound, CodeNotFound, "", "no such secret URL: the key is unknown or was revoked")
+		}
+		s.writeError(c, err)
+		return
+	}
+	c.Request = c.Request.WithContext(gateway.WithPrincipal(c.Request.Context(), p))
+	c.Next()
+}
+
+// authorize checks that the principal may call the route: the scope routeScopes names for
+// it. A route missing from the table needs manage (and a test keeps the table complete).
+func (s *server) authorize(c *gin.Context) {
+	scope, ok := routeScopes[c.Request.Method+" "+c.FullPath()]
+	if !ok {
+		scope = gateway.ScopeManage
+	}
+	if err := gateway.Allow(c.Request.Context(), scope); err != nil {
+		s.writeError(c, err)
 		return
 	}
 	c.Next()

@@ -28,3 +28,9 @@ func (s *Sender) RedactSettings(settings json.RawMessage) json.RawMessage {
 	}
 	return b
 }
+
+// SettingsFields lists a Make endpoint's settings: its API key.
+func (s *Sender) SettingsFields() []gateway.SettingField {
+	return []gateway.SettingField{{Key: "api_key", Label: "API key", Secret: true,
+		Help: "Sent as x-make-apikey, when the Make webhook restricts calls to an API key."}}
+}

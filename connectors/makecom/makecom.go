@@ -52,9 +52,10 @@ type Sender struct {
 }
 
 var (
-	_ gateway.Sender           = (*Sender)(nil)
-	_ gateway.SettingsChecker  = (*Sender)(nil)
-	_ gateway.SettingsRedactor = (*Sender)(nil)
+	_ gateway.Sender            = (*Sender)(nil)
+	_ gateway.SettingsChecker   = (*Sender)(nil)
+	_ gateway.SettingsDescriber = (*Sender)(nil)
+	_ gateway.SettingsRedactor  = (*Sender)(nil)
 )
 
 // New returns a Sender.

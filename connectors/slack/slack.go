@@ -46,8 +46,9 @@ type Sender struct {
 }
 
 var (
-	_ gateway.Sender          = (*Sender)(nil)
-	_ gateway.SettingsChecker = (*Sender)(nil)
+	_ gateway.Sender            = (*Sender)(nil)
+	_ gateway.SettingsChecker   = (*Sender)(nil)
+	_ gateway.SettingsDescriber = (*Sender)(nil)
 )
 
 // New returns a Sender.

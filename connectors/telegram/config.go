@@ -33,3 +33,12 @@ func (s *Sender) RedactSettings(settings json.RawMessage) json.RawMessage {
 	}
 	return b
 }
+
+// SettingsFields lists a Telegram endpoint's settings: chat, bot token and template.
+func (s *Sender) SettingsFields() []gateway.SettingField {
+	return []gateway.SettingField{
+		{Key: "chat_id", Label: "Chat id", Help: "A numeric chat id (-100… for a channel or supergroup) or an @channel username."},
+		{Key: "bot_token", Label: "Bot token", Secret: true, Help: "The token BotFather gave (123456:ABC…)."},
+		{Key: "template", Label: "Message template", Multiline: true, Help: "A Go text/template over the payload; empty: the event type's default text."},
+	}
+}

@@ -135,7 +135,8 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) gateway.Outcome {
 }
 
 // Post makes one POST of body to target on behalf of m and reports the answer as Send
-// does; Send is Post to the endpoint's URL with m.Body. Senders of other kinds call it
+// does, with body as the Outcome's Sent once a request is made; Send is Post to the
+// endpoint's URL with m.Body. Senders of other kinds call it
 // with their own target and body, so that every kind dials through the same guarded
 // client. The request carries, a later one overriding an earlier one of the same name:
 // the endpoint's headers, header (a kind's own, such as Make's x-make-apikey), the
@@ -179,10 +180,10 @@ func (s *Sender) Post(ctx context.Context, m *gateway.Message, target string, bo
 
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return gateway.Outcome{Err: redact(ctx, err, target, u)}
+		return gateway.Outcome{Err: redact(ctx, err, target, u), Sent: body}
 	}
 	defer resp.Body.Close()
-	out := gateway.Outcome{StatusCode: resp.StatusCode, RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	out := gateway.Outcome{StatusCode: resp.StatusCode, RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now()), Sent: body}
 	// The status line is the answer; a body cut short (or slower than ctx) doesn't change it.
 	out.Body, err = io.ReadAll(io.LimitReader(resp.Body, gateway.MaxResponseBody))
 	if err == nil {

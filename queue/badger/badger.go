@@ -24,7 +24,8 @@
 //	dlc/<created ns, 8 bytes><delivery id> → "" (every delivery, by creation)
 //	dle/<endpoint id>/<created ns><id>     → "" (an endpoint's deliveries, by creation)
 //	dlp/<endpoint id>/<created ns><id>     → "" (an endpoint's paused deliveries, by creation)
-//	ep/<id>, src/<id>, et/<name>           → <rev, 8 bytes> record JSON (the registry)
+//	ep/<id>, src/<id>, et/<name>,          → <rev, 8 bytes> record JSON (the registry)
+//	key/<id>, oac/<id>, oag/<id>
 //	srq/<source id>/<received ns><id>      → SourceRequest JSON (TTL: the log's MaxAge)
 //
 // plus the engine's own job keys (_q/, _j/). Dedupe keys with a window live that long (they
@@ -102,9 +103,12 @@ type Store struct {
 
 	appended signal
 
-	endpoints  *records[*gateway.Endpoint]
-	sources    *records[*gateway.Source]
-	eventTypes *records[*gateway.EventTypeRecord]
+	endpoints    *records[*gateway.Endpoint]
+	sources      *records[*gateway.Source]
+	eventTypes   *records[*gateway.EventTypeRecord]
+	keys         *records[*gateway.APIKey]
+	oauthClients *records[*gateway.OAuthClient]
+	grants       *records[*gateway.Grant]
 
 	reqMu    sync.Mutex
 	reqStats map[string]*logStats // per source, see LogRequest
@@ -127,6 +131,9 @@ func Open(opts Options) (*Store, error) {
 	s.endpoints = newRecords[*gateway.Endpoint](s, "ep/")
 	s.sources = newRecords[*gateway.Source](s, "src/")
 	s.eventTypes = newRecords[*gateway.EventTypeRecord](s, "et/")
+	s.keys = newRecords[*gateway.APIKey](s, "key/")
+	s.oauthClients = newRecords[*gateway.OAuthClient](s, "oac/")
+	s.grants = newRecords[*gateway.Grant](s, "oag/")
 	if err := s.checkFormat(); err != nil {
 		db.Close()
 		return nil, err
@@ -146,6 +153,9 @@ func (s *Store) Close() error {
 	s.endpoints.hub.closeAll()
 	s.sources.hub.closeAll()
 	s.eventTypes.hub.closeAll()
+	s.keys.hub.closeAll()
+	s.oauthClients.hub.closeAll()
+	s.grants.hub.closeAll()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("badger store: close: %w", err)
 	}

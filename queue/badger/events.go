@@ -244,6 +244,55 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	return &res, nil
 }
 
+// AddDeliveries adds ds to the stored event eventID in one transaction (see
+// gateway.EventLog): the event's record lists them, and they are stored, indexed and queued
+// as Append stores an event's own.
+func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gateway.Delivery) error {
+	enc := make([][]byte, len(ds))
+	for i, d := range ds {
+		if d.ID == "" || d.EventID != eventID {
+			return fmt.Errorf("add deliveries to %s: a delivery without an id or of another event", eventID)
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("add deliveries to %s: encode delivery %s: %w", eventID, d.ID, err)
+		}
+		enc[i] = withRev(1, b)
+	}
+	err := s.update(ctx, func(tx *kv.Txn) error {
+		ev, m, err := loadEvent(tx, eventID)
+		if err != nil {
+			return err
+		}
+		for i, d := range ds {
+			if _, err := tx.Get(deliveryKey(d.ID)); err == nil {
+				return fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
+			} else if !errors.Is(err, kv.ErrNotFound) {
+				return err
+			}
+			ev.Deliveries = append(ev.Deliveries, d.ID)
+			tx.Set(deliveryKey(d.ID), enc[i])
+			indexDelivery(tx, d)
+			if d.Status == gateway.StatusPending {
+				queueDelivery(tx, d)
+			}
+		}
+		body, err := encodeEvent(ev, m.Dedupe)
+		if err != nil {
+			return err
+		}
+		tx.Set(eventKey(eventID), body)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	for _, d := range ds {
+		d.Rev = 1
+	}
+	return nil
+}
+
 // logHead is what m/seq holds about the log: the last Seq handed out, the latest
 // ReceivedAt appended, and the most an event's ReceivedAt has been behind that latest one
 // when it was appended (skew). ReceivedAt is the Service's clock, read before the commit

@@ -21,6 +21,15 @@ func (s *Store) Sources() gateway.Records[*gateway.Source] { return s.sources }
 // EventTypes is the registry's custom event types, by name, under et/.
 func (s *Store) EventTypes() gateway.Records[*gateway.EventTypeRecord] { return s.eventTypes }
 
+// Keys is the registry's API keys (hashed), under key/.
+func (s *Store) Keys() gateway.Records[*gateway.APIKey] { return s.keys }
+
+// OAuthClients is the registry's OAuth clients, under oac/.
+func (s *Store) OAuthClients() gateway.Records[*gateway.OAuthClient] { return s.oauthClients }
+
+// Grants is the registry's OAuth grants (tokens hashed), under oag/.
+func (s *Store) Grants() gateway.Records[*gateway.Grant] { return s.grants }
+
 // records is one registry collection: <prefix><id> → <rev, 8 bytes> JSON. A delete is a
 // revision too (the one its Change carries).
 type records[T any] struct {

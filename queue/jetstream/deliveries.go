@@ -53,38 +53,38 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 		return fmt.Errorf("save deliveries: %d at once, more than %d: %w", len(ds), maxBatch, gateway.ErrTooLarge)
 	}
 	now := time.Now()
-	bodies := make([][]byte, len(ds))
 	seen := make(map[string]bool, len(ds))
-	for i, d := range ds {
+	for _, d := range ds {
 		if seen[d.ID] {
 			return fmt.Errorf("save delivery %s: twice in one call: %w", d.ID, gateway.ErrConflict)
 		}
 		seen[d.ID] = true
-		b, err := json.Marshal(queuedMsg(d, d.Rev+1, now))
-		if err != nil {
-			return fmt.Errorf("save delivery %s: %w", d.ID, err)
-		}
-		bodies[i] = b
 	}
 	seq, err := s.retry(ctx, func() (uint64, error) {
-		if err := s.v.lock(); err != nil {
-			return 0, err
-		}
-		msgs := make([]outMsg, len(ds))
-		for i, d := range ds {
-			var rev uint64
-			if r, ok := s.v.dels[d.ID]; ok {
-				rev = r.d.Rev
+		return s.planned(ctx, func() ([]outMsg, error) {
+			msgs := make([]outMsg, len(ds))
+			for i, d := range ds {
+				var (
+					rev     uint64
+					addedTo string
+				)
+				if r, ok := s.v.dels[d.ID]; ok {
+					rev, addedTo = r.d.Rev, r.addedTo
+				}
+				if rev != d.Rev {
+					return nil, fmt.Errorf("delivery %s at revision %d, not %d: %w", d.ID, rev, d.Rev, gateway.ErrConflict)
+				}
+				dm := queuedMsg(d, d.Rev+1, now)
+				dm.AddedTo = addedTo
+				b, err := json.Marshal(dm)
+				if err != nil {
+					return nil, fmt.Errorf("save delivery %s: %w", d.ID, err)
+				}
+				subj := s.v.subject(kindDelivery, token(d.ID))
+				msgs[i] = outMsg{subject: subj, data: b, cas: true, expect: s.v.expect(subj)}
 			}
-			if rev != d.Rev {
-				s.v.mu.Unlock()
-				return 0, fmt.Errorf("delivery %s at revision %d, not %d: %w", d.ID, rev, d.Rev, gateway.ErrConflict)
-			}
-			subj := s.v.subject(kindDelivery, token(d.ID))
-			msgs[i] = outMsg{subject: subj, data: bodies[i], cas: true, expect: s.v.expect(subj)}
-		}
-		s.v.mu.Unlock()
-		return s.write(ctx, msgs)
+			return msgs, nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("save deliveries: %w", err)

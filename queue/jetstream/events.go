@@ -40,34 +40,32 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	}
 	subj := s.v.eventSubject(ktok, a.Event.ID)
 	seq, err := s.retry(ctx, func() (uint64, error) {
-		if err := s.v.lock(); err != nil {
-			return 0, err
-		}
-		defer s.v.mu.Unlock()
-		// One message: the compare-and-swap is on the last message under the event's key
-		// (so two nodes appending under one key cannot both succeed), or, without a key,
-		// on the event's own subject.
-		m := outMsg{subject: subj, data: body, cas: true}
-		if ktok != noKey {
-			if r, ok := s.v.dedupe[ktok]; ok && r.live(a.Event.ReceivedAt) {
-				dup = &gateway.Appended{ID: r.ID, Seq: r.Seq, Duplicate: true}
-				return 0, nil
+		return s.planned(ctx, func() ([]outMsg, error) {
+			// One message: the compare-and-swap is on the last message under the event's key
+			// (so two nodes appending under one key cannot both succeed), or, without a key,
+			// on the event's own subject.
+			m := outMsg{subject: subj, data: body, cas: true}
+			if ktok != noKey {
+				if r, ok := s.v.dedupe[ktok]; ok && r.live(a.Event.ReceivedAt) {
+					dup = &gateway.Appended{ID: r.ID, Seq: r.Seq, Duplicate: true}
+					return nil, nil
+				}
+				m.expect, m.expectOf = s.v.expectKey(ktok), s.v.subject(kindEvent, ktok, "*")
+			} else {
+				m.expect = s.v.expect(subj)
 			}
-			m.expect, m.expectOf = s.v.expectKey(ktok), s.v.subject(kindEvent, ktok, "*")
-		} else {
-			m.expect = s.v.expect(subj)
-		}
-		if _, ok := s.v.events[a.Event.ID]; ok {
-			return 0, fmt.Errorf("the event is already stored: %w", gateway.ErrConflict)
-		}
-		seen := make(map[string]bool, len(a.Deliveries))
-		for _, d := range a.Deliveries {
-			if _, ok := s.v.dels[d.ID]; ok || seen[d.ID] {
-				return 0, fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
+			if _, ok := s.v.events[a.Event.ID]; ok {
+				return nil, fmt.Errorf("the event is already stored: %w", gateway.ErrConflict)
 			}
-			seen[d.ID] = true
-		}
-		return s.write(ctx, []outMsg{m})
+			seen := make(map[string]bool, len(a.Deliveries))
+			for _, d := range a.Deliveries {
+				if _, ok := s.v.dels[d.ID]; ok || seen[d.ID] {
+					return nil, fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
+				}
+				seen[d.ID] = true
+			}
+			return []outMsg{m}, nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
@@ -83,6 +81,77 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		d.Rev = 1
 	}
 	return &gateway.Appended{ID: a.Event.ID, Seq: gateway.Seq(seq)}, nil
+}
+
+// kindAdded is the subject token of AddDeliveries' markers: a message whose only use is
+// to check, in the same atomic batch as the deliveries, that their event is still there.
+const kindAdded = "ad"
+
+// AddDeliveries adds ds to the stored event eventID (see gateway.EventLog): one atomic
+// batch of a marker that expects the event's message to be the one the view holds (so an
+// event trimmed meanwhile is ErrNotFound) and a message per delivery, each marked with the
+// event, which the view lists it on. At most 999 deliveries in one call.
+func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gateway.Delivery) error {
+	for _, d := range ds {
+		if d == nil || d.ID == "" || d.EventID != eventID {
+			return fmt.Errorf("add deliveries to %s: a delivery without an id or of another event", eventID)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	if err := s.begin(); err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	defer s.end()
+	if len(ds) >= maxBatch {
+		return fmt.Errorf("add deliveries to %s: %d at once, more than %d: %w", eventID, len(ds), maxBatch-1, gateway.ErrTooLarge)
+	}
+	now := time.Now()
+	bodies := make([][]byte, len(ds))
+	for i, d := range ds {
+		dm := queuedMsg(d, 1, now)
+		dm.AddedTo = eventID
+		b, err := json.Marshal(dm)
+		if err != nil {
+			return fmt.Errorf("add delivery %s to %s: %w", d.ID, eventID, err)
+		}
+		bodies[i] = b
+	}
+	seq, err := s.retry(ctx, func() (uint64, error) {
+		return s.planned(ctx, func() ([]outMsg, error) {
+			rec, ok := s.v.events[eventID]
+			if !ok {
+				return nil, gateway.ErrNotFound
+			}
+			msgs := make([]outMsg, 0, len(ds)+1)
+			msgs = append(msgs, outMsg{subject: s.v.subject(kindAdded, token(eventID)), ttl: time.Minute,
+				cas: true, expectOf: rec.subject, expect: s.v.expect(rec.subject)})
+			seen := make(map[string]bool, len(ds))
+			for i, d := range ds {
+				if _, ok := s.v.dels[d.ID]; ok || seen[d.ID] {
+					return nil, fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
+				}
+				seen[d.ID] = true
+				subj := s.v.subject(kindDelivery, token(d.ID))
+				msgs = append(msgs, outMsg{subject: subj, data: bodies[i], cas: true, expect: s.v.expect(subj)})
+			}
+			return msgs, nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	if err := s.v.waitApplied(ctx, seq); err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	for _, d := range ds {
+		d.Rev = 1
+	}
+	return nil
 }
 
 // queuedMsg is the record of d at revision rev: queued when pending, due at its
@@ -199,42 +268,40 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 func (s *Store) trimEvent(ctx context.Context, id string, before time.Time) (bool, error) {
 	removed := false
 	seq, err := s.retry(ctx, func() (uint64, error) {
-		removed = false
-		if err := s.v.lock(); err != nil {
-			return 0, err
-		}
-		defer s.v.mu.Unlock()
-		rec, ok := s.v.events[id]
-		if !ok {
-			return 0, nil
-		}
-		m := outMsg{subject: rec.subject, del: true, cas: true, expect: s.v.expect(rec.subject)}
-		if r := rec.dedupe; r != nil && r.Window > 0 && r.ReceivedAt.Add(r.Window).After(before) {
-			// The key outlives its event: the tombstone keeps it until its window ends.
-			kept := *r
-			kept.Trimmed = true
-			b, err := json.Marshal(&kept)
-			if err != nil {
-				return 0, err
-			}
-			m.data, m.ttl = b, max(s.opts.TombstoneTTL, time.Until(r.ReceivedAt.Add(r.Window))+time.Minute)
-		}
-		msgs := []outMsg{m}
-		for _, did := range rec.ev.Deliveries {
-			d, ok := s.v.dels[did]
+		return s.planned(ctx, func() ([]outMsg, error) {
+			removed = false
+			rec, ok := s.v.events[id]
 			if !ok {
-				continue
+				return nil, nil
 			}
-			if d.d.Status == gateway.StatusPending || d.d.Status == gateway.StatusPaused {
-				return 0, nil
+			m := outMsg{subject: rec.subject, del: true, cas: true, expect: s.v.expect(rec.subject)}
+			if r := rec.dedupe; r != nil && r.Window > 0 && r.ReceivedAt.Add(r.Window).After(before) {
+				// The key outlives its event: the tombstone keeps it until its window ends.
+				kept := *r
+				kept.Trimmed = true
+				b, err := json.Marshal(&kept)
+				if err != nil {
+					return nil, err
+				}
+				m.data, m.ttl = b, max(s.opts.TombstoneTTL, time.Until(r.ReceivedAt.Add(r.Window))+time.Minute)
 			}
-			subj := s.v.subject(kindDelivery, token(did))
-			if exp := s.v.expect(subj); exp != 0 && d.fromEventOf == "" {
-				msgs = append(msgs, outMsg{subject: subj, del: true, cas: true, expect: exp})
+			msgs := []outMsg{m}
+			for _, did := range rec.ev.Deliveries {
+				d, ok := s.v.dels[did]
+				if !ok {
+					continue
+				}
+				if d.d.Status == gateway.StatusPending || d.d.Status == gateway.StatusPaused {
+					return nil, nil
+				}
+				subj := s.v.subject(kindDelivery, token(did))
+				if exp := s.v.expect(subj); exp != 0 && d.fromEventOf == "" {
+					msgs = append(msgs, outMsg{subject: subj, del: true, cas: true, expect: exp})
+				}
 			}
-		}
-		removed = true
-		return s.writeChunked(ctx, msgs)
+			removed = true
+			return msgs, nil
+		})
 	})
 	if err != nil || !removed {
 		return false, err

@@ -128,9 +128,12 @@ type Store struct {
 	// to wait for them.
 	live sync.RWMutex
 
-	endpoints  *collection[*gateway.Endpoint]
-	sources    *collection[*gateway.Source]
-	eventTypes *collection[*gateway.EventTypeRecord]
+	endpoints    *collection[*gateway.Endpoint]
+	sources      *collection[*gateway.Source]
+	eventTypes   *collection[*gateway.EventTypeRecord]
+	keys         *collection[*gateway.APIKey]
+	oauthClients *collection[*gateway.OAuthClient]
+	grants       *collection[*gateway.Grant]
 }
 
 var (
@@ -174,6 +177,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.endpoints = newCollection[*gateway.Endpoint](s, "ep", "endpoint")
 	s.sources = newCollection[*gateway.Source](s, "src", "source")
 	s.eventTypes = newCollection[*gateway.EventTypeRecord](s, "et", "event type")
+	s.keys = newCollection[*gateway.APIKey](s, "key", "API key")
+	s.oauthClients = newCollection[*gateway.OAuthClient](s, "oac", "OAuth client")
+	s.grants = newCollection[*gateway.Grant](s, "grant", "OAuth grant")
 
 	nopts, err := s.natsOptions()
 	if err != nil {

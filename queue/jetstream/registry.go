@@ -18,6 +18,15 @@ func (s *Store) Sources() gateway.Records[*gateway.Source] { return s.sources }
 // EventTypes returns the registry's custom event types.
 func (s *Store) EventTypes() gateway.Records[*gateway.EventTypeRecord] { return s.eventTypes }
 
+// Keys returns the registry's API keys (hashed).
+func (s *Store) Keys() gateway.Records[*gateway.APIKey] { return s.keys }
+
+// OAuthClients returns the registry's OAuth clients.
+func (s *Store) OAuthClients() gateway.Records[*gateway.OAuthClient] { return s.oauthClients }
+
+// Grants returns the registry's OAuth grants (tokens hashed).
+func (s *Store) Grants() gateway.Records[*gateway.Grant] { return s.grants }
+
 // collection is one collection of the registry, on the subjects <prefix>.reg.<name>.<id>:
 // records kept as JSON (so what goes in and out never aliases), each record's revision
 // the stream sequence of its message. Adding a collection to the registry is one field of

@@ -63,12 +63,15 @@ type eventMsg struct {
 }
 
 // deliveryMsg is a delivery with its revision counter and work-queue state: queued when
-// Due is set, hidden (leased or held) until Until.
+// Due is set, hidden (leased or held) until Until. AddedTo is the event AddDeliveries added
+// it to, after Append: the view lists it on that event (every later message of the
+// delivery keeps it, since the stream keeps only the last).
 type deliveryMsg struct {
 	Delivery *gateway.Delivery `json:"delivery"`
 	Rev      uint64            `json:"rev"`
 	Due      *time.Time        `json:"due,omitempty"`
 	Until    *time.Time        `json:"until,omitempty"`
+	AddedTo  string            `json:"added_to,omitempty"`
 }
 
 // dedupeMsg is what a dedupe key remembers: the last event appended under it. The
@@ -150,6 +153,7 @@ type dRec struct {
 	inReady     bool
 	inHidden    bool
 	fromEventOf string // the event whose message holds it, while no delivery message does
+	addedTo     string // the event AddDeliveries added it to
 }
 
 func readyLess(a, b *dRec) bool {
@@ -308,7 +312,9 @@ func (v *view) apply(m jetstream.Msg) {
 	if err := v.applyRecord(subj, seq, m.Data(), deleted, tombExp); err != nil {
 		v.s.log.Error("a message of the stream could not be read; skipped", "subject", subj, "seq", seq, "err", err)
 	}
-	v.last[subj] = seq
+	if !strings.HasPrefix(subj, v.s.prefix+"."+kindAdded+".") { // markers are never expected
+		v.last[subj] = seq
+	}
 	v.applied, v.idle = seq, meta.NumPending == 0
 	close(v.progress)
 	v.progress = make(chan struct{})
@@ -449,9 +455,13 @@ func (v *view) putDelivery(dm *deliveryMsg, fromEvent string) {
 	if old, ok := v.dels[d.ID]; ok {
 		v.unqueue(old)
 		prev = old.d
+	} else if dm.AddedTo != "" {
+		if e, ok := v.events[dm.AddedTo]; ok && !slices.Contains(e.ev.Deliveries, d.ID) {
+			e.ev.Deliveries = append(e.ev.Deliveries, d.ID)
+		}
 	}
 	v.byCreated.Put(prev, d)
-	r := &dRec{d: d, fromEventOf: fromEvent}
+	r := &dRec{d: d, fromEventOf: fromEvent, addedTo: dm.AddedTo}
 	v.dels[d.ID] = r
 	if dm.Due == nil {
 		return

@@ -65,7 +65,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Dura
 	jobs := make([]gateway.Job, len(cands))
 	for i, r := range cands {
 		due := r.due
-		b, err := json.Marshal(&deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: &until})
+		b, err := json.Marshal(&deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: &until, AddedTo: r.addedTo})
 		if err != nil {
 			s.v.mu.Unlock()
 			return nil, fmt.Errorf("lease %s: %w", r.d.ID, err)
@@ -196,7 +196,7 @@ func (s *Store) rewrite(what, id string, change func(r *dRec) (*deliveryMsg, boo
 func (s *Store) Hold(id string, until time.Time) {
 	s.rewrite("hold", id, func(r *dRec) (*deliveryMsg, bool) {
 		due := r.due
-		return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: &until}, true
+		return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: &until, AddedTo: r.addedTo}, true
 	})
 }
 
@@ -204,7 +204,7 @@ func (s *Store) Hold(id string, until time.Time) {
 func (s *Store) Release(id string) {
 	s.rewrite("release", id, func(r *dRec) (*deliveryMsg, bool) {
 		due := r.due
-		return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due}, true
+		return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, AddedTo: r.addedTo}, true
 	})
 }
 

@@ -190,6 +190,20 @@ func (s *Store) retry(ctx context.Context, attempt func() (uint64, error)) (uint
 	}
 }
 
+// planned runs plan with the view locked and then, unlocked, writes what it returned
+// (nothing: there is nothing to write), in atomic batches of up to maxBatch.
+func (s *Store) planned(ctx context.Context, plan func() ([]outMsg, error)) (uint64, error) {
+	if err := s.v.lock(); err != nil {
+		return 0, err
+	}
+	msgs, err := plan()
+	s.v.mu.Unlock()
+	if err != nil || len(msgs) == 0 {
+		return 0, err
+	}
+	return s.writeChunked(ctx, msgs)
+}
+
 // catchUp waits until the view holds the stream's last message (the try-th time: after
 // a short pause, for a replicated stream's proposals in flight).
 func (s *Store) catchUp(ctx context.Context, try int) error {

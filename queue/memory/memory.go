@@ -49,9 +49,12 @@ type Store struct {
 	hidden *btree.BTreeG[*job]
 	wake   chan struct{}
 
-	endpoints  *records[*gateway.Endpoint]
-	sources    *records[*gateway.Source]
-	eventTypes *records[*gateway.EventTypeRecord]
+	endpoints    *records[*gateway.Endpoint]
+	sources      *records[*gateway.Source]
+	eventTypes   *records[*gateway.EventTypeRecord]
+	keys         *records[*gateway.APIKey]
+	oauthClients *records[*gateway.OAuthClient]
+	grants       *records[*gateway.Grant]
 
 	requests map[string]*requestLog
 }
@@ -84,6 +87,9 @@ func New() *Store {
 	s.endpoints = newRecords[*gateway.Endpoint](s, "endpoint")
 	s.sources = newRecords[*gateway.Source](s, "source")
 	s.eventTypes = newRecords[*gateway.EventTypeRecord](s, "event type")
+	s.keys = newRecords[*gateway.APIKey](s, "key")
+	s.oauthClients = newRecords[*gateway.OAuthClient](s, "OAuth client")
+	s.grants = newRecords[*gateway.Grant](s, "grant")
 	return s
 }
 
@@ -103,6 +109,9 @@ func (s *Store) Close() error {
 	s.endpoints.closeWatchers()
 	s.sources.closeWatchers()
 	s.eventTypes.closeWatchers()
+	s.keys.closeWatchers()
+	s.oauthClients.closeWatchers()
+	s.grants.closeWatchers()
 	s.events, s.dedupe, s.orphans, s.deliveries, s.jobs, s.requests = nil, nil, nil, nil, nil, nil
 	s.bySeq.Clear(false)
 	s.byCreated.Clear()
@@ -192,6 +201,44 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		s.signal()
 	}
 	return &gateway.Appended{ID: ev.ID, Seq: ev.Seq}, nil
+}
+
+// AddDeliveries adds ds to the stored event eventID (see gateway.EventLog).
+func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gateway.Delivery) error {
+	for _, d := range ds {
+		if d == nil || d.ID == "" || d.EventID != eventID {
+			return fmt.Errorf("add deliveries to %s: a delivery without an id or of another event", eventID)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	if err := s.lock(); err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	defer s.mu.Unlock()
+	rec, ok := s.events[eventID]
+	if !ok {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, gateway.ErrNotFound)
+	}
+	seen := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if _, ok := s.deliveries[d.ID]; ok || seen[d.ID] {
+			return fmt.Errorf("add deliveries to %s: delivery %s is already stored: %w", eventID, d.ID, gateway.ErrConflict)
+		}
+		seen[d.ID] = true
+	}
+	now := time.Now()
+	queued := false
+	for _, d := range ds {
+		rec.ev.Deliveries = append(rec.ev.Deliveries, d.ID)
+		d.Rev = 1
+		queued = s.putDelivery(nil, index.CopyDelivery(d), now) || queued
+	}
+	if queued {
+		s.signal()
+	}
+	return nil
 }
 
 // Event returns a copy of the event with id.

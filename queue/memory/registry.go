@@ -18,6 +18,15 @@ func (s *Store) Sources() gateway.Records[*gateway.Source] { return s.sources }
 // EventTypes returns the registry's custom event types.
 func (s *Store) EventTypes() gateway.Records[*gateway.EventTypeRecord] { return s.eventTypes }
 
+// Keys returns the registry's API keys (hashed).
+func (s *Store) Keys() gateway.Records[*gateway.APIKey] { return s.keys }
+
+// OAuthClients returns the registry's OAuth clients.
+func (s *Store) OAuthClients() gateway.Records[*gateway.OAuthClient] { return s.oauthClients }
+
+// Grants returns the registry's OAuth grants (tokens hashed).
+func (s *Store) Grants() gateway.Records[*gateway.Grant] { return s.grants }
+
 // records is one collection of the registry. Values are kept as JSON, so that what goes
 // in and what comes out never alias. Revisions count up per collection, so a record
 // deleted and created again never reuses one.

@@ -318,3 +318,44 @@ func (s *suite) testListLimit(t *testing.T) {
 		}
 	}
 }
+
+// AddDeliveries adds deliveries to a stored event as if Append had: listed on the event,
+// queued, keeping it from Trim while pending, and trimmed with it; all or none.
+func (s *suite) testAddDeliveries(t *testing.T) {
+	st, dir := s.fresh(t)
+	add(t, st, event("evt_1", s.base), delivery("dlv_own", "evt_1", "ep_1", gateway.StatusSucceeded, s.base, nil))
+	late := delivery("dlv_late", "evt_1", "ep_2", gateway.StatusPending, s.at(time.Hour), ptr(s.at(time.Hour)))
+	if err := st.AddDeliveries(ctx, "evt_1", late); err != nil {
+		t.Fatalf("AddDeliveries: %v", err)
+	}
+	if late.Rev == 0 {
+		t.Errorf("AddDeliveries left the revision 0")
+	}
+	if err := st.AddDeliveries(ctx, "evt_1", delivery("dlv_x", "evt_1", "ep_3", gateway.StatusPending, s.base, ptr(s.base)), delivery("dlv_late", "evt_1", "ep_2", gateway.StatusPending, s.base, ptr(s.base))); !errors.Is(err, gateway.ErrConflict) {
+		t.Errorf("AddDeliveries with a delivery already stored = %v, want ErrConflict", err)
+	}
+	if _, err := st.Delivery(ctx, "dlv_x"); !errors.Is(err, gateway.ErrNotFound) {
+		t.Errorf("a refused AddDeliveries stored dlv_x: %v", err)
+	}
+	if err := st.AddDeliveries(ctx, "evt_none", delivery("dlv_y", "evt_none", "ep", gateway.StatusPending, s.base, ptr(s.base))); !errors.Is(err, gateway.ErrNotFound) {
+		t.Errorf("AddDeliveries to an event not stored = %v, want ErrNotFound", err)
+	}
+	if !s.opts.Volatile {
+		if err := st.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		st = s.reopen(t, dir)
+	}
+	ev, err := st.Event(ctx, "evt_1")
+	if err != nil || !slices.Equal(ev.Deliveries, []string{"dlv_own", "dlv_late"}) {
+		t.Fatalf("Event(evt_1) = %+v, %v, want it to list dlv_own and dlv_late", ev, err)
+	}
+	wantJobs(t, "Lease when the added delivery is due", lease(t, st, s.at(time.Hour), 10, time.Minute), "dlv_late")
+	s.trim(t, st, s.at(2*time.Hour), 100, 0) // the added delivery is pending: the event stays
+	d := getDelivery(t, st, "dlv_late")
+	d.Status, d.NextAttemptAt = gateway.StatusSucceeded, nil
+	save(t, st, d)
+	s.trim(t, st, s.at(2*time.Hour), 100, 1)
+	_, err = st.Delivery(ctx, "dlv_late")
+	wantNotFound(t, "Delivery(dlv_late) after its event was trimmed", err)
+}

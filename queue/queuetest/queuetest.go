@@ -84,6 +84,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts .
 	})
 	t.Run("Deliveries", func(t *testing.T) {
 		t.Run("CreatedByAppend", s.testCreatedByAppend)
+		t.Run("AddedToAnEvent", s.testAddDeliveries)
 		t.Run("CompareAndSwap", s.testCAS)
 		t.Run("ConcurrentUpdates", s.testConcurrentUpdates)
 		t.Run("List", s.testListDeliveries)
@@ -122,6 +123,21 @@ func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts .
 			testRecords(t, s, gateway.Store.EventTypes, func(id, v string) *gateway.EventTypeRecord {
 				return &gateway.EventTypeRecord{Name: id, Description: v, Schema: json.RawMessage(`{"type":"object"}`)}
 			}, func(et *gateway.EventTypeRecord) { et.Description = "mutated"; et.Schema[2] = 'X' })
+		})
+		t.Run("Keys", func(t *testing.T) {
+			testRecords(t, s, gateway.Store.Keys, func(id, v string) *gateway.APIKey {
+				return &gateway.APIKey{ID: id, Name: v, Scopes: []gateway.Scope{gateway.ScopeRead}, Hash: "h" + v, Created: s.base}
+			}, func(k *gateway.APIKey) { k.Name = "mutated"; k.Scopes[0] = "mutated" })
+		})
+		t.Run("OAuthClients", func(t *testing.T) {
+			testRecords(t, s, gateway.Store.OAuthClients, func(id, v string) *gateway.OAuthClient {
+				return &gateway.OAuthClient{ID: id, Name: v, RedirectURIs: []string{"https://example.com/" + v}, AuthMethod: "none", Created: s.base}
+			}, func(c *gateway.OAuthClient) { c.Name = "mutated"; c.RedirectURIs[0] = "mutated" })
+		})
+		t.Run("Grants", func(t *testing.T) {
+			testRecords(t, s, gateway.Store.Grants, func(id, v string) *gateway.Grant {
+				return &gateway.Grant{ID: id, ClientID: v, Scopes: []gateway.Scope{gateway.ScopeRead}, AccessHash: "h" + v, Created: s.base}
+			}, func(g *gateway.Grant) { g.ClientID = "mutated"; g.Scopes[0] = "mutated" })
 		})
 		t.Run("SlowWatcher", s.testSlowWatcher)
 	})

@@ -117,6 +117,18 @@ func (s *journaled) Append(ctx context.Context, a *gateway.Append) (*gateway.App
 	return res, err
 }
 
+// AddDeliveries journals an AddDeliveries that succeeds.
+func (s *journaled) AddDeliveries(ctx context.Context, eventID string, ds ...*gateway.Delivery) error {
+	added := copyDeliveries(ds)
+	err := s.j.do(s.Store, func(st gateway.Store) error { return st.AddDeliveries(ctx, eventID, copyDeliveries(added)...) })
+	if err == nil {
+		for _, d := range ds {
+			d.Rev = 1
+		}
+	}
+	return err
+}
+
 // SaveDeliveries journals a save that succeeds.
 func (s *journaled) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) error {
 	saved := copyDeliveries(ds)
