@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
+	"github.com/hookgate/hookgate/queue/jetstream/jstest"
 )
 
 // binary is the hookgate binary built once for the tests that run the real process.
@@ -223,12 +224,26 @@ func createEndpoint(t *testing.T, p *proc, r *receiver) {
 	r.secret.Store(ep.Secret)
 }
 
-// TestServePublishReceiveSigned runs serve on each store (--store badger, the default, and
-// memory) and sends one event through it.
+// TestServePublishReceiveSigned runs serve on each store (--store badger, the default,
+// memory, and nats:// on an embedded NATS server, named by the flag or by $NATS_URL) and
+// sends one event through it.
 func TestServePublishReceiveSigned(t *testing.T) {
-	for _, store := range []string{"badger", "memory"} {
+	for _, store := range []string{"badger", "memory", "nats", "nats-env"} {
 		t.Run(store, func(t *testing.T) {
-			p := startServe(t, t.TempDir(), "--store", store)
+			var p *proc
+			switch store {
+			case "nats":
+				p = startServe(t, t.TempDir(), "--store", jstest.Start(t).URL(), "--nats-replicas", "1")
+			case "nats-env":
+				cmd := exec.Command(binary, serveArgs(t.TempDir(), "--store", "nats")...)
+				cmd.Env = append(os.Environ(), "HOOKGATE_API_TOKEN="+e2eToken, "NATS_URL="+jstest.Start(t).URL())
+				p = startProc(t, cmd)
+			default:
+				p = startServe(t, t.TempDir(), "--store", store)
+			}
+			if strings.HasPrefix(store, "nats") && !strings.Contains(p.logText(), "created the JetStream stream") {
+				t.Errorf("serve --store nats did not say what it created:\n%s", p.logText())
+			}
 			r := newReceiver(t)
 			createEndpoint(t, p, r)
 			var res struct {
