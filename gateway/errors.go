@@ -15,6 +15,9 @@ var (
 	ErrEndpointDisabled = errors.New("endpoint disabled")
 	// ErrClosed means the Service has been stopped (its store is closed).
 	ErrClosed = errors.New("gateway closed")
+	// ErrUnavailable means the store cannot be reached for now (a shared backend lost its
+	// connection); the call may be retried, and the API answers 503 store_unavailable.
+	ErrUnavailable = errors.New("store unavailable")
 	// ErrTooLarge means a write (an event with its fan-out, a record) is too large for the
 	// store to keep in one piece.
 	ErrTooLarge = errors.New("too large for the store")

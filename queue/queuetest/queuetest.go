@@ -46,6 +46,11 @@ type Options struct {
 	// Volatile says the backend keeps nothing across a Close (an in-memory store): the
 	// subtests that close and reopen a store are skipped.
 	Volatile bool
+	// SharedLeases says leases and holds are stored with the work and outlive the process
+	// that took them, as on a store several nodes share (queue/jetstream): a job leased
+	// before a reopen stays hidden until its lease ends, instead of being due at once. The
+	// reopen subtest then leases each round later than the leases of the round before.
+	SharedLeases bool
 }
 
 // Run checks the backend that open returns against the contract, in subtests.

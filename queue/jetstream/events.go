@@ -1,0 +1,352 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+)
+
+func copyEvent(e *gateway.StoredEvent) *gateway.StoredEvent {
+	c := *e
+	c.Data = slices.Clone(e.Data)
+	c.Deliveries = slices.Clone(e.Deliveries)
+	return &c
+}
+
+func copyDelivery(d *gateway.Delivery) *gateway.Delivery {
+	c := *d
+	c.Attempts = slices.Clone(d.Attempts)
+	if d.NextAttemptAt != nil {
+		t := *d.NextAttemptAt
+		c.NextAttemptAt = &t
+	}
+	return &c
+}
+
+// Append stores a.Event with its deliveries in one message (and its dedupe key beside it,
+// in the same atomic batch) and returns once the stream acknowledged it (see
+// gateway.EventLog). The event's Seq is the message's stream sequence; each delivery's Rev
+// is 1. A pending delivery without NextAttemptAt is due at this node's wall clock.
+func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appended, error) {
+	if a == nil || a.Event == nil || a.Event.ID == "" {
+		return nil, errors.New("append: an event with an id is required")
+	}
+	for _, d := range a.Deliveries {
+		if d == nil || d.ID == "" {
+			return nil, fmt.Errorf("append %s: a delivery without an id", a.Event.ID)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
+	}
+	if err := s.begin(); err != nil {
+		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
+	}
+	defer s.inflight.Done()
+	now := time.Now()
+	em := eventMsg{Event: a.Event, Dedupe: a.Dedupe, Deliveries: make([]*deliveryMsg, len(a.Deliveries))}
+	for i, d := range a.Deliveries {
+		em.Deliveries[i] = queuedMsg(d, 1, now)
+	}
+	body, err := json.Marshal(&em)
+	if err != nil {
+		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
+	}
+	var dup *gateway.Appended
+	evSubj := s.v.subject(kindEvent, token(a.Event.ID))
+	seq, err := s.retry(ctx, func() (uint64, error) {
+		if err := s.v.lock(); err != nil {
+			return 0, err
+		}
+		msgs := []outMsg{{subject: evSubj, data: body, cas: true, expect: s.v.expect(evSubj)}}
+		if a.Dedupe != "" {
+			tok := dedupeToken(a.Dedupe)
+			if r, ok := s.v.dedupe[tok]; ok && r.live(a.Event.ReceivedAt) {
+				dup = &gateway.Appended{ID: r.msg.ID, Seq: r.seq, Duplicate: true}
+				s.v.mu.Unlock()
+				return 0, nil
+			}
+			dd, err := json.Marshal(&dedupeMsg{Key: a.Dedupe, ID: a.Event.ID, ReceivedAt: a.Event.ReceivedAt, Window: a.DedupeFor})
+			if err != nil {
+				s.v.mu.Unlock()
+				return 0, err
+			}
+			subj := s.v.subject(kindDedupe, tok)
+			msgs = append(msgs, outMsg{subject: subj, data: dd, cas: true, expect: s.v.expect(subj)})
+		}
+		if _, ok := s.v.events[a.Event.ID]; ok {
+			s.v.mu.Unlock()
+			return 0, fmt.Errorf("the event is already stored: %w", gateway.ErrConflict)
+		}
+		seen := make(map[string]bool, len(a.Deliveries))
+		for _, d := range a.Deliveries {
+			if _, ok := s.v.dels[d.ID]; ok || seen[d.ID] {
+				s.v.mu.Unlock()
+				return 0, fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
+			}
+			seen[d.ID] = true
+		}
+		s.v.mu.Unlock()
+		return s.write(ctx, msgs)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
+	}
+	if dup != nil {
+		return dup, nil
+	}
+	if err := s.v.waitApplied(ctx, seq); err != nil {
+		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
+	}
+	evSeq := seq
+	if a.Dedupe != "" {
+		evSeq-- // the batch's messages have consecutive sequences: the event's, then its key's
+	}
+	a.Event.Seq = gateway.Seq(evSeq)
+	for _, d := range a.Deliveries {
+		d.Rev = 1
+	}
+	return &gateway.Appended{ID: a.Event.ID, Seq: gateway.Seq(evSeq)}, nil
+}
+
+// queuedMsg is the record of d at revision rev: queued when pending, due at its
+// NextAttemptAt or now.
+func queuedMsg(d *gateway.Delivery, rev uint64, now time.Time) *deliveryMsg {
+	dm := &deliveryMsg{Delivery: d, Rev: rev}
+	if d.Status == gateway.StatusPending {
+		due := now
+		if d.NextAttemptAt != nil {
+			due = *d.NextAttemptAt
+		}
+		dm.Due = &due
+	}
+	return dm
+}
+
+// Event returns a copy of the event with id.
+func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, error) {
+	if err := s.begin(); err != nil {
+		return nil, fmt.Errorf("event %s: %w", id, err)
+	}
+	defer s.inflight.Done()
+	if err := s.v.lock(); err != nil {
+		return nil, fmt.Errorf("event %s: %w", id, err)
+	}
+	defer s.v.mu.Unlock()
+	rec, ok := s.v.events[id]
+	if !ok {
+		return nil, fmt.Errorf("event %s: %w", id, gateway.ErrNotFound)
+	}
+	return copyEvent(rec.ev), nil
+}
+
+// Appended returns a channel closed when the next event is appended by any node (or when
+// the store closes).
+func (s *Store) Appended() <-chan struct{} {
+	s.v.mu.Lock()
+	defer s.v.mu.Unlock()
+	return s.v.appended
+}
+
+// eventBatch is how many events Events copies under the lock at a time; Match runs outside it.
+const eventBatch = 256
+
+// Events reads the log in Seq order (see gateway.EventQuery).
+func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.EventRange, error) {
+	if err := s.begin(); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer s.inflight.Done()
+	out := &gateway.EventRange{Events: []*gateway.StoredEvent{}, Next: q.After}
+	since := q.Since
+	if q.Newest || q.After != 0 {
+		since = time.Time{}
+	}
+	var (
+		cursor  = q.After
+		started = q.After != 0
+		scanned = 0
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("events: %w", err)
+		}
+		batch, err := s.eventBatch(q.Newest, started, cursor, since)
+		if err != nil {
+			return nil, err
+		}
+		if len(batch) == 0 {
+			return out, nil
+		}
+		for _, ev := range batch {
+			if q.Limit > 0 && len(out.Events) == q.Limit || q.MaxScan > 0 && scanned == q.MaxScan {
+				out.More = true
+				return out, nil
+			}
+			scanned++
+			out.Next = ev.Seq
+			if q.Match == nil || q.Match(ev) {
+				out.Events = append(out.Events, ev)
+			}
+		}
+		cursor, started = batch[len(batch)-1].Seq, true
+	}
+}
+
+// eventBatch copies up to eventBatch events past cursor (before it for newest; from the
+// newest when !started), leaving out those received before since.
+func (s *Store) eventBatch(newest, started bool, cursor gateway.Seq, since time.Time) ([]*gateway.StoredEvent, error) {
+	if err := s.v.lock(); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer s.v.mu.Unlock()
+	batch := make([]*gateway.StoredEvent, 0, min(eventBatch, s.v.bySeq.Len()))
+	add := func(r *evRec) bool {
+		if since.IsZero() || !r.ev.ReceivedAt.Before(since) {
+			batch = append(batch, copyEvent(r.ev))
+		}
+		return len(batch) < eventBatch
+	}
+	switch {
+	case !newest:
+		s.v.bySeq.AscendGreaterOrEqual(&evRec{ev: &gateway.StoredEvent{Seq: cursor + 1}}, add)
+	case !started:
+		s.v.bySeq.Descend(add)
+	case cursor > 1:
+		s.v.bySeq.DescendLessOrEqual(&evRec{ev: &gateway.StoredEvent{Seq: cursor - 1}}, add)
+	}
+	return batch, nil
+}
+
+// Trim removes up to max events received before before whose deliveries are all finished
+// or missing, with those deliveries: for each event one atomic batch of tombstones (its
+// message, its deliveries' messages, and its dedupe key's record, kept marked as trimmed
+// while its window lasts). It reads the log oldest first and stops at the first event
+// received at or after before. Dedupe keys of trimmed events whose window ended before
+// before are removed.
+func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error) {
+	if err := s.begin(); err != nil {
+		return 0, fmt.Errorf("trim: %w", err)
+	}
+	defer s.inflight.Done()
+	if err := s.v.lock(); err != nil {
+		return 0, fmt.Errorf("trim: %w", err)
+	}
+	var orphans []outMsg
+	for tok, r := range s.v.dedupe {
+		if _, live := s.v.events[r.msg.ID]; live {
+			continue
+		}
+		if r.msg.Window == 0 || !r.msg.ReceivedAt.Add(r.msg.Window).After(before) {
+			subj := s.v.subject(kindDedupe, tok)
+			orphans = append(orphans, outMsg{subject: subj, del: true, cas: true, expect: s.v.expect(subj)})
+		}
+	}
+	var doomed []string
+	s.v.bySeq.Ascend(func(r *evRec) bool {
+		if len(doomed) == max || !r.ev.ReceivedAt.Before(before) {
+			return false
+		}
+		for _, id := range r.ev.Deliveries {
+			if d, ok := s.v.dels[id]; ok && (d.d.Status == gateway.StatusPending || d.d.Status == gateway.StatusPaused) {
+				return true
+			}
+		}
+		doomed = append(doomed, r.ev.ID)
+		return true
+	})
+	s.v.mu.Unlock()
+	for i := 0; i < len(orphans); i += maxBatch {
+		if _, err := s.write(ctx, orphans[i:min(i+maxBatch, len(orphans))]); err != nil && !errors.Is(err, errCAS) {
+			return 0, fmt.Errorf("trim: dedupe keys: %w", err)
+		}
+	}
+	n := 0
+	for _, id := range doomed {
+		ok, err := s.trimEvent(ctx, id, before)
+		if err != nil {
+			return n, fmt.Errorf("trim: event %s: %w", id, err)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// trimEvent removes the event id with its deliveries, unless one of them became pending or
+// paused meanwhile, and reports whether it did.
+func (s *Store) trimEvent(ctx context.Context, id string, before time.Time) (bool, error) {
+	removed := false
+	seq, err := s.retry(ctx, func() (uint64, error) {
+		removed = false
+		if err := s.v.lock(); err != nil {
+			return 0, err
+		}
+		defer s.v.mu.Unlock()
+		rec, ok := s.v.events[id]
+		if !ok {
+			return 0, nil
+		}
+		evSubj := s.v.subject(kindEvent, token(id))
+		msgs := []outMsg{{subject: evSubj, del: true, cas: true, expect: s.v.expect(evSubj)}}
+		for _, did := range rec.ev.Deliveries {
+			d, ok := s.v.dels[did]
+			if !ok {
+				continue
+			}
+			if d.d.Status == gateway.StatusPending || d.d.Status == gateway.StatusPaused {
+				return 0, nil
+			}
+			subj := s.v.subject(kindDelivery, token(did))
+			if exp := s.v.expect(subj); exp != 0 && d.fromEventOf == "" {
+				msgs = append(msgs, outMsg{subject: subj, del: true, cas: true, expect: exp})
+			}
+		}
+		if rec.dedupe != "" {
+			tok := dedupeToken(rec.dedupe)
+			if r, ok := s.v.dedupe[tok]; ok && r.msg.ID == id {
+				subj := s.v.subject(kindDedupe, tok)
+				m := outMsg{subject: subj, cas: true, expect: s.v.expect(subj)}
+				if r.msg.Window == 0 || !r.msg.ReceivedAt.Add(r.msg.Window).After(before) {
+					m.del = true
+				} else {
+					kept := r.msg
+					kept.Trimmed = true
+					b, err := json.Marshal(&kept)
+					if err != nil {
+						return 0, err
+					}
+					m.data = b
+				}
+				msgs = append(msgs, m)
+			}
+		}
+		removed = true
+		return s.writeChunked(ctx, msgs)
+	})
+	if err != nil || !removed {
+		return false, err
+	}
+	return true, s.v.waitApplied(ctx, seq)
+}
+
+// writeChunked writes msgs, in atomic batches of up to maxBatch when there are more: the
+// first batch holds the event's tombstone, so that a crash between batches leaves finished
+// deliveries without their event, never an event back with its deliveries.
+func (s *Store) writeChunked(ctx context.Context, msgs []outMsg) (uint64, error) {
+	var last uint64
+	for i := 0; i < len(msgs); i += maxBatch {
+		seq, err := s.write(ctx, msgs[i:min(i+maxBatch, len(msgs))])
+		if err != nil {
+			return 0, err
+		}
+		last = seq
+	}
+	return last, nil
+}

@@ -1,0 +1,126 @@
+package jetstream
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+)
+
+// LogRequest adds e to source's log, with a Nats-TTL of bound.MaxAge, and in the same
+// atomic batch removes the oldest entries past the bound's entries and bytes.
+func (s *Store) LogRequest(ctx context.Context, source string, e *gateway.SourceRequest, bound gateway.LogBound) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("log request of %s: %w", source, err)
+	}
+	if err := s.begin(); err != nil {
+		return fmt.Errorf("log request of %s: %w", source, err)
+	}
+	defer s.inflight.Done()
+	rm := requestMsg{Entry: b}
+	if bound.MaxAge > 0 {
+		exp := time.Now().Add(bound.MaxAge)
+		rm.Expires = &exp
+	}
+	body, err := json.Marshal(&rm)
+	if err != nil {
+		return fmt.Errorf("log request of %s: %w", source, err)
+	}
+	var n [8]byte
+	if _, err := rand.Read(n[:]); err != nil {
+		return fmt.Errorf("log request of %s: %w", source, err)
+	}
+	// The entry's subject sorts by time, for reading; its order in the log is its sequence.
+	subj := s.v.subject(kindRequest, token(source), fmt.Sprintf("%016x%s", time.Now().UnixNano(), hex.EncodeToString(n[:])))
+	msgs := []outMsg{{subject: subj, data: body, ttl: bound.MaxAge}}
+	if err := s.v.lock(); err != nil {
+		return fmt.Errorf("log request of %s: %w", source, err)
+	}
+	if l := s.v.requests[source]; l != nil {
+		now := time.Now()
+		count, bytes := len(l.entries)+1, l.bytes+int64(len(b))
+		for _, old := range l.entries {
+			expired := !old.expires.IsZero() && !now.Before(old.expires)
+			if !expired && !(bound.Entries > 0 && count > bound.Entries || bound.Bytes > 0 && bytes > bound.Bytes) {
+				break
+			}
+			count--
+			bytes -= int64(len(old.b))
+			msgs = append(msgs, outMsg{subject: old.subject, del: true})
+			if len(msgs) == maxBatch {
+				break
+			}
+		}
+	}
+	s.v.mu.Unlock()
+	seq, err := s.write(ctx, msgs)
+	if err != nil {
+		return fmt.Errorf("log request of %s: %w", source, err)
+	}
+	if err := s.v.waitApplied(ctx, seq); err != nil {
+		return fmt.Errorf("log request of %s: %w", source, err)
+	}
+	return nil
+}
+
+// Requests returns up to limit (0: all) of source's entries that have not expired, newest
+// first.
+func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gateway.SourceRequest, error) {
+	if err := s.begin(); err != nil {
+		return nil, fmt.Errorf("requests of %s: %w", source, err)
+	}
+	defer s.inflight.Done()
+	if err := s.v.lock(); err != nil {
+		return nil, fmt.Errorf("requests of %s: %w", source, err)
+	}
+	var bs [][]byte
+	if l := s.v.requests[source]; l != nil {
+		now := time.Now()
+		for i := len(l.entries) - 1; i >= 0 && (limit <= 0 || len(bs) < limit); i-- {
+			if x := l.entries[i].expires; x.IsZero() || now.Before(x) {
+				bs = append(bs, l.entries[i].b)
+			}
+		}
+	}
+	s.v.mu.Unlock()
+	out := make([]*gateway.SourceRequest, 0, len(bs))
+	for _, b := range bs {
+		var e gateway.SourceRequest
+		if err := json.Unmarshal(b, &e); err != nil {
+			return nil, fmt.Errorf("decode a request of %s: %w", source, err)
+		}
+		out = append(out, &e)
+	}
+	return out, nil
+}
+
+// DropRequests removes source's log: a tombstone for each entry.
+func (s *Store) DropRequests(ctx context.Context, source string) error {
+	if err := s.begin(); err != nil {
+		return fmt.Errorf("drop requests of %s: %w", source, err)
+	}
+	defer s.inflight.Done()
+	if err := s.v.lock(); err != nil {
+		return fmt.Errorf("drop requests of %s: %w", source, err)
+	}
+	var msgs []outMsg
+	if l := s.v.requests[source]; l != nil {
+		for _, e := range l.entries {
+			msgs = append(msgs, outMsg{subject: e.subject, del: true})
+		}
+	}
+	s.v.mu.Unlock()
+	seq, err := s.writeChunked(ctx, msgs)
+	if err != nil {
+		return fmt.Errorf("drop requests of %s: %w", source, err)
+	}
+	if err := s.v.waitApplied(ctx, seq); err != nil {
+		return fmt.Errorf("drop requests of %s: %w", source, err)
+	}
+	return nil
+}

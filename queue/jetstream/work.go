@@ -1,0 +1,223 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hookgate/hookgate/gateway"
+)
+
+// leaseWriters is how many lease writes one Lease has in flight at once.
+const leaseWriters = 32
+
+// Lease returns up to max jobs due at or before now, oldest due first, each hidden until
+// now+ttl on every node: the lease end is written into the delivery's record with a
+// compare-and-swap, so that a job another node took meanwhile is left out. A job whose
+// lease or hold ended is due again at its time.
+func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Duration) ([]gateway.Job, error) {
+	if err := s.begin(); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	defer s.inflight.Done()
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if err := s.v.lock(); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	var cands []*dRec
+	s.v.ready.Ascend(func(r *dRec) bool {
+		if len(cands) == max || r.due.After(now) {
+			return false
+		}
+		cands = append(cands, r)
+		return true
+	})
+	s.v.hidden.Ascend(func(r *dRec) bool {
+		if r.until.After(now) {
+			return false
+		}
+		if !r.due.After(now) {
+			cands = append(cands, r)
+		}
+		return true
+	})
+	slices.SortFunc(cands, func(a, b *dRec) int {
+		if c := a.due.Compare(b.due); c != 0 {
+			return c
+		}
+		if a.d.ID < b.d.ID {
+			return -1
+		}
+		return 1
+	})
+	cands = cands[:min(len(cands), max)]
+	until := now.Add(ttl)
+	msgs := make([]outMsg, len(cands))
+	jobs := make([]gateway.Job, len(cands))
+	for i, r := range cands {
+		due := r.due
+		b, err := json.Marshal(&deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: &until})
+		if err != nil {
+			s.v.mu.Unlock()
+			return nil, fmt.Errorf("lease %s: %w", r.d.ID, err)
+		}
+		subj := s.v.subject(kindDelivery, token(r.d.ID))
+		msgs[i] = outMsg{subject: subj, data: b, cas: true, expect: s.v.expect(subj)}
+		jobs[i] = gateway.Job{Delivery: r.d.ID, Endpoint: r.d.EndpointID, Due: due}
+	}
+	s.v.mu.Unlock()
+
+	seqs := make([]uint64, len(msgs))
+	errs := make([]error, len(msgs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, leaseWriters)
+	for i := range msgs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			seqs[i], errs[i] = s.write(ctx, msgs[i:i+1])
+		}()
+	}
+	wg.Wait()
+	out := make([]gateway.Job, 0, len(jobs))
+	var last uint64
+	var failed error
+	for i, j := range jobs {
+		switch {
+		case errs[i] == nil:
+			out = append(out, j)
+			if seqs[i] > last {
+				last = seqs[i]
+			}
+		case errs[i] == errCAS: // another node took it, or its delivery was saved meanwhile
+		case failed == nil:
+			failed = errs[i]
+		}
+	}
+	if err := s.v.waitApplied(ctx, last); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
+	if len(out) == 0 && failed != nil {
+		return nil, fmt.Errorf("lease: %w", failed)
+	}
+	return out, nil
+}
+
+// rewrite writes the work state of the leased delivery id that change returns from the
+// one held (ok false: leave it), with a compare-and-swap; a lost one is tried again.
+// Errors are logged: Hold and Release have no caller to report to, and a lease that was
+// not extended or given back ends at its time anyway.
+func (s *Store) rewrite(what, id string, change func(r *dRec) (*deliveryMsg, bool)) {
+	if s.begin() != nil {
+		return
+	}
+	defer s.inflight.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
+	defer cancel()
+	seq, err := s.retry(ctx, func() (uint64, error) {
+		if err := s.v.lock(); err != nil {
+			return 0, err
+		}
+		r, ok := s.v.dels[id]
+		if !ok || !r.inHidden {
+			s.v.mu.Unlock()
+			return 0, nil
+		}
+		dm, ok := change(r)
+		if !ok {
+			s.v.mu.Unlock()
+			return 0, nil
+		}
+		b, err := json.Marshal(dm)
+		subj := s.v.subject(kindDelivery, token(id))
+		m := outMsg{subject: subj, data: b, cas: true, expect: s.v.expect(subj)}
+		s.v.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		return s.write(ctx, []outMsg{m})
+	})
+	if err == nil {
+		err = s.v.waitApplied(ctx, seq)
+	}
+	if err != nil && !s.closed.Load() {
+		s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
+	}
+}
+
+// Hold keeps the leased job id hidden until until, on every node; a job that is not leased
+// is left alone. The hold is stored: it outlives this node.
+func (s *Store) Hold(id string, until time.Time) {
+	s.rewrite("hold", id, func(r *dRec) (*deliveryMsg, bool) {
+		due := r.due
+		return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: &until}, true
+	})
+}
+
+// Release makes the leased job id due again at once (at its due time) on every node.
+func (s *Store) Release(id string) {
+	s.rewrite("release", id, func(r *dRec) (*deliveryMsg, bool) {
+		due := r.due
+		return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due}, true
+	})
+}
+
+// NextDue reports the earliest of the first ready job's due time and the first lease's end.
+func (s *Store) NextDue(now time.Time) (time.Time, bool) {
+	if s.v.lock() != nil {
+		return time.Time{}, false
+	}
+	defer s.v.mu.Unlock()
+	var (
+		next time.Time
+		ok   bool
+	)
+	if r, found := s.v.ready.Min(); found {
+		next, ok = r.due, true
+	}
+	if r, found := s.v.hidden.Min(); found {
+		at := r.until
+		if r.due.After(at) {
+			at = r.due
+		}
+		if !ok || at.Before(next) {
+			next, ok = at, true
+		}
+	}
+	return next, ok
+}
+
+// Wake returns the channel that receives a value when work is queued or released, by any
+// node.
+func (s *Store) Wake() <-chan struct{} { return s.v.wake }
+
+// Backlog counts the queued deliveries per endpoint and finds the earliest due time.
+func (s *Store) Backlog(ctx context.Context) (gateway.Backlog, error) {
+	if err := ctx.Err(); err != nil {
+		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
+	}
+	if err := s.begin(); err != nil {
+		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
+	}
+	defer s.inflight.Done()
+	if err := s.v.lock(); err != nil {
+		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
+	}
+	defer s.v.mu.Unlock()
+	b := gateway.Backlog{Pending: map[string]int{}}
+	count := func(r *dRec) bool {
+		b.Pending[r.d.EndpointID]++
+		if b.OldestDue.IsZero() || r.due.Before(b.OldestDue) {
+			b.OldestDue = r.due
+		}
+		return true
+	}
+	s.v.ready.Ascend(count)
+	s.v.hidden.Ascend(count)
+	return b, nil
+}
