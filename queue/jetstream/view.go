@@ -241,11 +241,13 @@ func (v *view) apply(m jetstream.Msg) {
 	if err := v.applyRecord(subj, seq, m.Data(), deleted); err != nil {
 		v.s.log.Error("a message of the stream could not be read; skipped", "subject", subj, "seq", seq, "err", err)
 	}
-	v.last[subj] = seq
-	if deleted {
-		v.tombAt[subj] = meta.Timestamp
-	} else {
-		delete(v.tombAt, subj)
+	if !strings.HasPrefix(subj, v.s.prefix+"."+kindRate+".") { // rates are read from the stream (rates.go)
+		v.last[subj] = seq
+		if deleted {
+			v.tombAt[subj] = meta.Timestamp
+		} else {
+			delete(v.tombAt, subj)
+		}
 	}
 	v.applied, v.idle = seq, meta.NumPending == 0
 	close(v.progress)
