@@ -3,26 +3,15 @@ package jetstream_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hookgate/hookgate/queue/jetstream"
+	"github.com/hookgate/hookgate/queue/jetstream/jstest"
 	"github.com/nats-io/nats-server/v2/server"
 )
-
-// loopbackPort finds a free port on 127.0.0.1.
-func loopbackPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // The three nats-server configs of docs/nats (README "Running several nodes") are what the
 // README says: servers n1..n3 on 127.0.0.1:4222..4224, JetStream on, one cluster
@@ -48,9 +37,8 @@ func TestDocsNATSConfigsFormACluster(t *testing.T) {
 				t.Fatalf("n%d.conf: route %d is %s, want 127.0.0.1:%d", i+1, j, r.Host, 6222+j)
 			}
 		}
-		o.Port, o.HTTPPort, o.StoreDir, o.NoLog, o.NoSigs = loopbackPort(t), 0, t.TempDir(), true, true
-		clusterPorts[i] = loopbackPort(t)
-		o.Cluster.Port = clusterPorts[i]
+		clusterPorts[i] = jstest.FreePort(t)
+		o.Port, o.Cluster.Port, o.HTTPPort, o.StoreDir, o.NoLog, o.NoSigs = jstest.FreePort(t), clusterPorts[i], 0, t.TempDir(), true, true
 		opts[i] = o
 	}
 	servers := make([]*server.Server, n)
