@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/queue/jetstream/jstest"
 )
 
 // binary is the hookgate binary built once for the tests that run the real process.
@@ -221,12 +223,19 @@ func createEndpoint(t *testing.T, p *proc, r *receiver) {
 	r.secret.Store(ep.Secret)
 }
 
-// TestServePublishReceiveSigned runs serve on each store (--store badger, the default, and
-// memory) and sends one event through it.
+// TestServePublishReceiveSigned runs serve on each store (--store badger, the default,
+// memory, and nats:// on an embedded NATS server) and sends one event through it.
 func TestServePublishReceiveSigned(t *testing.T) {
-	for _, store := range []string{"badger", "memory"} {
+	for _, store := range []string{"badger", "memory", "nats"} {
 		t.Run(store, func(t *testing.T) {
-			p := startServe(t, t.TempDir(), "--store", store)
+			args := []string{"--store", store}
+			if store == "nats" {
+				args = []string{"--store", jstest.Start(t).URL(), "--nats-replicas", "1"}
+			}
+			p := startServe(t, t.TempDir(), args...)
+			if store == "nats" && !strings.Contains(p.logText(), "created the JetStream stream") {
+				t.Errorf("serve --store nats:// did not say what it created:\n%s", p.logText())
+			}
 			r := newReceiver(t)
 			createEndpoint(t, p, r)
 			var res struct {

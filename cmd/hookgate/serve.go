@@ -28,6 +28,7 @@ import (
 	"github.com/hookgate/hookgate/gateway"
 	hgmcp "github.com/hookgate/hookgate/mcp"
 	"github.com/hookgate/hookgate/queue/badger"
+	"github.com/hookgate/hookgate/queue/jetstream"
 	"github.com/hookgate/hookgate/queue/memory"
 	"github.com/hookgate/hookgate/schemas"
 	"github.com/spf13/cobra"
@@ -53,6 +54,9 @@ type serveFlags struct {
 	minFreeDisk     string
 	store           string
 	retention       time.Duration
+	natsCreds       string
+	natsTLSCA       string
+	natsReplicas    int
 }
 
 // register adds the flags to cmd; addr is the default listen address.
@@ -60,7 +64,10 @@ func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", envOr("HOOKGATE_ADDR", addr), "listen address (env HOOKGATE_ADDR)")
 	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "data folder for the embedded store and the API token (env HOOKGATE_DATA)")
-	fl.StringVar(&f.store, "store", envOr("HOOKGATE_STORE", "badger"), "where events and deliveries are kept: badger (on disk in --data) or memory (lost on exit; for trials and tests) (env HOOKGATE_STORE)")
+	fl.StringVar(&f.store, "store", envOr("HOOKGATE_STORE", "badger"), "where events and deliveries are kept: badger (on disk in --data), memory (lost on exit; for trials and tests), or nats://host:4222[,host2:4222…] (a NATS JetStream cluster several nodes share; plain nats: $NATS_URL) (env HOOKGATE_STORE)")
+	fl.StringVar(&f.natsCreds, "nats-creds", os.Getenv("NATS_CREDS"), "with --store nats://…: a NATS credentials file (user JWT and NKey seed) (env NATS_CREDS)")
+	fl.StringVar(&f.natsTLSCA, "nats-tls-ca", os.Getenv("NATS_CA"), "with --store nats://…: a PEM file of the CAs that sign the NATS servers' certificates (env NATS_CA)")
+	fl.IntVar(&f.natsReplicas, "nats-replicas", 1, "with --store nats://…: how many NATS servers keep each record (1; 3 on a 3-server cluster)")
 	fl.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long delivered and failed events are kept (with their deliveries); 0 keeps everything. Events with pending or paused deliveries are always kept")
 	fl.BoolVar(&f.dev, "dev", envBool("HOOKGATE_DEV"), "local development: allow http:// and private/loopback endpoint URLs (env HOOKGATE_DEV)")
 	fl.DurationVar(&f.deliveryTimeout, "delivery-timeout", 10*time.Second, "timeout of one delivery attempt")
@@ -153,7 +160,29 @@ func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool, onC
 		}
 		return st, nil
 	}
-	return nil, fmt.Errorf("--store %q: must be badger or memory", f.store)
+	if f.store == "nats" || strings.HasPrefix(f.store, "nats://") || strings.HasPrefix(f.store, "tls://") {
+		return f.openNATS(log)
+	}
+	return nil, fmt.Errorf("--store %q: must be badger, memory or nats://host:4222[,host2:4222…]", f.store)
+}
+
+// openNATS opens the JetStream store --store names (plain "nats": $NATS_URL), creating or
+// checking its stream with --nats-replicas replicas.
+func (f *serveFlags) openNATS(log *slog.Logger) (gateway.Store, error) {
+	url := f.store
+	if url == "nats" {
+		url = "" // $NATS_URL, as nats.go's tools read it
+	}
+	if f.natsReplicas < 1 {
+		return nil, fmt.Errorf("--nats-replicas %d: must be at least 1", f.natsReplicas)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := jetstream.Open(ctx, jetstream.Options{URL: url, Creds: f.natsCreds, TLSCA: f.natsTLSCA, Replicas: f.natsReplicas, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, nil
 }
 
 // open opens the store and the Service on it (which then owns the store); m, when set,

@@ -26,6 +26,7 @@ const (
 	CodeBodyTooLarge     = "body_too_large"     // 413: the body is over the limit
 	CodeInvalidField     = "invalid_field"      // 422: a field fails validation; field names it
 	CodeUnavailable      = "unavailable"        // 503: shutting down, or too busy reading; see Retry-After
+	CodeStoreUnavailable = "store_unavailable"  // 503: the store (a NATS cluster) cannot be reached now; see Retry-After
 	CodeStorageFull      = "storage_full"       // 507: the data volume is below the free-space watermark
 	CodeInternal         = "internal"           // 500: a bug or a disk failure; never bad input
 )
@@ -59,6 +60,9 @@ func (s *server) writeError(c *gin.Context, err error) {
 	if status >= 500 && status != http.StatusServiceUnavailable && status != http.StatusInsufficientStorage {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}
+	if d.Code == CodeStoreUnavailable {
+		c.Header("Retry-After", "1")
+	}
 	c.AbortWithStatusJSON(status, errorBody{Error: d})
 }
 
@@ -86,6 +90,8 @@ func (s *server) classify(err error) (int, errorDetail) {
 		return http.StatusInsufficientStorage, errorDetail{Code: CodeStorageFull, Message: err.Error()}
 	case errors.Is(err, gateway.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, errorDetail{Code: CodeBodyTooLarge, Message: err.Error()}
+	case errors.Is(err, gateway.ErrUnavailable):
+		return http.StatusServiceUnavailable, errorDetail{Code: CodeStoreUnavailable, Message: "the store cannot be reached right now; retry shortly: " + err.Error()}
 	case errors.Is(err, gateway.ErrClosed), errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, errorDetail{Code: CodeUnavailable, Message: "the server is shutting down or the request was canceled; retry"}
 	default:

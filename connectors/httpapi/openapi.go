@@ -219,11 +219,14 @@ func apiPaths() map[string]any {
 				"responses": map[string]any{"200": resp("Ready", ref("Readiness")), "503": resp("Not ready; reasons says why, e.g. storage_full: 300 MiB free, below the 512 MiB watermark", ref("Readiness"))}},
 		},
 	}
-	// Every write can meet a full disk.
+	// Every write can meet a full disk, or a store out of reach.
 	for _, item := range paths {
 		for method, o := range item.(map[string]any) {
 			if method == "post" || method == "patch" || method == "delete" {
 				o.(map[string]any)["responses"].(map[string]any)["507"] = resp("storage_full: the data volume is below the free-space watermark (--min-free-disk); retry once space is freed", ref("Error"))
+				if rs := o.(map[string]any)["responses"].(map[string]any); rs["503"] == nil {
+					rs["503"] = resp("store_unavailable: the store (a NATS cluster) cannot be reached right now; retry after Retry-After", ref("Error"))
+				}
 			}
 		}
 	}

@@ -28,9 +28,8 @@ func copyDelivery(d *gateway.Delivery) *gateway.Delivery {
 	return &c
 }
 
-// Append stores a.Event with its deliveries in one message (and its dedupe key beside it,
-// in the same atomic batch) and returns once the stream acknowledged it (see
-// gateway.EventLog). The event's Seq is the message's stream sequence; each delivery's Rev
+// Append stores a.Event with its deliveries and its dedupe key in one message and returns
+// once the stream acknowledged it and this node's view holds it (see gateway.EventLog). The event's Seq is the message's stream sequence; each delivery's Rev
 // is 1. A pending delivery without NextAttemptAt is due at this node's wall clock.
 func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appended, error) {
 	if a == nil || a.Event == nil || a.Event.ID == "" {
@@ -49,7 +48,7 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	}
 	defer s.inflight.Done()
 	now := time.Now()
-	em := eventMsg{Event: a.Event, Dedupe: a.Dedupe, Deliveries: make([]*deliveryMsg, len(a.Deliveries))}
+	em := eventMsg{Event: a.Event, Dedupe: a.Dedupe, Window: a.DedupeFor, Deliveries: make([]*deliveryMsg, len(a.Deliveries))}
 	for i, d := range a.Deliveries {
 		em.Deliveries[i] = queuedMsg(d, 1, now)
 	}
@@ -57,42 +56,43 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	if err != nil {
 		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
 	}
-	var dup *gateway.Appended
-	evSubj := s.v.subject(kindEvent, token(a.Event.ID))
+	var (
+		dup  *gateway.Appended
+		ktok = noKey
+	)
+	if a.Dedupe != "" {
+		ktok = dedupeToken(a.Dedupe)
+	}
+	subj := s.v.eventSubject(ktok, a.Event.ID)
 	seq, err := s.retry(ctx, func() (uint64, error) {
 		if err := s.v.lock(); err != nil {
 			return 0, err
 		}
-		msgs := []outMsg{{subject: evSubj, data: body, cas: true, expect: s.v.expect(evSubj)}}
-		if a.Dedupe != "" {
-			tok := dedupeToken(a.Dedupe)
-			if r, ok := s.v.dedupe[tok]; ok && r.live(a.Event.ReceivedAt) {
-				dup = &gateway.Appended{ID: r.msg.ID, Seq: r.seq, Duplicate: true}
-				s.v.mu.Unlock()
+		defer s.v.mu.Unlock()
+		// One message: the compare-and-swap is on the last message under the event's key
+		// (so two nodes appending under one key cannot both succeed), or, without a key,
+		// on the event's own subject.
+		m := outMsg{subject: subj, data: body, cas: true}
+		if ktok != noKey {
+			if r, ok := s.v.dedupe[ktok]; ok && r.live(a.Event.ReceivedAt) {
+				dup = &gateway.Appended{ID: r.ID, Seq: r.Seq, Duplicate: true}
 				return 0, nil
 			}
-			dd, err := json.Marshal(&dedupeMsg{Key: a.Dedupe, ID: a.Event.ID, ReceivedAt: a.Event.ReceivedAt, Window: a.DedupeFor})
-			if err != nil {
-				s.v.mu.Unlock()
-				return 0, err
-			}
-			subj := s.v.subject(kindDedupe, tok)
-			msgs = append(msgs, outMsg{subject: subj, data: dd, cas: true, expect: s.v.expect(subj)})
+			m.expect, m.expectOf = s.v.expectKey(ktok), s.v.subject(kindEvent, ktok, "*")
+		} else {
+			m.expect = s.v.expect(subj)
 		}
 		if _, ok := s.v.events[a.Event.ID]; ok {
-			s.v.mu.Unlock()
 			return 0, fmt.Errorf("the event is already stored: %w", gateway.ErrConflict)
 		}
 		seen := make(map[string]bool, len(a.Deliveries))
 		for _, d := range a.Deliveries {
 			if _, ok := s.v.dels[d.ID]; ok || seen[d.ID] {
-				s.v.mu.Unlock()
 				return 0, fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
 			}
 			seen[d.ID] = true
 		}
-		s.v.mu.Unlock()
-		return s.write(ctx, msgs)
+		return s.write(ctx, []outMsg{m})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
@@ -103,15 +103,11 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	if err := s.v.waitApplied(ctx, seq); err != nil {
 		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
 	}
-	evSeq := seq
-	if a.Dedupe != "" {
-		evSeq-- // the batch's messages have consecutive sequences: the event's, then its key's
-	}
-	a.Event.Seq = gateway.Seq(evSeq)
+	a.Event.Seq = gateway.Seq(seq)
 	for _, d := range a.Deliveries {
 		d.Rev = 1
 	}
-	return &gateway.Appended{ID: a.Event.ID, Seq: gateway.Seq(evSeq)}, nil
+	return &gateway.Appended{ID: a.Event.ID, Seq: gateway.Seq(seq)}, nil
 }
 
 // queuedMsg is the record of d at revision rev: queued when pending, due at its
@@ -225,8 +221,8 @@ func (s *Store) eventBatch(newest, started bool, cursor gateway.Seq, since time.
 
 // Trim removes up to max events received before before whose deliveries are all finished
 // or missing, with those deliveries: for each event one atomic batch of tombstones (its
-// message, its deliveries' messages, and its dedupe key's record, kept marked as trimmed
-// while its window lasts). It reads the log oldest first and stops at the first event
+// message — holding its dedupe key while the key's window lasts — and its deliveries'
+// messages). It reads the log oldest first and stops at the first event
 // received at or after before. Dedupe keys of trimmed events whose window ended before
 // before are removed.
 func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error) {
@@ -238,12 +234,9 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 		return 0, fmt.Errorf("trim: %w", err)
 	}
 	var orphans []outMsg
-	for tok, r := range s.v.dedupe {
-		if _, live := s.v.events[r.msg.ID]; live {
-			continue
-		}
-		if r.msg.Window == 0 || !r.msg.ReceivedAt.Add(r.msg.Window).After(before) {
-			subj := s.v.subject(kindDedupe, tok)
+	for ktok, r := range s.v.dedupe {
+		if r.Trimmed && (r.Window == 0 || !r.ReceivedAt.Add(r.Window).After(before)) {
+			subj := s.v.eventSubject(ktok, r.ID)
 			orphans = append(orphans, outMsg{subject: subj, del: true, cas: true, expect: s.v.expect(subj)})
 		}
 	}
@@ -293,8 +286,18 @@ func (s *Store) trimEvent(ctx context.Context, id string, before time.Time) (boo
 		if !ok {
 			return 0, nil
 		}
-		evSubj := s.v.subject(kindEvent, token(id))
-		msgs := []outMsg{{subject: evSubj, del: true, cas: true, expect: s.v.expect(evSubj)}}
+		m := outMsg{subject: rec.subject, del: true, cas: true, expect: s.v.expect(rec.subject)}
+		if r := rec.dedupe; r != nil && r.Window > 0 && r.ReceivedAt.Add(r.Window).After(before) {
+			// The key outlives its event: the tombstone keeps it until its window ends.
+			kept := *r
+			kept.Trimmed = true
+			b, err := json.Marshal(&kept)
+			if err != nil {
+				return 0, err
+			}
+			m.data, m.ttl = b, max(s.opts.TombstoneTTL, time.Until(r.ReceivedAt.Add(r.Window))+time.Minute)
+		}
+		msgs := []outMsg{m}
 		for _, did := range rec.ev.Deliveries {
 			d, ok := s.v.dels[did]
 			if !ok {
@@ -306,25 +309,6 @@ func (s *Store) trimEvent(ctx context.Context, id string, before time.Time) (boo
 			subj := s.v.subject(kindDelivery, token(did))
 			if exp := s.v.expect(subj); exp != 0 && d.fromEventOf == "" {
 				msgs = append(msgs, outMsg{subject: subj, del: true, cas: true, expect: exp})
-			}
-		}
-		if rec.dedupe != "" {
-			tok := dedupeToken(rec.dedupe)
-			if r, ok := s.v.dedupe[tok]; ok && r.msg.ID == id {
-				subj := s.v.subject(kindDedupe, tok)
-				m := outMsg{subject: subj, cas: true, expect: s.v.expect(subj)}
-				if r.msg.Window == 0 || !r.msg.ReceivedAt.Add(r.msg.Window).After(before) {
-					m.del = true
-				} else {
-					kept := r.msg
-					kept.Trimmed = true
-					b, err := json.Marshal(&kept)
-					if err != nil {
-						return 0, err
-					}
-					m.data = b
-				}
-				msgs = append(msgs, m)
 			}
 		}
 		removed = true

@@ -32,15 +32,20 @@ func opener(url string, replicas int) func(t *testing.T, dir string) gateway.Sto
 	}
 }
 
+// suiteOptions: leases are shared by the nodes and outlive a reopen, and the backlog
+// subtest queues 5,000 jobs (each write is a round trip to the server and, replicated, its
+// peers): BenchmarkLeaseBacklog measures 50,000.
+var suiteOptions = queuetest.Options{SharedLeases: true, Backlog: 5_000}
+
 // TestStore runs the storage suite against one embedded nats-server.
 func TestStore(t *testing.T) {
 	srv := jstest.Start(t)
-	queuetest.Run(t, opener(srv.URL(), 1), queuetest.Options{SharedLeases: true})
+	queuetest.Run(t, opener(srv.URL(), 1), suiteOptions)
 }
 
 // TestStoreCluster runs the storage suite against a 3-server JetStream cluster, the stream
 // replicated 3 times.
 func TestStoreCluster(t *testing.T) {
 	c := jstest.StartCluster(t, 3)
-	queuetest.Run(t, opener(c.URL(), 3), queuetest.Options{SharedLeases: true})
+	queuetest.Run(t, opener(c.URL(), 3), suiteOptions)
 }

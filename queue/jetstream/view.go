@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +30,6 @@ const (
 const (
 	kindEvent    = "ev"
 	kindDelivery = "d"
-	kindDedupe   = "dd"
 	kindRegistry = "reg"
 	kindRequest  = "rq"
 )
@@ -48,10 +48,16 @@ func untoken(t string) (string, error) {
 	return string(b), err
 }
 
-// eventMsg is what an event's subject holds: the event and its fan-out as Append made it.
+// noKey is the key token of the events appended without a dedupe key (a key's token is
+// hexadecimal).
+const noKey = "_"
+
+// eventMsg is what an event's subject holds: the event and its fan-out as Append made it,
+// and the dedupe key it was appended under with its window.
 type eventMsg struct {
 	Event      *gateway.StoredEvent `json:"event"`
 	Dedupe     string               `json:"dedupe,omitempty"`
+	Window     time.Duration        `json:"window,omitempty"`
 	Deliveries []*deliveryMsg       `json:"deliveries"`
 }
 
@@ -64,13 +70,31 @@ type deliveryMsg struct {
 	Until    *time.Time        `json:"until,omitempty"`
 }
 
-// dedupeMsg is a dedupe key's record.
+// dedupeMsg is what a dedupe key remembers: the last event appended under it. The
+// tombstone of a trimmed event whose key's window lasts holds it (Trimmed set).
 type dedupeMsg struct {
 	Key        string        `json:"key"`
 	ID         string        `json:"id"`
+	Seq        gateway.Seq   `json:"seq"`
 	ReceivedAt time.Time     `json:"received_at"`
 	Window     time.Duration `json:"window"`
 	Trimmed    bool          `json:"trimmed,omitempty"`
+}
+
+// live reports whether the key still dedupes an event received at t.
+func (r *dedupeMsg) live(t time.Time) bool {
+	if r.Window == 0 {
+		return !r.Trimmed
+	}
+	return t.Before(r.ReceivedAt.Add(r.Window))
+}
+
+// keyState is what the stream holds under one dedupe key (the subjects <prefix>.ev.<key>.*):
+// the sequences of the events appended under it and of their tombstones, so that an Append
+// can expect the last of them (Nats-Expected-Last-Subject-Sequence-Subject).
+type keyState struct {
+	live  map[uint64]struct{}
+	tombs map[uint64]time.Time // tombstone sequence → when the stream drops it
 }
 
 // requestMsg is one request log entry.
@@ -91,13 +115,14 @@ type view struct {
 	closed   bool
 
 	// last is each subject's last stream sequence, tombstones included (for compare-and-swap);
-	// tombAt is when a tombstone was written, to forget it once the stream has.
-	last   map[string]uint64
-	tombAt map[string]time.Time
+	// tombExp is when the stream drops a tombstone, to forget it then too.
+	last    map[string]uint64
+	tombExp map[string]time.Time
 
 	events   map[string]*evRec
 	bySeq    *btree.BTreeG[*evRec]
-	dedupe   map[string]*ddRec // by dedupeToken(key)
+	dedupe   map[string]*dedupeMsg // by dedupeToken(key)
+	keys     map[string]*keyState  // by dedupeToken(key)
 	appended chan struct{}
 
 	dels       map[string]*dRec
@@ -112,21 +137,9 @@ type view struct {
 }
 
 type evRec struct {
-	ev     *gateway.StoredEvent
-	dedupe string
-}
-
-type ddRec struct {
-	msg dedupeMsg
-	seq gateway.Seq // the event's
-}
-
-// live reports whether the key still dedupes an event received at t.
-func (r *ddRec) live(t time.Time) bool {
-	if r.msg.Window == 0 {
-		return !r.msg.Trimmed
-	}
-	return t.Before(r.msg.ReceivedAt.Add(r.msg.Window))
+	ev      *gateway.StoredEvent
+	subject string
+	dedupe  *dedupeMsg // nil: appended without a key
 }
 
 // dRec is a delivery as the view holds it.
@@ -192,10 +205,11 @@ func newView(s *Store) *view {
 		s:          s,
 		progress:   make(chan struct{}),
 		last:       map[string]uint64{},
-		tombAt:     map[string]time.Time{},
+		tombExp:    map[string]time.Time{},
 		events:     map[string]*evRec{},
 		bySeq:      btree.NewG(degree, func(a, b *evRec) bool { return a.ev.Seq < b.ev.Seq }),
-		dedupe:     map[string]*ddRec{},
+		dedupe:     map[string]*dedupeMsg{},
+		keys:       map[string]*keyState{},
 		appended:   make(chan struct{}),
 		dels:       map[string]*dRec{},
 		byCreated:  btree.NewG(degree, dkeyLess),
@@ -216,11 +230,60 @@ func (v *view) subject(kind string, parts ...string) string {
 // expect returns the sequence a write to subject must find there (its last message's,
 // tombstone included; 0 when it has none, or its tombstone has expired).
 func (v *view) expect(subject string) uint64 {
-	if at, ok := v.tombAt[subject]; ok && time.Since(at) > v.s.opts.TombstoneTTL {
-		delete(v.tombAt, subject)
+	if exp, ok := v.tombExp[subject]; ok && !time.Now().Before(exp) {
+		delete(v.tombExp, subject)
 		delete(v.last, subject)
 	}
 	return v.last[subject]
+}
+
+// eventSubject is the subject of the event id appended under the key token ktok.
+func (v *view) eventSubject(ktok, id string) string { return v.subject(kindEvent, ktok, token(id)) }
+
+// expectKey returns the sequence an Append under the key token ktok must find as the last
+// of the subjects <prefix>.ev.<ktok>.*: the last event or tombstone there (0: none).
+func (v *view) expectKey(ktok string) uint64 {
+	ks := v.keys[ktok]
+	if ks == nil {
+		return 0
+	}
+	var last uint64
+	for seq := range ks.live {
+		last = max(last, seq)
+	}
+	now := time.Now()
+	for seq, exp := range ks.tombs {
+		if !now.Before(exp) {
+			delete(ks.tombs, seq)
+			continue
+		}
+		last = max(last, seq)
+	}
+	if len(ks.live) == 0 && len(ks.tombs) == 0 {
+		delete(v.keys, ktok)
+	}
+	return last
+}
+
+// key returns the state of the key token ktok, made on first use.
+func (v *view) key(ktok string) *keyState {
+	ks := v.keys[ktok]
+	if ks == nil {
+		ks = &keyState{live: map[uint64]struct{}{}, tombs: map[uint64]time.Time{}}
+		v.keys[ktok] = ks
+	}
+	return ks
+}
+
+// tombstoneExpiry is when the stream drops the tombstone m, written at at.
+func (v *view) tombstoneExpiry(m jetstream.Msg, at time.Time) time.Time {
+	ttl := v.s.opts.TombstoneTTL
+	if h := m.Headers().Get("Nats-TTL"); h != "" {
+		if secs, err := strconv.ParseInt(h, 10, 64); err == nil && secs > 0 {
+			ttl = time.Duration(secs) * time.Second
+		}
+	}
+	return at.Add(ttl)
 }
 
 // apply applies one message of the stream; the ordered consumer calls it in order.
@@ -238,16 +301,20 @@ func (v *view) apply(m jetstream.Msg) {
 	}
 	subj := m.Subject()
 	deleted := m.Headers().Get(hdrOp) == opDel
-	if err := v.applyRecord(subj, seq, m.Data(), deleted); err != nil {
+	// Rates are read from the stream (rates.go): the view keeps nothing of them.
+	rate := strings.HasPrefix(subj, v.s.prefix+"."+kindRate+".")
+	var tombExp time.Time
+	if deleted && !rate {
+		tombExp = v.tombstoneExpiry(m, meta.Timestamp)
+		v.tombExp[subj] = tombExp
+	} else {
+		delete(v.tombExp, subj)
+	}
+	if err := v.applyRecord(subj, seq, m.Data(), deleted, tombExp); err != nil {
 		v.s.log.Error("a message of the stream could not be read; skipped", "subject", subj, "seq", seq, "err", err)
 	}
-	if !strings.HasPrefix(subj, v.s.prefix+"."+kindRate+".") { // rates are read from the stream (rates.go)
+	if !rate {
 		v.last[subj] = seq
-		if deleted {
-			v.tombAt[subj] = meta.Timestamp
-		} else {
-			delete(v.tombAt, subj)
-		}
 	}
 	v.applied, v.idle = seq, meta.NumPending == 0
 	close(v.progress)
@@ -255,7 +322,7 @@ func (v *view) apply(m jetstream.Msg) {
 }
 
 // applyRecord changes the view for one record.
-func (v *view) applyRecord(subj string, seq uint64, data []byte, deleted bool) error {
+func (v *view) applyRecord(subj string, seq uint64, data []byte, deleted bool, tombExp time.Time) error {
 	rest, ok := strings.CutPrefix(subj, v.s.prefix+".")
 	if !ok {
 		return fmt.Errorf("not under %s", v.s.prefix)
@@ -263,19 +330,23 @@ func (v *view) applyRecord(subj string, seq uint64, data []byte, deleted bool) e
 	kind, rest, _ := strings.Cut(rest, ".")
 	switch kind {
 	case kindEvent:
-		id, err := untoken(rest)
+		ktok, idTok, ok := strings.Cut(rest, ".")
+		if !ok {
+			return fmt.Errorf("an event subject without an id")
+		}
+		id, err := untoken(idTok)
 		if err != nil {
 			return err
 		}
 		if deleted {
-			v.dropEvent(id)
+			v.dropEvent(id, ktok, seq, data, tombExp)
 			return nil
 		}
 		var em eventMsg
 		if err := json.Unmarshal(data, &em); err != nil {
 			return err
 		}
-		v.addEvent(&em, gateway.Seq(seq))
+		v.addEvent(&em, gateway.Seq(seq), subj, ktok)
 	case kindDelivery:
 		id, err := untoken(rest)
 		if err != nil {
@@ -293,22 +364,6 @@ func (v *view) applyRecord(subj string, seq uint64, data []byte, deleted bool) e
 			return fmt.Errorf("delivery record of another id")
 		}
 		v.putDelivery(&dm, "")
-	case kindDedupe:
-		if deleted {
-			delete(v.dedupe, rest)
-			return nil
-		}
-		var dm dedupeMsg
-		if err := json.Unmarshal(data, &dm); err != nil {
-			return err
-		}
-		r := &ddRec{msg: dm}
-		if e, ok := v.events[dm.ID]; ok {
-			r.seq = e.ev.Seq
-		} else if old, ok := v.dedupe[rest]; ok && old.msg.ID == dm.ID {
-			r.seq = old.seq
-		}
-		v.dedupe[rest] = r
 	case kindRegistry:
 		coll, tok, _ := strings.Cut(rest, ".")
 		c, ok := v.colls[coll]
@@ -331,20 +386,20 @@ func (v *view) applyRecord(subj string, seq uint64, data []byte, deleted bool) e
 	return nil
 }
 
-// addEvent adds an appended event and creates its deliveries.
-func (v *view) addEvent(em *eventMsg, seq gateway.Seq) {
+// addEvent adds an appended event, its dedupe key, and creates its deliveries.
+func (v *view) addEvent(em *eventMsg, seq gateway.Seq, subj, ktok string) {
 	if em.Event == nil {
 		return
 	}
 	ev := em.Event
 	ev.Seq = seq
-	rec := &evRec{ev: ev, dedupe: em.Dedupe}
+	rec := &evRec{ev: ev, subject: subj}
 	v.events[ev.ID] = rec
 	v.bySeq.ReplaceOrInsert(rec)
-	if em.Dedupe != "" {
-		if r, ok := v.dedupe[dedupeToken(em.Dedupe)]; ok && r.msg.ID == ev.ID {
-			r.seq = seq
-		}
+	if ktok != noKey && em.Dedupe != "" {
+		rec.dedupe = &dedupeMsg{Key: em.Dedupe, ID: ev.ID, Seq: seq, ReceivedAt: ev.ReceivedAt, Window: em.Window}
+		v.dedupe[ktok] = rec.dedupe
+		v.key(ktok).live[uint64(seq)] = struct{}{}
 	}
 	for _, dm := range em.Deliveries {
 		if dm.Delivery == nil {
@@ -359,19 +414,37 @@ func (v *view) addEvent(em *eventMsg, seq gateway.Seq) {
 	v.appended = make(chan struct{})
 }
 
-// dropEvent removes a trimmed event, the deliveries its message held, and resolves its
-// dedupe key's sequence for later duplicates.
-func (v *view) dropEvent(id string) {
-	rec, ok := v.events[id]
-	if !ok {
+// dropEvent applies the tombstone (at seq) of the event id appended under the key token
+// ktok: the event goes, with the deliveries its message held. When the tombstone holds
+// the event's dedupe record its key stays, marked trimmed; a bare one ends the key too.
+func (v *view) dropEvent(id, ktok string, seq uint64, data []byte, tombExp time.Time) {
+	if rec, ok := v.events[id]; ok {
+		delete(v.events, id)
+		v.bySeq.Delete(rec)
+		for _, did := range rec.ev.Deliveries {
+			if d, ok := v.dels[did]; ok && d.fromEventOf == id {
+				v.dropDelivery(did)
+			}
+		}
+		if ks := v.keys[ktok]; ks != nil {
+			delete(ks.live, uint64(rec.ev.Seq))
+		}
+	}
+	if ktok == noKey {
 		return
 	}
-	delete(v.events, id)
-	v.bySeq.Delete(rec)
-	for _, did := range rec.ev.Deliveries {
-		if d, ok := v.dels[did]; ok && d.fromEventOf == id {
-			v.dropDelivery(did)
+	v.key(ktok).tombs[seq] = tombExp
+	cur := v.dedupe[ktok]
+	var kept dedupeMsg
+	if len(data) > 0 && json.Unmarshal(data, &kept) == nil {
+		if cur == nil || cur.Seq <= kept.Seq {
+			kept.Trimmed = true
+			v.dedupe[ktok] = &kept
 		}
+		return
+	}
+	if cur != nil && cur.ID == id {
+		delete(v.dedupe, ktok)
 	}
 }
 
@@ -532,7 +605,7 @@ func (v *view) close() {
 	for _, c := range v.colls {
 		c.closeWatchers()
 	}
-	v.events, v.dedupe, v.dels, v.requests = map[string]*evRec{}, map[string]*ddRec{}, map[string]*dRec{}, map[string]*reqLog{}
+	v.events, v.dedupe, v.keys, v.dels, v.requests = map[string]*evRec{}, map[string]*dedupeMsg{}, map[string]*keyState{}, map[string]*dRec{}, map[string]*reqLog{}
 	v.bySeq.Clear(false)
 	v.byCreated.Clear(false)
 	v.byEndpoint.Clear(false)

@@ -22,7 +22,11 @@ type outMsg struct {
 	// expect is the sequence the subject's last message must have (0: none), when cas.
 	expect uint64
 	cas    bool
-	// del writes a tombstone; ttl, when set, is the message's Nats-TTL.
+	// expectOf, when set, is the subject (wildcards allowed) whose last message expect is
+	// about, instead of subject.
+	expectOf string
+	// del writes a tombstone (TombstoneTTL unless ttl is set); ttl, when set, is the
+	// message's Nats-TTL.
 	del bool
 	ttl time.Duration
 }
@@ -41,11 +45,16 @@ func (s *Store) natsMsg(m outMsg) *nats.Msg {
 	nm.Data = m.data
 	if m.cas {
 		nm.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(m.expect, 10))
+		if m.expectOf != "" {
+			nm.Header.Set("Nats-Expected-Last-Subject-Sequence-Subject", m.expectOf)
+		}
 	}
 	ttl := m.ttl
 	if m.del {
 		nm.Header.Set(hdrOp, opDel)
-		ttl = s.opts.TombstoneTTL
+		if ttl == 0 {
+			ttl = s.opts.TombstoneTTL
+		}
 	}
 	if ttl > 0 {
 		nm.Header.Set("Nats-TTL", strconv.FormatInt(int64((ttl+time.Second-1)/time.Second), 10))

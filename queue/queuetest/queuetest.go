@@ -51,6 +51,11 @@ type Options struct {
 	// before a reopen stays hidden until its lease ends, instead of being due at once. The
 	// reopen subtest then leases each round later than the leases of the round before.
 	SharedLeases bool
+	// Backlog, when set, caps the jobs of the work queue's backlog subtest (50,000; 5,000
+	// with -short), for a backend each of whose writes is a network round trip to a
+	// replicated log: the subtest's checks are the same at any size, and such a backend
+	// measures its throughput in a benchmark instead.
+	Backlog int
 }
 
 // Run checks the backend that open returns against the contract, in subtests.

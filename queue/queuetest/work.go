@@ -186,7 +186,7 @@ func (s *suite) testWake(t *testing.T) {
 	}
 }
 
-// A backlog of 50,000 jobs (5,000 with -short) comes out exactly once, in due order, while
+// A backlog of 50,000 jobs (5,000 with -short, or Options.Backlog) comes out exactly once, in due order, while
 // new jobs due earlier arrive, retries move jobs, and some leases stay out until they expire.
 func (s *suite) testBacklog(t *testing.T) {
 	st, _ := s.fresh(t)
@@ -195,6 +195,9 @@ func (s *suite) testBacklog(t *testing.T) {
 	n := 50_000
 	if testing.Short() {
 		n = 5_000
+	}
+	if s.opts.Backlog > 0 {
+		n = min(n, s.opts.Backlog)
 	}
 	ds := map[string]*gateway.Delivery{}
 	perm := rand.Perm(n)
