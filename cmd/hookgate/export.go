@@ -28,7 +28,8 @@ type registryFlags struct {
 func (f *registryFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "data folder of the Badger store, as given to serve (env HOOKGATE_DATA)")
-	fl.StringVar(&f.store, "store", envOr("HOOKGATE_STORE", "badger"), "the store, as given to serve: badger (in --data; the gateway on it must be stopped) (env HOOKGATE_STORE)")
+	fl.StringVar(&f.store, "store", envOr("HOOKGATE_STORE", "badger"), "the store, as given to serve: badger (in --data; the gateway on it must be stopped) or nats://host:4222[,…] (nodes may be running) (env HOOKGATE_STORE)")
+	f.registerNATS(cmd, true)
 }
 
 // open opens the store the flags name, for reading the registry (mustExist: a Badger
