@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/connectors/signature"
+	"github.com/hookgate/hookgate/queue/jetstream/jstest"
 )
 
 // stop ends a hookgate serve with SIGTERM and waits for it, so its data folder is free.
@@ -138,4 +139,47 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The move of README "Running several nodes": the registry exported from a stopped Badger
+// gateway is imported into a NATS store while a gateway runs on it; the running gateway
+// picks the endpoint up by itself and signs with the secret it was created with.
+func TestImportIntoARunningNATSGateway(t *testing.T) {
+	from := t.TempDir()
+	p := startServe(t, from)
+	r := newReceiver(t)
+	createEndpoint(t, p, r)
+	p.stop()
+	doc := filepath.Join(t.TempDir(), "registry.json")
+	if code, out, errs := runCLI("export", "--data", from, "--output", doc); code != 0 {
+		t.Fatalf("export: exit %d %q %q", code, out, errs)
+	}
+
+	nats := jstest.Start(t).URL()
+	p = startServe(t, t.TempDir(), "--store", nats)
+	code, out, errs := runCLI("import", "--store", nats, doc)
+	if code != 0 || !strings.Contains(out, "endpoints    1 created") {
+		t.Fatalf("import into NATS: exit %d %q %q", code, out, errs)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var list struct{ Data []struct{ ID string } }
+		if st, err := p.call("GET", "/v1/endpoints", nil, &list); err == nil && st == 200 && len(list.Data) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the running gateway never saw the imported endpoint")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var res struct{ ID string }
+	if st, err := p.call("POST", "/v1/events", map[string]any{"type": "video.posted", "data": json.RawMessage(videoPosted)}, &res); err != nil || st != 202 {
+		t.Fatalf("publish = %d, %v", st, err)
+	}
+	r.waitSeen(t, res.ID)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.bad) > 0 {
+		t.Fatalf("receiver problems: %v", r.bad)
+	}
 }
