@@ -60,15 +60,17 @@ func TestDocsNATSConfigsFormACluster(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		leader := false
+		var peers []string // as the meta leader knows them
 		for _, s := range servers {
-			leader = leader || s.JetStreamIsLeader()
+			if s.JetStreamIsLeader() {
+				peers = s.JetStreamClusterPeers()
+			}
 		}
-		if leader && servers[0].JetStreamClusterPeers() != nil && len(servers[0].JetStreamClusterPeers()) == n {
+		if len(peers) == n {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no JetStream cluster of %d within 30 s (peers %v)", n, servers[0].JetStreamClusterPeers())
+			t.Fatalf("no JetStream cluster of %d within 30 s (the leader's peers: %v)", n, peers)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
