@@ -177,6 +177,9 @@ func importRegistry(ctx context.Context, f *registryFlags, in io.Reader, stdout,
 			fmt.Fprintf(stdout, "%-9s %s %s\n", r.Action, r.Collection, r.ID)
 		}
 	}
+	if len(results) == 0 && err == nil {
+		fmt.Fprintln(stdout, "the document holds no records: nothing imported")
+	}
 	for _, c := range order {
 		n := counts[c]
 		fmt.Fprintf(stdout, "%-12s %d created, %d updated, %d unchanged\n", c, n[gateway.ImportCreated], n[gateway.ImportUpdated], n[gateway.ImportUnchanged])
