@@ -224,17 +224,24 @@ func createEndpoint(t *testing.T, p *proc, r *receiver) {
 }
 
 // TestServePublishReceiveSigned runs serve on each store (--store badger, the default,
-// memory, and nats:// on an embedded NATS server) and sends one event through it.
+// memory, and nats:// on an embedded NATS server, named by the flag or by $NATS_URL) and
+// sends one event through it.
 func TestServePublishReceiveSigned(t *testing.T) {
-	for _, store := range []string{"badger", "memory", "nats"} {
+	for _, store := range []string{"badger", "memory", "nats", "nats-env"} {
 		t.Run(store, func(t *testing.T) {
-			args := []string{"--store", store}
-			if store == "nats" {
-				args = []string{"--store", jstest.Start(t).URL(), "--nats-replicas", "1"}
+			var p *proc
+			switch store {
+			case "nats":
+				p = startServe(t, t.TempDir(), "--store", jstest.Start(t).URL(), "--nats-replicas", "1")
+			case "nats-env":
+				cmd := exec.Command(binary, serveArgs(t.TempDir(), "--store", "nats")...)
+				cmd.Env = append(os.Environ(), "HOOKGATE_API_TOKEN="+e2eToken, "NATS_URL="+jstest.Start(t).URL())
+				p = startProc(t, cmd)
+			default:
+				p = startServe(t, t.TempDir(), "--store", store)
 			}
-			p := startServe(t, t.TempDir(), args...)
-			if store == "nats" && !strings.Contains(p.logText(), "created the JetStream stream") {
-				t.Errorf("serve --store nats:// did not say what it created:\n%s", p.logText())
+			if strings.HasPrefix(store, "nats") && !strings.Contains(p.logText(), "created the JetStream stream") {
+				t.Errorf("serve --store nats did not say what it created:\n%s", p.logText())
 			}
 			r := newReceiver(t)
 			createEndpoint(t, p, r)

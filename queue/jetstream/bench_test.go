@@ -9,57 +9,33 @@ import (
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/queue/jetstream"
 	"github.com/hookgate/hookgate/queue/jetstream/jstest"
+	"github.com/hookgate/hookgate/queue/queuetest"
 )
 
-// BenchmarkPublishDeliver is the hot path of a gateway on NATS (one embedded server, the
-// stream on disk): append an event with three pending deliveries, lease them, and ack each
-// (a save of several deliveries at once is an atomic batch, which costs the server some
-// milliseconds more: the dispatcher saves one at a time).
-func BenchmarkPublishDeliver(b *testing.B) {
-	ctx := context.Background()
+// openBench opens a store on a new embedded server, for a benchmark.
+func openBench(b *testing.B) *jetstream.Store {
 	srv := jstest.Start(b)
-	st, err := jetstream.Open(ctx, jetstream.Options{URL: srv.URL(), Logger: quiet})
+	st, err := jetstream.Open(context.Background(), jetstream.Options{URL: srv.URL(), Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
-	now := time.Now()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		evID := fmt.Sprintf("evt_%09d", i)
-		ds := make([]*gateway.Delivery, 3)
-		ids := make([]string, 3)
-		for k := range ds {
-			ids[k] = fmt.Sprintf("dlv_%09d_%d", i, k)
-			ds[k] = &gateway.Delivery{ID: ids[k], EventID: evID, EndpointID: fmt.Sprintf("ep_%d", k), Status: gateway.StatusPending, NextAttemptAt: &now, CreatedAt: now}
-		}
-		ev := &gateway.StoredEvent{Event: gateway.Event{ID: evID, Type: "bench", Created: now}, ReceivedAt: now, Deliveries: ids}
-		if _, err := st.Append(ctx, &gateway.Append{Event: ev, Deliveries: ds}); err != nil {
-			b.Fatal(err)
-		}
-		jobs, err := st.Lease(ctx, now, 3, time.Minute)
-		if err != nil || len(jobs) != 3 {
-			b.Fatalf("Lease = %d jobs, %v", len(jobs), err)
-		}
-		for _, d := range ds { // one save per attempt, as the dispatcher saves
-			d.Status, d.NextAttemptAt = gateway.StatusSucceeded, nil
-			if err := st.SaveDeliveries(ctx, d); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	b.Cleanup(func() { st.Close() })
+	return st
+}
+
+// BenchmarkPublishDeliver is the hot path of a gateway on NATS (one embedded server, the
+// stream on disk): append an event with three pending deliveries, lease them, and ack each
+// with a save of one, as the dispatcher saves (a save of several is an atomic batch, which
+// costs the server some milliseconds more).
+func BenchmarkPublishDeliver(b *testing.B) {
+	queuetest.PublishDeliver(b, openBench(b), true)
 }
 
 // BenchmarkLeaseBacklog leases and acks a backlog of 50,000 queued deliveries, 1,000 at a
 // time: the work queue's throughput when a dispatcher drains a backlog.
 func BenchmarkLeaseBacklog(b *testing.B) {
 	ctx := context.Background()
-	srv := jstest.Start(b)
-	st, err := jetstream.Open(ctx, jetstream.Options{URL: srv.URL(), Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := openBench(b)
 	now := time.Now()
 	const n, per = 50_000, 1000
 	for round := 0; b.Loop(); round++ {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/internal/index"
 )
 
 // Delivery returns a copy of the delivery with id.
@@ -15,7 +16,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (*gateway.Delivery, err
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("delivery %s: %w", id, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return nil, fmt.Errorf("delivery %s: %w", id, err)
 	}
@@ -24,7 +25,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (*gateway.Delivery, err
 	if !ok {
 		return nil, fmt.Errorf("delivery %s: %w", id, gateway.ErrNotFound)
 	}
-	return copyDelivery(r.d), nil
+	return index.CopyDelivery(r.d), nil
 }
 
 // SaveDeliveries writes ds if every stored revision is still its d.Rev, all or none, in
@@ -47,7 +48,7 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 	if err := s.begin(); err != nil {
 		return fmt.Errorf("save deliveries: %w", err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if len(ds) > maxBatch {
 		return fmt.Errorf("save deliveries: %d at once, more than %d: %w", len(ds), maxBatch, gateway.ErrTooLarge)
 	}
@@ -97,85 +98,20 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 	return nil
 }
 
-// ListDeliveries lists deliveries by creation (see gateway.DeliveryQuery): Limit defaults
-// to 50 and is at most 1000, MaxScan 0 is no limit; records outside Since/Until are not
-// read. After must name a stored delivery (ErrNotFound otherwise). Next is set when
-// records are left past the page, to the last one read, matching or not.
+// ListDeliveries lists deliveries by creation (see gateway.DeliveryQuery and index.List).
 func (s *Store) ListDeliveries(ctx context.Context, q gateway.DeliveryQuery) (*gateway.DeliveryRange, error) {
-	limit := gateway.ClampLimit(q.Limit)
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	defer s.v.mu.Unlock()
-	tree := s.v.byCreated
-	if q.Endpoint != "" {
-		tree = s.v.byEndpoint
-	}
-	var (
-		cur    dkey
-		hasCur = q.After != ""
-	)
-	if hasCur {
-		r, ok := s.v.dels[q.After]
-		if !ok {
-			return nil, fmt.Errorf("list deliveries after %s: %w", q.After, gateway.ErrNotFound)
+	return s.v.byCreated.List(q, func(id string) *gateway.Delivery {
+		if r, ok := s.v.dels[id]; ok {
+			return r.d
 		}
-		cur = dkey{ep: q.Endpoint, created: r.d.CreatedAt, id: r.d.ID}
-	}
-	out := &gateway.DeliveryRange{Deliveries: []*gateway.Delivery{}}
-	var (
-		scanned int
-		last    string
-		more    bool
-	)
-	visit := func(k dkey) bool {
-		if k.ep != q.Endpoint {
-			return false
-		}
-		if hasCur && k == cur {
-			return true
-		}
-		if !q.Since.IsZero() && k.created.Before(q.Since) {
-			return q.Oldest // newest first: nothing older is in range
-		}
-		if !q.Until.IsZero() && !k.created.Before(q.Until) {
-			return !q.Oldest // oldest first: nothing newer is in range
-		}
-		if len(out.Deliveries) == limit || q.MaxScan > 0 && scanned == q.MaxScan {
-			more = true
-			return false
-		}
-		scanned++
-		last = k.id
-		if d := s.v.dels[k.id].d; q.Status == "" || d.Status == q.Status {
-			out.Deliveries = append(out.Deliveries, copyDelivery(d))
-		}
-		return true
-	}
-	if q.Oldest {
-		start := dkey{ep: q.Endpoint, created: q.Since}
-		if hasCur && (q.Since.IsZero() || cur.created.After(q.Since)) {
-			start = cur
-		}
-		tree.AscendGreaterOrEqual(start, visit)
-	} else {
-		var start dkey
-		switch {
-		case hasCur && (q.Until.IsZero() || cur.created.Before(q.Until)):
-			start = cur
-		case !q.Until.IsZero():
-			start = dkey{ep: q.Endpoint, created: q.Until}
-		default:
-			start = dkey{ep: q.Endpoint + "\x00"}
-		}
-		tree.DescendLessOrEqual(start, visit)
-	}
-	if more {
-		out.Next = last
-	}
-	return out, nil
+		return nil
+	})
 }

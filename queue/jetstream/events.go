@@ -5,48 +5,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/internal/index"
 )
-
-func copyEvent(e *gateway.StoredEvent) *gateway.StoredEvent {
-	c := *e
-	c.Data = slices.Clone(e.Data)
-	c.Deliveries = slices.Clone(e.Deliveries)
-	return &c
-}
-
-func copyDelivery(d *gateway.Delivery) *gateway.Delivery {
-	c := *d
-	c.Attempts = slices.Clone(d.Attempts)
-	if d.NextAttemptAt != nil {
-		t := *d.NextAttemptAt
-		c.NextAttemptAt = &t
-	}
-	return &c
-}
 
 // Append stores a.Event with its deliveries and its dedupe key in one message and returns
 // once the stream acknowledged it and this node's view holds it (see gateway.EventLog). The event's Seq is the message's stream sequence; each delivery's Rev
 // is 1. A pending delivery without NextAttemptAt is due at this node's wall clock.
 func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appended, error) {
-	if a == nil || a.Event == nil || a.Event.ID == "" {
-		return nil, errors.New("append: an event with an id is required")
-	}
-	for _, d := range a.Deliveries {
-		if d == nil || d.ID == "" {
-			return nil, fmt.Errorf("append %s: a delivery without an id", a.Event.ID)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
+	if err := index.CheckAppend(ctx, a); err != nil {
+		return nil, err
 	}
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	now := time.Now()
 	em := eventMsg{Event: a.Event, Dedupe: a.Dedupe, Window: a.DedupeFor, Deliveries: make([]*deliveryMsg, len(a.Deliveries))}
 	for i, d := range a.Deliveries {
@@ -129,7 +104,7 @@ func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, err
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("event %s: %w", id, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return nil, fmt.Errorf("event %s: %w", id, err)
 	}
@@ -138,7 +113,7 @@ func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, err
 	if !ok {
 		return nil, fmt.Errorf("event %s: %w", id, gateway.ErrNotFound)
 	}
-	return copyEvent(rec.ev), nil
+	return index.CopyEvent(rec.ev), nil
 }
 
 // Appended returns a channel closed when the next event is appended by any node (or when
@@ -149,74 +124,20 @@ func (s *Store) Appended() <-chan struct{} {
 	return s.v.appended
 }
 
-// eventBatch is how many events Events copies under the lock at a time; Match runs outside it.
-const eventBatch = 256
-
 // Events reads the log in Seq order (see gateway.EventQuery).
 func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.EventRange, error) {
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	defer s.inflight.Done()
-	out := &gateway.EventRange{Events: []*gateway.StoredEvent{}, Next: q.After}
-	since := q.Since
-	if q.Newest || q.After != 0 {
-		since = time.Time{}
-	}
-	var (
-		cursor  = q.After
-		started = q.After != 0
-		scanned = 0
-	)
-	for {
-		if err := ctx.Err(); err != nil {
+	defer s.end()
+	return index.ReadEvents(ctx, q, func(newest, started bool, cursor gateway.Seq, since time.Time) ([]*gateway.StoredEvent, error) {
+		if err := s.v.lock(); err != nil {
 			return nil, fmt.Errorf("events: %w", err)
 		}
-		batch, err := s.eventBatch(q.Newest, started, cursor, since)
-		if err != nil {
-			return nil, err
-		}
-		if len(batch) == 0 {
-			return out, nil
-		}
-		for _, ev := range batch {
-			if q.Limit > 0 && len(out.Events) == q.Limit || q.MaxScan > 0 && scanned == q.MaxScan {
-				out.More = true
-				return out, nil
-			}
-			scanned++
-			out.Next = ev.Seq
-			if q.Match == nil || q.Match(ev) {
-				out.Events = append(out.Events, ev)
-			}
-		}
-		cursor, started = batch[len(batch)-1].Seq, true
-	}
-}
-
-// eventBatch copies up to eventBatch events past cursor (before it for newest; from the
-// newest when !started), leaving out those received before since.
-func (s *Store) eventBatch(newest, started bool, cursor gateway.Seq, since time.Time) ([]*gateway.StoredEvent, error) {
-	if err := s.v.lock(); err != nil {
-		return nil, fmt.Errorf("events: %w", err)
-	}
-	defer s.v.mu.Unlock()
-	batch := make([]*gateway.StoredEvent, 0, min(eventBatch, s.v.bySeq.Len()))
-	add := func(r *evRec) bool {
-		if since.IsZero() || !r.ev.ReceivedAt.Before(since) {
-			batch = append(batch, copyEvent(r.ev))
-		}
-		return len(batch) < eventBatch
-	}
-	switch {
-	case !newest:
-		s.v.bySeq.AscendGreaterOrEqual(&evRec{ev: &gateway.StoredEvent{Seq: cursor + 1}}, add)
-	case !started:
-		s.v.bySeq.Descend(add)
-	case cursor > 1:
-		s.v.bySeq.DescendLessOrEqual(&evRec{ev: &gateway.StoredEvent{Seq: cursor - 1}}, add)
-	}
-	return batch, nil
+		defer s.v.mu.Unlock()
+		return index.Batch(s.v.bySeq, func(seq gateway.Seq) *evRec { return &evRec{ev: &gateway.StoredEvent{Seq: seq}} },
+			func(r *evRec) *gateway.StoredEvent { return r.ev }, newest, started, cursor, since), nil
+	})
 }
 
 // Trim removes up to max events received before before whose deliveries are all finished
@@ -229,10 +150,11 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 	if err := s.begin(); err != nil {
 		return 0, fmt.Errorf("trim: %w", err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return 0, fmt.Errorf("trim: %w", err)
 	}
+	s.v.forgetTombstones()
 	var orphans []outMsg
 	for ktok, r := range s.v.dedupe {
 		if r.Trimmed && (r.Window == 0 || !r.ReceivedAt.Add(r.Window).After(before)) {

@@ -11,15 +11,15 @@
 // keeps the last message of each subject (MaxMsgsPerSubject 1), so a subject is a record and
 // the stream sequence of its last message is the record's revision:
 //
-//	hookgate.ev.<id>            an event with its fan-out: the deliveries as Append created
-//	                            them. The message's stream sequence is the event's Seq, the
-//	                            cursor of the event log: one stream, so sequences increase
-//	                            in the order appends became durable, across every node.
-//	hookgate.d.<id>             a delivery saved since (by SaveDeliveries), with its revision
-//	                            counter and its work-queue state: when it is due and until
-//	                            when it is leased or held.
-//	hookgate.dd.<sha256(key)>   a dedupe key: the event appended under it, its ReceivedAt
-//	                            and window. Kept until Trim finds the window over.
+//	hookgate.ev.<key>.<id>      an event with its fan-out: the deliveries as Append created
+//	                            them, and the dedupe key it was appended under (<key> is
+//	                            the key's SHA-256, "_" without one). The message's stream
+//	                            sequence is the event's Seq, the cursor of the event log:
+//	                            one stream, so sequences increase in the order appends
+//	                            became durable, across every node.
+//	hookgate.d.<id>             a delivery saved since (by SaveDeliveries, Lease, Hold or
+//	                            Release), with its revision counter and its work-queue
+//	                            state: when it is due and until when it is leased or held.
 //	hookgate.reg.<coll>.<id>    a registry record (endpoints, sources, event types…), one
 //	                            collection per token <coll>.
 //	hookgate.rq.<source>.<n>    one catch-hook request log entry, with a per-message TTL
@@ -27,18 +27,20 @@
 //
 // (<id>, <source>: base64url of the id, so that any id makes a valid subject token.) A
 // removed record is a header-only tombstone on its subject (header Hookgate-Op: del) that
-// expires after TombstoneTTL, so the stream does not grow with what Trim removed.
+// expires after TombstoneTTL, so the stream does not grow with what Trim removed; a trimmed
+// event's tombstone keeps its dedupe key (and expires) until the key's window ends.
 //
-// Every write that must be all-or-none is one atomic batch (JetStream's Nats-Batch-Id,
-// AllowAtomicPublish): an Append is at most two messages (the event with its deliveries,
-// and its dedupe key); SaveDeliveries writes one message per delivery, so a call takes up to
-// 1,000 deliveries, the server's default max_batch_size (more is ErrTooLarge). Each message
-// carries Nats-Expected-Last-Subject-Sequence, the revision the writer read: that is the
-// compare-and-swap, of deliveries, registry records, dedupe keys (two nodes appending under
-// one key: one wins, the other reports a duplicate) and leases. A write returns only once
-// the stream acknowledged it (stored on a majority of its replicas), and then once this
-// node's view has applied it: the 202 contract holds across node crashes, and a node reads
-// its own writes.
+// Every write carries Nats-Expected-Last-Subject-Sequence, the revision the writer read:
+// that is the compare-and-swap, of deliveries, registry records and leases. An Append is
+// one message, whose swap is on the last message under its dedupe key
+// (Nats-Expected-Last-Subject-Sequence-Subject hookgate.ev.<key>.*): of two nodes appending
+// under one key one wins, and the other finds the duplicate. A write of several records
+// that must be all-or-none (SaveDeliveries of several, Trim of an event with its saved
+// deliveries, a request log entry with the ones it pushes out) is one atomic batch
+// (Nats-Batch-Id, AllowAtomicPublish): up to 1,000 messages, the server's default
+// max_batch_size (more is ErrTooLarge). A write returns only once the stream acknowledged it
+// (stored on a majority of its replicas), and then once this node's view has applied it:
+// the 202 contract holds across node crashes, and a node reads its own writes.
 //
 // Each node follows the whole stream with an ordered consumer into an in-memory view (the
 // indexes a query needs: events by sequence, deliveries by creation per endpoint, the work
@@ -119,10 +121,12 @@ type Store struct {
 	v       *view
 	leaseMu sync.Mutex // one Lease at a time in this process: each sees the last one's leases
 
-	closed   atomic.Bool
-	closeMu  sync.Mutex
-	done     chan struct{}
-	inflight sync.WaitGroup
+	closed  atomic.Bool
+	closeMu sync.Mutex
+	done    chan struct{}
+	// live is read-locked by every call in flight (begin … end), write-locked by Close
+	// to wait for them.
+	live sync.RWMutex
 
 	endpoints  *collection[*gateway.Endpoint]
 	sources    *collection[*gateway.Source]
@@ -266,7 +270,7 @@ func (s *Store) ensureStream(ctx context.Context) error {
 	st, err := s.js.Stream(cctx, cfg.Name)
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
-		st, err = s.js.CreateStream(cctx, cfg)
+		st, err = s.createStream(cctx, cfg)
 		if err != nil {
 			return fmt.Errorf("create stream %s: %w", cfg.Name, s.unavailable(err))
 		}
@@ -290,6 +294,26 @@ func (s *Store) ensureStream(ctx context.Context) error {
 	}
 	s.stream = st
 	return nil
+}
+
+// createStream creates the stream, trying again while the cluster has too few servers
+// online for its replicas (as just after the cluster started), until ctx ends.
+func (s *Store) createStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	for {
+		st, err := s.js.CreateStream(ctx, cfg)
+		var api *jetstream.APIError
+		if err == nil || !errors.As(err, &api) || api.ErrorCode != errCodeNoPeers && api.ErrorCode != errCodeClusterNotAvailable {
+			return st, err
+		}
+		s.log.Info("waiting for NATS servers to place the stream's replicas", "replicas", cfg.Replicas, "err", err)
+		t := time.NewTimer(250 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
 }
 
 // follow starts the ordered consumer that feeds the view and waits until the view holds
@@ -346,7 +370,8 @@ func (s *Store) Close() error {
 	if s.nc != nil {
 		s.nc.Close()
 	}
-	s.inflight.Wait()
+	s.live.Lock() // the calls in flight see the closed connection and return
+	s.live.Unlock()
 	s.v.close()
 	return nil
 }
@@ -354,23 +379,26 @@ func (s *Store) Close() error {
 // errClosed is what calls after Close return.
 var errClosed = fmt.Errorf("nats store: %w", gateway.ErrClosed)
 
-// begin checks that the store is open and connected, and counts the call in flight (end
-// it with s.inflight.Done).
+// begin checks that the store is open and connected, and marks a call in flight until
+// end; Close waits for it. A call makes no nested begin.
 func (s *Store) begin() error {
 	if s.closed.Load() {
 		return errClosed
 	}
-	s.inflight.Add(1)
+	s.live.RLock()
 	if s.closed.Load() {
-		s.inflight.Done()
+		s.live.RUnlock()
 		return errClosed
 	}
 	if st := s.nc.Status(); st != nats.CONNECTED {
-		s.inflight.Done()
+		s.live.RUnlock()
 		return fmt.Errorf("nats store: connection %s: %w", strings.ToLower(st.String()), gateway.ErrUnavailable)
 	}
 	return nil
 }
+
+// end ends a call begin began.
+func (s *Store) end() { s.live.RUnlock() }
 
 // unavailable turns an error of the connection into one wrapping gateway.ErrUnavailable
 // (or ErrClosed after Close); other errors are returned as they are.
@@ -394,9 +422,10 @@ func (s *Store) unavailable(err error) error {
 	return err
 }
 
-// JetStream API error codes (nats-server's JSClusterNotAvailErr and JSStreamOfflineErr) that
-// mean "try again shortly".
+// JetStream API error codes (nats-server's JSClusterNoPeersErrF, JSClusterNotAvailErr and
+// JSStreamOfflineErr) that mean "try again shortly".
 const (
+	errCodeNoPeers             jetstream.ErrorCode = 10005
 	errCodeClusterNotAvailable jetstream.ErrorCode = 10008
 	errCodeStreamOffline       jetstream.ErrorCode = 10118
 )

@@ -29,7 +29,7 @@ func (s *Store) UpdateRate(ctx context.Context, key string, f func(time.Time) ti
 	if err := s.begin(); err != nil {
 		return err
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	subj := s.prefix + "." + kindRate + "." + token(key)
 	for range casTries {
 		cur, seq, err := s.readRate(ctx, subj)

@@ -37,8 +37,9 @@ const ensureTry = 3 * time.Second
 // ensureStreamTogether runs ensureStream, trying again (until ctx ends, or 4 × Timeout)
 // while the stream does not answer: nodes started at the same time on a fresh cluster all
 // create it, and until its replicas have a leader a lookup times out or finds nothing, and
-// a create may find no peers to place it on. (A cluster too small for --nats-replicas says
-// the same for good: it is reported when the time is up.)
+// a create may find no peers to place it on (createStream waits that out too, within one
+// try). A cluster too small for --nats-replicas says the same for good: it is reported when
+// the time is up.
 func (s *Store) ensureStreamTogether(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
 	defer cancel()
@@ -52,9 +53,6 @@ func (s *Store) ensureStreamTogether(ctx context.Context) error {
 		s.log.Debug("the stream does not answer yet; trying again", "try", try, "err", err)
 	}
 }
-
-// errCodeNoPeers is nats-server's JSClusterNoPeersErr: "no suitable peers for placement".
-const errCodeNoPeers jetstream.ErrorCode = 10005
 
 // startingTogether reports whether err, from ensureStream, is one that nodes starting
 // together on a fresh cluster see for a moment.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/internal/index"
 )
 
 // Endpoints returns the registry's endpoints.
@@ -18,9 +18,6 @@ func (s *Store) Sources() gateway.Records[*gateway.Source] { return s.sources }
 // EventTypes returns the registry's custom event types.
 func (s *Store) EventTypes() gateway.Records[*gateway.EventTypeRecord] { return s.eventTypes }
 
-// watchBuffer is how many changes a watcher may fall behind by before its channel is closed.
-const watchBuffer = 1024
-
 // collection is one collection of the registry, on the subjects <prefix>.reg.<name>.<id>:
 // records kept as JSON (so what goes in and out never aliases), each record's revision
 // the stream sequence of its message. Adding a collection to the registry is one field of
@@ -29,23 +26,16 @@ type collection[T any] struct {
 	s          *Store
 	name, kind string
 	// Guarded by the view's mutex.
-	recs     map[string]record
-	watchers map[*watcher[T]]struct{}
+	recs     map[string]index.Record
+	watchers index.Watchers[T]
 }
-
-type record struct {
-	b   []byte
-	rev uint64
-}
-
-type watcher[T any] struct{ ch chan gateway.Change[T] }
 
 var _ gateway.Records[*gateway.Endpoint] = (*collection[*gateway.Endpoint])(nil)
 
 // newCollection makes the collection name (a subject token) of records of kind (for
 // messages) and has the view feed it.
 func newCollection[T any](s *Store, name, kind string) *collection[T] {
-	c := &collection[T]{s: s, name: name, kind: kind, recs: map[string]record{}, watchers: map[*watcher[T]]struct{}{}}
+	c := &collection[T]{s: s, name: name, kind: kind, recs: map[string]index.Record{}}
 	s.v.colls[name] = c
 	return c
 }
@@ -54,21 +44,13 @@ func (c *collection[T]) subject(id string) string {
 	return c.s.v.subject(kindRegistry, c.name, token(id))
 }
 
-func (c *collection[T]) decode(id string, b []byte) (T, error) {
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		return v, fmt.Errorf("decode %s %s: %w", c.kind, id, err)
-	}
-	return v, nil
-}
-
 // Get returns a copy of the record id and its revision.
 func (c *collection[T]) Get(ctx context.Context, id string) (T, uint64, error) {
 	var zero T
 	if err := c.s.begin(); err != nil {
 		return zero, 0, fmt.Errorf("%s %s: %w", c.kind, id, err)
 	}
-	defer c.s.inflight.Done()
+	defer c.s.end()
 	if err := c.s.v.lock(); err != nil {
 		return zero, 0, fmt.Errorf("%s %s: %w", c.kind, id, err)
 	}
@@ -77,8 +59,8 @@ func (c *collection[T]) Get(ctx context.Context, id string) (T, uint64, error) {
 	if !ok {
 		return zero, 0, fmt.Errorf("%s %s: %w", c.kind, id, gateway.ErrNotFound)
 	}
-	v, err := c.decode(id, rec.b)
-	return v, rec.rev, err
+	v, err := index.Decode[T](c.kind, id, rec.B)
+	return v, rec.Rev, err
 }
 
 // Put stores v as id if its revision is still rev (0: id must not exist), with a
@@ -94,13 +76,13 @@ func (c *collection[T]) Put(ctx context.Context, id string, v T, rev uint64) (ui
 	if err := c.s.begin(); err != nil {
 		return 0, fmt.Errorf("put %s %s: %w", c.kind, id, err)
 	}
-	defer c.s.inflight.Done()
+	defer c.s.end()
 	subj := c.subject(id)
 	seq, err := c.s.retry(ctx, func() (uint64, error) {
 		if err := c.s.v.lock(); err != nil {
 			return 0, err
 		}
-		cur := c.recs[id].rev
+		cur := c.recs[id].Rev
 		exp := c.s.v.expect(subj)
 		c.s.v.mu.Unlock()
 		if cur != rev {
@@ -122,7 +104,7 @@ func (c *collection[T]) Delete(ctx context.Context, id string) error {
 	if err := c.s.begin(); err != nil {
 		return fmt.Errorf("delete %s %s: %w", c.kind, id, err)
 	}
-	defer c.s.inflight.Done()
+	defer c.s.end()
 	subj := c.subject(id)
 	seq, err := c.s.retry(ctx, func() (uint64, error) {
 		if err := c.s.v.lock(); err != nil {
@@ -150,61 +132,21 @@ func (c *collection[T]) List(ctx context.Context) ([]T, error) {
 	if err := c.s.begin(); err != nil {
 		return nil, fmt.Errorf("list %ss: %w", c.kind, err)
 	}
-	defer c.s.inflight.Done()
+	defer c.s.end()
 	if err := c.s.v.lock(); err != nil {
 		return nil, fmt.Errorf("list %ss: %w", c.kind, err)
 	}
-	ids := make([]string, 0, len(c.recs))
-	for id := range c.recs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	bs := make([][]byte, len(ids))
-	for i, id := range ids {
-		bs[i] = c.recs[id].b
-	}
+	ids, bs := index.Sorted(c.recs)
 	c.s.v.mu.Unlock()
-	out := make([]T, len(ids))
-	for i, b := range bs {
-		v, err := c.decode(ids[i], b)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
+	return index.DecodeAll[T](c.kind, ids, bs)
 }
 
 // Watch reports every change after the call, by any node, in stream order, until ctx ends
-// or the Store is closed; then the channel is closed. A watcher that falls watchBuffer
-// changes behind has its channel closed early, so that the view never waits: it should
-// List again and start a new Watch.
+// or the Store is closed; then the channel is closed. A watcher that falls
+// index.WatchBuffer changes behind has its channel closed early, so that the view never
+// waits: it should List again and start a new Watch.
 func (c *collection[T]) Watch(ctx context.Context) <-chan gateway.Change[T] {
-	w := &watcher[T]{ch: make(chan gateway.Change[T], watchBuffer)}
-	if c.s.v.lock() != nil {
-		close(w.ch)
-		return w.ch
-	}
-	c.watchers[w] = struct{}{}
-	c.s.v.mu.Unlock()
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-c.s.done:
-		}
-		c.s.v.mu.Lock()
-		defer c.s.v.mu.Unlock()
-		c.drop(w)
-	}()
-	return w.ch
-}
-
-// drop closes w's channel unless that was done already.
-func (c *collection[T]) drop(w *watcher[T]) {
-	if _, ok := c.watchers[w]; ok {
-		delete(c.watchers, w)
-		close(w.ch)
-	}
+	return c.watchers.Watch(ctx, c.s.done, &c.s.v.mu, func() bool { return c.s.v.closed })
 }
 
 // apply changes the record id as the stream says (the view's mutex is held).
@@ -215,29 +157,10 @@ func (c *collection[T]) apply(id string, seq uint64, b []byte, deleted bool) {
 		}
 		delete(c.recs, id)
 	} else {
-		c.recs[id] = record{b: b, rev: seq}
+		c.recs[id] = index.Record{B: b, Rev: seq}
 	}
-	for w := range c.watchers {
-		ch := gateway.Change[T]{ID: id, Rev: seq, Deleted: deleted}
-		if !deleted {
-			v, err := c.decode(id, b)
-			if err != nil {
-				c.drop(w)
-				continue
-			}
-			ch.Value = v
-		}
-		select {
-		case w.ch <- ch:
-		default:
-			c.drop(w)
-		}
-	}
+	c.watchers.Notify(id, seq, b, deleted)
 }
 
 // closeWatchers closes every watcher's channel (the Store is closing).
-func (c *collection[T]) closeWatchers() {
-	for w := range c.watchers {
-		c.drop(w)
-	}
-}
+func (c *collection[T]) closeWatchers() { c.watchers.CloseAll() }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/internal/index"
 )
 
 // LogRequest adds e to source's log, with a Nats-TTL of bound.MaxAge, and in the same
@@ -21,7 +22,7 @@ func (s *Store) LogRequest(ctx context.Context, source string, e *gateway.Source
 	if err := s.begin(); err != nil {
 		return fmt.Errorf("log request of %s: %w", source, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	rm := requestMsg{Entry: b}
 	if bound.MaxAge > 0 {
 		exp := time.Now().Add(bound.MaxAge)
@@ -74,7 +75,7 @@ func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gate
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("requests of %s: %w", source, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return nil, fmt.Errorf("requests of %s: %w", source, err)
 	}
@@ -88,15 +89,7 @@ func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gate
 		}
 	}
 	s.v.mu.Unlock()
-	out := make([]*gateway.SourceRequest, 0, len(bs))
-	for _, b := range bs {
-		var e gateway.SourceRequest
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("decode a request of %s: %w", source, err)
-		}
-		out = append(out, &e)
-	}
-	return out, nil
+	return index.DecodeRequests(source, bs)
 }
 
 // DropRequests removes source's log: a tombstone for each entry.
@@ -104,7 +97,7 @@ func (s *Store) DropRequests(ctx context.Context, source string) error {
 	if err := s.begin(); err != nil {
 		return fmt.Errorf("drop requests of %s: %w", source, err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return fmt.Errorf("drop requests of %s: %w", source, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/internal/index"
 )
 
 // hdrOp marks a tombstone: a removed record.
@@ -125,12 +126,11 @@ type view struct {
 	keys     map[string]*keyState  // by dedupeToken(key)
 	appended chan struct{}
 
-	dels       map[string]*dRec
-	byCreated  *btree.BTreeG[dkey]
-	byEndpoint *btree.BTreeG[dkey]
-	ready      *btree.BTreeG[*dRec] // queued and not hidden, by (due, id)
-	hidden     *btree.BTreeG[*dRec] // queued and leased or held, by (until, id)
-	wake       chan struct{}
+	dels      map[string]*dRec
+	byCreated *index.Deliveries
+	ready     *btree.BTreeG[*dRec] // queued and not hidden, by (due, id)
+	hidden    *btree.BTreeG[*dRec] // queued and leased or held, by (until, id)
+	wake      chan struct{}
 
 	colls    map[string]applier
 	requests map[string]*reqLog
@@ -150,23 +150,6 @@ type dRec struct {
 	inReady     bool
 	inHidden    bool
 	fromEventOf string // the event whose message holds it, while no delivery message does
-}
-
-// dkey places a delivery in a creation-ordered index: ep is "" in the index over all.
-type dkey struct {
-	ep      string
-	created time.Time
-	id      string
-}
-
-func dkeyLess(a, b dkey) bool {
-	if a.ep != b.ep {
-		return a.ep < b.ep
-	}
-	if c := a.created.Compare(b.created); c != 0 {
-		return c < 0
-	}
-	return a.id < b.id
 }
 
 func readyLess(a, b *dRec) bool {
@@ -202,23 +185,22 @@ type applier interface {
 
 func newView(s *Store) *view {
 	return &view{
-		s:          s,
-		progress:   make(chan struct{}),
-		last:       map[string]uint64{},
-		tombExp:    map[string]time.Time{},
-		events:     map[string]*evRec{},
-		bySeq:      btree.NewG(degree, func(a, b *evRec) bool { return a.ev.Seq < b.ev.Seq }),
-		dedupe:     map[string]*dedupeMsg{},
-		keys:       map[string]*keyState{},
-		appended:   make(chan struct{}),
-		dels:       map[string]*dRec{},
-		byCreated:  btree.NewG(degree, dkeyLess),
-		byEndpoint: btree.NewG(degree, dkeyLess),
-		ready:      btree.NewG(degree, readyLess),
-		hidden:     btree.NewG(degree, hiddenLess),
-		wake:       make(chan struct{}, 1),
-		colls:      map[string]applier{},
-		requests:   map[string]*reqLog{},
+		s:         s,
+		progress:  make(chan struct{}),
+		last:      map[string]uint64{},
+		tombExp:   map[string]time.Time{},
+		events:    map[string]*evRec{},
+		bySeq:     btree.NewG(degree, func(a, b *evRec) bool { return a.ev.Seq < b.ev.Seq }),
+		dedupe:    map[string]*dedupeMsg{},
+		keys:      map[string]*keyState{},
+		appended:  make(chan struct{}),
+		dels:      map[string]*dRec{},
+		byCreated: index.NewDeliveries(),
+		ready:     btree.NewG(degree, readyLess),
+		hidden:    btree.NewG(degree, hiddenLess),
+		wake:      make(chan struct{}, 1),
+		colls:     map[string]applier{},
+		requests:  map[string]*reqLog{},
 	}
 }
 
@@ -263,6 +245,21 @@ func (v *view) expectKey(ktok string) uint64 {
 		delete(v.keys, ktok)
 	}
 	return last
+}
+
+// forgetTombstones drops what the view remembers of tombstones the stream has dropped, so
+// that it does not grow with what Trim removed (Trim calls it).
+func (v *view) forgetTombstones() {
+	now := time.Now()
+	for subj, exp := range v.tombExp {
+		if !now.Before(exp) {
+			delete(v.tombExp, subj)
+			delete(v.last, subj)
+		}
+	}
+	for ktok := range v.keys {
+		v.expectKey(ktok)
+	}
 }
 
 // key returns the state of the key token ktok, made on first use.
@@ -452,19 +449,12 @@ func (v *view) dropEvent(id, ktok string, seq uint64, data []byte, tombExp time.
 func (v *view) putDelivery(dm *deliveryMsg, fromEvent string) {
 	d := dm.Delivery
 	d.Rev = dm.Rev
-	old, ok := v.dels[d.ID]
-	if ok {
+	var prev *gateway.Delivery
+	if old, ok := v.dels[d.ID]; ok {
 		v.unqueue(old)
-		if old.d.EndpointID != d.EndpointID || !old.d.CreatedAt.Equal(d.CreatedAt) {
-			v.byCreated.Delete(dkey{created: old.d.CreatedAt, id: d.ID})
-			v.byEndpoint.Delete(dkey{ep: old.d.EndpointID, created: old.d.CreatedAt, id: d.ID})
-			ok = false
-		}
+		prev = old.d
 	}
-	if !ok {
-		v.byCreated.ReplaceOrInsert(dkey{created: d.CreatedAt, id: d.ID})
-		v.byEndpoint.ReplaceOrInsert(dkey{ep: d.EndpointID, created: d.CreatedAt, id: d.ID})
-	}
+	v.byCreated.Put(prev, d)
 	r := &dRec{d: d, fromEventOf: fromEvent}
 	v.dels[d.ID] = r
 	if dm.Due == nil {
@@ -500,8 +490,7 @@ func (v *view) dropDelivery(id string) {
 	}
 	v.unqueue(r)
 	delete(v.dels, id)
-	v.byCreated.Delete(dkey{created: r.d.CreatedAt, id: id})
-	v.byEndpoint.Delete(dkey{ep: r.d.EndpointID, created: r.d.CreatedAt, id: id})
+	v.byCreated.Delete(r.d)
 }
 
 // signal wakes a waiting dispatcher without blocking.
@@ -569,14 +558,20 @@ func (v *view) waitApplied(ctx context.Context, seq uint64) error {
 	}
 }
 
-// waitLoaded waits until the view holds the stream up to last, or until the consumer
-// reports nothing more pending (when the last messages were removed meanwhile).
+// waitLoaded waits until the view holds the stream up to last. When last was removed
+// meanwhile (a request log entry's TTL), that never happens: then, after a grace period, it
+// is enough that the consumer reported nothing more pending. (Not at once: the consumer
+// may read a replica that is behind, which reports nothing pending too.)
 func (v *view) waitLoaded(ctx context.Context, last uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	start := time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		v.mu.Lock()
-		done, closed, ch := v.applied >= last || v.idle && v.applied > 0, v.closed, v.progress
+		done := v.applied >= last || v.idle && v.applied > 0 && time.Since(start) > 2*time.Second
+		closed, ch := v.closed, v.progress
 		v.mu.Unlock()
 		switch {
 		case closed:
@@ -586,6 +581,7 @@ func (v *view) waitLoaded(ctx context.Context, last uint64) error {
 		}
 		select {
 		case <-ch:
+		case <-tick.C:
 		case <-ctx.Done():
 			return fmt.Errorf("reading the stream up to sequence %d: %w", last, v.s.unavailable(ctx.Err()))
 		}
@@ -607,8 +603,7 @@ func (v *view) close() {
 	}
 	v.events, v.dedupe, v.keys, v.dels, v.requests = map[string]*evRec{}, map[string]*dedupeMsg{}, map[string]*keyState{}, map[string]*dRec{}, map[string]*reqLog{}
 	v.bySeq.Clear(false)
-	v.byCreated.Clear(false)
-	v.byEndpoint.Clear(false)
+	v.byCreated.Clear()
 	v.ready.Clear(false)
 	v.hidden.Clear(false)
 }

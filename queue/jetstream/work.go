@@ -27,7 +27,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Dura
 	if err := s.begin(); err != nil {
 		return nil, fmt.Errorf("lease: %w", err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	s.leaseMu.Lock()
 	defer s.leaseMu.Unlock()
 	if err := s.v.lock(); err != nil {
@@ -157,7 +157,7 @@ func (s *Store) rewrite(what, id string, change func(r *dRec) (*deliveryMsg, boo
 	if s.begin() != nil {
 		return
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
 	defer cancel()
 	seq, err := s.retry(ctx, func() (uint64, error) {
@@ -245,7 +245,7 @@ func (s *Store) Backlog(ctx context.Context) (gateway.Backlog, error) {
 	if err := s.begin(); err != nil {
 		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
 	}
-	defer s.inflight.Done()
+	defer s.end()
 	if err := s.v.lock(); err != nil {
 		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
 	}

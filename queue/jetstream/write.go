@@ -81,6 +81,28 @@ func (s *Store) write(ctx context.Context, msgs []outMsg) (uint64, error) {
 	}
 	rctx, cancel := s.reqCtx(ctx)
 	defer cancel()
+	for try := 1; ; try++ {
+		seq, err := s.send(rctx, msgs)
+		if !errors.Is(err, nats.ErrNoResponders) || try == noResponderTries {
+			return seq, err
+		}
+		// No stream took the subject: it was just created and its interest has not
+		// reached this server yet, or its leader is being elected. Soon, it will.
+		t := time.NewTimer(time.Duration(try) * 10 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-rctx.Done():
+			t.Stop()
+			return seq, err
+		}
+	}
+}
+
+// noResponderTries is how often write sends when no stream answers.
+const noResponderTries = 20
+
+// send publishes msgs once: one message as it is, several as one atomic batch.
+func (s *Store) send(rctx context.Context, msgs []outMsg) (uint64, error) {
 	if len(msgs) == 1 {
 		resp, err := s.nc.RequestMsgWithContext(rctx, s.natsMsg(msgs[0]))
 		return s.parseAck(resp, err)

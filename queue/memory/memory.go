@@ -15,15 +15,14 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/google/btree"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/internal/index"
 )
 
 // Store is an in-memory gateway.Store. The zero value is not usable: call New.
@@ -40,10 +39,9 @@ type Store struct {
 	orphans  map[string]struct{} // dedupe keys whose event was trimmed, kept for their window
 	appended chan struct{}
 
-	// Deliveries and their indexes: byCreated over all (ep ""), byEndpoint per endpoint.
+	// Deliveries and their index by creation, over all endpoints and per endpoint.
 	deliveries map[string]*gateway.Delivery
-	byCreated  *btree.BTreeG[dkey]
-	byEndpoint *btree.BTreeG[dkey]
+	byCreated  *index.Deliveries
 
 	// Work queue: ready jobs by (due, id), leased or held ones by (until, id).
 	jobs   map[string]*job
@@ -76,8 +74,7 @@ func New() *Store {
 		orphans:    map[string]struct{}{},
 		appended:   make(chan struct{}),
 		deliveries: map[string]*gateway.Delivery{},
-		byCreated:  btree.NewG(degree, dkeyLess),
-		byEndpoint: btree.NewG(degree, dkeyLess),
+		byCreated:  index.NewDeliveries(),
 		jobs:       map[string]*job{},
 		ready:      btree.NewG(degree, readyLess),
 		hidden:     btree.NewG(degree, hiddenLess),
@@ -108,8 +105,7 @@ func (s *Store) Close() error {
 	s.eventTypes.closeWatchers()
 	s.events, s.dedupe, s.orphans, s.deliveries, s.jobs, s.requests = nil, nil, nil, nil, nil, nil
 	s.bySeq.Clear(false)
-	s.byCreated.Clear(false)
-	s.byEndpoint.Clear(false)
+	s.byCreated.Clear()
 	s.ready.Clear(false)
 	s.hidden.Clear(false)
 	return nil
@@ -148,36 +144,11 @@ func (r *dedupeRec) live(t time.Time) bool {
 	return t.Before(r.receivedAt.Add(r.window))
 }
 
-func copyEvent(e *gateway.StoredEvent) *gateway.StoredEvent {
-	c := *e
-	c.Data = slices.Clone(e.Data)
-	c.Deliveries = slices.Clone(e.Deliveries)
-	return &c
-}
-
-func copyDelivery(d *gateway.Delivery) *gateway.Delivery {
-	c := *d
-	c.Attempts = slices.Clone(d.Attempts)
-	if d.NextAttemptAt != nil {
-		t := *d.NextAttemptAt
-		c.NextAttemptAt = &t
-	}
-	return &c
-}
-
 // Append stores a.Event and its deliveries at once (see gateway.EventLog). It sets
 // a.Event.Seq and each delivery's Rev (1) on the caller's records.
 func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appended, error) {
-	if a == nil || a.Event == nil || a.Event.ID == "" {
-		return nil, errors.New("append: an event with an id is required")
-	}
-	for _, d := range a.Deliveries {
-		if d == nil || d.ID == "" {
-			return nil, fmt.Errorf("append %s: a delivery without an id", a.Event.ID)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
+	if err := index.CheckAppend(ctx, a); err != nil {
+		return nil, err
 	}
 	if err := s.lock(); err != nil {
 		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
@@ -199,7 +170,7 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		seen[d.ID] = true
 	}
 	s.seq++
-	ev := copyEvent(a.Event)
+	ev := index.CopyEvent(a.Event)
 	ev.Seq = s.seq
 	rec := &eventRec{ev: ev, dedupe: a.Dedupe}
 	s.events[ev.ID] = rec
@@ -212,7 +183,7 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	queued := false
 	for _, d := range a.Deliveries {
 		d.Rev = 1
-		queued = s.putDelivery(nil, copyDelivery(d), now) || queued
+		queued = s.putDelivery(nil, index.CopyDelivery(d), now) || queued
 	}
 	a.Event.Seq = ev.Seq
 	close(s.appended)
@@ -233,7 +204,7 @@ func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, err
 	if !ok {
 		return nil, fmt.Errorf("event %s: %w", id, gateway.ErrNotFound)
 	}
-	return copyEvent(rec.ev), nil
+	return index.CopyEvent(rec.ev), nil
 }
 
 // Appended returns a channel closed by the next Append (or by Close).
@@ -243,72 +214,18 @@ func (s *Store) Appended() <-chan struct{} {
 	return s.appended
 }
 
-// eventBatch is how many events Events copies under the lock at a time; Match runs outside it.
-const eventBatch = 256
-
-// Events reads the log in Seq order (see gateway.EventQuery). A Limit or MaxScan of 0 is
-// no limit. Events received before Since are passed over without counting towards MaxScan.
-// Next is After when nothing was read. Match runs without the Store's lock held, on copies.
+// Events reads the log in Seq order (see gateway.EventQuery and index.ReadEvents). Events
+// received before Since are passed over without counting towards MaxScan. Match runs
+// without the Store's lock held, on copies.
 func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.EventRange, error) {
-	out := &gateway.EventRange{Events: []*gateway.StoredEvent{}, Next: q.After}
-	since := q.Since
-	if q.Newest || q.After != 0 {
-		since = time.Time{}
-	}
-	var (
-		cursor  = q.After      // the last seq copied: the next batch starts past it
-		started = q.After != 0 // for Newest: whether cursor is set yet
-		scanned = 0
-	)
-	for {
-		if err := ctx.Err(); err != nil {
+	return index.ReadEvents(ctx, q, func(newest, started bool, cursor gateway.Seq, since time.Time) ([]*gateway.StoredEvent, error) {
+		if err := s.lock(); err != nil {
 			return nil, fmt.Errorf("events: %w", err)
 		}
-		batch, err := s.eventBatch(q.Newest, started, cursor, since)
-		if err != nil {
-			return nil, err
-		}
-		if len(batch) == 0 {
-			return out, nil
-		}
-		for _, ev := range batch {
-			if q.Limit > 0 && len(out.Events) == q.Limit || q.MaxScan > 0 && scanned == q.MaxScan {
-				out.More = true
-				return out, nil
-			}
-			scanned++
-			out.Next = ev.Seq
-			if q.Match == nil || q.Match(ev) {
-				out.Events = append(out.Events, ev)
-			}
-		}
-		cursor, started = batch[len(batch)-1].Seq, true
-	}
-}
-
-// eventBatch copies up to eventBatch events past cursor (before it for newest; from the
-// newest when !started), leaving out those received before since.
-func (s *Store) eventBatch(newest, started bool, cursor gateway.Seq, since time.Time) ([]*gateway.StoredEvent, error) {
-	if err := s.lock(); err != nil {
-		return nil, fmt.Errorf("events: %w", err)
-	}
-	defer s.mu.Unlock()
-	batch := make([]*gateway.StoredEvent, 0, min(eventBatch, s.bySeq.Len()))
-	add := func(r *eventRec) bool {
-		if since.IsZero() || !r.ev.ReceivedAt.Before(since) {
-			batch = append(batch, copyEvent(r.ev))
-		}
-		return len(batch) < eventBatch
-	}
-	switch {
-	case !newest:
-		s.bySeq.AscendGreaterOrEqual(&eventRec{ev: &gateway.StoredEvent{Seq: cursor + 1}}, add)
-	case !started:
-		s.bySeq.Descend(add)
-	case cursor > 1:
-		s.bySeq.DescendLessOrEqual(&eventRec{ev: &gateway.StoredEvent{Seq: cursor - 1}}, add)
-	}
-	return batch, nil
+		defer s.mu.Unlock()
+		return index.Batch(s.bySeq, func(seq gateway.Seq) *eventRec { return &eventRec{ev: &gateway.StoredEvent{Seq: seq}} },
+			func(r *eventRec) *gateway.StoredEvent { return r.ev }, newest, started, cursor, since), nil
+	})
 }
 
 // Trim removes up to max events received before before whose deliveries are all finished

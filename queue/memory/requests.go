@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/queue/internal/index"
 )
 
 // requestLog is one source's request log, oldest first.
@@ -79,15 +80,7 @@ func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gate
 		}
 	}
 	s.mu.Unlock()
-	out := make([]*gateway.SourceRequest, 0, len(bs))
-	for _, b := range bs {
-		var e gateway.SourceRequest
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("decode a request of %s: %w", source, err)
-		}
-		out = append(out, &e)
-	}
-	return out, nil
+	return index.DecodeRequests(source, bs)
 }
 
 // DropRequests removes source's log.
