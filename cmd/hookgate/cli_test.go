@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/queue/jetstream/jstest"
-	"github.com/nats-io/nats.go"
-	natsjs "github.com/nats-io/nats.go/jetstream"
 )
 
 // cli runs the hookgate command line in-process against the gateway at p.
@@ -210,16 +208,7 @@ func TestBenchOnNATSWithTwoNodes(t *testing.T) {
 			t.Errorf("bench --nodes %s = %+v; want 300 events delivered on %s nodes, with CPU and latency measured", nodes, res, nodes)
 		}
 	}
-	nc, err := nats.Connect(c.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := natsjs.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name := range js.StreamNames(context.Background()).Name() {
+	for name := range jstest.JetStream(t, c.URL()).StreamNames(context.Background()).Name() {
 		t.Errorf("stream %s left after the bench", name)
 	}
 
