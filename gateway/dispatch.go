@@ -140,6 +140,16 @@ func (d *dispatcher) loop() {
 				if ep, ok := d.s.endpoint(epID); ok {
 					rate = ep.RateLimitPerS
 				}
+				if rates, shared := q.(SharedRates); shared && rate > 0 {
+					// The cluster's rate; the local limits then only see to concurrency.
+					if slot, ok := d.sharedSlot(rates, job, rate, now); ok {
+						if slot.After(now) {
+							later = append(later, deferral{job: job, at: slot})
+							continue
+						}
+						rate = 0
+					}
+				}
 				if at, ok := d.lim.admit(epID, job.Delivery, rate, now); !ok {
 					later = append(later, deferral{job: job, at: at})
 					continue

@@ -75,19 +75,12 @@ func (l *limits) admit(epID, id string, rate float64, now time.Time) (time.Time,
 	slot, hadSlot := st.reserved[id]
 	delete(st.reserved, id)
 	if rate > 0 && !(hadSlot && !now.Before(slot)) {
-		interval := time.Duration(float64(time.Second) / rate)
-		burst := max(int(rate), 1)
-		tolerance := time.Duration(burst-1) * interval
-		if st.tat.Before(now) {
-			st.tat = now
-		}
-		if st.tat.Add(-tolerance).After(now) {
-			at := st.tat
-			st.tat = st.tat.Add(interval)
+		var at time.Time
+		st.tat, at = gcra(st.tat, now, rate)
+		if at.After(now) {
 			st.reserved[id] = at
 			return at, false
 		}
-		st.tat = st.tat.Add(interval)
 	}
 	if st.inflight >= l.perEndpoint && st.slow(now) {
 		if st.ctat.Before(now) {
@@ -101,6 +94,24 @@ func (l *limits) admit(epID, id string, rate float64, now time.Time) (time.Time,
 	st.inflight++
 	st.started[id] = now
 	return time.Time{}, true
+}
+
+// gcra takes the next slot of a rate of rate per second whose theoretical arrival time is
+// tat (zero: none yet), at now: it returns the new tat and the slot taken, at or before now
+// when a delivery may go at once, else the later time it is reserved for. The burst is one
+// second's worth (at least one). The one rate computation, for the dispatcher's own limits
+// and a store's shared ones (SharedRates).
+func gcra(tat, now time.Time, rate float64) (next, slot time.Time) {
+	interval := time.Duration(float64(time.Second) / rate)
+	burst := max(int(rate), 1)
+	tolerance := time.Duration(burst-1) * interval
+	if tat.Before(now) {
+		tat = now
+	}
+	if tat.Add(-tolerance).After(now) {
+		return tat.Add(interval), tat
+	}
+	return tat.Add(interval), now
 }
 
 // finish records the end, at now, of the admitted attempt of delivery id.

@@ -44,6 +44,8 @@ type benchFlags struct {
 	memoryLimit string
 	store       string
 	memtableMiB int64
+	nodes       int
+	nats        serveFlags // --nats-* as serve takes them, for --store nats://…
 
 	duration       time.Duration
 	retention      time.Duration
@@ -69,6 +71,7 @@ type benchResult struct {
 	// cores from /proc/stat minus this process's), so a figure taken on a loaded machine shows.
 	CPUusPerEvent float64 `json:"cpu_us_per_event"`
 	ForeignCores  float64 `json:"foreign_cores"`
+	Nodes         int     `json:"nodes"`
 
 	// With --duration, --retention or --report-every: how long events were published, and
 	// the data folder after the run and at each report.
@@ -145,7 +148,7 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 			}
 			fmt.Fprintf(out, "\nbacklog       %d pending deliveries\n", res.Pending)
 			fmt.Fprintf(out, "published     %.0f events/s\ndelivered     %.0f deliveries/s (%d received, %d errors)\n", res.PublishedPerS, res.DeliveredPerS, res.Delivered, res.Errors)
-			fmt.Fprintf(out, "latency       p50 %.2f ms, p99 %.2f ms (publish → receipt)\ncpu           %.1f µs per delivery (this process: gateway, load and receiver), foreign load %.2f cores\npeak RSS      %.1f MiB (private memory %.1f MiB; the rest is memory-mapped table pages)\n", res.P50ms, res.P99ms, res.CPUusPerEvent, res.ForeignCores, res.PeakRSSMiB, res.PeakAnonMiB)
+			fmt.Fprintf(out, "latency       p50 %.2f ms, p99 %.2f ms (publish → receipt)\ncpu           %.1f µs per delivery (this process: %d node(s), load and receiver), foreign load %.2f cores\npeak RSS      %.1f MiB (private memory %.1f MiB; the rest is memory-mapped table pages)\n", res.P50ms, res.P99ms, res.CPUusPerEvent, res.Nodes, res.ForeignCores, res.PeakRSSMiB, res.PeakAnonMiB)
 			if res.Folder != nil {
 				fmt.Fprintf(out, "data folder   %s\n", res.Folder)
 			}
@@ -164,7 +167,9 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 	fl.IntVar(&f.bodySize, "body-size", 1024, "approximate size of each event's JSON body in bytes")
 	fl.IntVar(&f.pending, "pending", 0, "deliveries to load as a backlog before the run")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
-	fl.StringVar(&f.store, "store", "badger", "the store to measure: badger (in a temporary folder) or memory")
+	fl.StringVar(&f.store, "store", "badger", "the store to measure: badger (in a temporary folder), memory, or nats://host:4222[,…] (a stream of its own, removed after the run)")
+	fl.IntVar(&f.nodes, "nodes", 1, "gateway nodes in this process, each with its own store connection and API, the load split evenly across them (more than 1: --store nats://…)")
+	f.nats.registerNATS(cmd, false)
 	fl.BoolVar(&f.noSync, "no-sync", false, "turn off fsync (to measure its cost; not a supported mode)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary data folder")
@@ -177,8 +182,11 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 
 // bench runs one benchmark.
 func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchResult, error) {
-	if f.events <= 0 || f.endpoints <= 0 || f.concurrency <= 0 || f.bodySize < 0 || f.pending < 0 {
-		return nil, fmt.Errorf("--events, --endpoints and --concurrency must be positive")
+	if f.events <= 0 || f.endpoints <= 0 || f.concurrency <= 0 || f.bodySize < 0 || f.pending < 0 || f.nodes <= 0 {
+		return nil, fmt.Errorf("--events, --endpoints, --concurrency and --nodes must be positive")
+	}
+	if f.nodes > 1 && !natsStore(f.store) {
+		return nil, fmt.Errorf("--nodes %d: several nodes need a store they share: --store nats://…", f.nodes)
 	}
 	if f.duration < 0 || f.retention < 0 || f.retentionEvery <= 0 || f.reportEvery < 0 {
 		return nil, fmt.Errorf("--duration, --retention and --report-every must not be negative, --retention-every must be positive")
@@ -213,35 +221,41 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 	go rsrv.Serve(rln)
 	defer rsrv.Close()
 
-	policy := gateway.URLPolicy{AllowPrivate: true}
-	sf := serveFlags{data: dir, store: f.store, memtableMiB: f.memtableMiB}
-	st, err := sf.openStore(log, -1, f.noSync, nil)
-	if err != nil {
-		return nil, err
+	// The nodes: one Service each, on its own store (its own connection, for NATS), with
+	// its own API over loopback HTTP like a real producer's gateway.
+	stream := ""
+	if natsStore(f.store) {
+		stream = fmt.Sprintf("HOOKGATE_BENCH_%d", time.Now().UnixNano())
+		defer func() {
+			sf := f.nats
+			sf.store, sf.natsStream = f.store, stream
+			if err := sf.dropNATSStream(); err != nil {
+				fmt.Fprintln(stderr, "remove the bench's stream:", err)
+			}
+		}()
 	}
-	opts := gateway.Options{
-		Store:   st,
-		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
-		Policy:  policy,
-		Logger:  log,
-
-		Retention:      f.retention,
-		RetentionEvery: f.retentionEvery,
+	var apis []string
+	var svcs []*gateway.Service
+	for i := range f.nodes {
+		svc, api, stop, err := startBenchNode(f, dir, stream, log)
+		if err != nil {
+			return nil, fmt.Errorf("node %d: %w", i+1, err)
+		}
+		defer stop()
+		svcs = append(svcs, svc)
+		apis = append(apis, api)
 	}
-	svc, err := gateway.New(opts)
-	if err != nil {
-		return nil, err
-	}
-	svc.Start()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		svc.Stop(sctx)
-	}()
+	svc := svcs[0]
 	url := "http://" + rln.Addr().String() + "/hook"
 	for i := 0; i < f.endpoints; i++ {
-		if _, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: url, Events: []string{"bench.event"}}); err != nil {
+		ep, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: url, Events: []string{"bench.event"}})
+		if err != nil {
 			return nil, err
+		}
+		for _, other := range svcs[1:] {
+			if err := waitForEndpoint(ctx, other, ep.ID); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if f.pending > 0 {
@@ -249,17 +263,6 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 			return nil, err
 		}
 	}
-
-	// The API, over loopback HTTP like a real producer.
-	const token = "bench-token"
-	aln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	asrv := &http.Server{Handler: httpapi.New(httpapi.Options{Service: svc, Token: token, Logger: log})}
-	go asrv.Serve(aln)
-	defer asrv.Close()
-	api := "http://" + aln.Addr().String() + "/v1/events"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: f.concurrency, MaxConnsPerHost: f.concurrency}}
 
 	pad := strings.Repeat("x", max(0, f.bodySize-120))
@@ -311,8 +314,9 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 				id := "evt_bench_" + strconv.FormatInt(i, 10)
 				body := fmt.Sprintf(`{"type":"bench.event","id":%q,"data":{"n":%d,"video_id":"v_%d","platform":"tiktok","pad":%q}}`, id, i, i, pad)
 				rcv.sent.Store(id, time.Now())
+				api := apis[int(i)%len(apis)] // the load split evenly across the nodes
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, api, strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Authorization", "Bearer "+benchToken)
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
 				if err != nil {
@@ -358,6 +362,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		Pending:       f.pending,
 		Errors:        errs.Load(),
 		ForeignCores:  cpu.foreignCores(),
+		Nodes:         f.nodes,
 	}
 	if n := rcv.count.Load(); n > 0 {
 		res.CPUusPerEvent = cpu.own.Seconds() * 1e6 / float64(n)
@@ -455,9 +460,9 @@ func (r *reports) stop() []benchSample {
 	return r.samples
 }
 
-// measureFolder is the size of a Badger store's data folder (zero for the memory store).
+// measureFolder is the size of a Badger store's data folder (zero for another store).
 func measureFolder(dir, store string) folderSize {
-	if store == "memory" {
+	if store != "badger" && store != "" {
 		return folderSize{}
 	}
 	u, err := badger.DiskUsage(dir)
@@ -701,4 +706,65 @@ func machineBusy() time.Duration {
 		ticks += n
 	}
 	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// startBenchNode opens a store as --store names it (Badger or memory in dir; NATS on a
+// stream of the run's own, stream) and starts a Service on it with its API on a loopback
+// port; it returns the Service, the API's publish URL and what stops both.
+func startBenchNode(f benchFlags, dir, stream string, log *slog.Logger) (*gateway.Service, string, func(), error) {
+	sf := f.nats
+	sf.data, sf.store, sf.natsStream, sf.memtableMiB = dir, f.store, stream, f.memtableMiB
+	st, err := sf.openStore(log, -1, f.noSync, nil)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	policy := gateway.URLPolicy{AllowPrivate: true}
+	svc, err := gateway.New(gateway.Options{
+		Store:   st,
+		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
+		Policy:  policy,
+		Logger:  log,
+
+		Retention:      f.retention,
+		RetentionEvery: f.retentionEvery,
+	})
+	if err != nil {
+		st.Close()
+		return nil, "", nil, err
+	}
+	svc.Start()
+	stopSvc := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		svc.Stop(sctx)
+	}
+	aln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		stopSvc()
+		return nil, "", nil, err
+	}
+	asrv := &http.Server{Handler: httpapi.New(httpapi.Options{Service: svc, Token: benchToken, Logger: log})}
+	go asrv.Serve(aln)
+	return svc, "http://" + aln.Addr().String() + "/v1/events", func() { asrv.Close(); stopSvc() }, nil
+}
+
+// benchToken is the API token of bench's nodes.
+const benchToken = "bench-token"
+
+// waitForEndpoint waits until svc (another node) knows endpoint id, for up to 10 s.
+func waitForEndpoint(ctx context.Context, svc *gateway.Service, id string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := svc.GetEndpoint(ctx, id); err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("endpoint %s did not reach every node within 10 s", id)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }

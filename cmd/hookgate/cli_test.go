@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/queue/jetstream/jstest"
 )
 
 // cli runs the hookgate command line in-process against the gateway at p.
@@ -181,5 +184,36 @@ func TestBenchSoakReportsTheDataFolder(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "allocated (du)") {
 		t.Errorf("stderr = %q, want the reports there with --json", errb.String())
+	}
+}
+
+// bench --store nats://… measures a gateway on a JetStream cluster, and --nodes 2 two of
+// them on it, the load split between them: every event is delivered once, and the run's
+// own stream is gone afterwards. --nodes 2 on Badger is refused: two nodes need a store
+// they share.
+func TestBenchOnNATSWithTwoNodes(t *testing.T) {
+	c := jstest.StartCluster(t, 3)
+	for _, nodes := range []string{"1", "2"} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"bench", "--store", c.URL(), "--nats-replicas", "3", "--nodes", nodes,
+			"--events", "300", "--concurrency", "8", "--memory-limit", "off", "--json"}, &out, &errb)
+		if code != 0 {
+			t.Fatalf("bench --nodes %s: exit %d: %s", nodes, code, errb.String())
+		}
+		var res benchResult
+		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			t.Fatalf("bench --json = %q: %v", out.String(), err)
+		}
+		if res.Events != 300 || res.Delivered != 300 || res.Errors != 0 || strconv.Itoa(res.Nodes) != nodes || res.CPUusPerEvent <= 0 || res.P99ms <= 0 {
+			t.Errorf("bench --nodes %s = %+v; want 300 events delivered on %s nodes, with CPU and latency measured", nodes, res, nodes)
+		}
+	}
+	for name := range jstest.JetStream(t, c.URL()).StreamNames(context.Background()).Name() {
+		t.Errorf("stream %s left after the bench", name)
+	}
+
+	code, _, errs := runCLI("bench", "--nodes", "2", "--events", "10")
+	if code == 0 || !strings.Contains(errs, "need a store they share") {
+		t.Errorf("bench --nodes 2 on Badger: exit %d %q; want a refusal", code, errs)
 	}
 }

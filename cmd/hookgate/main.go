@@ -1,5 +1,6 @@
 // Command hookgate is the hookgate event gateway: the server (serve), the MCP server (mcp),
-// a benchmark (bench), and client verbs over the HTTP API (status, endpoints, events, deliveries, sources, event-types, schemas).
+// a benchmark (bench), the registry's export and import (export, import), and client verbs
+// over the HTTP API (status, endpoints, events, deliveries, sources, event-types, schemas).
 //
 // Flags and environment are read here and nowhere else; each verb lives in its own file.
 package main
@@ -37,6 +38,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newServeCmd(),
 		newMCPCmd(),
 		newBenchCmd(),
+		newExportCmd(),
+		newImportCmd(),
 		newEndpointsCmd(),
 		newEventsCmd(),
 		newDeliveriesCmd(),

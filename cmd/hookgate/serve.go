@@ -59,6 +59,7 @@ type serveFlags struct {
 	natsCreds       string
 	natsTLSCA       string
 	natsReplicas    int
+	natsStream      string
 }
 
 // register adds the flags to cmd; addr is the default listen address.
@@ -67,9 +68,7 @@ func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	fl.StringVar(&f.addr, "addr", envOr("HOOKGATE_ADDR", addr), "listen address (env HOOKGATE_ADDR)")
 	fl.StringVar(&f.data, "data", envOr("HOOKGATE_DATA", "./hookgate-data"), "data folder for the embedded store and the API token (env HOOKGATE_DATA)")
 	fl.StringVar(&f.store, "store", envOr("HOOKGATE_STORE", "badger"), "where events and deliveries are kept: badger (on disk in --data), memory (lost on exit; for trials and tests), or nats://host:4222[,host2:4222…] (a NATS JetStream cluster several nodes share; plain nats: $NATS_URL) (env HOOKGATE_STORE)")
-	fl.StringVar(&f.natsCreds, "nats-creds", os.Getenv("NATS_CREDS"), "with --store nats://…: a NATS credentials file (user JWT and NKey seed) (env NATS_CREDS)")
-	fl.StringVar(&f.natsTLSCA, "nats-tls-ca", os.Getenv("NATS_CA"), "with --store nats://…: a PEM file of the CAs that sign the NATS servers' certificates (env NATS_CA)")
-	fl.IntVar(&f.natsReplicas, "nats-replicas", 1, "with --store nats://…: how many NATS servers keep each record (1; 3 on a 3-server cluster)")
+	f.registerNATS(cmd, true)
 	fl.DurationVar(&f.retention, "retention", 30*24*time.Hour, "how long delivered and failed events are kept (with their deliveries); 0 keeps everything. Events with pending or paused deliveries are always kept")
 	fl.BoolVar(&f.dev, "dev", envBool("HOOKGATE_DEV"), "local development: allow http:// and private/loopback endpoint URLs (env HOOKGATE_DEV)")
 	fl.DurationVar(&f.deliveryTimeout, "delivery-timeout", 10*time.Second, "timeout of one delivery attempt")
@@ -87,6 +86,24 @@ func (f *serveFlags) register(cmd *cobra.Command, addr string) {
 	fl.StringVar(&f.minFreeDisk, "min-free-disk", os.Getenv("HOOKGATE_MIN_FREE_DISK"), "free space to keep on the data volume, e.g. 512MiB or 1GB: below it new events and changes are refused with 507 storage_full while stored deliveries continue; 0 disables (env HOOKGATE_MIN_FREE_DISK; default: 512MiB or 5% of the volume, whichever is smaller, but at least what the store needs for itself)")
 	fl.StringVar(&f.logLevel, "log-level", envOr("HOOKGATE_LOG_LEVEL", "info"), "debug, info, warn or error (env HOOKGATE_LOG_LEVEL)")
 	fl.StringVar(&f.logFormat, "log-format", envOr("HOOKGATE_LOG_FORMAT", "text"), "text (key=value lines, for a terminal) or json (one object a line, for a log collector) (env HOOKGATE_LOG_FORMAT)")
+}
+
+// registerNATS adds the flags of a --store nats://… to cmd: credentials, TLS, replicas and,
+// when stream, the stream's name (bench makes one of its own).
+func (f *serveFlags) registerNATS(cmd *cobra.Command, stream bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.natsCreds, "nats-creds", os.Getenv("NATS_CREDS"), "with --store nats://…: a NATS credentials file (user JWT and NKey seed) (env NATS_CREDS)")
+	fl.StringVar(&f.natsTLSCA, "nats-tls-ca", os.Getenv("NATS_CA"), "with --store nats://…: a PEM file of the CAs that sign the NATS servers' certificates (env NATS_CA)")
+	fl.IntVar(&f.natsReplicas, "nats-replicas", 1, "with --store nats://…: how many NATS servers keep each record (1; 3 on a 3-server cluster)")
+	if stream {
+		fl.StringVar(&f.natsStream, "nats-stream", envOr("HOOKGATE_NATS_STREAM", "HOOKGATE"), "with --store nats://…: the JetStream stream the gateway keeps everything in (its subjects: the name in lower case), so that several gateways can share one NATS cluster; every node of one gateway names the same (env HOOKGATE_NATS_STREAM)")
+	}
+}
+
+// natsStore reports whether --store names a NATS JetStream cluster: nats ($NATS_URL),
+// nats://… or tls://….
+func natsStore(store string) bool {
+	return store == "nats" || strings.HasPrefix(store, "nats://") || strings.HasPrefix(store, "tls://")
 }
 
 // logger builds the process logger on stderr: text, or JSON with --log-format json.
@@ -165,7 +182,7 @@ func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool, onC
 		}
 		return st, nil
 	}
-	if f.store == "nats" || strings.HasPrefix(f.store, "nats://") || strings.HasPrefix(f.store, "tls://") {
+	if natsStore(f.store) {
 		return f.openNATS(log)
 	}
 	return nil, fmt.Errorf("--store %q: must be badger, memory or nats://host:4222[,host2:4222…]", f.store)
@@ -183,11 +200,24 @@ func (f *serveFlags) openNATS(log *slog.Logger) (gateway.Store, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := jetstream.Open(ctx, jetstream.Options{URL: url, Creds: f.natsCreds, TLSCA: f.natsTLSCA, Replicas: f.natsReplicas, Logger: log})
+	st, err := jetstream.Open(ctx, jetstream.Options{URL: url, Creds: f.natsCreds, TLSCA: f.natsTLSCA, Replicas: f.natsReplicas,
+		Stream: f.natsStream, Subjects: strings.ToLower(f.natsStream), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return st, nil
+}
+
+// dropNATSStream removes the stream --store and --nats-stream name, with everything in it
+// (bench's own, after its run).
+func (f *serveFlags) dropNATSStream() error {
+	url := f.store
+	if url == "nats" {
+		url = ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return jetstream.DeleteStream(ctx, jetstream.Options{URL: url, Creds: f.natsCreds, TLSCA: f.natsTLSCA, Stream: f.natsStream})
 }
 
 // open opens the store and the Service on it (which then owns the store); m, when set,

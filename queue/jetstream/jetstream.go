@@ -196,7 +196,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	s.js = js
-	if err := s.ensureStream(ctx); err != nil {
+	if err := s.ensureStreamTogether(ctx); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -327,7 +327,7 @@ func (s *Store) createStream(ctx context.Context, cfg jetstream.StreamConfig) (j
 func (s *Store) follow(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
 	defer cancel()
-	info, err := s.stream.Info(cctx)
+	info, err := s.streamInfo(cctx)
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", s.opts.Stream, s.unavailable(err))
 	}

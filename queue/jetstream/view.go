@@ -302,8 +302,10 @@ func (v *view) apply(m jetstream.Msg) {
 	}
 	subj := m.Subject()
 	deleted := m.Headers().Get(hdrOp) == opDel
+	// Rates are read from the stream (rates.go): the view keeps nothing of them.
+	rate := strings.HasPrefix(subj, v.s.prefix+"."+kindRate+".")
 	var tombExp time.Time
-	if deleted {
+	if deleted && !rate {
 		tombExp = v.tombstoneExpiry(m, meta.Timestamp)
 		v.tombExp[subj] = tombExp
 	} else {
@@ -312,7 +314,7 @@ func (v *view) apply(m jetstream.Msg) {
 	if err := v.applyRecord(subj, seq, m.Data(), deleted, tombExp); err != nil {
 		v.s.log.Error("a message of the stream could not be read; skipped", "subject", subj, "seq", seq, "err", err)
 	}
-	if !strings.HasPrefix(subj, v.s.prefix+"."+kindAdded+".") { // markers are never expected
+	if !rate && !strings.HasPrefix(subj, v.s.prefix+"."+kindAdded+".") { // rate times and markers are never expected
 		v.last[subj] = seq
 	}
 	v.applied, v.idle = seq, meta.NumPending == 0
