@@ -104,7 +104,30 @@ func (s *Service) GetDelivery(ctx context.Context, id string) (*Delivery, error)
 	if err != nil {
 		return nil, fmt.Errorf("delivery %s: %w", id, err)
 	}
+	s.fillSentEnvelopes(ctx, d)
 	return d, nil
+}
+
+// fillSentEnvelopes sets the RequestBody of d's attempts that sent the event's envelope
+// unchanged (Attempt.RequestEnvelope) from the stored event. An event that can't be read
+// leaves them empty: the delivery is still worth showing.
+func (s *Service) fillSentEnvelopes(ctx context.Context, d *Delivery) {
+	var body []byte
+	for i := range d.Attempts {
+		a := &d.Attempts[i]
+		if !a.RequestEnvelope || a.RequestBody != "" {
+			continue
+		}
+		if body == nil {
+			ev, err := s.store.Event(ctx, d.EventID)
+			if err != nil {
+				s.log.Debug("the envelope an attempt sent can't be shown", "delivery", d.ID, "event", d.EventID, "err", err)
+				return
+			}
+			body = ev.Body()
+		}
+		a.RequestBody = string(truncate(body, MaxRequestBody))
+	}
 }
 
 // saveDelivery reads the delivery id, applies change and saves it if nothing changed it

@@ -59,8 +59,15 @@ type Attempt struct {
 	// request was made (the mapping or the template failed, the URL was refused). A retry
 	// sends the same body unless the endpoint was edited in between; its signature is made
 	// afresh (a new webhook-timestamp), in headers that are not recorded.
-	RequestBody  string `json:"request_body,omitempty"`
-	RequestBytes int    `json:"request_bytes,omitempty"`
+	//
+	// When the body sent was the event's envelope unchanged (a webhook without a mapping,
+	// the common case), the store keeps RequestEnvelope instead of a second copy of the
+	// event, which would double what every completed delivery writes; GetDelivery fills
+	// RequestBody from the event, so a reader sees the same either way. Lists of deliveries
+	// leave it empty then, with RequestEnvelope set.
+	RequestBody     string `json:"request_body,omitempty"`
+	RequestBytes    int    `json:"request_bytes,omitempty"`
+	RequestEnvelope bool   `json:"request_envelope,omitempty"`
 }
 
 // MaxResponseBody is how much of an endpoint's answer an Attempt keeps.

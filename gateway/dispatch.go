@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -359,7 +360,12 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 		cancel()
 	}
 	att := Attempt{At: now.UTC(), StatusCode: out.StatusCode, DurationMS: s.now().Sub(now).Milliseconds(), ResponseBody: string(truncate(out.Body, MaxResponseBody)),
-		RequestBody: string(truncate(out.Sent, MaxRequestBody)), RequestBytes: len(out.Sent)}
+		RequestBytes: len(out.Sent)}
+	if len(out.Sent) > 0 && bytes.Equal(out.Sent, envelope) {
+		att.RequestEnvelope = true // GetDelivery shows the event's envelope: no second copy stored
+	} else {
+		att.RequestBody = string(truncate(out.Sent, MaxRequestBody))
+	}
 	if out.Err != nil {
 		att.Error = out.Err.Error()
 		if cause != nil && errors.Is(out.Err, context.DeadlineExceeded) {

@@ -332,7 +332,8 @@ func apiComponents() map[string]any {
 	attempt := map[string]any{"type": "object", "properties": map[string]any{
 		"at": map[string]any{"type": "string", "format": "date-time"}, "status_code": map[string]any{"type": "integer"},
 		"duration_ms": map[string]any{"type": "integer"}, "error": str("Transport error"), "response_body": str("First 4 KiB of the answer"),
-		"request_body": str("First 8 KiB of the body the attempt sent, byte for byte as the endpoint's kind wrote it; absent when no request was made"), "request_bytes": map[string]any{"type": "integer", "description": "The length of the body sent"},
+		"request_body": str("First 8 KiB of the body the attempt sent, byte for byte as the endpoint's kind wrote it; absent when no request was made, and in lists when request_envelope is true"), "request_bytes": map[string]any{"type": "integer", "description": "The length of the body sent"},
+		"request_envelope": map[string]any{"type": "boolean", "description": "The body sent was the event's envelope unchanged: it is not stored a second time, and GET /v1/deliveries/{id} shows it as request_body"},
 	}}
 	return map[string]any{
 		"Error": map[string]any{"type": "object", "required": []any{"error"}, "properties": map[string]any{"error": map[string]any{"type": "object", "required": []any{"code", "message"}, "properties": map[string]any{
