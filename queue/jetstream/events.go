@@ -92,13 +92,8 @@ const kindAdded = "ad"
 // event trimmed meanwhile is ErrNotFound) and a message per delivery, each marked with the
 // event, which the view lists it on. At most 999 deliveries in one call.
 func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gateway.Delivery) error {
-	for _, d := range ds {
-		if d == nil || d.ID == "" || d.EventID != eventID {
-			return fmt.Errorf("add deliveries to %s: a delivery without an id or of another event", eventID)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	if err := index.CheckAdd(ctx, eventID, ds); err != nil {
+		return err
 	}
 	if len(ds) == 0 {
 		return nil

@@ -205,13 +205,8 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 
 // AddDeliveries adds ds to the stored event eventID (see gateway.EventLog).
 func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gateway.Delivery) error {
-	for _, d := range ds {
-		if d == nil || d.ID == "" || d.EventID != eventID {
-			return fmt.Errorf("add deliveries to %s: a delivery without an id or of another event", eventID)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	if err := index.CheckAdd(ctx, eventID, ds); err != nil {
+		return err
 	}
 	if err := s.lock(); err != nil {
 		return fmt.Errorf("add deliveries to %s: %w", eventID, err)

@@ -337,6 +337,20 @@ func CheckAppend(ctx context.Context, a *gateway.Append) error {
 	return nil
 }
 
+// CheckAdd checks what AddDeliveries needs before it touches anything: deliveries with
+// ids, each of the event eventID, and a ctx still live.
+func CheckAdd(ctx context.Context, eventID string, ds []*gateway.Delivery) error {
+	for _, d := range ds {
+		if d == nil || d.ID == "" || d.EventID != eventID {
+			return fmt.Errorf("add deliveries to %s: a delivery without an id or of another event", eventID)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
+	}
+	return nil
+}
+
 // Record is a registry record as a backend keeps it: JSON, so that what goes in and what
 // comes out never alias, and its revision.
 type Record struct {
