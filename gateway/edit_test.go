@@ -146,7 +146,11 @@ func within[T any](t *testing.T, what string, f func() (T, error)) T {
 	panic("unreachable")
 }
 
-func TestEndpointPatchCheckDoesNotHoldPublishes(t *testing.T) {
+// heldPatch starts a Service whose "gated" kind holds its settings checks, creates an
+// endpoint of that kind, and patches its description to desc; it returns once the patch's
+// check is held, with that check's release and where the patch's result will arrive.
+func heldPatch(t *testing.T, desc string) (*gateway.Service, *gate, *gateway.Endpoint, chan struct{}, <-chan error) {
+	t.Helper()
 	g := newGate()
 	svc := gatewaytest.New(t, gateway.Options{Senders: map[string]gateway.Sender{"gated": gatedSender{g}}}, nil)
 	ep, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{Kind: "gated", URL: "http://127.0.0.1:9/x", Events: []string{"*"}})
@@ -155,13 +159,16 @@ func TestEndpointPatchCheckDoesNotHoldPublishes(t *testing.T) {
 	}
 	g.letAllGoAtEnd(t)
 	g.hold()
-	desc := "patched"
 	patched := make(chan error, 1)
 	go func() {
 		_, err := svc.UpdateEndpoint(ctx, ep.ID, gateway.EndpointPatch{Description: &desc})
 		patched <- err
 	}()
-	release := g.waitEntered(t)
+	return svc, g, ep, g.waitEntered(t), patched
+}
+
+func TestEndpointPatchCheckDoesNotHoldPublishes(t *testing.T) {
+	svc, g, ep, release, patched := heldPatch(t, "patched")
 
 	// The patch is being checked: publishes, catch hooks' writes and other edits go on.
 	res := within(t, "Publish", func() (*gateway.PublishResult, error) {
@@ -187,21 +194,8 @@ func TestEndpointPatchCheckDoesNotHoldPublishes(t *testing.T) {
 }
 
 func TestConcurrentEndpointPatchesDontLoseEachOther(t *testing.T) {
-	g := newGate()
-	svc := gatewaytest.New(t, gateway.Options{Senders: map[string]gateway.Sender{"gated": gatedSender{g}}}, nil)
-	ep, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{Kind: "gated", URL: "http://127.0.0.1:9/x", Events: []string{"*"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.letAllGoAtEnd(t)
-	g.hold()
 	desc := "from the slow patch"
-	patched := make(chan error, 1)
-	go func() {
-		_, err := svc.UpdateEndpoint(ctx, ep.ID, gateway.EndpointPatch{Description: &desc})
-		patched <- err
-	}()
-	first := g.waitEntered(t)
+	svc, g, ep, first, patched := heldPatch(t, desc)
 	// Another patch of the configuration lands while the first is being checked.
 	events := []string{"video.*"}
 	second := make(chan error, 1)
