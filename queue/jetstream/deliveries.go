@@ -13,13 +13,10 @@ import (
 
 // Delivery returns a copy of the delivery with id.
 func (s *Store) Delivery(ctx context.Context, id string) (*gateway.Delivery, error) {
-	if err := s.begin(); err != nil {
+	if err := s.enter(); err != nil {
 		return nil, fmt.Errorf("delivery %s: %w", id, err)
 	}
 	defer s.end()
-	if err := s.v.lock(); err != nil {
-		return nil, fmt.Errorf("delivery %s: %w", id, err)
-	}
 	defer s.v.mu.Unlock()
 	r, ok := s.v.dels[id]
 	if !ok {
@@ -100,13 +97,10 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 
 // ListDeliveries lists deliveries by creation (see gateway.DeliveryQuery and index.List).
 func (s *Store) ListDeliveries(ctx context.Context, q gateway.DeliveryQuery) (*gateway.DeliveryRange, error) {
-	if err := s.begin(); err != nil {
+	if err := s.enter(); err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	defer s.end()
-	if err := s.v.lock(); err != nil {
-		return nil, fmt.Errorf("list deliveries: %w", err)
-	}
 	defer s.v.mu.Unlock()
 	return s.v.byCreated.List(q, func(id string) *gateway.Delivery {
 		if r, ok := s.v.dels[id]; ok {

@@ -165,13 +165,10 @@ func queuedMsg(d *gateway.Delivery, rev uint64, now time.Time) *deliveryMsg {
 
 // Event returns a copy of the event with id.
 func (s *Store) Event(ctx context.Context, id string) (*gateway.StoredEvent, error) {
-	if err := s.begin(); err != nil {
+	if err := s.enter(); err != nil {
 		return nil, fmt.Errorf("event %s: %w", id, err)
 	}
 	defer s.end()
-	if err := s.v.lock(); err != nil {
-		return nil, fmt.Errorf("event %s: %w", id, err)
-	}
 	defer s.v.mu.Unlock()
 	rec, ok := s.v.events[id]
 	if !ok {
@@ -211,13 +208,10 @@ func (s *Store) Events(ctx context.Context, q gateway.EventQuery) (*gateway.Even
 // received at or after before. Dedupe keys of trimmed events whose window ended before
 // before are removed.
 func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error) {
-	if err := s.begin(); err != nil {
+	if err := s.enter(); err != nil {
 		return 0, fmt.Errorf("trim: %w", err)
 	}
 	defer s.end()
-	if err := s.v.lock(); err != nil {
-		return 0, fmt.Errorf("trim: %w", err)
-	}
 	s.v.forgetTombstones()
 	var orphans []outMsg
 	for ktok, r := range s.v.dedupe {

@@ -385,6 +385,19 @@ func (s *Store) Close() error {
 // errClosed is what calls after Close return.
 var errClosed = fmt.Errorf("nats store: %w", gateway.ErrClosed)
 
+// enter is begin and the view's lock together, the start of a call that reads the view:
+// on success the caller unlocks the view (s.v.mu.Unlock) once done with it, and calls end.
+func (s *Store) enter() error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	if err := s.v.lock(); err != nil {
+		s.end()
+		return err
+	}
+	return nil
+}
+
 // begin checks that the store is open and connected, and marks a call in flight until
 // end; Close waits for it. A call makes no nested begin.
 func (s *Store) begin() error {

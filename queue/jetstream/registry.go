@@ -56,13 +56,10 @@ func (c *collection[T]) subject(id string) string {
 // Get returns a copy of the record id and its revision.
 func (c *collection[T]) Get(ctx context.Context, id string) (T, uint64, error) {
 	var zero T
-	if err := c.s.begin(); err != nil {
+	if err := c.s.enter(); err != nil {
 		return zero, 0, fmt.Errorf("%s %s: %w", c.kind, id, err)
 	}
 	defer c.s.end()
-	if err := c.s.v.lock(); err != nil {
-		return zero, 0, fmt.Errorf("%s %s: %w", c.kind, id, err)
-	}
 	rec, ok := c.recs[id]
 	c.s.v.mu.Unlock()
 	if !ok {
@@ -138,13 +135,10 @@ func (c *collection[T]) Delete(ctx context.Context, id string) error {
 
 // List returns copies of every record, by id.
 func (c *collection[T]) List(ctx context.Context) ([]T, error) {
-	if err := c.s.begin(); err != nil {
+	if err := c.s.enter(); err != nil {
 		return nil, fmt.Errorf("list %ss: %w", c.kind, err)
 	}
 	defer c.s.end()
-	if err := c.s.v.lock(); err != nil {
-		return nil, fmt.Errorf("list %ss: %w", c.kind, err)
-	}
 	ids, bs := index.Sorted(c.recs)
 	c.s.v.mu.Unlock()
 	return index.DecodeAll[T](c.kind, ids, bs)

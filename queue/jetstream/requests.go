@@ -78,13 +78,10 @@ func (s *Store) LogRequest(ctx context.Context, source string, e *gateway.Source
 // Requests returns up to limit (0: all) of source's entries that have not expired, newest
 // first.
 func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gateway.SourceRequest, error) {
-	if err := s.begin(); err != nil {
+	if err := s.enter(); err != nil {
 		return nil, fmt.Errorf("requests of %s: %w", source, err)
 	}
 	defer s.end()
-	if err := s.v.lock(); err != nil {
-		return nil, fmt.Errorf("requests of %s: %w", source, err)
-	}
 	var bs [][]byte
 	if l := s.v.requests[source]; l != nil {
 		now := time.Now()
@@ -100,13 +97,10 @@ func (s *Store) Requests(ctx context.Context, source string, limit int) ([]*gate
 
 // DropRequests removes source's log: a tombstone for each entry.
 func (s *Store) DropRequests(ctx context.Context, source string) error {
-	if err := s.begin(); err != nil {
+	if err := s.enter(); err != nil {
 		return fmt.Errorf("drop requests of %s: %w", source, err)
 	}
 	defer s.end()
-	if err := s.v.lock(); err != nil {
-		return fmt.Errorf("drop requests of %s: %w", source, err)
-	}
 	var msgs []outMsg
 	if l := s.v.requests[source]; l != nil {
 		for _, e := range l.entries {

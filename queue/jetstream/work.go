@@ -242,13 +242,10 @@ func (s *Store) Backlog(ctx context.Context) (gateway.Backlog, error) {
 	if err := ctx.Err(); err != nil {
 		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
 	}
-	if err := s.begin(); err != nil {
+	if err := s.enter(); err != nil {
 		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
 	}
 	defer s.end()
-	if err := s.v.lock(); err != nil {
-		return gateway.Backlog{}, fmt.Errorf("backlog: %w", err)
-	}
 	defer s.v.mu.Unlock()
 	b := gateway.Backlog{Pending: map[string]int{}}
 	count := func(r *dRec) bool {
