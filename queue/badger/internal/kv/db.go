@@ -102,8 +102,9 @@ type Options struct {
 	// BlockCacheMiB is Badger's block cache size; default 32. Badger's own default (256)
 	// dominates memory for no gain on this workload.
 	BlockCacheMiB int64
-	// MemTableMiB is the size of one Badger memtable; default 8. Larger memtables absorb
-	// bursts better but every flush builds a table of that size in memory.
+	// MemTableMiB is the size of one Badger memtable; default 16. Larger memtables mean
+	// fewer flushes and compactions (less CPU per event), but up to NumMemtables of them
+	// live on the Go heap, and every flush builds a table of that size in memory.
 	MemTableMiB int64
 	// NoSync turns off fsync on commit. Only for benchmarks that measure the difference.
 	NoSync bool

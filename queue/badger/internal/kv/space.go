@@ -37,7 +37,7 @@ const (
 	baseLevelSize      = 8 << 20
 	discardStatsSize   = 1 << 20
 	pageHeadroom       = 1 << 20 // header pages of the new memtable and value logs, rounded up
-	defaultMemTableMiB = 8
+	defaultMemTableMiB = 16
 )
 
 // Headroom is the free space, in bytes, the store needs for its own work when no new data
