@@ -174,7 +174,7 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 	fl.BoolVar(&f.json, "json", false, "print one JSON object")
 	fl.BoolVar(&f.keep, "keep", false, "keep the temporary data folder")
 	fl.StringVar(&f.memoryLimit, "memory-limit", envOr("GOMEMLIMIT", "192MiB"), "soft memory limit, as for serve")
-	fl.Int64Var(&f.memtableMiB, "memtable-mib", 8, "Badger memtable size in MiB, as for serve")
+	fl.Int64Var(&f.memtableMiB, "memtable-mib", 16, "Badger memtable size in MiB, as for serve")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file at the end")
 	return cmd

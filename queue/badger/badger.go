@@ -68,7 +68,7 @@ type Options struct {
 	InMemory bool
 	// BlockCacheMiB is Badger's block cache; default 32.
 	BlockCacheMiB int64
-	// MemTableMiB is the size of one Badger memtable; default 8. It sets Headroom.
+	// MemTableMiB is the size of one Badger memtable; default 16. It sets Headroom.
 	MemTableMiB int64
 	// NoSync turns off fsync on commit. Only for benchmarks that measure the difference.
 	NoSync bool

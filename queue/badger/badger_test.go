@@ -148,16 +148,17 @@ func TestFailedAppendWritesNothing(t *testing.T) {
 	if _, err := st.Append(ctx, a); !errors.Is(err, gateway.ErrConflict) {
 		t.Fatalf("Append with a stored delivery id: %v, want ErrConflict", err)
 	}
-	// Too large for one transaction: thousands of deliveries of 1 KiB.
+	// Too large for one transaction: thousands of deliveries of under 1 KiB (larger records
+	// would go to the value log, leaving pointers in the transaction).
 	big := event("evt_3", base)
-	for i := range 3000 {
+	for i := range 6000 {
 		d := *event("evt_3", base, "ep").Deliveries[0]
 		d.ID = fmt.Sprintf("dlv_big_%d", i)
-		d.Attempts = []gateway.Attempt{{At: base, Error: strings.Repeat("x", 1024)}}
+		d.Attempts = []gateway.Attempt{{At: base, Error: strings.Repeat("x", 600)}}
 		big.Deliveries = append(big.Deliveries, &d)
 	}
 	if _, err := st.Append(ctx, big); !errors.Is(err, gateway.ErrTooLarge) {
-		t.Fatalf("Append of 3 MiB of deliveries: %v, want ErrTooLarge", err)
+		t.Fatalf("Append of 5 MB of deliveries: %v, want ErrTooLarge", err)
 	}
 
 	for _, id := range []string{"evt_2", "evt_3"} {
@@ -411,12 +412,12 @@ func TestWatchAndClose(t *testing.T) {
 // The volume numbers the gateway's free-space guard reads through an interface.
 func TestSpace(t *testing.T) {
 	dir := t.TempDir()
-	st := open(t, dir, badger.Options{MemTableMiB: 16})
+	st := open(t, dir, badger.Options{MemTableMiB: 32})
 	var guard interface {
 		Dir() string
 		Headroom() uint64
 	} = st
-	if guard.Dir() != dir || guard.Headroom() != badger.Headroom(badger.Options{MemTableMiB: 16}) ||
+	if guard.Dir() != dir || guard.Headroom() != badger.Headroom(badger.Options{MemTableMiB: 32}) ||
 		guard.Headroom() <= badger.Headroom(badger.Options{}) {
 		t.Fatalf("Dir, Headroom = %q, %d", guard.Dir(), guard.Headroom())
 	}

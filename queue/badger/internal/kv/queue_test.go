@@ -321,9 +321,9 @@ func killValue(id string) []byte {
 }
 
 // What the size checks let through, Badger takes: an Update just under the entry limit (of
-// the default 8 MiB memtable) or just under the byte limit commits.
+// an 8 MiB memtable) or just under the byte limit commits.
 func TestBadgerTakesWhatTheLimitsAllow(t *testing.T) {
-	db, err := kv.Open(kv.Options{Dir: t.TempDir()})
+	db, err := kv.Open(kv.Options{Dir: t.TempDir(), MemTableMiB: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,13 +339,14 @@ func TestBadgerTakesWhatTheLimitsAllow(t *testing.T) {
 		t.Fatalf("Update of 11,790 entries: %v", err)
 	}
 	err = db.Update(ctx, func(tx *kv.Txn) error {
-		for i := range 100 {
-			tx.Set([]byte(fmt.Sprintf("b/%03d", i)), bytes.Repeat([]byte("v"), 11_200))
+		// Values under the value-log threshold, so that their bytes count in the batch.
+		for i := range 1_100 {
+			tx.Set([]byte(fmt.Sprintf("b/%04d", i)), bytes.Repeat([]byte("v"), 1_000))
 		}
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("Update of 100 11,200-byte values: %v", err)
+		t.Fatalf("Update of 1,100 1,000-byte values: %v", err)
 	}
 	err = db.Update(ctx, func(tx *kv.Txn) error {
 		for i := range 11_900 {

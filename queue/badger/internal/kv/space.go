@@ -26,9 +26,9 @@ import (
 //     base level) before it deletes its inputs.
 //
 // Deeper compactions write their output (Badger caps it near twenty tables) before deleting
-// their inputs; tables double in size per level from 1 MiB, so that is about 80 MiB into the
-// level that holds 800 MiB, 160 MiB into 8 GiB, 320 MiB into 80 GiB. Headroom covers a store
-// of up to about 1 GiB; the gateway's default 512 MiB watermark one of tens of GiB.
+// their inputs; tables double in size per level from 2 MiB, so that is about 160 MiB into the
+// level that holds 800 MiB, 320 MiB into 8 GiB, 640 MiB into 80 GiB. Headroom covers a store
+// of up to about 1 GiB; the gateway's default 512 MiB watermark one of about ten GiB.
 
 // Tuning that the headroom depends on; Open uses the same values.
 const (
@@ -37,7 +37,7 @@ const (
 	baseLevelSize      = 8 << 20
 	discardStatsSize   = 1 << 20
 	pageHeadroom       = 1 << 20 // header pages of the new memtable and value logs, rounded up
-	defaultMemTableMiB = 8
+	defaultMemTableMiB = 16
 )
 
 // Headroom is the free space, in bytes, the store needs for its own work when no new data

@@ -41,8 +41,8 @@ func TestOpenSpaceCountsTheMemtableLog(t *testing.T) {
 
 func TestHeadroomFollowsTheMemtableSize(t *testing.T) {
 	def, small := kv.Headroom(kv.Options{}), kv.Headroom(kv.Options{MemTableMiB: 1})
-	if def != 98<<20 {
-		t.Fatalf("Headroom(defaults) = %d, want 98 MiB: 3 memtable flushes + an L0 compaction of 8 memtables and the 8 MiB base level + 2 MiB", def)
+	if def != 186<<20 {
+		t.Fatalf("Headroom(defaults) = %d, want 186 MiB: 3 flushes of 16 MiB memtables + an L0 compaction of 8 memtables and the 8 MiB base level + 2 MiB", def)
 	}
 	if small >= def {
 		t.Fatalf("Headroom(1 MiB memtables) = %d, want less than %d", small, def)

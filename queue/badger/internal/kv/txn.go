@@ -156,12 +156,12 @@ func (tx *Txn) put(o op) {
 
 // size estimates the bytes and entries the writes will take in a Badger transaction, as
 // Badger counts them (badger.Txn.checkSize): the key, the value or a 12-byte pointer into
-// the value log, 2 bytes of metadata and 10 of version, rounded up to 16.
-func (tx *Txn) size() (int64, int) {
+// the value log (values of at least threshold bytes), 2 bytes of metadata and 10 of version, rounded up to 16.
+func (tx *Txn) size(threshold int64) (int64, int) {
 	var n int64
 	for _, o := range tx.ops {
 		v := len(o.value)
-		if v >= valueThreshold {
+		if int64(v) >= threshold {
 			v = 12 // a pointer into the value log
 		}
 		n += int64(len(o.key)+v) + 16

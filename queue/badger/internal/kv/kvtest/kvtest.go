@@ -983,9 +983,11 @@ func (s *suite) testTooLarge(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		started.Add(1)
-		chunk := bytes.Repeat([]byte("x"), 16<<10)
+		// Values this small stay in the LSM tree (larger ones would go to the value log,
+		// leaving only pointers in the transaction): 16,384 of them are 8 MiB.
+		chunk := bytes.Repeat([]byte("x"), 512)
 		bigErr = db.Update(context.Background(), func(tx *kv.Txn) error {
-			for i := 0; i < 4096; i++ { // 64 MiB
+			for i := 0; i < 16384; i++ {
 				tx.Set([]byte(fmt.Sprintf("big/%05d", i)), chunk)
 			}
 			tx.Schedule("big", base, nil)
@@ -1014,7 +1016,7 @@ func (s *suite) testTooLarge(t *testing.T) {
 		t.Fatalf("gate Update = %v", err)
 	}
 	if !errors.Is(bigErr, kv.ErrTooLarge) {
-		t.Fatalf("64 MiB Update = %v, want %v", bigErr, kv.ErrTooLarge)
+		t.Fatalf("8 MiB Update = %v, want %v", bigErr, kv.ErrTooLarge)
 	}
 	if got := scanKeys(t, db, "big/", false); len(got) != 0 {
 		t.Errorf("%d keys of the refused Update were written", len(got))
