@@ -538,13 +538,22 @@ func (db *DB) gcLoop() {
 }
 
 // badgerLogger sends Badger's log lines to slog, dropping its chatty info and debug output.
+// Badger's once-a-minute advice that its block or index cache "might be too small" (a hit
+// ratio under 40 % with entries living under 10 s) goes to debug: the caches are small on
+// purpose (see Options.BlockCacheMiB), most reads are of records written moments before
+// (still in a memtable) or of the value log, and the advice came as two multi-line
+// warnings every minute of a steady load.
 type badgerLogger struct{ l *slog.Logger }
 
 func (b badgerLogger) Errorf(f string, a ...any) {
 	b.l.Error(fmt.Sprintf(f, a...), "component", "badger")
 }
 func (b badgerLogger) Warningf(f string, a ...any) {
-	b.l.Warn(fmt.Sprintf(f, a...), "component", "badger")
+	level := slog.LevelWarn
+	if strings.Contains(f, "might be too small") || strings.HasPrefix(f, "Cache life expectancy") {
+		level = slog.LevelDebug
+	}
+	b.l.Log(context.Background(), level, fmt.Sprintf(f, a...), "component", "badger")
 }
 func (b badgerLogger) Infof(string, ...any)  {}
 func (b badgerLogger) Debugf(string, ...any) {}
