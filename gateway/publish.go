@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,6 +29,8 @@ type PublishInput struct {
 
 	// sourceEventID is the provider's id of an event a catch hook received (Event.SourceEventID).
 	sourceEventID string
+	// compact says checkPublish validated and compacted Data (Event.compact).
+	compact bool
 }
 
 // MaxDeliverDelay is how far in the future PublishInput.DeliverAt may be.
@@ -85,7 +88,8 @@ func (s *Service) checkPublish(in *PublishInput) error {
 	if len(data) == 0 || string(data) == "null" {
 		return invalid("data", "is required: the event's payload as a JSON value, usually an object")
 	}
-	if !json.Valid(data) {
+	data, err := compactJSON(data)
+	if err != nil {
 		return invalid("data", "must be valid JSON")
 	}
 	if ptr, isName, found := invalidUTF8(data, "/data"); found {
@@ -95,12 +99,12 @@ func (s *Service) checkPublish(in *PublishInput) error {
 		}
 		return &ValidationError{Field: ptr, Message: what + " that is not valid UTF-8 (JSON text must be UTF-8, RFC 8259)", Err: ErrMalformed}
 	}
-	in.Data = data
+	in.Data, in.compact = data, true
 	if in.DeliverAt.After(s.now().Add(MaxDeliverDelay)) {
 		return invalid("deliver_at", "must be within %s from now", MaxDeliverDelay)
 	}
 	if s.opts.Validator != nil {
-		err := s.opts.Validator.ValidateFrom(in.Source, in.Type, data)
+		err = s.opts.Validator.ValidateFrom(in.Source, in.Type, data)
 		var fe FieldError
 		switch {
 		case err == nil:
@@ -116,6 +120,33 @@ func (s *Service) checkPublish(in *PublishInput) error {
 		}
 	}
 	return nil
+}
+
+// compactBufs holds the buffers compactJSON compacts into.
+var compactBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledCompact bounds the buffers compactJSON keeps for reuse.
+const maxPooledCompact = 256 << 10
+
+// compactJSON validates data as json.Valid does and returns it without insignificant
+// whitespace (json.Compact): data itself when it is compact already, as clients mostly
+// send it, else a copy. It is the one pass checkPublish makes over the payload's syntax;
+// the compact form is what is stored and what the envelope appends (Event.compact).
+func compactJSON(data []byte) ([]byte, error) {
+	buf := compactBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledCompact {
+			buf.Reset()
+			compactBufs.Put(buf)
+		}
+	}()
+	if err := json.Compact(buf, data); err != nil {
+		return nil, fmt.Errorf("compact the payload: %w", err)
+	}
+	if buf.Len() == len(data) {
+		return data, nil // compacting removes bytes only: nothing was removed
+	}
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 // publish stores a checked event. only, when set, limits the fan-out to that one endpoint
@@ -141,7 +172,7 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 		in.Created = now
 	}
 	ev := &StoredEvent{
-		Event:      Event{ID: in.ID, Type: in.Type, Source: in.Source, Created: in.Created.UTC(), Data: in.Data, SourceEventID: in.sourceEventID},
+		Event:      Event{ID: in.ID, Type: in.Type, Source: in.Source, Created: in.Created.UTC(), Data: in.Data, SourceEventID: in.sourceEventID, compact: in.compact},
 		ReceivedAt: now.UTC(),
 		Deliveries: []string{},
 	}
