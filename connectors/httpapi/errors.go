@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -212,40 +213,63 @@ func readAll(r io.Reader, size int) ([]byte, error) {
 	}
 }
 
-// decodeJSON decodes exactly one JSON value with no unknown fields into v.
+// decodeJSON decodes exactly one JSON value with no unknown fields into v, a pointer to a
+// zero value. What v holds may share memory with body (see rawValue), which the caller then
+// must not write to. Most bodies are decoded where they lie, by json.Unmarshal; any other
+// is decoded by a json.Decoder, whose answer is the one given (see decode.go).
 func decodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fail(http.StatusBadRequest, CodeMalformedJSON, "", "request body is empty; send a JSON object")
 	}
+	if json.Unmarshal(body, v) == nil && knownMembers(body, reflect.TypeOf(v)) {
+		return nil
+	}
+	reflect.ValueOf(v).Elem().SetZero()
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var (
-			se *json.SyntaxError
-			te *json.UnmarshalTypeError
-		)
-		switch {
-		case errors.As(err, &se):
-			return fail(http.StatusBadRequest, CodeMalformedJSON, "", "malformed JSON at byte %d: %v", se.Offset, err)
-		case errors.As(err, &te):
-			field := te.Field
-			if field == "" {
-				return fail(http.StatusBadRequest, CodeMalformedJSON, "", "the body must be a JSON object, not %s", te.Value)
-			}
-			return fail(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s: expected %s, got %s", field, jsonType(te.Type.Kind().String()), te.Value)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return fail(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s: unknown field", field)
-		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-			return fail(http.StatusBadRequest, CodeMalformedJSON, "", "malformed JSON: unexpected end of input")
-		default:
-			return fail(http.StatusBadRequest, CodeMalformedJSON, "", "malformed JSON: %v", err)
-		}
+		return decodeError(err)
 	}
-	if dec.More() {
+	// What follows the value decides as dec.More would (a value follows unless the next
+	// byte that is not space closes an array or object), but from body: the Decoder's
+	// buffer, which v may point into, is not read into again.
+	end := int(dec.InputOffset())
+	if rest := bytes.TrimLeft(body[end:], " \t\r\n"); len(rest) > 0 && rest[0] != ']' && rest[0] != '}' {
 		return fail(http.StatusBadRequest, CodeMalformedJSON, "", "malformed JSON: more than one value in the body")
 	}
+	// Decode the value again from body itself, so that v points into body, as it does
+	// when json.Unmarshal decoded the body, and not into the Decoder's buffer.
+	reflect.ValueOf(v).Elem().SetZero()
+	if err := json.Unmarshal(body[:end], v); err != nil {
+		return fmt.Errorf("decode a value the decoder read: %w", err)
+	}
 	return nil
+}
+
+// decodeError is the answer to a json.Decoder's error: the place of a syntax error, the
+// field of a wrong type or unknown member, or the end of input.
+func decodeError(err error) error {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &se):
+		return fail(http.StatusBadRequest, CodeMalformedJSON, "", "malformed JSON at byte %d: %v", se.Offset, err)
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return fail(http.StatusBadRequest, CodeMalformedJSON, "", "the body must be a JSON object, not %s", te.Value)
+		}
+		return fail(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s: expected %s, got %s", field, jsonType(te.Type.Kind().String()), te.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fail(http.StatusUnprocessableEntity, CodeInvalidField, field, "%s: unknown field", field)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return fail(http.StatusBadRequest, CodeMalformedJSON, "", "malformed JSON: unexpected end of input")
+	default:
+		return fail(http.StatusBadRequest, CodeMalformedJSON, "", "malformed JSON: %v", err)
+	}
 }
 
 // jsonType names a Go kind the way a JSON user would.
