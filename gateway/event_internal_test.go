@@ -117,3 +117,56 @@ func TestCompactJSON(t *testing.T) {
 		}
 	}
 }
+
+// compactSeeds are texts around the corners of JSON's grammar for FuzzCompactJSON.
+var compactSeeds = []string{
+	`0`, `-0`, `01`, `-`, `1.`, `1.5`, `.5`, `1e5`, `1E+5`, `1e-`, `1e`, `-1.5e+10`, `2.`, `1x`,
+	`true`, `tru`, `truex`, `false`, `null`, `nul`, `nulls`, `"`, `"\"`, `"\\"`, `"\u00e9"`,
+	`"\u00g9"`, `"\x"`, `"\/"`, "\"\x1f\"", "\"\x7f\"", "\"\xff\"", `""`, `[]`, `[ ]`, `[,]`,
+	`[1,]`, `[1 2]`, `{}`, `{ }`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a" : 1 , "b" : [ 1 , { } ] }`,
+	`{1:2}`, `{"a":1}}`, `[[]`, `]`, " \t\r\n[1]\n", "[1]\v", "\u00a0[1]", `{"a":"b c"}  x`,
+}
+
+// FuzzCompactJSON holds compactJSON to json.Valid (what it accepts) and json.Compact (what
+// it returns).
+func FuzzCompactJSON(f *testing.F) {
+	for _, s := range append(compactSeeds, envelopeData...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := compactJSON(in)
+		if valid := json.Valid(in); (err == nil) != valid {
+			t.Fatalf("compactJSON(%q) error %v, json.Valid %v", in, err, valid)
+		}
+		if err != nil {
+			return
+		}
+		var want bytes.Buffer
+		if err := json.Compact(&want, in); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("compactJSON(%q) = %q, want %q", in, got, want.Bytes())
+		}
+	})
+}
+
+// TestCompactJSONNesting accepts what encoding/json does: 10,000 levels of arrays and
+// objects, not 10,001.
+func TestCompactJSONNesting(t *testing.T) {
+	for _, open := range []string{"[", `{"a":`} {
+		close := map[string]string{"[": "]", `{"a":`: "}"}[open]
+		for _, n := range []int{maxNesting, maxNesting + 1} {
+			for _, inner := range []string{"1", "[]", "{}"} {
+				in := []byte(strings.Repeat(open, n-1) + inner + strings.Repeat(close, n-1))
+				if inner == "1" {
+					in = []byte(strings.Repeat(open, n) + inner + strings.Repeat(close, n))
+				}
+				_, err := compactJSON(in)
+				if valid := json.Valid(in); (err == nil) != valid {
+					t.Fatalf("%d levels of %s with %s inside: compactJSON error %v, json.Valid %v", n, open, inner, err, valid)
+				}
+			}
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -120,33 +119,6 @@ func (s *Service) checkPublish(in *PublishInput) error {
 		}
 	}
 	return nil
-}
-
-// compactBufs holds the buffers compactJSON compacts into.
-var compactBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledCompact bounds the buffers compactJSON keeps for reuse.
-const maxPooledCompact = 256 << 10
-
-// compactJSON validates data as json.Valid does and returns it without insignificant
-// whitespace (json.Compact): data itself when it is compact already, as clients mostly
-// send it, else a copy. It is the one pass checkPublish makes over the payload's syntax;
-// the compact form is what is stored and what the envelope appends (Event.compact).
-func compactJSON(data []byte) ([]byte, error) {
-	buf := compactBufs.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledCompact {
-			buf.Reset()
-			compactBufs.Put(buf)
-		}
-	}()
-	if err := json.Compact(buf, data); err != nil {
-		return nil, fmt.Errorf("compact the payload: %w", err)
-	}
-	if buf.Len() == len(data) {
-		return data, nil // compacting removes bytes only: nothing was removed
-	}
-	return bytes.Clone(buf.Bytes()), nil
 }
 
 // publish stores a checked event. only, when set, limits the fan-out to that one endpoint
