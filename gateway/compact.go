@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"errors"
+	"unicode/utf8"
 )
 
 // errNotJSON is compactJSON's answer to a text that is not JSON.
@@ -19,15 +20,18 @@ const maxNesting = 10000
 // (Event.compact). It does in one pass, in a loop that moves over string contents without a
 // state change per byte, what json.Valid and json.Compact do in two with encoding/json's
 // scanner, several times slower; FuzzCompactJSON holds it to both.
-func compactJSON(data []byte) ([]byte, error) {
+//
+// utf8OK reports whether the text is valid UTF-8 (which json.Valid does not ask, and RFC
+// 8259 does; see invalidUTF8), found in the same pass.
+func compactJSON(data []byte) (compact []byte, utf8OK bool, err error) {
 	c := compactor{src: data}
 	if !c.text() {
-		return nil, errNotJSON
+		return nil, false, errNotJSON
 	}
 	if c.out == nil {
-		return data, nil
+		return data, !c.badUTF8, nil
 	}
-	return append(c.out, data[c.from:]...), nil
+	return append(c.out, data[c.from:]...), !c.badUTF8, nil
 }
 
 // compactor walks a JSON text, copying it to out without its whitespace once it met some.
@@ -36,6 +40,8 @@ type compactor struct {
 	i    int
 	out  []byte // nil until whitespace is dropped
 	from int    // src[from:i] is still to be appended to out
+	// badUTF8 is set when a string holds bytes that are not UTF-8.
+	badUTF8 bool
 }
 
 // text reads one JSON value, with whitespace around it, up to the end of src.
@@ -146,10 +152,10 @@ func (c *compactor) key() bool {
 	return true
 }
 
-// plain marks the bytes that stand for themselves in a string: not a control character,
-// quote or backslash. (Bytes that are not UTF-8 are JSON to json.Valid; see invalidUTF8.)
+// plain marks the ASCII bytes that stand for themselves in a string: not a control
+// character, quote or backslash.
 var plain = func() (t [256]bool) {
-	for b := 0x20; b < 256; b++ {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
 		t[b] = b != '"' && b != '\\'
 	}
 	return t
@@ -183,7 +189,15 @@ func (c *compactor) str() bool {
 				return false
 			}
 		default:
-			return false // a control character
+			if s[i] < 0x20 {
+				return false // a control character
+			}
+			// Not ASCII: JSON to json.Valid whether UTF-8 or not, but noted.
+			r, n := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				c.badUTF8 = true
+			}
+			i += n
 		}
 	}
 	return false

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // envelopeStrings are the pieces the strings of TestEnvelopeMatchesMarshal are made of:
@@ -76,7 +77,7 @@ func TestEnvelopeMatchesMarshal(t *testing.T) {
 			e.SourceEventID = randomString(r)
 		}
 		if r.IntN(3) > 0 && len(bytes.TrimSpace(e.Data)) > 0 {
-			c, err := compactJSON(bytes.TrimSpace(e.Data))
+			c, _, err := compactJSON(bytes.TrimSpace(e.Data))
 			if err != nil {
 				continue // checkPublish refuses it; it is never marked compact
 			}
@@ -98,7 +99,7 @@ func TestEnvelopeMatchesMarshal(t *testing.T) {
 func TestCompactJSON(t *testing.T) {
 	for _, d := range append(envelopeData, `{"a":`, `nope`, `{} {}`, "[1,\n2", `"\u12"`) {
 		in := []byte(strings.TrimSpace(d))
-		got, err := compactJSON(in)
+		got, _, err := compactJSON(in)
 		if (err == nil) != json.Valid(in) {
 			t.Fatalf("compactJSON(%q) error %v, json.Valid %v", in, err, json.Valid(in))
 		}
@@ -134,12 +135,15 @@ func FuzzCompactJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		got, err := compactJSON(in)
+		got, utf8OK, err := compactJSON(in)
 		if valid := json.Valid(in); (err == nil) != valid {
 			t.Fatalf("compactJSON(%q) error %v, json.Valid %v", in, err, valid)
 		}
 		if err != nil {
 			return
+		}
+		if utf8OK != utf8.Valid(in) {
+			t.Fatalf("compactJSON(%q) says UTF-8 %v, utf8.Valid %v", in, utf8OK, utf8.Valid(in))
 		}
 		var want bytes.Buffer
 		if err := json.Compact(&want, in); err != nil {
@@ -162,7 +166,7 @@ func TestCompactJSONNesting(t *testing.T) {
 				if inner == "1" {
 					in = []byte(strings.Repeat(open, n) + inner + strings.Repeat(close, n))
 				}
-				_, err := compactJSON(in)
+				_, _, err := compactJSON(in)
 				if valid := json.Valid(in); (err == nil) != valid {
 					t.Fatalf("%d levels of %s with %s inside: compactJSON error %v, json.Valid %v", n, open, inner, err, valid)
 				}

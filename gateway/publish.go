@@ -87,11 +87,12 @@ func (s *Service) checkPublish(in *PublishInput) error {
 	if len(data) == 0 || string(data) == "null" {
 		return invalid("data", "is required: the event's payload as a JSON value, usually an object")
 	}
-	data, err := compactJSON(data)
+	data, utf8OK, err := compactJSON(data)
 	if err != nil {
 		return invalid("data", "must be valid JSON")
 	}
-	if ptr, isName, found := invalidUTF8(data, "/data"); found {
+	if !utf8OK {
+		ptr, isName, _ := invalidUTF8(data, "/data") // where: the compaction found that
 		what := "a string"
 		if isName {
 			what = "a member name"
