@@ -27,7 +27,7 @@ type Event struct {
 	// compact is set on an event this process published: checkPublish validated and
 	// compacted Data, so the envelope appends it as it is (escaping only, see appendData)
 	// instead of compacting it again. An event read back from a store, or built by a
-	// caller, has it unset and its Data is compacted as json.Marshal does.
+	// caller, has it unset and its Data is compacted when its envelope is built.
 	compact bool
 }
 
@@ -46,11 +46,16 @@ type envelope struct {
 const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // MarshalJSON writes the envelope with created as RFC 3339 UTC milliseconds: the bytes
-// json.Marshal gives for it (envelope, with Data a json.RawMessage), built by appending.
+// json.Marshal gives for it (envelope, with Data a json.RawMessage), built by appending
+// into one buffer of the right size.
 func (e Event) MarshalJSON() ([]byte, error) {
-	created := e.Created.UTC().Format(TimeFormat)
+	data, err := e.payload()
+	if err != nil {
+		return nil, err
+	}
 	b := make([]byte, 0, len(`{"id":"","type":"","source":"","source_event_id":"","created":"","data":}`)+
-		len(e.ID)+len(e.Type)+len(e.Source)+len(e.SourceEventID)+len(created)+len(e.Data)+envelopeSlack)
+		len(e.ID)+len(e.Type)+len(e.Source)+len(e.SourceEventID)+len(TimeFormat)+envelopeSlack+
+		len(data)+escapeGrowth(data))
 	b = append(b, `{"id":`...)
 	b = appendString(b, e.ID)
 	b = append(b, `,"type":`...)
@@ -63,22 +68,20 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		b = append(b, `,"source_event_id":`...)
 		b = appendString(b, e.SourceEventID)
 	}
-	b = append(b, `,"created":`...)
-	b = appendString(b, created)
-	b = append(b, `,"data":`...)
-	b, err := e.appendData(b)
-	if err != nil {
-		return nil, err
-	}
+	// A time in TimeFormat is digits and - : . T Z, which JSON takes as they are.
+	b = append(b, `,"created":"`...)
+	b = e.Created.UTC().AppendFormat(b, TimeFormat)
+	b = append(b, `","data":`...)
+	b = appendEscaped(b, data)
 	return append(b, '}'), nil
 }
 
-// envelopeSlack is room MarshalJSON leaves for escapes (each adds 5 bytes) before its
-// buffer must grow.
-const envelopeSlack = 64
+// envelopeSlack is room MarshalJSON leaves for escapes in the string fields (each adds
+// 5 bytes) and a year past 9999 before its buffer must grow.
+const envelopeSlack = 32
 
 // appendString appends s as a JSON string, as json.Marshal writes it: plain ASCII that
-// needs no escape (the ids, types and times of nearly every event) as it is, anything
+// needs no escape (the ids, types and sources of nearly every event) as it is, anything
 // else through json.Marshal itself.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
@@ -92,28 +95,41 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendData appends e's payload as json.Marshal writes a json.RawMessage: compacted, with
-// < > & U+2028 U+2029 escaped, "null" when empty. Data checkPublish compacted (e.compact)
-// is only escaped; other data (read from a store, perhaps as sent before events were
-// stored compact) goes through json.Marshal's own compaction, which also reports data that
-// is not JSON.
-func (e *Event) appendData(b []byte) ([]byte, error) {
+// payload returns e's data compact, as json.Marshal writes a json.RawMessage before it
+// escapes it (appendEscaped), or "null" when empty. Data checkPublish compacted (e.compact)
+// is returned as it is; other data (read from a store, perhaps as sent before events were
+// stored compact) is compacted, and data that is not JSON gets json.Marshal's error.
+func (e *Event) payload() ([]byte, error) {
 	switch {
 	case len(e.Data) == 0:
-		return append(b, "null"...), nil
+		return []byte("null"), nil
 	case e.compact:
-		return appendEscaped(b, e.Data), nil
+		return e.Data, nil
 	}
-	c, err := json.Marshal(e.Data)
-	if err != nil {
-		return nil, err
+	c, _, err := compactJSON(e.Data)
+	if err != nil { // not JSON: what json.Marshal says of it
+		m, err := json.Marshal(e.Data)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
 	}
-	return append(b, c...), nil
+	return c, nil
 }
 
 // escaped are the bytes json.Marshal escapes in a json.RawMessage it writes; 0xE2 starts
 // U+2028 and U+2029.
 const escaped = "<>&\xe2"
+
+// escapeGrowth bounds what appendEscaped adds to src: 5 bytes for each < > & and U+2028
+// U+2029 (0xE2 starts them, and other characters), counted with bytes.Count.
+func escapeGrowth(src []byte) int {
+	n := 0
+	for i := range len(escaped) {
+		n += bytes.Count(src, []byte{escaped[i]})
+	}
+	return 5 * n
+}
 
 // appendEscaped appends the compact JSON text src with < > & as \u003c \u003e \u0026 and
 // U+2028 U+2029 as \u2028 \u2029, as json.Marshal writes them (json.HTMLEscape). It finds

@@ -174,3 +174,45 @@ func TestCompactJSONNesting(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEnvelope builds the envelope of an event with a 16 KiB payload: one this
+// process published (compact=true: the payload is appended and escaped), one read back
+// from a store (compacted first), and, for comparison, json.Marshal of the envelope, as
+// Event.MarshalJSON was before issue 17.
+func BenchmarkEnvelope(b *testing.B) {
+	var data strings.Builder
+	data.WriteString(`{"items":[`)
+	for i := 0; data.Len() < 16<<10; i++ {
+		if i > 0 {
+			data.WriteByte(',')
+		}
+		data.WriteString(`{"n":12,"title":"Clip: a short title with some words & more","tags":["a","b"],"live":true}`)
+	}
+	data.WriteString(`]}`)
+	ev := Event{ID: "evt_01JABCDEF", Type: "video.posted", Source: "tokportal", Created: time.Now(), Data: []byte(data.String())}
+	b.Run("published", func(b *testing.B) {
+		e := ev
+		e.compact = true
+		b.SetBytes(int64(len(e.Data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Body()
+		}
+	})
+	b.Run("stored", func(b *testing.B) {
+		b.SetBytes(int64(len(ev.Data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			ev.Body()
+		}
+	})
+	b.Run("json.Marshal", func(b *testing.B) {
+		b.SetBytes(int64(len(ev.Data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(ev.wire(ev.Data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
