@@ -25,7 +25,7 @@ type Event struct {
 	SourceEventID string `json:"source_event_id,omitempty"`
 
 	// compact is set on an event this process published: checkPublish validated and
-	// compacted Data, so the envelope appends it as it is (escaping only, see appendData)
+	// compacted Data, so the envelope appends it as it is (escaping only, see payload)
 	// instead of compacting it again. An event read back from a store, or built by a
 	// caller, has it unset and its Data is compacted when its envelope is built.
 	compact bool
