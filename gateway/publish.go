@@ -28,6 +28,8 @@ type PublishInput struct {
 
 	// sourceEventID is the provider's id of an event a catch hook received (Event.SourceEventID).
 	sourceEventID string
+	// compact says checkPublish validated and compacted Data (Event.compact).
+	compact bool
 }
 
 // MaxDeliverDelay is how far in the future PublishInput.DeliverAt may be.
@@ -85,22 +87,24 @@ func (s *Service) checkPublish(in *PublishInput) error {
 	if len(data) == 0 || string(data) == "null" {
 		return invalid("data", "is required: the event's payload as a JSON value, usually an object")
 	}
-	if !json.Valid(data) {
+	data, utf8OK, err := compactJSON(data)
+	if err != nil {
 		return invalid("data", "must be valid JSON")
 	}
-	if ptr, isName, found := invalidUTF8(data, "/data"); found {
+	if !utf8OK {
+		ptr, isName, _ := invalidUTF8(data, "/data") // where: the compaction found that
 		what := "a string"
 		if isName {
 			what = "a member name"
 		}
 		return &ValidationError{Field: ptr, Message: what + " that is not valid UTF-8 (JSON text must be UTF-8, RFC 8259)", Err: ErrMalformed}
 	}
-	in.Data = data
+	in.Data, in.compact = data, true
 	if in.DeliverAt.After(s.now().Add(MaxDeliverDelay)) {
 		return invalid("deliver_at", "must be within %s from now", MaxDeliverDelay)
 	}
 	if s.opts.Validator != nil {
-		err := s.opts.Validator.ValidateFrom(in.Source, in.Type, data)
+		err = s.opts.Validator.ValidateFrom(in.Source, in.Type, data)
 		var fe FieldError
 		switch {
 		case err == nil:
@@ -141,7 +145,7 @@ func (s *Service) publishWith(ctx context.Context, in PublishInput, only *Endpoi
 		in.Created = now
 	}
 	ev := &StoredEvent{
-		Event:      Event{ID: in.ID, Type: in.Type, Source: in.Source, Created: in.Created.UTC(), Data: in.Data, SourceEventID: in.sourceEventID},
+		Event:      Event{ID: in.ID, Type: in.Type, Source: in.Source, Created: in.Created.UTC(), Data: in.Data, SourceEventID: in.sourceEventID, compact: in.compact},
 		ReceivedAt: now.UTC(),
 		Deliveries: []string{},
 	}

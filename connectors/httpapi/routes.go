@@ -213,12 +213,12 @@ func (s *server) replay(c *gin.Context) {
 
 // publishRequest is the body of POST /v1/events.
 type publishRequest struct {
-	Type      string    `json:"type"`
-	Data      jsonValue `json:"data"`
-	ID        string    `json:"id"`
-	Source    string    `json:"source"`
-	Created   string    `json:"created"`
-	DeliverAt string    `json:"deliver_at"`
+	Type      string   `json:"type"`
+	Data      rawValue `json:"data"`
+	ID        string   `json:"id"`
+	Source    string   `json:"source"`
+	Created   string   `json:"created"`
+	DeliverAt string   `json:"deliver_at"`
 }
 
 func (s *server) publish(c *gin.Context) {
@@ -342,12 +342,15 @@ func (s *server) retryDelivery(c *gin.Context) {
 	c.JSON(http.StatusAccepted, gin.H{"id": id, "status": gateway.StatusPending})
 }
 
-// jsonValue keeps any JSON value as raw bytes, including null (which json.RawMessage
-// cannot tell apart from absent).
-type jsonValue []byte
+// rawValue keeps any JSON value as raw bytes, including null (which json.RawMessage
+// cannot tell apart from absent), without copying them: it is only decoded by decodeJSON,
+// whose result shares the request body, which json.Unmarshal hands to UnmarshalJSON in
+// place and which nothing writes to once read. (That is what spares a publish a copy of
+// its payload; gateway.Service.Publish copies it into the store.)
+type rawValue []byte
 
-// UnmarshalJSON stores the raw value.
-func (v *jsonValue) UnmarshalJSON(b []byte) error {
-	*v = append((*v)[:0], b...)
+// UnmarshalJSON keeps b.
+func (v *rawValue) UnmarshalJSON(b []byte) error {
+	*v = b
 	return nil
 }
