@@ -181,15 +181,53 @@ func TestOAuthEndpointsShareTheUnauthenticatedCap(t *testing.T) {
 	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Token: token, MaxUnauthenticatedReads: 1}))
 	t.Cleanup(srv.Close)
 	addr := srv.Listener.Addr().String()
-	held := rawRequest(t, addr, "POST /in/src_x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+	held := holdTheSlot(t, addr)
 	for _, path := range []string{"/oauth/register", "/oauth/token", "/oauth/revoke", "/oauth/authorize"} {
-		// Retry until the held catch hook has its slot (its handler may start after ours).
-		gatewaytest.WaitFor(t, 5*time.Second, path+" refused while the slot is held", func() bool {
-			c := rawRequest(t, addr, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n")
-			resp, _, _, err := tryAnswer(c, time.Second)
-			c.Close()
-			return err == nil && resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "1"
-		})
+		// A whole body: were the slot free, the request would be answered at once, not 503.
+		c := rawRequest(t, addr, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 2\r\n\r\nx=")
+		resp, _, _, err := tryAnswer(c, 5*time.Second)
+		c.Close()
+		if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" {
+			t.Fatalf("%s while the slot is held: %v %v, want 503 with Retry-After: 1", path, resp, err)
+		}
 	}
 	held.Close()
+}
+
+// holdTheSlot stalls catch-hook bodies in the server's one unauthenticated slot until one
+// is refused, and returns the stalled request that holds the slot: the one not refused.
+// (A single stalled request is not enough: a request that reaches the slot first takes it,
+// and the stalled one is refused.)
+func holdTheSlot(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	const stall = "POST /in/src_x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+	var stalled []net.Conn
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c := rawRequest(t, addr, stall)
+		resp, _, _, err := tryAnswer(c, 100*time.Millisecond)
+		if err != nil {
+			stalled = append(stalled, c) // being read, or not yet answered
+			continue
+		}
+		c.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("a stalled catch hook was answered %d, want 503 or no answer", resp.StatusCode)
+		}
+		// Refused: one of the stalled ones holds the slot, and the others were refused.
+		var holder net.Conn
+		for _, s := range stalled {
+			if _, _, _, err := tryAnswer(s, 10*time.Millisecond); err != nil && holder == nil {
+				holder = s
+				continue
+			}
+			s.Close()
+		}
+		if holder != nil {
+			return holder
+		}
+		stalled = nil
+	}
+	t.Fatal("no stalled catch hook held the slot within 5s")
+	return nil
 }
