@@ -203,7 +203,11 @@ func (d *dispatcher) lease(now time.Time, slots int) ([]Job, error) {
 	var jobs []Job
 	if il, ok := q.(IDLeaser); ok {
 		if ids := d.s.handoff.freshIDs(max(1, slots/4)); len(ids) > 0 {
-			fresh, err := il.LeaseIDs(d.attempts, now, ids, d.leaseTTL())
+			// The clock is read again: now was read before this pass looked at the disk,
+			// and a delivery published since (due at its publish's clock) would not be due
+			// at it; LeaseIDs would skip it, and with it out of the line it would wait
+			// behind every overdue delivery.
+			fresh, err := il.LeaseIDs(d.attempts, d.s.now(), ids, d.leaseTTL())
 			if err != nil {
 				return nil, err
 			}
