@@ -217,3 +217,59 @@ func TestBenchOnNATSWithTwoNodes(t *testing.T) {
 		t.Errorf("bench --nodes 2 on Badger: exit %d %q; want a refusal", code, errs)
 	}
 }
+
+// bench --overdue stores a backlog of deliveries due at once, restarts the gateway on its
+// folder and publishes fresh events while the backlog drains: the JSON reports the fresh
+// events' latency and what drained meanwhile. (Sane numbers, not a performance bound: the
+// backlog's endpoints answer after 200 ms, so it outlasts the second of fresh events.)
+func TestBenchOverdueMeasuresFreshEventsAfterARestart(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--overdue", "3000", "--overdue-endpoints", "4", "--overdue-delay", "200ms",
+		"--events", "20", "--rate", "20", "--concurrency", "2", "--memory-limit", "off", "--json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("bench --overdue: exit %d: %s", code, errb.String())
+	}
+	var keys map[string]any
+	if err := json.Unmarshal(out.Bytes(), &keys); err != nil {
+		t.Fatalf("bench --json = %q: %v", out.String(), err)
+	}
+	for _, k := range []string{"overdue", "overdue_endpoints", "overdue_load_s", "restart_stop_ms", "restart_open_ms",
+		"fresh_after_restart_p50_ms", "fresh_after_restart_p99_ms", "fresh_after_restart_max_ms", "overdue_drained", "overdue_left",
+		"published_per_s", "p50_ms", "peak_anon_mib"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("bench --overdue --json has no %q: %s", k, out.String())
+		}
+	}
+	var res benchResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	r := res.RestartResult
+	if r == nil {
+		t.Fatal("no restart figures")
+	}
+	if res.Events != 20 || res.Delivered != 20 || res.Errors != 0 {
+		t.Errorf("bench = %d events, %d delivered, %d errors; want the 20 fresh events delivered", res.Events, res.Delivered, res.Errors)
+	}
+	if r.Overdue != 3000 || r.OverdueEndpoints != 4 || r.OverdueLoadS <= 0 || r.StopMs <= 0 || r.OpenMs <= 0 {
+		t.Errorf("restart = %+v; want 3000 overdue deliveries to 4 endpoints, with the load, stop and open timed", *r)
+	}
+	if !(0 < r.FreshP50ms && r.FreshP50ms <= r.FreshP99ms && r.FreshP99ms <= r.FreshMaxms) || r.FreshP50ms != res.P50ms {
+		t.Errorf("fresh latency p50 %v, p99 %v, max %v (run p50 %v); want 0 < p50 ≤ p99 ≤ max, p50 the run's", r.FreshP50ms, r.FreshP99ms, r.FreshMaxms, res.P50ms)
+	}
+	if r.OverdueDrained <= 0 || r.OverdueLeft < 0 || r.OverdueDrained+r.OverdueLeft > int64(r.Overdue) {
+		t.Errorf("overdue drained %d, left %d of %d; want some drained during the run, none counted twice", r.OverdueDrained, r.OverdueLeft, r.Overdue)
+	}
+
+	// What --overdue cannot measure is refused.
+	for _, args := range [][]string{
+		{"--overdue", "10", "--rate", "10", "--store", "memory"},
+		{"--overdue", "10"},
+		{"--overdue", "10", "--rate", "10", "--pending", "10"},
+		{"--overdue", "10", "--rate", "10", "--overdue-endpoints", "0"},
+	} {
+		if code, _, errs := runCLI(append([]string{"bench", "--events", "1"}, args...)...); code == 0 || errs == "" {
+			t.Errorf("bench %v: exit %d %q; want a refusal", args, code, errs)
+		}
+	}
+}
