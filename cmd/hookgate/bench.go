@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -131,7 +132,8 @@ to --overdue-endpoints endpoints (answering after --overdue-delay) without sendi
 stops the gateway, opens it again on the same folder, then publishes --events events at
 --rate while the overdue deliveries drain, and reports their publish → receipt latency
 (fresh_after_restart_p50_ms, _p99_ms, _max_ms) and the overdue deliveries drained
-meanwhile (overdue_drained) and left (overdue_left).
+meanwhile (overdue_drained) and left (overdue_left). The load runs without fsync and
+without the memory limit; peak_anon_mib is then the restarted gateway's.
 
 --duration publishes for that long (at --rate) instead of a number of events: a soak test.
 --retention runs the gateway's retention as serve --retention does (finished events older
@@ -233,9 +235,6 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	anon := sampleAnon(ctx)
-	defer anon.stop()
-
 	// The receiver: records when each event arrives. The overdue deliveries' endpoints are
 	// on a port of their own (the senders' connections to them are theirs).
 	rcv := &benchReceiver{sent: &sync.Map{}, backlogDelay: f.overdueDelay}
@@ -259,7 +258,10 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		if restart, err = loadOverdue(ctx, f, dir, log, url, "http://"+oln.Addr().String()+"/overdue", stderr); err != nil {
 			return nil, err
 		}
+		debug.FreeOSMemory() // what the load used: the restarted gateway's peak is measured
 	}
+	anon := sampleAnon(ctx)
+	defer anon.stop()
 
 	// The nodes: one Service each, on its own store (its own connection, for NATS), with
 	// its own API over loopback HTTP like a real producer's gateway.
