@@ -34,6 +34,9 @@ type RestartResult struct {
 	FreshP50ms float64 `json:"fresh_after_restart_p50_ms"`
 	FreshP99ms float64 `json:"fresh_after_restart_p99_ms"`
 	FreshMaxms float64 `json:"fresh_after_restart_max_ms"`
+	// FreshUndelivered counts the deliveries of the run's events not received within
+	// --timeout of the last publish: the latencies above leave them out.
+	FreshUndelivered int64 `json:"fresh_undelivered"`
 	// OverdueDrained counts the overdue deliveries received from the first publish to the
 	// last receipt of the run's events, OverdueLeft those not received when the run ended:
 	// 0 means the backlog ran out first, and the later fresh events were not measured

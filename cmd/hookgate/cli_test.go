@@ -228,7 +228,7 @@ func TestBenchOverdueMeasuresFreshEventsAfterARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"overdue", "overdue_endpoints", "overdue_load_s", "restart_stop_ms", "restart_open_ms",
-		"fresh_after_restart_p50_ms", "fresh_after_restart_p99_ms", "fresh_after_restart_max_ms", "overdue_drained", "overdue_left",
+		"fresh_after_restart_p50_ms", "fresh_after_restart_p99_ms", "fresh_after_restart_max_ms", "fresh_undelivered", "overdue_drained", "overdue_left",
 		"published_per_s", "p50_ms", "peak_anon_mib"} {
 		if _, ok := keys[k]; !ok {
 			t.Errorf("bench --overdue --json has no %q: %s", k, out)
@@ -238,8 +238,8 @@ func TestBenchOverdueMeasuresFreshEventsAfterARestart(t *testing.T) {
 	if r == nil {
 		t.Fatal("no restart figures")
 	}
-	if res.Events != 20 || res.Delivered != 20 || res.Errors != 0 {
-		t.Errorf("bench = %d events, %d delivered, %d errors; want the 20 fresh events delivered", res.Events, res.Delivered, res.Errors)
+	if res.Events != 20 || res.Delivered != 20 || res.Errors != 0 || r.FreshUndelivered != 0 {
+		t.Errorf("bench = %d events, %d delivered (%d not), %d errors; want the 20 fresh events delivered", res.Events, res.Delivered, r.FreshUndelivered, res.Errors)
 	}
 	if r.Overdue != 3000 || r.OverdueEndpoints != 4 || r.OverdueLoadS <= 0 || r.StopMs <= 0 || r.OpenMs <= 0 {
 		t.Errorf("restart = %+v; want 3000 overdue deliveries to 4 endpoints, with the load, stop and open timed", *r)
