@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -47,6 +48,10 @@ type benchFlags struct {
 	nodes       int
 	nats        serveFlags // --nats-* as serve takes them, for --store nats://…
 
+	overdue          int           // deliveries overdue at a restart (bench_restart.go)
+	overdueEndpoints int           // the endpoints they are spread over
+	overdueDelay     time.Duration // how long those endpoints take to answer
+
 	duration       time.Duration
 	retention      time.Duration
 	retentionEvery time.Duration
@@ -78,6 +83,9 @@ type benchResult struct {
 	DurationS float64       `json:"duration_s,omitempty"`
 	Folder    *folderSize   `json:"folder,omitempty"`
 	Samples   []benchSample `json:"samples,omitempty"`
+
+	// With --overdue: the restart with overdue deliveries (its keys inline).
+	*RestartResult
 }
 
 // benchSample is one --report-every line: totals so far and the data folder's size.
@@ -119,6 +127,14 @@ API with the given concurrency (or at a steady --rate) and measures:
 
 --pending loads a backlog of that many deliveries, scheduled a day ahead, before the run.
 
+--overdue measures a restart with a backlog: it stores that many deliveries, due at once,
+to --overdue-endpoints endpoints (answering after --overdue-delay) without sending any,
+stops the gateway, opens it again on the same folder, then publishes --events events at
+--rate while the overdue deliveries drain, and reports their publish → receipt latency
+(fresh_after_restart_p50_ms, _p99_ms, _max_ms) and the overdue deliveries drained
+meanwhile (overdue_drained) and left (overdue_left). The load runs without fsync and
+without the memory limit; peak_anon_mib is then the restarted gateway's.
+
 --duration publishes for that long (at --rate) instead of a number of events: a soak test.
 --retention runs the gateway's retention as serve --retention does (finished events older
 than that are removed every --retention-every), and --report-every prints, at each interval,
@@ -128,6 +144,7 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 		Example: `  hookgate bench --events 50000 --concurrency 64
   hookgate bench --events 30000 --rate 1000 --json
   hookgate bench --pending 1000000 --events 20000 --json
+  hookgate bench --overdue 1000000 --events 600 --rate 20 --json
   hookgate bench --duration 10m --rate 500 --retention 1m --report-every 1m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -147,6 +164,10 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 				fmt.Fprintf(out, ", rate %d/s", f.rate)
 			}
 			fmt.Fprintf(out, "\nbacklog       %d pending deliveries\n", res.Pending)
+			if r := res.RestartResult; r != nil {
+				fmt.Fprintf(out, "restart       %d overdue deliveries to %d endpoints (loaded in %.1f s); stopped in %.0f ms, opened again in %.0f ms\n", r.Overdue, r.OverdueEndpoints, r.OverdueLoadS, r.StopMs, r.OpenMs)
+				fmt.Fprintf(out, "fresh         p50 %.2f ms, p99 %.2f ms, max %.2f ms (publish → receipt after the restart), %d not received; %d overdue delivered meanwhile, %d left\n", r.FreshP50ms, r.FreshP99ms, r.FreshMaxms, r.FreshUndelivered, r.OverdueDrained, r.OverdueLeft)
+			}
 			fmt.Fprintf(out, "published     %.0f events/s\ndelivered     %.0f deliveries/s (%d received, %d errors)\n", res.PublishedPerS, res.DeliveredPerS, res.Delivered, res.Errors)
 			fmt.Fprintf(out, "latency       p50 %.2f ms, p99 %.2f ms (publish → receipt)\ncpu           %.1f µs per delivery (this process: %d node(s), load and receiver), foreign load %.2f cores\npeak RSS      %.1f MiB (private memory %.1f MiB; the rest is memory-mapped table pages)\n", res.P50ms, res.P99ms, res.CPUusPerEvent, res.Nodes, res.ForeignCores, res.PeakRSSMiB, res.PeakAnonMiB)
 			if res.Folder != nil {
@@ -166,6 +187,9 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 	fl.IntVar(&f.rate, "rate", 0, "publish at this steady rate (events/s) instead of as fast as possible")
 	fl.IntVar(&f.bodySize, "body-size", 1024, "approximate size of each event's JSON body in bytes")
 	fl.IntVar(&f.pending, "pending", 0, "deliveries to load as a backlog before the run")
+	fl.IntVar(&f.overdue, "overdue", 0, "deliveries overdue at a restart: load this many due at once, stop, open again, then publish at --rate while they drain")
+	fl.IntVar(&f.overdueEndpoints, "overdue-endpoints", 8, "endpoints the --overdue deliveries are spread over (each overdue event fans out to all)")
+	fl.DurationVar(&f.overdueDelay, "overdue-delay", 0, "how long the --overdue deliveries' endpoints take to answer")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this long")
 	fl.StringVar(&f.store, "store", "badger", "the store to measure: badger (in a temporary folder), memory, or nats://host:4222[,…] (a stream of its own, removed after the run)")
 	fl.IntVar(&f.nodes, "nodes", 1, "gateway nodes in this process, each with its own store connection and API, the load split evenly across them (more than 1: --store nats://…)")
@@ -194,6 +218,9 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 	if f.duration > 0 && f.rate <= 0 {
 		return nil, fmt.Errorf("--duration needs a steady --rate")
 	}
+	if err := checkOverdue(f); err != nil {
+		return nil, err
+	}
 	if err := setMemoryLimit(f.memoryLimit); err != nil {
 		return nil, err
 	}
@@ -208,18 +235,33 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	anon := sampleAnon(ctx)
-	defer anon.stop()
-
-	// The receiver: records when each event arrives.
-	rcv := &benchReceiver{sent: &sync.Map{}}
+	// The receiver: records when each event arrives. The overdue deliveries' endpoints are
+	// on a port of their own (the senders' connections to them are theirs).
+	rcv := &benchReceiver{sent: &sync.Map{}, backlogDelay: f.overdueDelay}
 	rln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
+	oln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		rln.Close()
+		return nil, err
+	}
 	rsrv := &http.Server{Handler: rcv}
 	go rsrv.Serve(rln)
+	go rsrv.Serve(oln)
 	defer rsrv.Close()
+	url := "http://" + rln.Addr().String() + "/hook"
+
+	var restart *RestartResult
+	if f.overdue > 0 {
+		if restart, err = loadOverdue(ctx, f, dir, log, url, "http://"+oln.Addr().String()+"/overdue", stderr); err != nil {
+			return nil, err
+		}
+		debug.FreeOSMemory() // what the load used: the restarted gateway's peak is measured
+	}
+	anon := sampleAnon(ctx)
+	defer anon.stop()
 
 	// The nodes: one Service each, on its own store (its own connection, for NATS), with
 	// its own API over loopback HTTP like a real producer's gateway.
@@ -236,6 +278,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 	}
 	var apis []string
 	var svcs []*gateway.Service
+	opened := time.Now()
 	for i := range f.nodes {
 		svc, api, stop, err := startBenchNode(f, dir, stream, log)
 		if err != nil {
@@ -246,8 +289,10 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		apis = append(apis, api)
 	}
 	svc := svcs[0]
-	url := "http://" + rln.Addr().String() + "/hook"
-	for i := 0; i < f.endpoints; i++ {
+	if restart != nil {
+		restart.OpenMs = float64(time.Since(opened).Microseconds()) / 1000
+	}
+	for i := 0; i < f.endpoints && restart == nil; i++ { // (--overdue loaded them)
 		ep, _, err := svc.CreateEndpoint(ctx, gateway.EndpointInput{URL: url, Events: []string{"bench.event"}})
 		if err != nil {
 			return nil, err
@@ -263,9 +308,13 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 			return nil, err
 		}
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: f.concurrency, MaxConnsPerHost: f.concurrency}}
+	// As relaybench's load generator: a keep-alive connection per publisher and node, kept
+	// idle between requests, and no Accept-Encoding (the 202's gzip would cost us).
+	conns := f.concurrency * len(apis)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: f.concurrency,
+		MaxConnsPerHost: f.concurrency, DisableCompression: true}}
 
-	pad := strings.Repeat("x", max(0, f.bodySize-120))
+	bodies := newEventBodies(f.bodySize)
 	var (
 		next    atomic.Int64
 		errs    atomic.Int64
@@ -285,6 +334,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		defer pprof.StopCPUProfile()
 	}
 	var published atomic.Int64
+	backlog0 := rcv.backlog.Load()
 	cpu0 := takeCPU()
 	rep := startReports(ctx, f, stdout, stderr, func() benchSample {
 		return benchSample{
@@ -312,10 +362,10 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 					return
 				}
 				id := "evt_bench_" + strconv.FormatInt(i, 10)
-				body := fmt.Sprintf(`{"type":"bench.event","id":%q,"data":{"n":%d,"video_id":"v_%d","platform":"tiktok","pad":%q}}`, id, i, i, pad)
 				rcv.sent.Store(id, time.Now())
 				api := apis[int(i)%len(apis)] // the load split evenly across the nodes
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, api, strings.NewReader(body))
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, api, nil)
+				bodies.set(req, i)
 				req.Header.Set("Authorization", "Bearer "+benchToken)
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
@@ -364,8 +414,25 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		ForeignCores:  cpu.foreignCores(),
 		Nodes:         f.nodes,
 	}
-	if n := rcv.count.Load(); n > 0 {
+	// Per delivery made meanwhile: the run's and, with --overdue, the backlog's.
+	if n := rcv.count.Load() + rcv.backlog.Load() - backlog0; n > 0 {
 		res.CPUusPerEvent = cpu.own.Seconds() * 1e6 / float64(n)
+	}
+	if restart != nil {
+		restart.FreshP50ms, restart.FreshP99ms = res.P50ms, res.P99ms
+		if len(lat) > 0 {
+			restart.FreshMaxms = lat[len(lat)-1]
+		}
+		restart.FreshUndelivered = events*int64(f.endpoints) - rcv.count.Load()
+		if restart.FreshUndelivered > 0 {
+			fmt.Fprintf(stderr, "%d deliveries of events published after the restart were not received within --timeout %s: the fresh_after_restart figures leave them out\n", restart.FreshUndelivered, f.timeout)
+		}
+		restart.OverdueDrained = rcv.backlogAtLast() - backlog0
+		restart.OverdueLeft = max(0, int64(restart.Overdue)-rcv.backlog.Load())
+		if restart.OverdueLeft == 0 {
+			fmt.Fprintln(stderr, "the overdue deliveries were all delivered before the run ended: its last fresh events did not compete with them (load more with --overdue, or slow their endpoints with --overdue-delay)")
+		}
+		res.RestartResult = restart
 	}
 	if f.duration > 0 || f.retention > 0 || f.reportEvery > 0 {
 		res.DurationS = publishing.Seconds()
@@ -480,31 +547,79 @@ func loadBacklog(ctx context.Context, svc *gateway.Service, url string, f benchF
 	}
 	start := time.Now()
 	later := start.Add(24 * time.Hour)
-	data := json.RawMessage(fmt.Sprintf(`{"pad":%q}`, strings.Repeat("x", max(0, f.bodySize-40))))
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		ferr atomic.Value
-	)
-	for w := 0; w < 64; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(f.pending) && ctx.Err() == nil {
-				if _, err := svc.Publish(ctx, gateway.PublishInput{Type: "bench.backlog", Data: data, DeliverAt: later}); err != nil {
-					ferr.Store(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := ferr.Load().(error); err != nil {
+	if err := publishAll(ctx, svc, f.pending, gateway.PublishInput{Type: "bench.backlog", Data: backlogData(f.bodySize), DeliverAt: later}); err != nil {
 		return fmt.Errorf("load backlog: %w", err)
 	}
 	fmt.Fprintf(stderr, "backlog: %d deliveries pending, loaded in %s\n", f.pending, time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// eventBodies builds the events the producers publish. Event i's body is
+//
+//	{"type":"bench.event","id":"evt_bench_<i>","data":{"n":<i>,"video_id":"v_<i>","platform":"tiktok","pad":"xxx…"}}
+//
+// with the pad sized for the --body-size asked. Everything after the counter's last place
+// is made once and shared, read-only, by every request: a body costs the producer its
+// short head, not a copy (or an escaping pass) of the pad, so the load generator's CPU,
+// which the run counts, stays small at any body size.
+type eventBodies struct {
+	tail []byte // `","platform":"tiktok","pad":"xxx…"}}`
+}
+
+// newEventBodies makes the shared part of bodies of about size bytes (the pad is size-120
+// bytes, none below that).
+func newEventBodies(size int) *eventBodies {
+	pad := max(0, size-120)
+	const before, after = `","platform":"tiktok","pad":"`, `"}}`
+	tail := make([]byte, 0, len(before)+pad+len(after))
+	tail = append(tail, before...)
+	tail = append(tail, strings.Repeat("x", pad)...)
+	return &eventBodies{tail: append(tail, after...)}
+}
+
+// head appends the part of event i's body that holds its id and counter to b.
+func (e *eventBodies) head(b []byte, i int64) []byte {
+	b = append(b, `{"type":"bench.event","id":"evt_bench_`...)
+	b = strconv.AppendInt(b, i, 10)
+	b = append(b, `","data":{"n":`...)
+	b = strconv.AppendInt(b, i, 10)
+	b = append(b, `,"video_id":"v_`...)
+	return strconv.AppendInt(b, i, 10)
+}
+
+// set makes event i's body req's, with its length (no chunked encoding) and a GetBody for
+// the transport to send it again on a fresh connection.
+func (e *eventBodies) set(req *http.Request, i int64) {
+	head := e.head(make([]byte, 0, 128), i)
+	req.ContentLength = int64(len(head) + len(e.tail))
+	req.Body = &splicedBody{head: head, tail: e.tail}
+	req.GetBody = func() (io.ReadCloser, error) { return &splicedBody{head: head, tail: e.tail}, nil }
+}
+
+// splicedBody reads head, then tail, without joining them.
+type splicedBody struct {
+	head, tail []byte
+	off        int // bytes read so far, over both
+}
+
+// Read implements io.Reader.
+func (b *splicedBody) Read(p []byte) (int, error) {
+	n := 0
+	if b.off < len(b.head) {
+		n = copy(p, b.head[b.off:])
+	}
+	if t := b.off + n - len(b.head); n < len(p) && t >= 0 && t < len(b.tail) {
+		n += copy(p[n:], b.tail[t:])
+	}
+	b.off += n
+	if n == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Close implements io.Closer.
+func (b *splicedBody) Close() error { return nil }
 
 // benchReceiver is the endpoint: it notes the latency of each event it receives.
 type benchReceiver struct {
@@ -512,25 +627,39 @@ type benchReceiver struct {
 	seen  sync.Map  // delivery ids received
 	count atomic.Int64
 
+	// A delivery of an event the run did not publish (a backlog's) is answered after
+	// backlogDelay and counted in backlog.
+	backlogDelay time.Duration
+	backlog      atomic.Int64
+
 	mu     sync.Mutex
 	lat    []float64
 	lastAt time.Time
+	atLast int64 // backlog when the run's last delivery arrived
 }
 
 func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
+	id, found := readEventID(req.Body)
 	now := time.Now()
-	w.WriteHeader(http.StatusNoContent)
-	i := bytes.Index(body, []byte(`"id":"`))
-	if i < 0 {
+	if !found {
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	rest := body[i+6:]
-	id := string(rest[:bytes.IndexByte(rest, '"')])
 	v, ok := r.sent.Load(id)
-	if !ok {
-		return // a backlog event
+	if !ok { // a backlog's event
+		r.backlog.Add(1)
+		if r.backlogDelay > 0 {
+			t := time.NewTimer(r.backlogDelay)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-req.Context().Done():
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
 	}
+	w.WriteHeader(http.StatusNoContent)
 	// Every endpoint receives the event: count each delivery once (not a repeated one).
 	if _, again := r.seen.LoadOrStore(req.Header.Get("X-Hookgate-Delivery"), struct{}{}); again {
 		return
@@ -538,8 +667,48 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.lat = append(r.lat, float64(now.Sub(v.(time.Time)).Microseconds())/1000)
 	r.lastAt = now
+	r.atLast = r.backlog.Load()
 	r.mu.Unlock()
 	r.count.Add(1)
+}
+
+// idMarker precedes the event's id in a delivered envelope.
+var idMarker = []byte(`"id":"`)
+
+// scanBuffers are readEventID's buffers, one per request in flight.
+var scanBuffers = sync.Pool{New: func() any { return new([4096]byte) }}
+
+// readEventID reads body to its end and returns the first string value of an "id" member
+// in it (the envelope's event id), found is false when there is none. It reads through
+// one fixed buffer, keeping only the bytes a match could still start in, and discards
+// the rest, so a receipt costs no allocation that grows with the body.
+func readEventID(body io.Reader) (id string, found bool) {
+	buf := scanBuffers.Get().(*[4096]byte)
+	defer scanBuffers.Put(buf)
+	n := 0 // bytes of buf in use
+	for {
+		m, err := body.Read(buf[n:])
+		n += m
+		if i := bytes.Index(buf[:n], idMarker); i >= 0 {
+			rest := buf[i+len(idMarker) : n]
+			if j := bytes.IndexByte(rest, '"'); j >= 0 {
+				id, found = string(rest[:j]), true
+				break
+			}
+			if i > 0 { // the id may end in the next read: keep it whole
+				n = copy(buf[:], buf[i:n])
+			} else if n == len(buf) {
+				n = 0 // an id longer than the buffer: no event of ours
+			}
+		} else if keep := len(idMarker) - 1; n > keep {
+			n = copy(buf[:], buf[n-keep:n]) // the start of a marker cut by the read
+		}
+		if err != nil {
+			return "", false
+		}
+	}
+	io.Copy(io.Discard, body) // read to the end: the receipt is timed when the body is in
+	return id, found
 }
 
 // wait returns once want deliveries have been received, or with an error when timeout
@@ -567,6 +736,13 @@ func (r *benchReceiver) latencies() []float64 {
 	out := slices.Clone(r.lat)
 	slices.Sort(out)
 	return out
+}
+
+// backlogAtLast is how many backlog deliveries had arrived when the run's last one did.
+func (r *benchReceiver) backlogAtLast() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.atLast
 }
 
 func (r *benchReceiver) last() time.Time {
@@ -712,24 +888,8 @@ func machineBusy() time.Duration {
 // stream of the run's own, stream) and starts a Service on it with its API on a loopback
 // port; it returns the Service, the API's publish URL and what stops both.
 func startBenchNode(f benchFlags, dir, stream string, log *slog.Logger) (*gateway.Service, string, func(), error) {
-	sf := f.nats
-	sf.data, sf.store, sf.natsStream, sf.memtableMiB = dir, f.store, stream, f.memtableMiB
-	st, err := sf.openStore(log, -1, f.noSync, nil)
+	svc, err := openBenchService(f, dir, stream, log, false)
 	if err != nil {
-		return nil, "", nil, err
-	}
-	policy := gateway.URLPolicy{AllowPrivate: true}
-	svc, err := gateway.New(gateway.Options{
-		Store:   st,
-		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
-		Policy:  policy,
-		Logger:  log,
-
-		Retention:      f.retention,
-		RetentionEvery: f.retentionEvery,
-	})
-	if err != nil {
-		st.Close()
 		return nil, "", nil, err
 	}
 	svc.Start()
@@ -746,6 +906,32 @@ func startBenchNode(f benchFlags, dir, stream string, log *slog.Logger) (*gatewa
 	asrv := &http.Server{Handler: httpapi.New(httpapi.Options{Service: svc, Token: benchToken, Logger: log})}
 	go asrv.Serve(aln)
 	return svc, "http://" + aln.Addr().String() + "/v1/events", func() { asrv.Close(); stopSvc() }, nil
+}
+
+// openBenchService opens the store as --store names it and a Service on it (not started).
+// One to load a backlog into (load) skips fsync on Badger and lets publishes run any
+// distance ahead of delivery (no MaxWaiting: it delivers nothing).
+func openBenchService(f benchFlags, dir, stream string, log *slog.Logger, load bool) (*gateway.Service, error) {
+	sf := f.nats
+	sf.data, sf.store, sf.natsStream, sf.memtableMiB = dir, f.store, stream, f.memtableMiB
+	st, err := sf.openStore(log, -1, f.noSync || load, nil)
+	if err != nil {
+		return nil, err
+	}
+	policy := gateway.URLPolicy{AllowPrivate: true}
+	opts := gateway.Options{
+		Store:   st,
+		Senders: connectors.Senders(connectors.Options{Policy: policy, Logger: log}),
+		Policy:  policy,
+		Logger:  log,
+
+		Retention:      f.retention,
+		RetentionEvery: f.retentionEvery,
+	}
+	if load {
+		opts.MaxWaiting = -1
+	}
+	return gateway.New(opts) // (a New that fails closes the store)
 }
 
 // benchToken is the API token of bench's nodes.

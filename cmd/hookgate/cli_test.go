@@ -155,19 +155,26 @@ func TestRetentionFlag(t *testing.T) {
 	}
 }
 
+// benchJSON runs bench with args and --memory-limit off --json, and returns what it printed:
+// the result, as read and as printed, and its stderr.
+func benchJSON(t *testing.T, args ...string) (res benchResult, stdout []byte, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append(append([]string{"bench"}, args...), "--memory-limit", "off", "--json"), &out, &errb)
+	if code != 0 {
+		t.Fatalf("bench %v: exit %d: %s", args, code, errb.String())
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("bench %v --json = %q: %v", args, out.String(), err)
+	}
+	return res, out.Bytes(), errb.String()
+}
+
 // bench --duration publishes at --rate for that long; --report-every samples the totals and
 // the data folder (du and ls sizes) along the way, and --json carries them.
 func TestBenchSoakReportsTheDataFolder(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"bench", "--duration", "1500ms", "--rate", "40", "--concurrency", "4",
-		"--retention", "300ms", "--retention-every", "100ms", "--report-every", "500ms", "--memory-limit", "off", "--json"}, &out, &errb)
-	if code != 0 {
-		t.Fatalf("bench: exit %d: %s", code, errb.String())
-	}
-	var res benchResult
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("bench --json = %q: %v", out.String(), err)
-	}
+	res, _, errs := benchJSON(t, "--duration", "1500ms", "--rate", "40", "--concurrency", "4",
+		"--retention", "300ms", "--retention-every", "100ms", "--report-every", "500ms")
 	if res.Events == 0 || res.Delivered != int64(res.Events) || res.Errors != 0 || res.DurationS < 1.5 {
 		t.Errorf("bench = %d events, %d delivered, %d errors in %.1fs; want all delivered after at least 1.5s", res.Events, res.Delivered, res.Errors, res.DurationS)
 	}
@@ -182,8 +189,8 @@ func TestBenchSoakReportsTheDataFolder(t *testing.T) {
 			t.Errorf("sample %d = %+v, want a measured folder and totals that only grow", i, s)
 		}
 	}
-	if !strings.Contains(errb.String(), "allocated (du)") {
-		t.Errorf("stderr = %q, want the reports there with --json", errb.String())
+	if !strings.Contains(errs, "allocated (du)") {
+		t.Errorf("stderr = %q, want the reports there with --json", errs)
 	}
 }
 
@@ -194,16 +201,7 @@ func TestBenchSoakReportsTheDataFolder(t *testing.T) {
 func TestBenchOnNATSWithTwoNodes(t *testing.T) {
 	c := jstest.StartCluster(t, 3)
 	for _, nodes := range []string{"1", "2"} {
-		var out, errb bytes.Buffer
-		code := run(context.Background(), []string{"bench", "--store", c.URL(), "--nats-replicas", "3", "--nodes", nodes,
-			"--events", "300", "--concurrency", "8", "--memory-limit", "off", "--json"}, &out, &errb)
-		if code != 0 {
-			t.Fatalf("bench --nodes %s: exit %d: %s", nodes, code, errb.String())
-		}
-		var res benchResult
-		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-			t.Fatalf("bench --json = %q: %v", out.String(), err)
-		}
+		res, _, _ := benchJSON(t, "--store", c.URL(), "--nats-replicas", "3", "--nodes", nodes, "--events", "300", "--concurrency", "8")
 		if res.Events != 300 || res.Delivered != 300 || res.Errors != 0 || strconv.Itoa(res.Nodes) != nodes || res.CPUusPerEvent <= 0 || res.P99ms <= 0 {
 			t.Errorf("bench --nodes %s = %+v; want 300 events delivered on %s nodes, with CPU and latency measured", nodes, res, nodes)
 		}
@@ -215,5 +213,53 @@ func TestBenchOnNATSWithTwoNodes(t *testing.T) {
 	code, _, errs := runCLI("bench", "--nodes", "2", "--events", "10")
 	if code == 0 || !strings.Contains(errs, "need a store they share") {
 		t.Errorf("bench --nodes 2 on Badger: exit %d %q; want a refusal", code, errs)
+	}
+}
+
+// bench --overdue stores a backlog of deliveries due at once, restarts the gateway on its
+// folder and publishes fresh events while the backlog drains: the JSON reports the fresh
+// events' latency and what drained meanwhile. (Sane numbers, not a performance bound: the
+// backlog's endpoints answer after 200 ms, so it outlasts the second of fresh events.)
+func TestBenchOverdueMeasuresFreshEventsAfterARestart(t *testing.T) {
+	res, out, _ := benchJSON(t, "--overdue", "3000", "--overdue-endpoints", "4", "--overdue-delay", "200ms",
+		"--events", "20", "--rate", "20", "--concurrency", "2")
+	var keys map[string]any
+	if err := json.Unmarshal(out, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"overdue", "overdue_endpoints", "overdue_load_s", "restart_stop_ms", "restart_open_ms",
+		"fresh_after_restart_p50_ms", "fresh_after_restart_p99_ms", "fresh_after_restart_max_ms", "fresh_undelivered", "overdue_drained", "overdue_left",
+		"published_per_s", "p50_ms", "peak_anon_mib"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("bench --overdue --json has no %q: %s", k, out)
+		}
+	}
+	r := res.RestartResult
+	if r == nil {
+		t.Fatal("no restart figures")
+	}
+	if res.Events != 20 || res.Delivered != 20 || res.Errors != 0 || r.FreshUndelivered != 0 {
+		t.Errorf("bench = %d events, %d delivered (%d not), %d errors; want the 20 fresh events delivered", res.Events, res.Delivered, r.FreshUndelivered, res.Errors)
+	}
+	if r.Overdue != 3000 || r.OverdueEndpoints != 4 || r.OverdueLoadS <= 0 || r.StopMs <= 0 || r.OpenMs <= 0 {
+		t.Errorf("restart = %+v; want 3000 overdue deliveries to 4 endpoints, with the load, stop and open timed", *r)
+	}
+	if !(0 < r.FreshP50ms && r.FreshP50ms <= r.FreshP99ms && r.FreshP99ms <= r.FreshMaxms) || r.FreshP50ms != res.P50ms {
+		t.Errorf("fresh latency p50 %v, p99 %v, max %v (run p50 %v); want 0 < p50 ≤ p99 ≤ max, p50 the run's", r.FreshP50ms, r.FreshP99ms, r.FreshMaxms, res.P50ms)
+	}
+	if r.OverdueDrained <= 0 || r.OverdueLeft < 0 || r.OverdueDrained+r.OverdueLeft > int64(r.Overdue) {
+		t.Errorf("overdue drained %d, left %d of %d; want some drained during the run, none counted twice", r.OverdueDrained, r.OverdueLeft, r.Overdue)
+	}
+
+	// What --overdue cannot measure is refused.
+	for _, args := range [][]string{
+		{"--overdue", "10", "--rate", "10", "--store", "memory"},
+		{"--overdue", "10"},
+		{"--overdue", "10", "--rate", "10", "--pending", "10"},
+		{"--overdue", "10", "--rate", "10", "--overdue-endpoints", "0"},
+	} {
+		if code, _, errs := runCLI(append([]string{"bench", "--events", "1"}, args...)...); code == 0 || errs == "" {
+			t.Errorf("bench %v: exit %d %q; want a refusal", args, code, errs)
+		}
 	}
 }
