@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +39,8 @@ type dispatcher struct {
 	begun   atomic.Bool
 	// cut counts the attempts Stop cut short (for the shutdown log).
 	cut atomic.Int64
+	// timedOut is the cause of an attempt's context when DeliveryTimeout ends it, made once.
+	timedOut error
 }
 
 func newDispatcher(s *Service) *dispatcher {
@@ -54,6 +55,7 @@ func newDispatcher(s *Service) *dispatcher {
 		cancel:   cancel,
 		lim:      newLimits(perEndpointCap(s.opts.Concurrency)),
 		failing:  map[string]int{},
+		timedOut: fmt.Errorf("endpoint timeout (%s)", s.opts.DeliveryTimeout),
 	}
 }
 
@@ -272,7 +274,6 @@ func (d *dispatcher) work(job Job) {
 	}()
 	s := d.s
 	ctx := d.attempts
-	log := s.log.With("delivery", job.Delivery)
 	err := d.attempt(ctx, job)
 	d.lim.finish(job.Endpoint, job.Delivery, s.now())
 	d.failMu.Lock()
@@ -291,7 +292,7 @@ func (d *dispatcher) work(job Job) {
 	// delivery's record can't be read): hold the delivery back, longer each time, rather
 	// than hand it straight back to a loop that would fail the same way at once.
 	wait := backoff(n)
-	log.Error("delivery attempt", "err", err, "failures", n, "retry_in", wait)
+	s.log.Error("delivery attempt", "delivery", job.Delivery, "err", err, "failures", n, "retry_in", wait)
 	s.store.Hold(job.Delivery, s.now().Add(wait))
 }
 
@@ -351,8 +352,7 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 			out.Err = fmt.Errorf("mapping: %w", err)
 			break
 		}
-		timeout := s.opts.DeliveryTimeout
-		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
+		actx, cancel := context.WithTimeoutCause(ctx, s.opts.DeliveryTimeout, d.timedOut)
 		began := time.Now()
 		out = sender.Send(actx, &Message{Delivery: dl, Endpoint: ep, Event: &ev.Event, Body: body, Seq: ev.Seq, Attempt: len(dl.Attempts) + 1, Now: now})
 		took = time.Since(began)
@@ -408,7 +408,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 	v := classify(out)
 	status, step, due := seen.Status, seen.Step, seen.NextAttemptAt
 	c := *seen
-	c.Attempts = slices.Clone(seen.Attempts)
+	c.Attempts = append(make([]Attempt, 0, len(seen.Attempts)+1), seen.Attempts...) // room for att
 	dl, decided := &c, true
 	for tries := 0; ; tries++ {
 		now := s.now().UTC()
