@@ -138,11 +138,11 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 		if d.ID == "" {
 			return errors.New("save deliveries: a delivery without an id")
 		}
-		b, err := json.Marshal(d)
+		b, err := encodeRecord(d.Rev+1, d)
 		if err != nil {
 			return fmt.Errorf("save delivery %s: encode: %w", d.ID, err)
 		}
-		enc[i] = withRev(d.Rev+1, b)
+		enc[i] = b
 	}
 	olds := make([]*deliveryKeys, len(ds))
 	err := s.view(func(r *kv.Reader) error {

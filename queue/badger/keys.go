@@ -1,11 +1,14 @@
 package badger
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
@@ -85,6 +88,25 @@ func withRev(rev uint64, b []byte) []byte {
 	binary.BigEndian.PutUint64(out, rev)
 	return append(out, b...)
 }
+
+// encodeRecord returns v's JSON, as json.Marshal writes it, prefixed with rev (withRev):
+// encoded in a recycled buffer behind room for the revision and copied out once, where
+// withRev(rev, json.Marshal(v)) allocates and copies the JSON twice.
+func encodeRecord(rev uint64, v any) ([]byte, error) {
+	buf := recordBufs.Get().(*bytes.Buffer)
+	defer recordBufs.Put(buf)
+	buf.Reset()
+	buf.Write(make([]byte, 8))
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return nil, err
+	}
+	out := bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})) // Encode ends with a newline, Marshal doesn't
+	binary.BigEndian.PutUint64(out, rev)
+	return out, nil
+}
+
+// recordBufs recycles encodeRecord's buffers.
+var recordBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // splitRev splits a stored record into its revision and its JSON.
 func splitRev(key, v []byte) (uint64, []byte, error) {
