@@ -407,6 +407,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 	s := d.s
 	v := classify(out)
 	status, step, due := seen.Status, seen.Step, seen.NextAttemptAt
+	was := seen // the record as stored at dl.Rev, for the store's indexes
 	c := *seen
 	c.Attempts = append(make([]Attempt, 0, len(seen.Attempts)+1), seen.Attempts...) // room for att
 	dl, decided := &c, true
@@ -435,7 +436,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 				}
 			}
 		}
-		err := s.saveDeliveries(ctx, dl)
+		err := s.updateDelivery(ctx, was, dl)
 		if err == nil {
 			s.changes.fire()
 			break
@@ -446,6 +447,8 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		if dl, err = s.store.Delivery(ctx, seen.ID); err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
+		reread := *dl
+		was = &reread
 	}
 	d.observe(ep, dl, att, v, decided, took)
 	if !decided {

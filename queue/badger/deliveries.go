@@ -133,20 +133,12 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 	if len(ds) == 0 {
 		return s.live()
 	}
-	enc := make([][]byte, len(ds))
-	for i, d := range ds {
-		if d.ID == "" {
-			return errors.New("save deliveries: a delivery without an id")
-		}
-		b, err := encodeRecord(d.Rev+1, d)
-		if err != nil {
-			return fmt.Errorf("save delivery %s: encode: %w", d.ID, err)
-		}
-		enc[i] = b
-	}
 	olds := make([]*deliveryKeys, len(ds))
 	err := s.view(func(r *kv.Reader) error {
 		for i, d := range ds {
+			if d.ID == "" {
+				return errors.New("a delivery without an id")
+			}
 			rev, old, err := loadDeliveryKeys(r, d.ID)
 			switch {
 			case errors.Is(err, gateway.ErrNotFound):
@@ -164,7 +156,38 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 	if err != nil {
 		return fmt.Errorf("save deliveries: %w", err)
 	}
-	err = s.updateLazy(ctx, func(tx *kv.Txn) error {
+	return s.saveDeliveries(ctx, ds, olds)
+}
+
+// UpdateDelivery saves d, which the caller read as was at revision d.Rev (see
+// gateway.DeliveryUpdater): SaveDeliveries without its read, the index fields of the
+// record replaced taken from was. The committer's compare of the stored revision with d.Rev
+// is what makes them right: was is that revision's record, or the save fails with
+// ErrConflict.
+func (s *Store) UpdateDelivery(ctx context.Context, was, d *gateway.Delivery) error {
+	if was == nil || d == nil || was.ID != d.ID || was.Rev != d.Rev || d.Rev == 0 {
+		return s.SaveDeliveries(ctx, d)
+	}
+	old := &deliveryKeys{ID: was.ID, EndpointID: was.EndpointID, Status: was.Status, CreatedAt: was.CreatedAt}
+	return s.saveDeliveries(ctx, []*gateway.Delivery{d}, []*deliveryKeys{old})
+}
+
+var _ gateway.DeliveryUpdater = (*Store)(nil)
+
+// saveDeliveries writes ds, whose stored records at their revisions had the index fields
+// olds (nil: no record), in one lazy commit that checks every revision again.
+func (s *Store) saveDeliveries(ctx context.Context, ds []*gateway.Delivery, olds []*deliveryKeys) error {
+	enc := make([][]byte, len(ds))
+	for i, d := range ds {
+		if d.ID == "" {
+			return errors.New("save deliveries: a delivery without an id")
+		}
+		var err error
+		if enc[i], err = encodeRecord(d.Rev+1, d); err != nil {
+			return fmt.Errorf("save delivery %s: encode: %w", d.ID, err)
+		}
+	}
+	err := s.updateLazy(ctx, func(tx *kv.Txn) error {
 		for i, d := range ds {
 			rev, err := storedRev(tx, d.ID)
 			if err != nil {
