@@ -183,7 +183,7 @@ func (s *Store) saveDeliveries(ctx context.Context, ds []*gateway.Delivery, olds
 			return errors.New("save deliveries: a delivery without an id")
 		}
 		var err error
-		if enc[i], err = encodeRecord(d.Rev+1, d); err != nil {
+		if enc[i], err = encodeDelivery(d.Rev+1, d); err != nil {
 			return fmt.Errorf("save delivery %s: encode: %w", d.ID, err)
 		}
 	}

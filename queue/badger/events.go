@@ -154,7 +154,7 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		if d.ID == "" {
 			return nil, fmt.Errorf("append %s: a delivery without an id", ev.ID)
 		}
-		b, err := encodeRecord(1, d)
+		b, err := encodeDelivery(1, d)
 		if err != nil {
 			return nil, fmt.Errorf("append %s: encode delivery %s: %w", ev.ID, d.ID, err)
 		}
@@ -253,7 +253,7 @@ func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gatewa
 		if d.ID == "" || d.EventID != eventID {
 			return fmt.Errorf("add deliveries to %s: a delivery without an id or of another event", eventID)
 		}
-		b, err := encodeRecord(1, d)
+		b, err := encodeDelivery(1, d)
 		if err != nil {
 			return fmt.Errorf("add deliveries to %s: encode delivery %s: %w", eventID, d.ID, err)
 		}

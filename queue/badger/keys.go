@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -89,24 +88,21 @@ func withRev(rev uint64, b []byte) []byte {
 	return append(out, b...)
 }
 
-// encodeRecord returns v's JSON, as json.Marshal writes it, prefixed with rev (withRev):
-// encoded in a recycled buffer behind room for the revision and copied out once, where
-// withRev(rev, json.Marshal(v)) allocates and copies the JSON twice.
-func encodeRecord(rev uint64, v any) ([]byte, error) {
-	buf := recordBufs.Get().(*bytes.Buffer)
+// encodeDelivery returns d's stored form: rev (as withRev writes it), then d's JSON as
+// json.Marshal writes it (see appendDelivery), made in a recycled buffer and copied out once.
+func encodeDelivery(rev uint64, d *gateway.Delivery) ([]byte, error) {
+	buf := recordBufs.Get().(*[]byte)
 	defer recordBufs.Put(buf)
-	buf.Reset()
-	buf.Write(make([]byte, 8))
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
+	b, err := appendDelivery(binary.BigEndian.AppendUint64((*buf)[:0], rev), d)
+	if err != nil {
 		return nil, err
 	}
-	out := bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})) // Encode ends with a newline, Marshal doesn't
-	binary.BigEndian.PutUint64(out, rev)
-	return out, nil
+	*buf = b
+	return bytes.Clone(b), nil
 }
 
-// recordBufs recycles encodeRecord's buffers.
-var recordBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// recordBufs recycles encodeDelivery's buffers.
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // splitRev splits a stored record into its revision and its JSON.
 func splitRev(key, v []byte) (uint64, []byte, error) {
