@@ -30,6 +30,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +71,8 @@ type Sender struct {
 	client  *http.Client
 	log     *slog.Logger
 	targets targets
+	// direct is the client's transport when the client is one NewClient made (see do).
+	direct http.RoundTripper
 }
 
 var _ gateway.Sender = (*Sender)(nil)
@@ -82,7 +86,29 @@ func New(opts Options) *Sender {
 	if s.client == nil {
 		s.client = newClient(opts.Policy, opts.Resolver)
 	}
+	if c := s.client; c.Jar == nil && c.Timeout == 0 && c.CheckRedirect != nil &&
+		reflect.ValueOf(c.CheckRedirect).Pointer() == reflect.ValueOf(noRedirects).Pointer() {
+		s.direct = c.Transport
+		if s.direct == nil {
+			s.direct = http.DefaultTransport
+		}
+	}
 	return s
+}
+
+// do sends req, whose URL is t's. A client made by NewClient has no jar, no timeout and
+// follows no redirect, so all that http.Client.Do would add is a copy of the request's
+// headers (kept for redirects it never follows) and basic auth from the URL's user info:
+// its transport is called directly, with that auth set here. A 3xx is then an answer
+// whatever its Location, where http.Client fails the request on a Location it can't parse.
+func (s *Sender) do(req *http.Request, t *target) (*http.Response, error) {
+	if s.direct == nil {
+		return s.client.Do(req)
+	}
+	if t.basicAuth != "" && req.Header.Get("Authorization") == "" {
+		req.Header["Authorization"] = []string{t.basicAuth}
+	}
+	return s.direct.RoundTrip(req)
 }
 
 // NewClient returns the HTTP client outbound senders share: keep-alive connections pooled
@@ -114,13 +140,11 @@ func newClient(policy gateway.URLPolicy, resolver *net.Resolver) *http.Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{
-		Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
+	return &http.Client{Transport: tr, CheckRedirect: noRedirects}
 }
+
+// noRedirects is the CheckRedirect of NewClient's clients: a 3xx is the answer.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // maxDrain is how much of a long answer is read and discarded past MaxResponseBody so that
 // the connection can be reused; past it the connection is closed instead.
@@ -183,7 +207,7 @@ func (s *Sender) Post(ctx context.Context, m *gateway.Message, target string, bo
 	setAuth(req, m.Endpoint.Auth)
 	SetHeaders(h, m, now, sig)
 
-	resp, err := s.client.Do(req)
+	resp, err := s.do(req, t)
 	if err != nil {
 		return gateway.Outcome{Err: redact(ctx, err, target, t), Sent: body}
 	}
@@ -266,9 +290,10 @@ const maxTargets = 4096
 
 // target is a URL posted to, parsed.
 type target struct {
-	u        *url.URL // nil when the URL is not absolute (or not a URL)
-	host     string   // the request's Host: u.Host without an empty port
-	redacted string   // gateway.RedactURL of the URL, for errors and logs
+	u         *url.URL // nil when the URL is not absolute (or not a URL)
+	host      string   // the request's Host: u.Host without an empty port
+	redacted  string   // gateway.RedactURL of the URL, for errors and logs
+	basicAuth string   // the Authorization header of the URL's user info, as http.Client makes it
 }
 
 // parse returns raw parsed, from the cache when it is there.
@@ -279,6 +304,10 @@ func (c *targets) parse(raw string) *target {
 	t := &target{redacted: gateway.RedactURL(raw)}
 	if u, err := url.Parse(raw); err == nil && u.Host != "" {
 		t.u, t.host = u, strings.TrimSuffix(u.Host, ":")
+		if u.User != nil {
+			password, _ := u.User.Password()
+			t.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password))
+		}
 	}
 	if c.n.Add(1) > maxTargets {
 		c.m.Clear()
