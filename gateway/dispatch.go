@@ -19,6 +19,10 @@ type dispatcher struct {
 	s    *Service
 	sem  chan struct{}
 	free chan struct{} // signalled when a worker ends, so the loop can lease again
+	// jobs hands a leased job to an idle worker; workers counts the worker goroutines
+	// started (by the loop only: see run). The loop closes jobs when it ends.
+	jobs    chan Job
+	workers int
 	quit chan struct{}
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -49,6 +53,7 @@ func newDispatcher(s *Service) *dispatcher {
 		s:        s,
 		sem:      make(chan struct{}, s.opts.Concurrency),
 		free:     make(chan struct{}, 1),
+		jobs:     make(chan Job),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		attempts: ctx,
@@ -103,6 +108,7 @@ func (d *dispatcher) stop(ctx context.Context) (inFlight, cut int) {
 
 func (d *dispatcher) loop() {
 	defer close(d.done)
+	defer close(d.jobs)
 	defer d.running.Store(false)
 	q := d.s.store
 	timer := time.NewTimer(time.Hour)
@@ -159,7 +165,7 @@ func (d *dispatcher) loop() {
 				}
 				d.sem <- struct{}{}
 				d.wg.Add(1)
-				go d.work(job)
+				d.run(job)
 			}
 			d.postpone(later)
 			leased = len(jobs)
@@ -259,6 +265,32 @@ type deferral struct {
 func (d *dispatcher) postpone(later []deferral) {
 	for _, l := range later {
 		d.s.store.Hold(l.job.Delivery, l.at)
+	}
+}
+
+// run hands job to an idle worker, or starts one. Workers outlive their jobs and wait for
+// the next one, so that an attempt does not begin on a fresh goroutine whose stack grows
+// again, copied each time (encoding, signing and net/http run deep). There are at most
+// Concurrency of them: the caller holds one of the sem slots, so when all of them run, at
+// most Concurrency-1 others are busy and one is free or about to be.
+func (d *dispatcher) run(job Job) {
+	if d.workers < cap(d.sem) {
+		select {
+		case d.jobs <- job:
+			return
+		default:
+		}
+		d.workers++
+		go d.worker(job)
+		return
+	}
+	d.jobs <- job
+}
+
+// worker works job, then the jobs run hands it, until the loop ends.
+func (d *dispatcher) worker(job Job) {
+	for ok := true; ok; job, ok = <-d.jobs {
+		d.work(job)
 	}
 }
 
