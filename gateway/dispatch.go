@@ -23,10 +23,10 @@ type dispatcher struct {
 	// started (by the loop only: see run). The loop closes jobs when it ends.
 	jobs    chan Job
 	workers int
-	quit chan struct{}
-	done chan struct{}
-	wg   sync.WaitGroup
-	lim  *limits
+	quit    chan struct{}
+	done    chan struct{}
+	wg      sync.WaitGroup
+	lim     *limits
 
 	// failing counts, per delivery, the attempts in a row that ended in an error the
 	// dispatcher could not record (see work); each one holds the delivery back longer.
