@@ -140,11 +140,12 @@ func (s *Service) saveDelivery(ctx context.Context, id string, change func(d *De
 		if err != nil {
 			return nil, false, err
 		}
+		was := *d // as stored at d.Rev, for the store's indexes
 		ok, err := change(d)
 		if err != nil || !ok {
 			return d, false, err
 		}
-		err = s.saveDeliveries(ctx, d)
+		err = s.updateDelivery(ctx, &was, d)
 		if err == nil {
 			s.changes.fire()
 			return d, true, nil

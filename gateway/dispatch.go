@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,10 +19,14 @@ type dispatcher struct {
 	s    *Service
 	sem  chan struct{}
 	free chan struct{} // signalled when a worker ends, so the loop can lease again
-	quit chan struct{}
-	done chan struct{}
-	wg   sync.WaitGroup
-	lim  *limits
+	// jobs hands a leased job to an idle worker; workers counts the worker goroutines
+	// started (by the loop only: see run). The loop closes jobs when it ends.
+	jobs    chan Job
+	workers int
+	quit    chan struct{}
+	done    chan struct{}
+	wg      sync.WaitGroup
+	lim     *limits
 
 	// failing counts, per delivery, the attempts in a row that ended in an error the
 	// dispatcher could not record (see work); each one holds the delivery back longer.
@@ -40,6 +43,8 @@ type dispatcher struct {
 	begun   atomic.Bool
 	// cut counts the attempts Stop cut short (for the shutdown log).
 	cut atomic.Int64
+	// timedOut is the cause of an attempt's context when DeliveryTimeout ends it, made once.
+	timedOut error
 }
 
 func newDispatcher(s *Service) *dispatcher {
@@ -48,12 +53,14 @@ func newDispatcher(s *Service) *dispatcher {
 		s:        s,
 		sem:      make(chan struct{}, s.opts.Concurrency),
 		free:     make(chan struct{}, 1),
+		jobs:     make(chan Job),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		attempts: ctx,
 		cancel:   cancel,
 		lim:      newLimits(perEndpointCap(s.opts.Concurrency)),
 		failing:  map[string]int{},
+		timedOut: fmt.Errorf("endpoint timeout (%s)", s.opts.DeliveryTimeout),
 	}
 }
 
@@ -101,6 +108,7 @@ func (d *dispatcher) stop(ctx context.Context) (inFlight, cut int) {
 
 func (d *dispatcher) loop() {
 	defer close(d.done)
+	defer close(d.jobs)
 	defer d.running.Store(false)
 	q := d.s.store
 	timer := time.NewTimer(time.Hour)
@@ -157,7 +165,7 @@ func (d *dispatcher) loop() {
 				}
 				d.sem <- struct{}{}
 				d.wg.Add(1)
-				go d.work(job)
+				d.run(job)
 			}
 			d.postpone(later)
 			leased = len(jobs)
@@ -264,6 +272,32 @@ func (d *dispatcher) postpone(later []deferral) {
 	}
 }
 
+// run hands job to an idle worker, or starts one. Workers outlive their jobs and wait for
+// the next one, so that an attempt does not begin on a fresh goroutine whose stack grows
+// again, copied each time (encoding, signing and net/http run deep). There are at most
+// Concurrency of them: the caller holds one of the sem slots, so when all of them run, at
+// most Concurrency-1 others are busy and one is free or about to be.
+func (d *dispatcher) run(job Job) {
+	if d.workers < cap(d.sem) {
+		select {
+		case d.jobs <- job:
+			return
+		default:
+		}
+		d.workers++
+		go d.worker(job)
+		return
+	}
+	d.jobs <- job
+}
+
+// worker works job, then the jobs run hands it, until the loop ends.
+func (d *dispatcher) worker(job Job) {
+	for ok := true; ok; job, ok = <-d.jobs {
+		d.work(job)
+	}
+}
+
 // work makes one attempt for the delivery job.Delivery and records what happened.
 func (d *dispatcher) work(job Job) {
 	defer func() {
@@ -276,7 +310,6 @@ func (d *dispatcher) work(job Job) {
 	}()
 	s := d.s
 	ctx := d.attempts
-	log := s.log.With("delivery", job.Delivery)
 	err := d.attempt(ctx, job)
 	d.lim.finish(job.Endpoint, job.Delivery, s.now())
 	d.failMu.Lock()
@@ -295,7 +328,7 @@ func (d *dispatcher) work(job Job) {
 	// delivery's record can't be read): hold the delivery back, longer each time, rather
 	// than hand it straight back to a loop that would fail the same way at once.
 	wait := backoff(n)
-	log.Error("delivery attempt", "err", err, "failures", n, "retry_in", wait)
+	s.log.Error("delivery attempt", "delivery", job.Delivery, "err", err, "failures", n, "retry_in", wait)
 	s.store.Hold(job.Delivery, s.now().Add(wait))
 }
 
@@ -355,8 +388,7 @@ func (d *dispatcher) attempt(ctx context.Context, job Job) error {
 			out.Err = fmt.Errorf("mapping: %w", err)
 			break
 		}
-		timeout := s.opts.DeliveryTimeout
-		actx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("endpoint timeout (%s)", timeout))
+		actx, cancel := context.WithTimeoutCause(ctx, s.opts.DeliveryTimeout, d.timedOut)
 		began := time.Now()
 		out = sender.Send(actx, &Message{Delivery: dl, Endpoint: ep, Event: &ev.Event, Body: body, Seq: ev.Seq, Attempt: len(dl.Attempts) + 1, Now: now})
 		took = time.Since(began)
@@ -411,8 +443,9 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 	s := d.s
 	v := classify(out)
 	status, step, due := seen.Status, seen.Step, seen.NextAttemptAt
+	was := seen // the record as stored at dl.Rev, for the store's indexes
 	c := *seen
-	c.Attempts = slices.Clone(seen.Attempts)
+	c.Attempts = append(make([]Attempt, 0, len(seen.Attempts)+1), seen.Attempts...) // room for att
 	dl, decided := &c, true
 	for tries := 0; ; tries++ {
 		now := s.now().UTC()
@@ -439,7 +472,7 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 				}
 			}
 		}
-		err := s.saveDeliveries(ctx, dl)
+		err := s.updateDelivery(ctx, was, dl)
 		if err == nil {
 			s.changes.fire()
 			break
@@ -450,6 +483,8 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		if dl, err = s.store.Delivery(ctx, seen.ID); err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
+		reread := *dl
+		was = &reread
 	}
 	d.observe(ep, dl, att, v, decided, took)
 	if !decided {

@@ -137,13 +137,18 @@ type Secret struct {
 // SigningSecrets returns the secrets that sign a delivery made at now: the current one
 // first, then every rotated-out secret still within its grace period.
 func (ep *Endpoint) SigningSecrets(now time.Time) []string {
-	out := make([]string, 0, len(ep.Secrets))
+	return ep.AppendSigningSecrets(make([]string, 0, len(ep.Secrets)), now)
+}
+
+// AppendSigningSecrets appends SigningSecrets(now) to dst and returns it: a sender passes a
+// small array of its own, so that signing a delivery allocates no slice.
+func (ep *Endpoint) AppendSigningSecrets(dst []string, now time.Time) []string {
 	for _, s := range ep.Secrets {
 		if s.Expires == nil || now.Before(*s.Expires) {
-			out = append(out, s.Value)
+			dst = append(dst, s.Value)
 		}
 	}
-	return out
+	return dst
 }
 
 // public returns a copy of ep without its secrets, as every answer (API, CLI, MCP) shows

@@ -290,6 +290,18 @@ func (s *Service) saveDeliveries(ctx context.Context, ds ...*Delivery) error {
 	return s.store.SaveDeliveries(ctx, ds...)
 }
 
+// updateDelivery is saveDeliveries(ctx, d) for a delivery the caller read as was (at
+// revision d.Rev): a store that is a DeliveryUpdater takes what the save replaces from was
+// instead of reading it again.
+func (s *Service) updateDelivery(ctx context.Context, was, d *Delivery) error {
+	u, ok := s.store.(DeliveryUpdater)
+	if !ok {
+		return s.saveDeliveries(ctx, d)
+	}
+	s.handoff.drop([]*Delivery{d})
+	return u.UpdateDelivery(ctx, was, d)
+}
+
 // backpressure is what a publish of new data waits for (see Options.MaxWaiting).
 func (s *Service) backpressure(ctx context.Context) error {
 	if s.opts.MaxWaiting < 0 {

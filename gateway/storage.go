@@ -145,6 +145,21 @@ type Deliveries interface {
 	ListDeliveries(ctx context.Context, q DeliveryQuery) (*DeliveryRange, error)
 }
 
+// DeliveryUpdater is a Deliveries that saves one delivery without reading back the record
+// the save replaces. It is optional: when the store has it, the Service saves through it
+// every delivery it changes after reading it (an attempt recorded, a retry, a cancel), and
+// through SaveDeliveries otherwise.
+type DeliveryUpdater interface {
+	// UpdateDelivery is SaveDeliveries(ctx, d) for a delivery whose stored record at
+	// revision d.Rev the caller holds as was (was.ID == d.ID, was.Rev == d.Rev): the store
+	// takes what its indexes were made of (the endpoint, the creation time, the status) from
+	// was instead of reading and decoding that record again. It is still a compare-and-swap
+	// on d.Rev: when the stored revision is another, nothing is written and the error wraps
+	// ErrConflict. A was that doesn't match d (nil, another id or revision, or Rev 0) makes
+	// it SaveDeliveries(ctx, d).
+	UpdateDelivery(ctx context.Context, was, d *Delivery) error
+}
+
 // DeliveryQuery selects deliveries, ordered by creation.
 type DeliveryQuery struct {
 	// Endpoint keeps one endpoint's deliveries; empty lists across all endpoints.

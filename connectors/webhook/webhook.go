@@ -30,6 +30,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -37,8 +38,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -63,9 +67,12 @@ type Options struct {
 // Sender delivers to webhook endpoints. It is safe for concurrent use, and shares one
 // pooled HTTP client across all of its deliveries.
 type Sender struct {
-	policy gateway.URLPolicy
-	client *http.Client
-	log    *slog.Logger
+	policy  gateway.URLPolicy
+	client  *http.Client
+	log     *slog.Logger
+	targets targets
+	// direct is the client's transport when the client is one NewClient made (see do).
+	direct http.RoundTripper
 }
 
 var _ gateway.Sender = (*Sender)(nil)
@@ -79,7 +86,29 @@ func New(opts Options) *Sender {
 	if s.client == nil {
 		s.client = newClient(opts.Policy, opts.Resolver)
 	}
+	if c := s.client; c.Jar == nil && c.Timeout == 0 && c.CheckRedirect != nil &&
+		reflect.ValueOf(c.CheckRedirect).Pointer() == reflect.ValueOf(noRedirects).Pointer() {
+		s.direct = c.Transport
+		if s.direct == nil {
+			s.direct = http.DefaultTransport
+		}
+	}
 	return s
+}
+
+// do sends req, whose URL is t's. A client made by NewClient has no jar, no timeout and
+// follows no redirect, so all that http.Client.Do would add is a copy of the request's
+// headers (kept for redirects it never follows) and basic auth from the URL's user info:
+// its transport is called directly, with that auth set here. A 3xx is then an answer
+// whatever its Location, where http.Client fails the request on a Location it can't parse.
+func (s *Sender) do(req *http.Request, t *target) (*http.Response, error) {
+	if s.direct == nil {
+		return s.client.Do(req)
+	}
+	if t.basicAuth != "" && req.Header.Get("Authorization") == "" {
+		req.Header["Authorization"] = []string{t.basicAuth}
+	}
+	return s.direct.RoundTrip(req)
 }
 
 // NewClient returns the HTTP client outbound senders share: keep-alive connections pooled
@@ -111,13 +140,11 @@ func newClient(policy gateway.URLPolicy, resolver *net.Resolver) *http.Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	return &http.Client{
-		Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
+	return &http.Client{Transport: tr, CheckRedirect: noRedirects}
 }
+
+// noRedirects is the CheckRedirect of NewClient's clients: a 3xx is the answer.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // maxDrain is how much of a long answer is read and discarded past MaxResponseBody so that
 // the connection can be reused; past it the connection is closed instead.
@@ -149,54 +176,147 @@ func (s *Sender) Post(ctx context.Context, m *gateway.Message, target string, bo
 	if m == nil || m.Endpoint == nil || m.Event == nil || m.Delivery == nil {
 		return gateway.Outcome{Err: errors.New("webhook: incomplete message")}
 	}
-	redacted := gateway.RedactURL(target)
-	u, err := url.Parse(target)
-	if err != nil || u.Host == "" {
-		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: not an absolute URL", redacted)}
+	t := s.targets.parse(target)
+	if t.u == nil {
+		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: not an absolute URL", t.redacted)}
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && s.policy.AllowPrivate) {
-		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: only https is allowed", redacted)}
+	if t.u.Scheme != "https" && !(t.u.Scheme == "http" && s.policy.AllowPrivate) {
+		return gateway.Outcome{Err: fmt.Errorf("endpoint URL %s: only https is allowed", t.redacted)}
 	}
 	now := m.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	sig, err := signature.Header(m.Endpoint.SigningSecrets(now), m.Event.ID, now, body)
+	var keep [4]string
+	sig, err := signature.Header(m.Endpoint.AppendSigningSecrets(keep[:0], now), m.Event.ID, now, body)
 	if err != nil {
-		return gateway.Outcome{Err: fmt.Errorf("POST %s: %w", redacted, err)}
+		return gateway.Outcome{Err: fmt.Errorf("POST %s: %w", t.redacted, err)}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return gateway.Outcome{Err: redact(ctx, fmt.Errorf("build request: %w", err), target, u)}
-	}
+	// One map, sized for every header the request carries, and one array for the values of
+	// the endpoint's headers, which Set would allocate one by one.
+	h := make(http.Header, len(m.Endpoint.Headers)+len(header)+ownHeaders+1)
+	vals := make([]string, 0, len(m.Endpoint.Headers))
 	for k, v := range m.Endpoint.Headers {
-		req.Header.Set(k, v)
+		vals = append(vals, v)
+		h[http.CanonicalHeaderKey(k)] = vals[len(vals)-1:]
 	}
 	for k, vs := range header {
-		req.Header[http.CanonicalHeaderKey(k)] = vs
+		h[http.CanonicalHeaderKey(k)] = vs
 	}
+	req := newRequest(ctx, t, h, body)
 	setAuth(req, m.Endpoint.Auth)
-	SetHeaders(req.Header, m, now, sig)
+	SetHeaders(h, m, now, sig)
 
-	resp, err := s.client.Do(req)
+	resp, err := s.do(req, t)
 	if err != nil {
-		return gateway.Outcome{Err: redact(ctx, err, target, u), Sent: body}
+		return gateway.Outcome{Err: redact(ctx, err, target, t), Sent: body}
 	}
 	defer resp.Body.Close()
 	out := gateway.Outcome{StatusCode: resp.StatusCode, RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), time.Now()), Sent: body}
 	// The status line is the answer; a body cut short (or slower than ctx) doesn't change it.
-	out.Body, err = io.ReadAll(io.LimitReader(resp.Body, gateway.MaxResponseBody))
-	if err == nil {
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	}
+	out.Body, err = readAnswer(resp.Body)
 	if s.log.Enabled(ctx, slog.LevelDebug) {
-		log := s.log.With("kind", m.Endpoint.Kind, "endpoint", m.Endpoint.ID, "delivery", m.Delivery.ID, "url", redacted, "status", resp.StatusCode)
+		log := s.log.With("kind", m.Endpoint.Kind, "endpoint", m.Endpoint.ID, "delivery", m.Delivery.ID, "url", t.redacted, "status", resp.StatusCode)
 		if err != nil {
-			log = log.With("body_err", redact(ctx, err, target, u))
+			log = log.With("body_err", redact(ctx, err, target, t))
 		}
 		log.DebugContext(ctx, "endpoint answered")
 	}
 	return out
+}
+
+// newRequest is http.NewRequestWithContext(ctx, POST, t's URL, bytes.NewReader(body)) with
+// h as its header, without parsing the URL again: t holds it parsed, shared read-only by
+// every request to it (neither the client nor the transport changes a request's URL).
+func newRequest(ctx context.Context, t *target, h http.Header, body []byte) *http.Request {
+	req := &http.Request{
+		Method: http.MethodPost, URL: t.u, Host: t.host, Header: h,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		ContentLength: int64(len(body)),
+		Body:          http.NoBody,
+		GetBody:       func() (io.ReadCloser, error) { return http.NoBody, nil },
+	}
+	if len(body) > 0 {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	return req.WithContext(ctx)
+}
+
+// answers recycles the buffers an answer is read into.
+var answers = sync.Pool{New: func() any { return new([gateway.MaxResponseBody]byte) }}
+
+// readAnswer reads the first MaxResponseBody bytes of an answer, then discards up to
+// maxDrain more so that the connection can be reused (past that it is closed instead). It
+// returns a copy of what it kept, nil for an empty answer, and the first read error other
+// than io.EOF.
+func readAnswer(r io.Reader) ([]byte, error) {
+	buf := answers.Get().(*[gateway.MaxResponseBody]byte)
+	defer answers.Put(buf)
+	n, err := 0, error(nil)
+	for n < len(buf) && err == nil {
+		var k int
+		k, err = r.Read(buf[n:])
+		n += k
+	}
+	var kept []byte
+	if n > 0 {
+		kept = bytes.Clone(buf[:n])
+	}
+	for drained := 0; err == nil && drained < maxDrain; {
+		var k int
+		k, err = r.Read(buf[:min(len(buf), maxDrain-drained)])
+		drained += k
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	return kept, err
+}
+
+// ownHeaders counts the headers SetHeaders sets.
+const ownHeaders = 7
+
+// targets keeps the URLs posted to, parsed: each is parsed once, not once per attempt. An
+// endpoint whose URL changes posts to a new key; when the cache holds maxTargets URLs it
+// starts over, so URLs no endpoint uses any more don't pile up.
+type targets struct {
+	m sync.Map // string → *target
+	n atomic.Int64
+}
+
+// maxTargets bounds the URLs targets keeps.
+const maxTargets = 4096
+
+// target is a URL posted to, parsed.
+type target struct {
+	u         *url.URL // nil when the URL is not absolute (or not a URL)
+	host      string   // the request's Host: u.Host without an empty port
+	redacted  string   // gateway.RedactURL of the URL, for errors and logs
+	basicAuth string   // the Authorization header of the URL's user info, as http.Client makes it
+}
+
+// parse returns raw parsed, from the cache when it is there.
+func (c *targets) parse(raw string) *target {
+	if t, ok := c.m.Load(raw); ok {
+		return t.(*target)
+	}
+	t := &target{redacted: gateway.RedactURL(raw)}
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		t.u, t.host = u, strings.TrimSuffix(u.Host, ":")
+		if u.User != nil {
+			password, _ := u.User.Password()
+			t.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password))
+		}
+	}
+	if c.n.Add(1) > maxTargets {
+		c.m.Clear()
+		c.n.Store(1)
+	}
+	if prev, loaded := c.m.LoadOrStore(raw, t); loaded {
+		return prev.(*target)
+	}
+	return t
 }
 
 // setAuth applies an endpoint's auth to req: a header (n8n's Header Auth) or HTTP basic
@@ -218,13 +338,32 @@ func setAuth(req *http.Request, a *gateway.EndpointAuth) {
 // Webhooks trio, with now as webhook-timestamp and sig (from signature.Header) as
 // webhook-signature. Senders of other kinds call it too.
 func SetHeaders(h http.Header, m *gateway.Message, now time.Time, sig string) {
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", "hookgate/"+gateway.Version)
-	h.Set("X-Hookgate-Event", m.Event.Type)
-	h.Set("X-Hookgate-Delivery", m.Delivery.ID)
-	h.Set(signature.HeaderID, m.Event.ID)
-	h.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	h.Set(signature.HeaderSignature, sig)
+	// One array for the seven values (Set would allocate each), under keys already in
+	// canonical form (Set would canonicalise the lower-case Standard Webhooks names anew).
+	v := [ownHeaders]string{"application/json", userAgent(), m.Event.Type, m.Delivery.ID, m.Event.ID, strconv.FormatInt(now.Unix(), 10), sig}
+	vs := v[:]
+	for i, k := range ownHeaderKeys {
+		h[k] = vs[i : i+1 : i+1]
+	}
+}
+
+// ownHeaderKeys are the names SetHeaders sets, in canonical form, in the order of its values.
+var ownHeaderKeys = [ownHeaders]string{"Content-Type", "User-Agent", "X-Hookgate-Event", "X-Hookgate-Delivery",
+	http.CanonicalHeaderKey(signature.HeaderID), http.CanonicalHeaderKey(signature.HeaderTimestamp), http.CanonicalHeaderKey(signature.HeaderSignature)}
+
+// ua is the User-Agent made from the gateway.Version it names.
+type ua struct{ version, header string }
+
+var lastUA atomic.Pointer[ua]
+
+// userAgent returns "hookgate/" + gateway.Version, made once per version rather than per request.
+func userAgent() string {
+	if u := lastUA.Load(); u != nil && u.version == gateway.Version {
+		return u.header
+	}
+	u := &ua{version: gateway.Version, header: "hookgate/" + gateway.Version}
+	lastUA.Store(u)
+	return u.header
 }
 
 // RetryAfter parses a Retry-After value, delay-seconds or an HTTP date, into a wait from
@@ -252,7 +391,7 @@ func RetryAfter(v string, now time.Time) time.Duration {
 // the cause (*net.OpError…) and, when ctx is done, ctx.Err(): the client reports a
 // deadline by its cause (context.WithTimeoutCause), but callers test for
 // context.DeadlineExceeded.
-func redact(ctx context.Context, err error, raw string, u *url.URL) error {
+func redact(ctx context.Context, err error, raw string, t *target) error {
 	if err == nil {
 		return nil
 	}
@@ -260,13 +399,13 @@ func redact(ctx context.Context, err error, raw string, u *url.URL) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	text := err.Error()
+	text, u := err.Error(), t.u
 	for _, s := range []string{raw, u.String(), u.RawQuery, u.EscapedPath(), u.Path, u.User.String()} {
 		if len(s) > 1 {
 			text = strings.ReplaceAll(text, s, "<redacted>")
 		}
 	}
-	return &redactedError{text: "POST " + gateway.RedactURL(raw) + ": " + text, errs: []error{err, ctx.Err()}}
+	return &redactedError{text: "POST " + t.redacted + ": " + text, errs: []error{err, ctx.Err()}}
 }
 
 // redactedError is an error whose text has been scrubbed of credentials; Unwrap gives the

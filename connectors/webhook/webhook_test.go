@@ -147,6 +147,10 @@ func TestStatusToOutcome(t *testing.T) {
 		{"200", connectortest.Response{Status: 200, Body: `{"ok":true}`}, [2]time.Duration{}},
 		{"204", connectortest.Response{Status: 204}, [2]time.Duration{}},
 		{"301 not followed", connectortest.Response{Status: 301, Header: http.Header{"Location": {"/followed"}}}, [2]time.Duration{}},
+		// A redirect is an answer, whatever its Location says (http.Client would fail the
+		// request on one it can't parse, before asking whether to follow it).
+		{"302 to an unparsable Location", connectortest.Response{Status: 302, Header: http.Header{"Location": {"http://ex ample.com/x"}}}, [2]time.Duration{}},
+		{"307 to elsewhere, not followed", connectortest.Response{Status: 307, Header: http.Header{"Location": {"http://127.0.0.1:9/elsewhere"}}}, [2]time.Duration{}},
 		{"410 gone", connectortest.Response{Status: 410, Body: "unsubscribed"}, [2]time.Duration{}},
 		{"429 seconds", connectortest.Response{Status: 429, Header: http.Header{"Retry-After": {"7"}}}, [2]time.Duration{7 * time.Second, 7 * time.Second}},
 		{"503 date", connectortest.Response{Status: 503, Header: http.Header{"Retry-After": {date}}}, [2]time.Duration{80 * time.Second, 91 * time.Second}},
@@ -352,6 +356,31 @@ func TestEndpointAuth(t *testing.T) {
 			}
 			if got := r.Header.Values(c.header); strings.Join(got, ",") != c.want {
 				t.Errorf("header %s = %q, want %q", c.header, got, c.want)
+			}
+		})
+	}
+}
+
+// User info in the URL is sent as basic auth, as http.Client sends it, unless the request
+// already has an Authorization header (the endpoint's own, or its auth).
+func TestURLUserInfoIsBasicAuth(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		headers map[string]string
+		want    string
+	}{
+		{"user info only", nil, "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:pa55 word"))},
+		{"an Authorization header wins", map[string]string{"authorization": "Bearer t0ken"}, "Bearer t0ken"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rcv := connectortest.NewReceiver(t)
+			m := connectortest.Message(strings.Replace(rcv.URL(), "http://", "http://alice:pa55%20word@", 1)+"/hook", secret)
+			m.Endpoint.Headers = c.headers
+			if out := dev().Send(context.Background(), m); out.Err != nil || out.StatusCode != http.StatusOK {
+				t.Fatalf("Send = %+v, want 200", out)
+			}
+			if got := rcv.Want(t, 5*time.Second, 1)[0].Header.Values("Authorization"); len(got) != 1 || got[0] != c.want {
+				t.Errorf("Authorization = %q, want [%q]", got, c.want)
 			}
 		})
 	}

@@ -133,20 +133,12 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 	if len(ds) == 0 {
 		return s.live()
 	}
-	enc := make([][]byte, len(ds))
-	for i, d := range ds {
-		if d.ID == "" {
-			return errors.New("save deliveries: a delivery without an id")
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			return fmt.Errorf("save delivery %s: encode: %w", d.ID, err)
-		}
-		enc[i] = withRev(d.Rev+1, b)
-	}
-	olds := make([]*deliveryKeys, len(ds))
+	puts := make([]put, len(ds))
 	err := s.view(func(r *kv.Reader) error {
 		for i, d := range ds {
+			if d.ID == "" {
+				return errors.New("a delivery without an id")
+			}
 			rev, old, err := loadDeliveryKeys(r, d.ID)
 			switch {
 			case errors.Is(err, gateway.ErrNotFound):
@@ -157,33 +149,74 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 			if rev != d.Rev {
 				return fmt.Errorf("delivery %s is at revision %d, not %d: %w", d.ID, rev, d.Rev, gateway.ErrConflict)
 			}
-			olds[i] = old
+			puts[i] = put{d: d, old: old}
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("save deliveries: %w", err)
 	}
-	err = s.updateLazy(ctx, func(tx *kv.Txn) error {
-		for i, d := range ds {
-			rev, err := storedRev(tx, d.ID)
+	return s.writeDeliveries(ctx, puts)
+}
+
+// UpdateDelivery saves d, which the caller read as was at revision d.Rev (see
+// gateway.DeliveryUpdater): SaveDeliveries without its read, the index fields of the
+// record replaced taken from was. The committer's compare of the stored revision with d.Rev
+// is what makes them right: was is that revision's record, or the save fails with
+// ErrConflict.
+func (s *Store) UpdateDelivery(ctx context.Context, was, d *gateway.Delivery) error {
+	if was == nil || d == nil || was.ID != d.ID || was.Rev != d.Rev || d.Rev == 0 {
+		return s.SaveDeliveries(ctx, d)
+	}
+	p := []put{{d: d, was: deliveryKeys{ID: was.ID, EndpointID: was.EndpointID, Status: was.Status, CreatedAt: was.CreatedAt}}}
+	p[0].old = &p[0].was
+	return s.writeDeliveries(ctx, p)
+}
+
+var _ gateway.DeliveryUpdater = (*Store)(nil)
+
+// put is one delivery to save: d, the index fields of the record it replaces (old; nil
+// when there is none), and its encoding. was holds old when the caller knew it, so that
+// one allocation holds all of it.
+type put struct {
+	d   *gateway.Delivery
+	old *deliveryKeys
+	was deliveryKeys
+	enc []byte
+}
+
+// writeDeliveries writes ps in one lazy commit that checks every revision again.
+func (s *Store) writeDeliveries(ctx context.Context, ps []put) error {
+	for i := range ps {
+		d := ps[i].d
+		if d.ID == "" {
+			return errors.New("save deliveries: a delivery without an id")
+		}
+		var err error
+		if ps[i].enc, err = encodeDelivery(d.Rev+1, d); err != nil {
+			return fmt.Errorf("save delivery %s: encode: %w", d.ID, err)
+		}
+	}
+	err := s.updateLazy(ctx, func(tx *kv.Txn) error {
+		for _, p := range ps {
+			rev, err := storedRev(tx, p.d.ID)
 			if err != nil {
 				return err
 			}
-			if rev != d.Rev {
-				return fmt.Errorf("delivery %s is at revision %d, not %d: %w", d.ID, rev, d.Rev, gateway.ErrConflict)
+			if rev != p.d.Rev {
+				return fmt.Errorf("delivery %s is at revision %d, not %d: %w", p.d.ID, rev, p.d.Rev, gateway.ErrConflict)
 			}
-			reindexDelivery(tx, olds[i], d)
-			tx.Set(deliveryKey(d.ID), enc[i])
-			queueDelivery(tx, d)
+			reindexDelivery(tx, p.old, p.d)
+			tx.Set(deliveryKey(p.d.ID), p.enc)
+			queueDelivery(tx, p.d)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("save deliveries: %w", err)
 	}
-	for _, d := range ds {
-		d.Rev++
+	for _, p := range ps {
+		p.d.Rev++
 	}
 	return nil
 }

@@ -154,11 +154,11 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		if d.ID == "" {
 			return nil, fmt.Errorf("append %s: a delivery without an id", ev.ID)
 		}
-		b, err := json.Marshal(d)
+		b, err := encodeDelivery(1, d)
 		if err != nil {
 			return nil, fmt.Errorf("append %s: encode delivery %s: %w", ev.ID, d.ID, err)
 		}
-		dls[i] = dlv{d, withRev(1, b)}
+		dls[i] = dlv{d, b}
 	}
 	var keep string // the dedupe key that goes with the event
 	if a.Dedupe != "" && a.DedupeFor <= 0 {
@@ -253,11 +253,11 @@ func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gatewa
 		if d.ID == "" || d.EventID != eventID {
 			return fmt.Errorf("add deliveries to %s: a delivery without an id or of another event", eventID)
 		}
-		b, err := json.Marshal(d)
+		b, err := encodeDelivery(1, d)
 		if err != nil {
 			return fmt.Errorf("add deliveries to %s: encode delivery %s: %w", eventID, d.ID, err)
 		}
-		enc[i] = withRev(1, b)
+		enc[i] = b
 	}
 	err := s.update(ctx, func(tx *kv.Txn) error {
 		ev, m, err := loadEvent(tx, eventID)

@@ -1,11 +1,13 @@
 package badger
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
@@ -85,6 +87,22 @@ func withRev(rev uint64, b []byte) []byte {
 	binary.BigEndian.PutUint64(out, rev)
 	return append(out, b...)
 }
+
+// encodeDelivery returns d's stored form: rev (as withRev writes it), then d's JSON as
+// json.Marshal writes it (see appendDelivery), made in a recycled buffer and copied out once.
+func encodeDelivery(rev uint64, d *gateway.Delivery) ([]byte, error) {
+	buf := recordBufs.Get().(*[]byte)
+	defer recordBufs.Put(buf)
+	b, err := appendDelivery(binary.BigEndian.AppendUint64((*buf)[:0], rev), d)
+	if err != nil {
+		return nil, err
+	}
+	*buf = b
+	return bytes.Clone(b), nil
+}
+
+// recordBufs recycles encodeDelivery's buffers.
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // splitRev splits a stored record into its revision and its JSON.
 func splitRev(key, v []byte) (uint64, []byte, error) {

@@ -94,6 +94,68 @@ func (s *suite) testCAS(t *testing.T) {
 	}
 }
 
+// A store that is a gateway.DeliveryUpdater saves a delivery from the record the caller read
+// as SaveDeliveries does: a compare-and-swap on Rev, the paused index and the work queue
+// moved as the status changes, and a was that doesn't match d read from the store instead.
+func (s *suite) testUpdateDelivery(t *testing.T) {
+	st, _ := s.fresh(t)
+	u, ok := st.(gateway.DeliveryUpdater)
+	if !ok {
+		t.Skip("the backend is not a DeliveryUpdater")
+	}
+	add(t, st, event("evt_1", s.base),
+		delivery("dlv_a", "evt_1", "ep", gateway.StatusPending, s.base, ptr(s.base)),
+		delivery("dlv_b", "evt_1", "ep", gateway.StatusPending, s.base, ptr(s.base)))
+	paused := gateway.DeliveryQuery{Endpoint: "ep", Status: gateway.StatusPaused}
+	update := func(what string, was, d *gateway.Delivery) {
+		t.Helper()
+		rev := d.Rev
+		if err := u.UpdateDelivery(ctx, was, d); err != nil {
+			t.Fatalf("%s: UpdateDelivery: %v", what, err)
+		}
+		if d.Rev <= rev {
+			t.Errorf("%s: Rev %d after an update from %d", what, d.Rev, rev)
+		}
+		sameDelivery(t, what, getDelivery(t, st, d.ID), d)
+	}
+
+	was := getDelivery(t, st, "dlv_a")
+	a := *was
+	a.Status, a.NextAttemptAt = gateway.StatusPaused, nil
+	update("pending → paused", was, &a)
+	if ids, _ := listIDs(t, st, paused); !slices.Equal(ids, []string{"dlv_a"}) {
+		t.Errorf("paused deliveries = %q, want [dlv_a]", ids)
+	}
+	const ttl = 24 * time.Hour
+	wantJobs(t, "Lease after pausing dlv_a", lease(t, st, s.base, 10, ttl), "dlv_b")
+
+	stale := *was // dlv_a as it was before the update: its Rev is behind
+	stale.Status = gateway.StatusCanceled
+	wantConflict(t, "UpdateDelivery with a stale Rev", u.UpdateDelivery(ctx, was, &stale))
+	sameDelivery(t, "Delivery after a refused update", getDelivery(t, st, "dlv_a"), &a)
+
+	was = getDelivery(t, st, "dlv_a")
+	a2 := *was
+	a2.Status, a2.NextAttemptAt = gateway.StatusPending, ptr(s.at(time.Minute))
+	update("paused → pending", was, &a2)
+	if ids, _ := listIDs(t, st, paused); len(ids) != 0 {
+		t.Errorf("paused deliveries = %q after dlv_a left paused, want none", ids)
+	}
+	wantJobs(t, "Lease when dlv_a is due again", lease(t, st, s.at(time.Minute), 10, ttl), "dlv_a")
+
+	// A was of another delivery is not taken for the record replaced, even at the same
+	// revision: the store reads it (dlv_b is pending, not paused as the wrong was says).
+	b := getDelivery(t, st, "dlv_b")
+	wrong := getDelivery(t, st, "dlv_a")
+	wrong.Status, wrong.Rev = gateway.StatusPaused, b.Rev
+	b.Status, b.NextAttemptAt = gateway.StatusPaused, nil
+	update("an update with another delivery's was", wrong, b)
+	if ids, _ := listIDs(t, st, paused); !slices.Equal(ids, []string{"dlv_b"}) {
+		t.Errorf("paused deliveries = %q, want [dlv_b]", ids)
+	}
+	wantJobs(t, "Lease once every lease has expired", lease(t, st, s.at(2*ttl), 10, ttl), "dlv_a")
+}
+
 // Writers racing on one delivery, each reading it and saving with the Rev it read, lose no
 // update: every save that succeeded is in the stored record.
 func (s *suite) testConcurrentUpdates(t *testing.T) {

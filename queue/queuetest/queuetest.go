@@ -86,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts .
 		t.Run("CreatedByAppend", s.testCreatedByAppend)
 		t.Run("AddedToAnEvent", s.testAddDeliveries)
 		t.Run("CompareAndSwap", s.testCAS)
+		t.Run("UpdateFromRecordRead", s.testUpdateDelivery)
 		t.Run("ConcurrentUpdates", s.testConcurrentUpdates)
 		t.Run("List", s.testListDeliveries)
 		t.Run("ListPaging", s.testListPaging)
