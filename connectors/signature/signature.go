@@ -108,7 +108,7 @@ func Sign(secret, msgID string, ts time.Time, body []byte) (string, error) {
 
 func sign(k []byte, msgID string, ts int64, body []byte) string {
 	m := macs.Get().(*mac)
-	defer m.release()
+	defer macs.Put(m)
 	m.out = m.appendSig(m.out[:0], k, msgID, ts, body)
 	return string(m.out)
 }
@@ -120,7 +120,7 @@ func Header(secrets []string, msgID string, ts time.Time, body []byte) (string, 
 		return "", fmt.Errorf("sign %s: %w: none given", msgID, ErrInvalidSecret)
 	}
 	m := macs.Get().(*mac)
-	defer m.release()
+	defer macs.Put(m)
 	m.out = m.out[:0]
 	for i, s := range secrets {
 		var err error
@@ -147,15 +147,6 @@ type mac struct {
 }
 
 var macs = sync.Pool{New: func() any { return &mac{h: sha256.New()} }}
-
-// release wipes what m holds of a key and puts it back in macs: a recycled buffer keeps no
-// secret between signatures.
-func (m *mac) release() {
-	clear(m.key)
-	clear(m.pad[:])
-	m.h.Reset() // its state after the padded key is as good as the key
-	macs.Put(m)
-}
 
 // appendSig appends "v1," and the base64 of HMAC-SHA256(k, msgID + "." + ts + "." + body)
 // to dst. It is HMAC as RFC 2104 defines it, over a recycled SHA-256 state instead of the
