@@ -38,7 +38,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -88,29 +87,30 @@ func NewSecret() (string, error) {
 // key decodes a secret into its HMAC key. Secrets without the whsec_ prefix are accepted,
 // as the Standard Webhooks libraries do. The error never quotes the secret.
 func key(secret string) ([]byte, error) {
-	return appendKey(nil, secret)
-}
-
-// appendKey appends the HMAC key of secret (see key) to dst.
-func appendKey(dst []byte, secret string) ([]byte, error) {
-	n := len(dst)
-	dst, err := base64.StdEncoding.AppendDecode(dst, []byte(strings.TrimPrefix(secret, SecretPrefix)))
-	if err != nil || len(dst) == n {
-		return dst[:n], fmt.Errorf("%w: want whsec_ followed by base64", ErrInvalidSecret)
+	k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, SecretPrefix))
+	if err != nil || len(k) == 0 {
+		return nil, fmt.Errorf("%w: want whsec_ followed by base64", ErrInvalidSecret)
 	}
-	return dst, nil
+	return k, nil
 }
 
 // Sign returns the "v1,<base64>" signature of a message made with one secret.
 func Sign(secret, msgID string, ts time.Time, body []byte) (string, error) {
-	return Header([]string{secret}, msgID, ts, body)
+	k, err := key(secret)
+	if err != nil {
+		return "", fmt.Errorf("sign %s: %w", msgID, err)
+	}
+	return sign(k, msgID, ts.Unix(), body), nil
 }
 
 func sign(k []byte, msgID string, ts int64, body []byte) string {
-	m := macs.Get().(*mac)
-	defer macs.Put(m)
-	m.out = m.appendSig(m.out[:0], k, msgID, ts, body)
-	return string(m.out)
+	mac := hmac.New(sha256.New, k)
+	mac.Write([]byte(msgID))
+	mac.Write([]byte{'.'})
+	mac.Write(strconv.AppendInt(nil, ts, 10))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // Header returns the webhook-signature value for a message: one "v1,…" entry per secret,
@@ -119,63 +119,15 @@ func Header(secrets []string, msgID string, ts time.Time, body []byte) (string, 
 	if len(secrets) == 0 {
 		return "", fmt.Errorf("sign %s: %w: none given", msgID, ErrInvalidSecret)
 	}
-	m := macs.Get().(*mac)
-	defer macs.Put(m)
-	m.out = m.out[:0]
+	parts := make([]string, len(secrets))
 	for i, s := range secrets {
-		var err error
-		if m.key, err = appendKey(m.key[:0], s); err != nil {
-			return "", fmt.Errorf("sign %s: %w", msgID, err)
+		sig, err := Sign(s, msgID, ts, body)
+		if err != nil {
+			return "", err
 		}
-		if i > 0 {
-			m.out = append(m.out, ' ')
-		}
-		m.out = m.appendSig(m.out, m.key, msgID, ts.Unix(), body)
+		parts[i] = sig
 	}
-	return string(m.out), nil
-}
-
-// mac is what signing needs besides its input: a SHA-256 state and buffers, recycled
-// through macs so that a signature allocates nothing but its string.
-type mac struct {
-	h    hash.Hash
-	pad  [sha256.BlockSize]byte
-	sum  [sha256.Size]byte
-	head []byte // "msgID.ts."
-	key  []byte
-	out  []byte
-}
-
-var macs = sync.Pool{New: func() any { return &mac{h: sha256.New()} }}
-
-// appendSig appends "v1," and the base64 of HMAC-SHA256(k, msgID + "." + ts + "." + body)
-// to dst. It is HMAC as RFC 2104 defines it, over a recycled SHA-256 state instead of the
-// two that crypto/hmac allocates for every key: H((K ^ opad) || H((K ^ ipad) || text)),
-// where K is k (or SHA-256 of k when k is longer than a block) padded with zeros to a block.
-func (m *mac) appendSig(dst, k []byte, msgID string, ts int64, body []byte) []byte {
-	if len(k) > sha256.BlockSize {
-		m.sum = sha256.Sum256(k)
-		k = m.sum[:]
-	}
-	m.pad = [sha256.BlockSize]byte{}
-	copy(m.pad[:], k)
-	for i := range m.pad {
-		m.pad[i] ^= 0x36
-	}
-	m.head = append(append(m.head[:0], msgID...), '.')
-	m.head = append(strconv.AppendInt(m.head, ts, 10), '.')
-	m.h.Reset()
-	m.h.Write(m.pad[:])
-	m.h.Write(m.head)
-	m.h.Write(body)
-	inner := m.h.Sum(m.sum[:0])
-	for i := range m.pad {
-		m.pad[i] ^= 0x36 ^ 0x5c
-	}
-	m.h.Reset()
-	m.h.Write(m.pad[:])
-	m.h.Write(inner)
-	return base64.StdEncoding.AppendEncode(append(dst, "v1,"...), m.h.Sum(m.sum[:0]))
+	return strings.Join(parts, " "), nil
 }
 
 // Verify checks a Standard Webhooks message: the three headers are present, the timestamp
