@@ -52,19 +52,23 @@ import (
 var ErrNotFound = errors.New("queue: key not found")
 
 // Values at least valueThreshold bytes long are kept in Badger's value log, out of the LSM
-// tree: an event's record is written once, appended to the log, and its key holds a 12-byte
-// pointer through every memtable flush and compaction. With the events in the tree, each
-// memtable held a few thousand 1 KiB events (a few hundred of 16 KiB) before it was flushed,
-// and every flush and compaction copied their bytes again: at 16 KiB that was most of the
-// CPU spent per event (655 deliveries/s against 1,650/s with 1 KiB in the log, same machine).
-// The small records that are rewritten as deliveries progress (a delivery, the index and
-// queue entries) stay in the tree, where their old versions go with compaction instead of
-// waiting for value-log GC.
+// tree: an event's or a delivery's record is written once, appended to the log, and its key
+// holds a 12-byte pointer through every memtable flush and compaction. With the records in
+// the tree, each memtable held a few thousand 1 KiB events (a few hundred of 16 KiB) before
+// it was flushed, and every flush and compaction copied their bytes again: at 16 KiB that
+// was most of the CPU spent per event (655 deliveries/s against 1,650/s with them in the
+// log, same machine), and at a steady 3,000 events/s of 1 KiB the flushes and compactions
+// were what kept the rate from holding (2,800/s reached, p99 80-120 ms with events alone in
+// the log; 3,000/s held, p99 29-35 ms with delivery records there too). The tree keeps the
+// index and queue entries (keys, mostly without values) and the small records.
+//
+// The price is space: a record replaced or deleted stays in the log until compactions have
+// counted it as garbage and the log's GC (gcLoop) rewrites its file.
 //
 // In memory (Options.InMemory) there is no value log: Badger refuses values of at least
 // the threshold, so that store keeps the larger inMemoryValueThreshold.
 const (
-	valueThreshold         = 1 << 10
+	valueThreshold         = 256
 	inMemoryValueThreshold = 32 << 10
 )
 

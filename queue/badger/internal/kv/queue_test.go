@@ -340,13 +340,13 @@ func TestBadgerTakesWhatTheLimitsAllow(t *testing.T) {
 	}
 	err = db.Update(ctx, func(tx *kv.Txn) error {
 		// Values under the value-log threshold, so that their bytes count in the batch.
-		for i := range 1_100 {
-			tx.Set([]byte(fmt.Sprintf("b/%04d", i)), bytes.Repeat([]byte("v"), 1_000))
+		for i := range 5_000 {
+			tx.Set([]byte(fmt.Sprintf("b/%04d", i)), bytes.Repeat([]byte("v"), 200))
 		}
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("Update of 1,100 1,000-byte values: %v", err)
+		t.Fatalf("Update of 5,000 200-byte values: %v", err)
 	}
 	err = db.Update(ctx, func(tx *kv.Txn) error {
 		for i := range 11_900 {

@@ -24,8 +24,8 @@ func TestOpenSpaceCountsTheMemtableLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	val := bytes.Repeat([]byte("x"), 1000) // below the value-log threshold: into the memtable log
-	for i := range 200 {
+	val := bytes.Repeat([]byte("x"), 200) // below the value-log threshold: into the memtable log
+	for i := range 1000 {
 		if err := db.Update(ctx, func(tx *kv.Txn) error { tx.Set(fmt.Appendf(nil, "k%d", i), val); return nil }); err != nil {
 			t.Fatal(err)
 		}

@@ -984,10 +984,10 @@ func (s *suite) testTooLarge(t *testing.T) {
 		defer wg.Done()
 		started.Add(1)
 		// Values this small stay in the LSM tree (larger ones would go to the value log,
-		// leaving only pointers in the transaction): 16,384 of them are 8 MiB.
-		chunk := bytes.Repeat([]byte("x"), 512)
+		// leaving only pointers in the transaction): 40,000 of them are 8 MB.
+		chunk := bytes.Repeat([]byte("x"), 200)
 		bigErr = db.Update(context.Background(), func(tx *kv.Txn) error {
-			for i := 0; i < 16384; i++ {
+			for i := 0; i < 40000; i++ {
 				tx.Set([]byte(fmt.Sprintf("big/%05d", i)), chunk)
 			}
 			tx.Schedule("big", base, nil)
