@@ -67,9 +67,6 @@ func (s *server) writeError(c *gin.Context, err error) {
 	if status >= 500 && status != http.StatusServiceUnavailable && status != http.StatusInsufficientStorage {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}
-	if d.Code == CodeStoreUnavailable {
-		c.Header("Retry-After", "1")
-	}
 	c.AbortWithStatusJSON(status, errorBody{Error: d})
 }
 
