@@ -110,8 +110,14 @@ func (r *eventsRouter) handle(ctx context.Context, req *rpcRequest) []byte {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		r.log.Error("MCP Events: encode a response", "method", req.Method, "err", err)
-		b, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": rpcError{Code: codeInternal, Message: "internal error"}})
+		b = errorResponse(req.ID, &rpcError{Code: codeInternal, Message: "internal error"})
 	}
+	return b
+}
+
+// errorResponse is the JSON-RPC response carrying e to the request with id.
+func errorResponse(id json.RawMessage, e *rpcError) []byte {
+	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "error": e}) // an id read from JSON and an error of strings and numbers
 	return b
 }
 
@@ -365,8 +371,7 @@ func serveStream(w http.ResponseWriter, req *http.Request, r *eventsRouter, msg 
 	st, rerr := r.openStream(req.Context(), msg)
 	if rerr != nil {
 		w.Header().Set("Content-Type", "application/json")
-		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "error": rerr})
-		_, _ = w.Write(b)
+		_, _ = w.Write(errorResponse(msg.ID, rerr))
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")

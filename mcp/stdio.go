@@ -261,8 +261,7 @@ func (e *eventsReader) stream(msg *rpcRequest) {
 	}
 	st, rerr := e.router.openStream(e.ctx, msg)
 	if rerr != nil {
-		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "error": rerr})
-		_ = write(b)
+		_ = write(errorResponse(msg.ID, rerr))
 		return
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
