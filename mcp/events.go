@@ -58,12 +58,13 @@ type Events interface {
 
 var _ Events = (*gateway.Service)(nil)
 
-// eventsOf remembers, for each server NewServer made, the gateway that answers its events/*
-// requests, so that the transports route to the one the server advertises.
-var eventsOf sync.Map // *server.MCPServer → *eventsRouter
+// eventsOf remembers, for each server NewServer (or NewStdioServer) made, the gateway that
+// answers its events/* requests, so that the transports route to the one the server
+// advertises.
+var eventsOf sync.Map // *server.MCPServer or *server.StdioServer → *eventsRouter
 
 // routerOf returns the events router of s, nil when s offers no MCP Events.
-func routerOf(s *server.MCPServer) *eventsRouter {
+func routerOf[S *server.MCPServer | *server.StdioServer](s S) *eventsRouter {
 	r, _ := eventsOf.Load(s)
 	er, _ := r.(*eventsRouter)
 	return er
