@@ -173,6 +173,8 @@ type subscriptionParams struct {
 	Cursor    *string `json:"cursor"`
 	MaxAgeMs  int64   `json:"maxAgeMs"`
 	MaxEvents int     `json:"maxEvents"`
+	// TTLMs is events/subscribe's ttlMs as sent: empty when absent, null for no expiry.
+	TTLMs json.RawMessage `json:"ttlMs"`
 }
 
 // decodeParams reads params into p and the subscription arguments.
@@ -205,20 +207,16 @@ func (r *eventsRouter) subscribe(ctx context.Context, raw json.RawMessage) (any,
 			Data: map[string]string{"feature": "deliveryMode", "value": p.Delivery.Mode}}
 	}
 	in := gateway.SubscribeInput{Name: p.Name, Arguments: args, URL: p.Delivery.URL, Secret: p.Delivery.Secret, Cursor: p.Cursor, MaxAge: maxAge(p.MaxAgeMs)}
-	var ttl struct {
-		TTLMs *json.RawMessage `json:"ttlMs"`
-	}
-	_ = json.Unmarshal(raw, &ttl) // params decoded above
-	if ttl.TTLMs != nil {
-		if string(*ttl.TTLMs) == "null" {
-			in.NoExpiry = true
-		} else {
-			ms, err := strconv.ParseInt(string(*ttl.TTLMs), 10, 64)
-			if err != nil || ms <= 0 {
-				return nil, &rpcError{Code: codeInvalidParams, Message: "Invalid params: ttlMs must be a positive number of milliseconds, or null", Data: map[string]string{"field": "ttlMs"}}
-			}
-			in.TTL = time.Duration(min(ms, int64(gateway.MaxSubscriptionTTL/time.Millisecond))) * time.Millisecond
+	switch ttl := string(p.TTLMs); ttl {
+	case "":
+	case "null":
+		in.NoExpiry = true
+	default:
+		ms, err := strconv.ParseInt(ttl, 10, 64)
+		if err != nil || ms <= 0 {
+			return nil, &rpcError{Code: codeInvalidParams, Message: "Invalid params: ttlMs must be a positive number of milliseconds, or null", Data: map[string]string{"field": "ttlMs"}}
 		}
+		in.TTL = time.Duration(min(ms, int64(gateway.MaxSubscriptionTTL/time.Millisecond))) * time.Millisecond
 	}
 	res, err := r.ev.Subscribe(ctx, in)
 	if err != nil {
