@@ -58,12 +58,13 @@ type Events interface {
 
 var _ Events = (*gateway.Service)(nil)
 
-// eventsOf remembers, for each server NewServer made, the gateway that answers its events/*
-// requests, so that the transports route to the one the server advertises.
-var eventsOf sync.Map // *server.MCPServer → *eventsRouter
+// eventsOf remembers, for each server NewServer (or NewStdioServer) made, the gateway that
+// answers its events/* requests, so that the transports route to the one the server
+// advertises.
+var eventsOf sync.Map // *server.MCPServer or *server.StdioServer → *eventsRouter
 
 // routerOf returns the events router of s, nil when s offers no MCP Events.
-func routerOf(s *server.MCPServer) *eventsRouter {
+func routerOf[S *server.MCPServer | *server.StdioServer](s S) *eventsRouter {
 	r, _ := eventsOf.Load(s)
 	er, _ := r.(*eventsRouter)
 	return er
@@ -110,8 +111,14 @@ func (r *eventsRouter) handle(ctx context.Context, req *rpcRequest) []byte {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		r.log.Error("MCP Events: encode a response", "method", req.Method, "err", err)
-		b, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": rpcError{Code: codeInternal, Message: "internal error"}})
+		b = errorResponse(req.ID, &rpcError{Code: codeInternal, Message: "internal error"})
 	}
+	return b
+}
+
+// errorResponse is the JSON-RPC response carrying e to the request with id.
+func errorResponse(id json.RawMessage, e *rpcError) []byte {
+	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "error": e}) // an id read from JSON and an error of strings and numbers
 	return b
 }
 
@@ -166,6 +173,8 @@ type subscriptionParams struct {
 	Cursor    *string `json:"cursor"`
 	MaxAgeMs  int64   `json:"maxAgeMs"`
 	MaxEvents int     `json:"maxEvents"`
+	// TTLMs is events/subscribe's ttlMs as sent: empty when absent, null for no expiry.
+	TTLMs json.RawMessage `json:"ttlMs"`
 }
 
 // decodeParams reads params into p and the subscription arguments.
@@ -198,20 +207,16 @@ func (r *eventsRouter) subscribe(ctx context.Context, raw json.RawMessage) (any,
 			Data: map[string]string{"feature": "deliveryMode", "value": p.Delivery.Mode}}
 	}
 	in := gateway.SubscribeInput{Name: p.Name, Arguments: args, URL: p.Delivery.URL, Secret: p.Delivery.Secret, Cursor: p.Cursor, MaxAge: maxAge(p.MaxAgeMs)}
-	var ttl struct {
-		TTLMs *json.RawMessage `json:"ttlMs"`
-	}
-	_ = json.Unmarshal(raw, &ttl) // params decoded above
-	if ttl.TTLMs != nil {
-		if string(*ttl.TTLMs) == "null" {
-			in.NoExpiry = true
-		} else {
-			ms, err := strconv.ParseInt(string(*ttl.TTLMs), 10, 64)
-			if err != nil || ms <= 0 {
-				return nil, &rpcError{Code: codeInvalidParams, Message: "Invalid params: ttlMs must be a positive number of milliseconds, or null", Data: map[string]string{"field": "ttlMs"}}
-			}
-			in.TTL = time.Duration(min(ms, int64(gateway.MaxSubscriptionTTL/time.Millisecond))) * time.Millisecond
+	switch ttl := string(p.TTLMs); ttl {
+	case "":
+	case "null":
+		in.NoExpiry = true
+	default:
+		ms, err := strconv.ParseInt(ttl, 10, 64)
+		if err != nil || ms <= 0 {
+			return nil, &rpcError{Code: codeInvalidParams, Message: "Invalid params: ttlMs must be a positive number of milliseconds, or null", Data: map[string]string{"field": "ttlMs"}}
 		}
+		in.TTL = time.Duration(min(ms, int64(gateway.MaxSubscriptionTTL/time.Millisecond))) * time.Millisecond
 	}
 	res, err := r.ev.Subscribe(ctx, in)
 	if err != nil {
@@ -365,8 +370,7 @@ func serveStream(w http.ResponseWriter, req *http.Request, r *eventsRouter, msg 
 	st, rerr := r.openStream(req.Context(), msg)
 	if rerr != nil {
 		w.Header().Set("Content-Type", "application/json")
-		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "error": rerr})
-		_, _ = w.Write(b)
+		_, _ = w.Write(errorResponse(msg.ID, rerr))
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")

@@ -125,9 +125,3 @@ func (st *eventStream) run(ctx context.Context, heartbeat time.Duration, emit fu
 		res = next
 	}
 }
-
-// final is the StreamEventsResult that closes a stream the server ends.
-func (st *eventStream) final() []byte {
-	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": st.id, "result": map[string]any{"resultType": "complete", "_meta": map[string]any{metaSubscriptionID: st.id}}})
-	return b
-}

@@ -24,7 +24,7 @@ import (
 func ServeStdio(ctx context.Context, s *server.StdioServer, in io.Reader, out io.Writer) error {
 	f := &cancelFilter{cancelled: map[string]bool{}}
 	w := &lockedWriter{w: out}
-	if r := stdioRouterOf(s); r != nil {
+	if r := routerOf(s); r != nil {
 		in = &eventsReader{ctx: ctx, r: bufio.NewReaderSize(in, 64<<10), router: r, out: w}
 	}
 	return s.Listen(ctx, &cancelReader{r: in, f: f}, &cancelWriter{w: w, f: f})
@@ -38,13 +38,6 @@ func NewStdioServer(s *server.MCPServer) *server.StdioServer {
 		eventsOf.Store(ss, r)
 	}
 	return ss
-}
-
-// stdioRouterOf returns the events router of a server NewStdioServer made.
-func stdioRouterOf(s *server.StdioServer) *eventsRouter {
-	r, _ := eventsOf.Load(s)
-	er, _ := r.(*eventsRouter)
-	return er
 }
 
 // lockedWriter writes each message whole, whoever writes it: mcp-go's stdio server, or an
@@ -261,8 +254,7 @@ func (e *eventsReader) stream(msg *rpcRequest) {
 	}
 	st, rerr := e.router.openStream(e.ctx, msg)
 	if rerr != nil {
-		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "error": rerr})
-		_ = write(b)
+		_ = write(errorResponse(msg.ID, rerr))
 		return
 	}
 	ctx, cancel := context.WithCancel(e.ctx)

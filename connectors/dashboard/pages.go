@@ -41,7 +41,13 @@ var notices = map[string]string{
 
 // render writes a page: the named template inside the layout.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
-	p.SignedIn = h.signedIn(r)
+	// A page behind get or post carries the principal they looked up; only the others (the
+	// sign-in page) look the session up here.
+	if _, ok := gateway.PrincipalFrom(r.Context()); ok {
+		p.SignedIn = true
+	} else {
+		p.SignedIn = h.signedIn(r)
+	}
 	if n := notices[r.URL.Query().Get("notice")]; n != "" && p.Notice == "" {
 		p.Notice = n
 	}

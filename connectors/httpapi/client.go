@@ -467,14 +467,11 @@ func (c *Client) ListSourceRequests(ctx context.Context, id string, limit int) (
 
 // CreateKey calls POST /v1/keys: the key as listed, and the key itself (shown once).
 func (c *Client) CreateKey(ctx context.Context, in gateway.KeyInput) (*gateway.KeyInfo, string, error) {
-	var out struct {
-		gateway.KeyInfo
-		Key string `json:"key"`
-	}
+	var out KeyWithSecret
 	if err := c.do(ctx, http.MethodPost, "/v1/keys", nil, in, &out); err != nil {
 		return nil, "", err
 	}
-	return &out.KeyInfo, out.Key, nil
+	return out.KeyInfo, out.Key, nil
 }
 
 // ListKeys calls GET /v1/keys.

@@ -64,13 +64,17 @@ func (s *server) writeError(c *gin.Context, err error) {
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", "1")
 	}
+	s.logFault(c, status, err)
+	c.AbortWithStatusJSON(status, errorBody{Error: d})
+}
+
+// logFault logs a request that failed with a 5xx of the server's own making: not a 503
+// (shutting down, busy, the store out of reach) or a 507 (storage full), which say what
+// state the gateway is in and are answered as such.
+func (s *server) logFault(c *gin.Context, status int, err error) {
 	if status >= 500 && status != http.StatusServiceUnavailable && status != http.StatusInsufficientStorage {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}
-	if d.Code == CodeStoreUnavailable {
-		c.Header("Retry-After", "1")
-	}
-	c.AbortWithStatusJSON(status, errorBody{Error: d})
 }
 
 func (s *server) classify(err error) (int, errorDetail) {
@@ -134,13 +138,13 @@ func (s *server) writeOAuthError(c *gin.Context, err error) {
 		var d errorDetail
 		status, d = s.classify(err)
 		desc = d.Message
+		s.logFault(c, status, err)
 		switch {
 		case status == http.StatusUnprocessableEntity:
 			status = http.StatusBadRequest
 		case status == http.StatusServiceUnavailable || status == http.StatusInsufficientStorage:
 			code = "temporarily_unavailable"
 		case status >= 500:
-			s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 			code = "server_error"
 		}
 	}
