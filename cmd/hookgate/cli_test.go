@@ -17,10 +17,7 @@ import (
 // cli runs the hookgate command line in-process against the gateway at p.
 func cli(t *testing.T, p *proc, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	full := append(args, "--server", p.url, "--token", e2eToken)
-	code = run(context.Background(), full, &out, &errb)
-	return code, out.String(), errb.String()
+	return cliAs(t, p, e2eToken, args...)
 }
 
 func TestCLIAgainstARealServer(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/connectors/signature"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/queue/jetstream/jstest"
 )
 
@@ -30,13 +31,7 @@ func (p *proc) stop() {
 // waitSeen waits until the receiver has seen id.
 func (r *receiver) waitSeen(t *testing.T, id string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for r.count([]string{id}) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never arrived", id)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	gatewaytest.WaitFor(t, 10*time.Second, id+" to arrive", func() bool { return r.count([]string{id}) == 0 })
 }
 
 // hookgate export on one Badger folder and hookgate import into another carry the

@@ -191,17 +191,14 @@ func (f *serveFlags) openStore(log *slog.Logger, minFree int64, noSync bool, onC
 // openNATS opens the JetStream store --store names (plain "nats": $NATS_URL), creating or
 // checking its stream with --nats-replicas replicas.
 func (f *serveFlags) openNATS(log *slog.Logger) (gateway.Store, error) {
-	url := f.store
-	if url == "nats" {
-		url = "" // $NATS_URL, as nats.go's tools read it
-	}
 	if f.natsReplicas < 1 {
 		return nil, fmt.Errorf("--nats-replicas %d: must be at least 1", f.natsReplicas)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := jetstream.Open(ctx, jetstream.Options{URL: url, Creds: f.natsCreds, TLSCA: f.natsTLSCA, Replicas: f.natsReplicas,
-		Stream: f.natsStream, Subjects: strings.ToLower(f.natsStream), Logger: log})
+	o := f.natsOptions()
+	o.Replicas, o.Subjects, o.Logger = f.natsReplicas, strings.ToLower(f.natsStream), log
+	st, err := jetstream.Open(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -211,13 +208,19 @@ func (f *serveFlags) openNATS(log *slog.Logger) (gateway.Store, error) {
 // dropNATSStream removes the stream --store and --nats-stream name, with everything in it
 // (bench's own, after its run).
 func (f *serveFlags) dropNATSStream() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return jetstream.DeleteStream(ctx, f.natsOptions())
+}
+
+// natsOptions is where --store, --nats-creds, --nats-tls-ca and --nats-stream say the
+// stream is (plain "nats": $NATS_URL, as nats.go's tools read it).
+func (f *serveFlags) natsOptions() jetstream.Options {
 	url := f.store
 	if url == "nats" {
 		url = ""
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return jetstream.DeleteStream(ctx, jetstream.Options{URL: url, Creds: f.natsCreds, TLSCA: f.natsTLSCA, Stream: f.natsStream})
+	return jetstream.Options{URL: url, Creds: f.natsCreds, TLSCA: f.natsTLSCA, Stream: f.natsStream}
 }
 
 // open opens the store and the Service on it (which then owns the store); m, when set,

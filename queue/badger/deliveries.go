@@ -165,7 +165,7 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 // is what makes them right: was is that revision's record, or the save fails with
 // ErrConflict.
 func (s *Store) UpdateDelivery(ctx context.Context, was, d *gateway.Delivery) error {
-	if was == nil || d == nil || was.ID != d.ID || was.Rev != d.Rev || d.Rev == 0 {
+	if was == nil || d == nil || d.ID == "" || was.ID != d.ID || was.Rev != d.Rev || d.Rev == 0 {
 		return s.SaveDeliveries(ctx, d)
 	}
 	p := []put{{d: d, was: deliveryKeys{ID: was.ID, EndpointID: was.EndpointID, Status: was.Status, CreatedAt: was.CreatedAt}}}
@@ -185,13 +185,11 @@ type put struct {
 	enc []byte
 }
 
-// writeDeliveries writes ps in one lazy commit that checks every revision again.
+// writeDeliveries writes ps (each with an id) in one lazy commit that checks every
+// revision again.
 func (s *Store) writeDeliveries(ctx context.Context, ps []put) error {
 	for i := range ps {
 		d := ps[i].d
-		if d.ID == "" {
-			return errors.New("save deliveries: a delivery without an id")
-		}
 		var err error
 		if ps[i].enc, err = encodeDelivery(d.Rev+1, d); err != nil {
 			return fmt.Errorf("save delivery %s: encode: %w", d.ID, err)

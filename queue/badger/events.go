@@ -208,16 +208,8 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		tx.Set(eventKey(ev.ID), body)
 		tx.Set(seqKey(seq), seqEntry(ev.ReceivedAt, ev.ID))
 		for _, x := range dls {
-			d := x.d
-			if _, err := tx.Get(deliveryKey(d.ID)); err == nil {
-				return fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
-			} else if !errors.Is(err, kv.ErrNotFound) {
+			if err := insertDelivery(tx, x.d, x.json); err != nil {
 				return err
-			}
-			tx.Set(deliveryKey(d.ID), x.json)
-			indexDelivery(tx, d)
-			if d.Status == gateway.StatusPending {
-				queueDelivery(tx, d) // a new delivery: nothing to take off the queue otherwise
 			}
 		}
 		if a.Dedupe != "" {
@@ -265,17 +257,10 @@ func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gatewa
 			return err
 		}
 		for i, d := range ds {
-			if _, err := tx.Get(deliveryKey(d.ID)); err == nil {
-				return fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
-			} else if !errors.Is(err, kv.ErrNotFound) {
+			if err := insertDelivery(tx, d, enc[i]); err != nil {
 				return err
 			}
 			ev.Deliveries = append(ev.Deliveries, d.ID)
-			tx.Set(deliveryKey(d.ID), enc[i])
-			indexDelivery(tx, d)
-			if d.Status == gateway.StatusPending {
-				queueDelivery(tx, d)
-			}
 		}
 		body, err := encodeEvent(ev, m.Dedupe)
 		if err != nil {
@@ -289,6 +274,22 @@ func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gatewa
 	}
 	for _, d := range ds {
 		d.Rev = 1
+	}
+	return nil
+}
+
+// insertDelivery stores a new delivery d, encoded as enc (see encodeDelivery), with its
+// index entries and, when pending, its queue entry; one already stored is ErrConflict.
+func insertDelivery(tx *kv.Txn, d *gateway.Delivery, enc []byte) error {
+	if _, err := tx.Get(deliveryKey(d.ID)); err == nil {
+		return fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
+	} else if !errors.Is(err, kv.ErrNotFound) {
+		return err
+	}
+	tx.Set(deliveryKey(d.ID), enc)
+	indexDelivery(tx, d)
+	if d.Status == gateway.StatusPending {
+		queueDelivery(tx, d) // a new delivery: nothing to take off the queue otherwise
 	}
 	return nil
 }

@@ -361,15 +361,7 @@ func (db *DB) commitLoop() {
 				stopping = true
 			}
 		}
-	fill:
-		for len(batch) < db.opts.MaxBatch {
-			select {
-			case r := <-db.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
+		db.fill(&batch)
 		if len(batch) == 0 && stopping {
 			return
 		}
@@ -377,6 +369,18 @@ func (db *DB) commitLoop() {
 			stopping = db.keepCompany(&batch, linger)
 		}
 		db.commit(batch)
+	}
+}
+
+// fill adds the requests already queued to batch, up to Options.MaxBatch, without waiting.
+func (db *DB) fill(batch *[]*request) {
+	for len(*batch) < db.opts.MaxBatch {
+		select {
+		case r := <-db.reqs:
+			*batch = append(*batch, r)
+		default:
+			return
+		}
 	}
 }
 
@@ -401,14 +405,7 @@ func (db *DB) keepCompany(batch *[]*request, linger *time.Timer) (stopping bool)
 		case r := <-db.reqs:
 			*batch = append(*batch, r)
 			if !r.lazy {
-				for len(*batch) < db.opts.MaxBatch {
-					select {
-					case r := <-db.reqs:
-						*batch = append(*batch, r)
-					default:
-						return false
-					}
-				}
+				db.fill(batch)
 				return false
 			}
 		case <-linger.C:
