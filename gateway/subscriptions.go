@@ -319,6 +319,16 @@ func checkSecret(secret string) error {
 	return nil
 }
 
+// parseCursor reads a cursor as Subscribe and Poll return it: an event log sequence in
+// decimal.
+func parseCursor(cursor string) (Seq, error) {
+	n, err := strconv.ParseUint(cursor, 10, 64)
+	if err != nil {
+		return 0, invalid("cursor", "must be a cursor this server returned, or null")
+	}
+	return Seq(n), nil
+}
+
 // SubscribeInput is an events/subscribe in webhook mode.
 type SubscribeInput struct {
 	Name      string
@@ -376,11 +386,9 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscripti
 	}
 	var after Seq
 	if in.Cursor != nil {
-		n, err := strconv.ParseUint(*in.Cursor, 10, 64)
-		if err != nil {
-			return nil, invalid("cursor", "must be a cursor this server returned, or null")
+		if after, err = parseCursor(*in.Cursor); err != nil {
+			return nil, err
 		}
-		after = Seq(n)
 	}
 	now := s.now().UTC()
 	ttl := in.TTL
@@ -714,11 +722,10 @@ func (s *Service) Poll(ctx context.Context, in PollInput) (*PollResult, error) {
 	if in.Cursor == nil {
 		return res, nil
 	}
-	n, err := strconv.ParseUint(*in.Cursor, 10, 64)
+	after, err := parseCursor(*in.Cursor)
 	if err != nil {
-		return nil, invalid("cursor", "must be a cursor this server returned, or null")
+		return nil, err
 	}
-	after := Seq(n)
 	if res.Truncated, err = s.truncatedAfter(ctx, after, head); err != nil {
 		return nil, err
 	}
