@@ -116,6 +116,12 @@ func randomPart() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// newCredential returns "<prefix><ulid>_<secret>": a key, code or token that names its
+// record by ulid (splitCredential reads it back), with 32 random bytes as the secret.
+func newCredential(prefix, ulid string) string {
+	return prefix + ulid + "_" + randomPart()
+}
+
 // splitCredential reads "<prefix><ulid>_<secret>" and returns the ULID.
 func splitCredential(secret, prefix string) (string, bool) {
 	rest, ok := strings.CutPrefix(secret, prefix)
@@ -190,7 +196,7 @@ func (s *Service) CreateKey(ctx context.Context, in KeyInput) (*KeyInfo, string,
 	now := s.now().UTC()
 	id := newID("key", now)
 	ulid := strings.TrimPrefix(id, "key_")
-	secret := KeyPrefix + ulid + "_" + randomPart()
+	secret := newCredential(KeyPrefix, ulid)
 	// The prefix shown is the key up to its random part: "hgk_" and the key id's ULID, which
 	// tells a key seen in a log or a config apart and gives nothing away.
 	k := &APIKey{ID: id, Name: name, Scopes: scopes, Hash: hashSecret(secret), Prefix: KeyPrefix + ulid, Created: now}
