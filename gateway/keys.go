@@ -86,6 +86,11 @@ func (k *APIKey) info() *KeyInfo {
 	return out
 }
 
+// principal is the principal k authenticates as.
+func (k *APIKey) principal() *Principal {
+	return &Principal{ID: k.ID, Name: k.Name, Scopes: k.Scopes}
+}
+
 // KeyInput is what POST /v1/keys takes.
 type KeyInput struct {
 	Name   string  `json:"name"`
@@ -266,7 +271,7 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (*Principa
 			s.log.Warn("record a key's last use", "key", id, "err", err)
 		}
 	}
-	return &Principal{ID: k.ID, Name: k.Name, Scopes: k.Scopes}, nil
+	return k.principal(), nil
 }
 
 // Principal returns the principal id names as it is now (a key's or grant's scopes), or
@@ -280,7 +285,7 @@ func (s *Service) Principal(ctx context.Context, id string) (*Principal, error) 
 		if err != nil {
 			return nil, err
 		}
-		return &Principal{ID: k.ID, Name: k.Name, Scopes: k.Scopes}, nil
+		return k.principal(), nil
 	case strings.HasPrefix(id, "grant_"):
 		g, err := credential(ctx, s.store.Grants(), id)
 		if err != nil {
