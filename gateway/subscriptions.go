@@ -486,13 +486,18 @@ func subscriptionDescription(name string, args map[string]any) string {
 	return fmt.Sprintf("MCP Events subscription to %s %s", name, a)
 }
 
+// subscriptionOf reports whether ep is an MCP Events subscription principal owns.
+func (ep *Endpoint) subscriptionOf(principal string) bool {
+	return ep.ManagedBy == ManagedByMCPEvents && ep.Owner == principal
+}
+
 // countOwned counts the endpoints principal owns.
 func (s *Service) countOwned(principal string) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	n := 0
 	for _, ep := range s.endpoints {
-		if ep.Owner == principal && ep.ManagedBy == ManagedByMCPEvents {
+		if ep.subscriptionOf(principal) {
 			n++
 		}
 	}
@@ -505,7 +510,7 @@ func (s *Service) verifiedCallback(principal, url string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, ep := range s.endpoints {
-		if ep.Owner == principal && ep.ManagedBy == ManagedByMCPEvents && ep.URL == url {
+		if ep.subscriptionOf(principal) && ep.URL == url {
 			return true
 		}
 	}
@@ -521,7 +526,7 @@ func (s *Service) EndSubscription(ctx context.Context, name string, args map[str
 	p := principalOf(ctx)
 	id := SubscriptionID(p.ID, url, name, args)
 	ep, ok := s.endpoint(id)
-	if !ok || ep.Owner != p.ID || ep.ManagedBy != ManagedByMCPEvents {
+	if !ok || !ep.subscriptionOf(p.ID) {
 		return nil
 	}
 	if err := s.deleteEndpoint(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
@@ -577,7 +582,7 @@ func (s *Service) endSubscriptionsOf(ctx context.Context, principal string) erro
 	s.mu.RLock()
 	var ids []string
 	for id, ep := range s.endpoints {
-		if ep.ManagedBy == ManagedByMCPEvents && ep.Owner == principal {
+		if ep.subscriptionOf(principal) {
 			ids = append(ids, id)
 		}
 	}
