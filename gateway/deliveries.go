@@ -147,7 +147,6 @@ func (s *Service) saveDelivery(ctx context.Context, id string, change func(d *De
 		}
 		err = s.updateDelivery(ctx, &was, d)
 		if err == nil {
-			s.changes.fire()
 			return d, true, nil
 		}
 		if !errors.Is(err, ErrConflict) {
@@ -277,7 +276,6 @@ func (s *Service) moveChunk(ctx context.Context, ds []*Delivery, change func(d *
 	}
 	err := s.saveDeliveries(ctx, save...)
 	if err == nil {
-		s.changes.fire()
 		return len(save), nil
 	}
 	if !errors.Is(err, ErrConflict) {

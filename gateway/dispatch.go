@@ -474,7 +474,6 @@ func (d *dispatcher) record(ctx context.Context, seen *Delivery, ep *Endpoint, a
 		}
 		err := s.updateDelivery(ctx, was, dl)
 		if err == nil {
-			s.changes.fire()
 			break
 		}
 		if !errors.Is(err, ErrConflict) || tries == maxCASTries {

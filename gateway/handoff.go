@@ -284,10 +284,15 @@ func (h *handoffs) drop(ds []*Delivery) {
 }
 
 // saveDeliveries is the Service's one way to write deliveries to the store: it drops
-// their hand-offs first, so that a first attempt never starts from a record someone moved on.
+// their hand-offs first, so that a first attempt never starts from a record someone moved
+// on, and once they are saved wakes the watchers of Changed.
 func (s *Service) saveDeliveries(ctx context.Context, ds ...*Delivery) error {
 	s.handoff.drop(ds)
-	return s.store.SaveDeliveries(ctx, ds...)
+	if err := s.store.SaveDeliveries(ctx, ds...); err != nil {
+		return err
+	}
+	s.changes.fire()
+	return nil
 }
 
 // updateDelivery is saveDeliveries(ctx, d) for a delivery the caller read as was (at
@@ -299,7 +304,11 @@ func (s *Service) updateDelivery(ctx context.Context, was, d *Delivery) error {
 		return s.saveDeliveries(ctx, d)
 	}
 	s.handoff.drop([]*Delivery{d})
-	return u.UpdateDelivery(ctx, was, d)
+	if err := u.UpdateDelivery(ctx, was, d); err != nil {
+		return err
+	}
+	s.changes.fire()
+	return nil
 }
 
 // backpressure is what a publish of new data waits for (see Options.MaxWaiting).

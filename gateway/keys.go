@@ -86,6 +86,11 @@ func (k *APIKey) info() *KeyInfo {
 	return out
 }
 
+// principal is the principal k authenticates as.
+func (k *APIKey) principal() *Principal {
+	return &Principal{ID: k.ID, Name: k.Name, Scopes: k.Scopes}
+}
+
 // KeyInput is what POST /v1/keys takes.
 type KeyInput struct {
 	Name   string  `json:"name"`
@@ -114,6 +119,12 @@ func randomPart() string {
 		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newCredential returns "<prefix><ulid>_<secret>": a key, code or token that names its
+// record by ulid (splitCredential reads it back), with 32 random bytes as the secret.
+func newCredential(prefix, ulid string) string {
+	return prefix + ulid + "_" + randomPart()
 }
 
 // splitCredential reads "<prefix><ulid>_<secret>" and returns the ULID.
@@ -190,7 +201,7 @@ func (s *Service) CreateKey(ctx context.Context, in KeyInput) (*KeyInfo, string,
 	now := s.now().UTC()
 	id := newID("key", now)
 	ulid := strings.TrimPrefix(id, "key_")
-	secret := KeyPrefix + ulid + "_" + randomPart()
+	secret := newCredential(KeyPrefix, ulid)
 	// The prefix shown is the key up to its random part: "hgk_" and the key id's ULID, which
 	// tells a key seen in a log or a config apart and gives nothing away.
 	k := &APIKey{ID: id, Name: name, Scopes: scopes, Hash: hashSecret(secret), Prefix: KeyPrefix + ulid, Created: now}
@@ -260,7 +271,7 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (*Principa
 			s.log.Warn("record a key's last use", "key", id, "err", err)
 		}
 	}
-	return &Principal{ID: k.ID, Name: k.Name, Scopes: k.Scopes}, nil
+	return k.principal(), nil
 }
 
 // Principal returns the principal id names as it is now (a key's or grant's scopes), or
@@ -274,7 +285,7 @@ func (s *Service) Principal(ctx context.Context, id string) (*Principal, error) 
 		if err != nil {
 			return nil, err
 		}
-		return &Principal{ID: k.ID, Name: k.Name, Scopes: k.Scopes}, nil
+		return k.principal(), nil
 	case strings.HasPrefix(id, "grant_"):
 		g, err := credential(ctx, s.store.Grants(), id)
 		if err != nil {

@@ -281,7 +281,7 @@ func (s *Service) Approve(ctx context.Context, r AuthorizeRequest, scopes []Scop
 	}
 	now := s.now().UTC()
 	id := newID("grant", now)
-	code := codePrefix + strings.TrimPrefix(id, "grant_") + "_" + randomPart()
+	code := newCredential(codePrefix, strings.TrimPrefix(id, "grant_"))
 	g := &Grant{ID: id, ClientID: c.ID, ClientName: c.Name, Scopes: scopes, ApprovedBy: p.ID, Created: now,
 		CodeHash: hashSecret(code), CodeExpires: now.Add(CodeTTL), Challenge: r.Challenge, RedirectURI: r.RedirectURI}
 	if _, err := s.store.Grants().Put(ctx, id, g, 0); err != nil {
@@ -448,8 +448,8 @@ func (s *Service) refresh(ctx context.Context, c *OAuthClient, r TokenRequest) (
 // (a concurrent exchange or refresh with the same code or token loses).
 func (s *Service) issue(ctx context.Context, g *Grant, rev uint64, now time.Time) (*Tokens, error) {
 	ulid := strings.TrimPrefix(g.ID, "grant_")
-	access := accessPrefix + ulid + "_" + randomPart()
-	refresh := refreshPrefix + ulid + "_" + randomPart()
+	access := newCredential(accessPrefix, ulid)
+	refresh := newCredential(refreshPrefix, ulid)
 	g.AccessHash, g.AccessExpires = hashSecret(access), now.Add(AccessTTL)
 	g.RefreshHash, g.RefreshExpires = hashSecret(refresh), now.Add(RefreshTTL)
 	if _, err := s.store.Grants().Put(ctx, g.ID, g, rev); err != nil {

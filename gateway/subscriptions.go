@@ -319,6 +319,16 @@ func checkSecret(secret string) error {
 	return nil
 }
 
+// parseCursor reads a cursor as Subscribe and Poll return it: an event log sequence in
+// decimal.
+func parseCursor(cursor string) (Seq, error) {
+	n, err := strconv.ParseUint(cursor, 10, 64)
+	if err != nil {
+		return 0, invalid("cursor", "must be a cursor this server returned, or null")
+	}
+	return Seq(n), nil
+}
+
 // SubscribeInput is an events/subscribe in webhook mode.
 type SubscribeInput struct {
 	Name      string
@@ -376,11 +386,9 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput) (*Subscripti
 	}
 	var after Seq
 	if in.Cursor != nil {
-		n, err := strconv.ParseUint(*in.Cursor, 10, 64)
-		if err != nil {
-			return nil, invalid("cursor", "must be a cursor this server returned, or null")
+		if after, err = parseCursor(*in.Cursor); err != nil {
+			return nil, err
 		}
-		after = Seq(n)
 	}
 	now := s.now().UTC()
 	ttl := in.TTL
@@ -478,13 +486,18 @@ func subscriptionDescription(name string, args map[string]any) string {
 	return fmt.Sprintf("MCP Events subscription to %s %s", name, a)
 }
 
+// subscriptionOf reports whether ep is an MCP Events subscription principal owns.
+func (ep *Endpoint) subscriptionOf(principal string) bool {
+	return ep.ManagedBy == ManagedByMCPEvents && ep.Owner == principal
+}
+
 // countOwned counts the endpoints principal owns.
 func (s *Service) countOwned(principal string) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	n := 0
 	for _, ep := range s.endpoints {
-		if ep.Owner == principal && ep.ManagedBy == ManagedByMCPEvents {
+		if ep.subscriptionOf(principal) {
 			n++
 		}
 	}
@@ -497,7 +510,7 @@ func (s *Service) verifiedCallback(principal, url string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, ep := range s.endpoints {
-		if ep.Owner == principal && ep.ManagedBy == ManagedByMCPEvents && ep.URL == url {
+		if ep.subscriptionOf(principal) && ep.URL == url {
 			return true
 		}
 	}
@@ -513,7 +526,7 @@ func (s *Service) EndSubscription(ctx context.Context, name string, args map[str
 	p := principalOf(ctx)
 	id := SubscriptionID(p.ID, url, name, args)
 	ep, ok := s.endpoint(id)
-	if !ok || ep.Owner != p.ID || ep.ManagedBy != ManagedByMCPEvents {
+	if !ok || !ep.subscriptionOf(p.ID) {
 		return nil
 	}
 	if err := s.deleteEndpoint(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
@@ -569,7 +582,7 @@ func (s *Service) endSubscriptionsOf(ctx context.Context, principal string) erro
 	s.mu.RLock()
 	var ids []string
 	for id, ep := range s.endpoints {
-		if ep.ManagedBy == ManagedByMCPEvents && ep.Owner == principal {
+		if ep.subscriptionOf(principal) {
 			ids = append(ids, id)
 		}
 	}
@@ -714,11 +727,10 @@ func (s *Service) Poll(ctx context.Context, in PollInput) (*PollResult, error) {
 	if in.Cursor == nil {
 		return res, nil
 	}
-	n, err := strconv.ParseUint(*in.Cursor, 10, 64)
+	after, err := parseCursor(*in.Cursor)
 	if err != nil {
-		return nil, invalid("cursor", "must be a cursor this server returned, or null")
+		return nil, err
 	}
-	after := Seq(n)
 	if res.Truncated, err = s.truncatedAfter(ctx, after, head); err != nil {
 		return nil, err
 	}
