@@ -149,7 +149,6 @@ type evRec struct {
 type dRec struct {
 	d           *gateway.Delivery // Rev set
 	due, until  time.Time         // zero due: not queued; zero until: not hidden
-	queued      bool
 	inReady     bool
 	inHidden    bool
 	fromEventOf string // the event whose message holds it, while no delivery message does
@@ -468,7 +467,7 @@ func (v *view) putDelivery(dm *deliveryMsg, fromEvent string) {
 	if dm.Due == nil {
 		return
 	}
-	r.queued, r.due = true, *dm.Due
+	r.due = *dm.Due
 	if dm.Until != nil {
 		r.until, r.inHidden = *dm.Until, true
 		v.hidden.ReplaceOrInsert(r)
