@@ -155,6 +155,13 @@ type dRec struct {
 	addedTo     string // the event AddDeliveries added it to
 }
 
+// workMsg is the record of the queued delivery r as held, due at its time and hidden
+// until until (nil: not hidden).
+func (r *dRec) workMsg(until *time.Time) *deliveryMsg {
+	due := r.due
+	return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: until, AddedTo: r.addedTo}
+}
+
 func readyLess(a, b *dRec) bool {
 	if c := a.due.Compare(b.due); c != 0 {
 		return c < 0
