@@ -485,6 +485,12 @@ func (v *view) putDelivery(dm *deliveryMsg, fromEvent string) {
 	v.signal()
 }
 
+// hasDelivery reports whether the view holds the delivery id (its lock is held).
+func (v *view) hasDelivery(id string) bool {
+	_, ok := v.dels[id]
+	return ok
+}
+
 // unqueue takes r out of the work queue's trees.
 func (v *view) unqueue(r *dRec) {
 	if r.inReady {
