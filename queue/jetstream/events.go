@@ -220,7 +220,7 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 			return false
 		}
 		for _, id := range r.ev.Deliveries {
-			if d, ok := s.v.dels[id]; ok && (d.d.Status == gateway.StatusPending || d.d.Status == gateway.StatusPaused) {
+			if d, ok := s.v.dels[id]; ok && index.Unfinished(d.d) {
 				return true
 			}
 		}
@@ -274,7 +274,7 @@ func (s *Store) trimEvent(ctx context.Context, id string, before time.Time) (boo
 				if !ok {
 					continue
 				}
-				if d.d.Status == gateway.StatusPending || d.d.Status == gateway.StatusPaused {
+				if index.Unfinished(d.d) {
 					return nil, nil
 				}
 				subj := s.v.subject(kindDelivery, token(did))

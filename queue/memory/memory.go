@@ -288,7 +288,7 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 			return false
 		}
 		for _, id := range r.ev.Deliveries {
-			if d, ok := s.deliveries[id]; ok && (d.Status == gateway.StatusPending || d.Status == gateway.StatusPaused) {
+			if d, ok := s.deliveries[id]; ok && index.Unfinished(d) {
 				return true
 			}
 		}

@@ -365,6 +365,11 @@ func CheckNew(ds []*gateway.Delivery, stored func(id string) bool) error {
 	return nil
 }
 
+// Unfinished reports whether d keeps its event from Trim: it is pending or paused.
+func Unfinished(d *gateway.Delivery) bool {
+	return d.Status == gateway.StatusPending || d.Status == gateway.StatusPaused
+}
+
 // Record is a registry record as a backend keeps it: JSON, so that what goes in and what
 // comes out never alias, and its revision.
 type Record struct {
