@@ -162,12 +162,15 @@ func (r *dRec) workMsg(until *time.Time) *deliveryMsg {
 	return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: until, AddedTo: r.addedTo}
 }
 
-func readyLess(a, b *dRec) bool {
+// readyCmp orders the work queue's ready jobs: by due time, then id.
+func readyCmp(a, b *dRec) int {
 	if c := a.due.Compare(b.due); c != 0 {
-		return c < 0
+		return c
 	}
-	return a.d.ID < b.d.ID
+	return strings.Compare(a.d.ID, b.d.ID)
 }
+
+func readyLess(a, b *dRec) bool { return readyCmp(a, b) < 0 }
 
 func hiddenLess(a, b *dRec) bool {
 	if c := a.until.Compare(b.until); c != 0 {

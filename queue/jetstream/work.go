@@ -50,15 +50,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Dura
 		}
 		return true
 	})
-	slices.SortFunc(cands, func(a, b *dRec) int {
-		if c := a.due.Compare(b.due); c != 0 {
-			return c
-		}
-		if a.d.ID < b.d.ID {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(cands, readyCmp)
 	cands = cands[:min(len(cands), max)]
 	until := now.Add(ttl)
 	msgs := make([]outMsg, len(cands))
