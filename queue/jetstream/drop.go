@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,19 +14,11 @@ import (
 // everything in it, connecting as Open does; a stream that is not there is no error. It is
 // for what made a stream of its own for a while (hookgate bench), never for a gateway's.
 func DeleteStream(ctx context.Context, o Options) error {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o = o.withDefaults()
 	s := &Store{opts: o, log: o.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.opts.URL == "" {
-		s.opts.URL = os.Getenv("NATS_URL")
-	}
-	if s.opts.URL == "" {
-		s.opts.URL = nats.DefaultURL
-	}
-	if s.opts.Stream == "" {
-		s.opts.Stream = "HOOKGATE"
-	}
 	nopts, err := s.natsOptions()
 	if err != nil {
 		return err

@@ -57,12 +57,8 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 			if _, ok := s.v.events[a.Event.ID]; ok {
 				return nil, fmt.Errorf("the event is already stored: %w", gateway.ErrConflict)
 			}
-			seen := make(map[string]bool, len(a.Deliveries))
-			for _, d := range a.Deliveries {
-				if _, ok := s.v.dels[d.ID]; ok || seen[d.ID] {
-					return nil, fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
-				}
-				seen[d.ID] = true
+			if err := index.CheckNew(a.Deliveries, s.v.hasDelivery); err != nil {
+				return nil, err
 			}
 			return []outMsg{m}, nil
 		})
@@ -122,15 +118,13 @@ func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gatewa
 			if !ok {
 				return nil, gateway.ErrNotFound
 			}
+			if err := index.CheckNew(ds, s.v.hasDelivery); err != nil {
+				return nil, err
+			}
 			msgs := make([]outMsg, 0, len(ds)+1)
 			msgs = append(msgs, outMsg{subject: s.v.subject(kindAdded, token(eventID)), ttl: time.Minute,
 				cas: true, expectOf: rec.subject, expect: s.v.expect(rec.subject)})
-			seen := make(map[string]bool, len(ds))
 			for i, d := range ds {
-				if _, ok := s.v.dels[d.ID]; ok || seen[d.ID] {
-					return nil, fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
-				}
-				seen[d.ID] = true
 				subj := s.v.subject(kindDelivery, token(d.ID))
 				msgs = append(msgs, outMsg{subject: subj, data: bodies[i], cas: true, expect: s.v.expect(subj)})
 			}
@@ -226,7 +220,7 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 			return false
 		}
 		for _, id := range r.ev.Deliveries {
-			if d, ok := s.v.dels[id]; ok && (d.d.Status == gateway.StatusPending || d.d.Status == gateway.StatusPaused) {
+			if d, ok := s.v.dels[id]; ok && index.Unfinished(d.d) {
 				return true
 			}
 		}
@@ -280,7 +274,7 @@ func (s *Store) trimEvent(ctx context.Context, id string, before time.Time) (boo
 				if !ok {
 					continue
 				}
-				if d.d.Status == gateway.StatusPending || d.d.Status == gateway.StatusPaused {
+				if index.Unfinished(d.d) {
 					return nil, nil
 				}
 				subj := s.v.subject(kindDelivery, token(did))

@@ -148,30 +148,7 @@ const maxBatch = 1000
 // Open connects to NATS, creates the stream or checks the one there (logging which), and
 // reads the stream into this node's view before it returns.
 func Open(ctx context.Context, o Options) (*Store, error) {
-	if o.URL == "" {
-		o.URL = os.Getenv("NATS_URL")
-	}
-	if o.URL == "" {
-		o.URL = nats.DefaultURL
-	}
-	if o.Replicas <= 0 {
-		o.Replicas = 1
-	}
-	if o.Stream == "" {
-		o.Stream = "HOOKGATE"
-	}
-	if o.Subjects == "" {
-		o.Subjects = "hookgate"
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Second
-	}
-	if o.TombstoneTTL <= 0 {
-		o.TombstoneTTL = 24 * time.Hour
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
+	o = o.withDefaults()
 	s := &Store{opts: o, log: o.Logger.With("store", "nats", "stream", o.Stream), prefix: o.Subjects, done: make(chan struct{})}
 	s.v = newView(s)
 	s.endpoints = newCollection[*gateway.Endpoint](s, "ep", "endpoint")
@@ -205,6 +182,35 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// withDefaults returns o with the defaults the fields' docs give filled in.
+func (o Options) withDefaults() Options {
+	if o.URL == "" {
+		o.URL = os.Getenv("NATS_URL")
+	}
+	if o.URL == "" {
+		o.URL = nats.DefaultURL
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.Stream == "" {
+		o.Stream = "HOOKGATE"
+	}
+	if o.Subjects == "" {
+		o.Subjects = "hookgate"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.TombstoneTTL <= 0 {
+		o.TombstoneTTL = 24 * time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
 }
 
 // natsOptions turns Options into the connection's options: reconnect for ever, credentials

@@ -149,19 +149,28 @@ type evRec struct {
 type dRec struct {
 	d           *gateway.Delivery // Rev set
 	due, until  time.Time         // zero due: not queued; zero until: not hidden
-	queued      bool
 	inReady     bool
 	inHidden    bool
 	fromEventOf string // the event whose message holds it, while no delivery message does
 	addedTo     string // the event AddDeliveries added it to
 }
 
-func readyLess(a, b *dRec) bool {
-	if c := a.due.Compare(b.due); c != 0 {
-		return c < 0
-	}
-	return a.d.ID < b.d.ID
+// workMsg is the record of the queued delivery r as held, due at its time and hidden
+// until until (nil: not hidden).
+func (r *dRec) workMsg(until *time.Time) *deliveryMsg {
+	due := r.due
+	return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: until, AddedTo: r.addedTo}
 }
+
+// readyCmp orders the work queue's ready jobs: by due time, then id.
+func readyCmp(a, b *dRec) int {
+	if c := a.due.Compare(b.due); c != 0 {
+		return c
+	}
+	return strings.Compare(a.d.ID, b.d.ID)
+}
+
+func readyLess(a, b *dRec) bool { return readyCmp(a, b) < 0 }
 
 func hiddenLess(a, b *dRec) bool {
 	if c := a.until.Compare(b.until); c != 0 {
@@ -468,7 +477,7 @@ func (v *view) putDelivery(dm *deliveryMsg, fromEvent string) {
 	if dm.Due == nil {
 		return
 	}
-	r.queued, r.due = true, *dm.Due
+	r.due = *dm.Due
 	if dm.Until != nil {
 		r.until, r.inHidden = *dm.Until, true
 		v.hidden.ReplaceOrInsert(r)
@@ -477,6 +486,12 @@ func (v *view) putDelivery(dm *deliveryMsg, fromEvent string) {
 	r.inReady = true
 	v.ready.ReplaceOrInsert(r)
 	v.signal()
+}
+
+// hasDelivery reports whether the view holds the delivery id (its lock is held).
+func (v *view) hasDelivery(id string) bool {
+	_, ok := v.dels[id]
+	return ok
 }
 
 // unqueue takes r out of the work queue's trees.

@@ -50,29 +50,20 @@ func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Dura
 		}
 		return true
 	})
-	slices.SortFunc(cands, func(a, b *dRec) int {
-		if c := a.due.Compare(b.due); c != 0 {
-			return c
-		}
-		if a.d.ID < b.d.ID {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(cands, readyCmp)
 	cands = cands[:min(len(cands), max)]
 	until := now.Add(ttl)
 	msgs := make([]outMsg, len(cands))
 	jobs := make([]gateway.Job, len(cands))
 	for i, r := range cands {
-		due := r.due
-		b, err := json.Marshal(&deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: &until, AddedTo: r.addedTo})
+		b, err := json.Marshal(r.workMsg(&until))
 		if err != nil {
 			s.v.mu.Unlock()
 			return nil, fmt.Errorf("lease %s: %w", r.d.ID, err)
 		}
 		subj := s.v.subject(kindDelivery, token(r.d.ID))
 		msgs[i] = outMsg{subject: subj, data: b, cas: true, expect: s.v.expect(subj)}
-		jobs[i] = gateway.Job{Delivery: r.d.ID, Endpoint: r.d.EndpointID, Due: due}
+		jobs[i] = gateway.Job{Delivery: r.d.ID, Endpoint: r.d.EndpointID, Due: r.due}
 	}
 	s.v.mu.Unlock()
 
@@ -149,11 +140,11 @@ func (s *Store) leased(ctx context.Context, jobs []gateway.Job, seqs []uint64, e
 	return out, nil
 }
 
-// rewrite writes the work state of the leased delivery id that change returns from the
-// one held (ok false: leave it), with a compare-and-swap; a lost one is tried again.
-// Errors are logged: Hold and Release have no caller to report to, and a lease that was
-// not extended or given back ends at its time anyway.
-func (s *Store) rewrite(what, id string, change func(r *dRec) (*deliveryMsg, bool)) {
+// rewrite writes the leased delivery id hidden until until (nil: not hidden, due again),
+// with a compare-and-swap; a lost one is tried again. A delivery that is not leased is
+// left alone. Errors are logged: Hold and Release have no caller to report to, and a
+// lease that was not extended or given back ends at its time anyway.
+func (s *Store) rewrite(what, id string, until *time.Time) {
 	if s.begin() != nil {
 		return
 	}
@@ -169,12 +160,7 @@ func (s *Store) rewrite(what, id string, change func(r *dRec) (*deliveryMsg, boo
 			s.v.mu.Unlock()
 			return 0, nil
 		}
-		dm, ok := change(r)
-		if !ok {
-			s.v.mu.Unlock()
-			return 0, nil
-		}
-		b, err := json.Marshal(dm)
+		b, err := json.Marshal(r.workMsg(until))
 		subj := s.v.subject(kindDelivery, token(id))
 		m := outMsg{subject: subj, data: b, cas: true, expect: s.v.expect(subj)}
 		s.v.mu.Unlock()
@@ -193,20 +179,10 @@ func (s *Store) rewrite(what, id string, change func(r *dRec) (*deliveryMsg, boo
 
 // Hold keeps the leased job id hidden until until, on every node; a job that is not leased
 // is left alone. The hold is stored: it outlives this node.
-func (s *Store) Hold(id string, until time.Time) {
-	s.rewrite("hold", id, func(r *dRec) (*deliveryMsg, bool) {
-		due := r.due
-		return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, Until: &until, AddedTo: r.addedTo}, true
-	})
-}
+func (s *Store) Hold(id string, until time.Time) { s.rewrite("hold", id, &until) }
 
 // Release makes the leased job id due again at once (at its due time) on every node.
-func (s *Store) Release(id string) {
-	s.rewrite("release", id, func(r *dRec) (*deliveryMsg, bool) {
-		due := r.due
-		return &deliveryMsg{Delivery: r.d, Rev: r.d.Rev, Due: &due, AddedTo: r.addedTo}, true
-	})
-}
+func (s *Store) Release(id string) { s.rewrite("release", id, nil) }
 
 // NextDue reports the earliest of the first ready job's due time and the first lease's end.
 func (s *Store) NextDue(now time.Time) (time.Time, bool) {

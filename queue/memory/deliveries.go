@@ -22,6 +22,12 @@ func (s *Store) Delivery(ctx context.Context, id string) (*gateway.Delivery, err
 	return index.CopyDelivery(d), nil
 }
 
+// hasDelivery reports whether the delivery id is stored (the Store's lock is held).
+func (s *Store) hasDelivery(id string) bool {
+	_, ok := s.deliveries[id]
+	return ok
+}
+
 // SaveDeliveries writes ds if every stored revision is still its d.Rev, all or none, and
 // queues or unqueues each (see gateway.Deliveries). Revisions count 1, 2, 3… per delivery.
 func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) error {

@@ -171,12 +171,8 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	if _, ok := s.events[a.Event.ID]; ok {
 		return nil, fmt.Errorf("append %s: the event is already stored: %w", a.Event.ID, gateway.ErrConflict)
 	}
-	seen := make(map[string]bool, len(a.Deliveries))
-	for _, d := range a.Deliveries {
-		if _, ok := s.deliveries[d.ID]; ok || seen[d.ID] {
-			return nil, fmt.Errorf("append %s: delivery %s is already stored: %w", a.Event.ID, d.ID, gateway.ErrConflict)
-		}
-		seen[d.ID] = true
+	if err := index.CheckNew(a.Deliveries, s.hasDelivery); err != nil {
+		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
 	}
 	s.seq++
 	ev := index.CopyEvent(a.Event)
@@ -216,12 +212,8 @@ func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gatewa
 	if !ok {
 		return fmt.Errorf("add deliveries to %s: %w", eventID, gateway.ErrNotFound)
 	}
-	seen := make(map[string]bool, len(ds))
-	for _, d := range ds {
-		if _, ok := s.deliveries[d.ID]; ok || seen[d.ID] {
-			return fmt.Errorf("add deliveries to %s: delivery %s is already stored: %w", eventID, d.ID, gateway.ErrConflict)
-		}
-		seen[d.ID] = true
+	if err := index.CheckNew(ds, s.hasDelivery); err != nil {
+		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
 	}
 	now := time.Now()
 	queued := false
@@ -296,7 +288,7 @@ func (s *Store) Trim(ctx context.Context, before time.Time, max int) (int, error
 			return false
 		}
 		for _, id := range r.ev.Deliveries {
-			if d, ok := s.deliveries[id]; ok && (d.Status == gateway.StatusPending || d.Status == gateway.StatusPaused) {
+			if d, ok := s.deliveries[id]; ok && index.Unfinished(d) {
 				return true
 			}
 		}

@@ -75,7 +75,7 @@ func (r *records[T]) Put(ctx context.Context, id string, v T, rev uint64) (uint6
 	}
 	r.rev++
 	r.m[id] = index.Record{B: b, Rev: r.rev}
-	r.notify(id, r.rev, b, false)
+	r.watchers.Notify(id, r.rev, b, false)
 	return r.rev, nil
 }
 
@@ -90,7 +90,7 @@ func (r *records[T]) Delete(ctx context.Context, id string) error {
 	}
 	delete(r.m, id)
 	r.rev++
-	r.notify(id, r.rev, nil, true)
+	r.watchers.Notify(id, r.rev, nil, true)
 	return nil
 }
 
@@ -110,11 +110,6 @@ func (r *records[T]) List(ctx context.Context) ([]T, error) {
 // and start a new Watch.
 func (r *records[T]) Watch(ctx context.Context) <-chan gateway.Change[T] {
 	return r.watchers.Watch(ctx, r.s.done, &r.s.mu, func() bool { return r.s.closed })
-}
-
-// notify sends a change to every watcher, dropping those that fell behind.
-func (r *records[T]) notify(id string, rev uint64, b []byte, deleted bool) {
-	r.watchers.Notify(id, rev, b, deleted)
 }
 
 // closeWatchers closes every watcher's channel (the Store is closing).

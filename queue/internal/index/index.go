@@ -351,6 +351,25 @@ func CheckAdd(ctx context.Context, eventID string, ds []*gateway.Delivery) error
 	return nil
 }
 
+// CheckNew checks that the deliveries ds, about to be created, are new: no two share an
+// id and none is stored yet (stored, called with the caller's lock held, says whether an id
+// is). One that is not is ErrConflict.
+func CheckNew(ds []*gateway.Delivery, stored func(id string) bool) error {
+	seen := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if stored(d.ID) || seen[d.ID] {
+			return fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
+		}
+		seen[d.ID] = true
+	}
+	return nil
+}
+
+// Unfinished reports whether d keeps its event from Trim: it is pending or paused.
+func Unfinished(d *gateway.Delivery) bool {
+	return d.Status == gateway.StatusPending || d.Status == gateway.StatusPaused
+}
+
 // Record is a registry record as a backend keeps it: JSON, so that what goes in and what
 // comes out never alias, and its revision.
 type Record struct {

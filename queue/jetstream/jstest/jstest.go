@@ -51,7 +51,7 @@ func Start(t testing.TB) *Server {
 	s := &Server{t: t, opts: server.Options{
 		ServerName: "hookgate-test",
 		Host:       "127.0.0.1",
-		Port:       freePort(t),
+		Port:       FreePort(t),
 		JetStream:  true,
 		StoreDir:   t.TempDir(),
 		NoLog:      true,
@@ -62,9 +62,10 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-// freePort finds a loopback port nothing listens on, so that a server keeps its port
-// across a restart (Port -1 would pick a new one each time).
-func freePort(t testing.TB) int {
+// FreePort finds a loopback port nothing listens on, so that a server keeps its port
+// across a restart (Port -1 would pick a new one each time), or for a test that configures
+// servers of its own (their cluster ports must be known before any of them starts).
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -141,7 +142,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	ports := make([]int, n)
 	routes := make([]string, n)
 	for i := range ports {
-		ports[i] = freePort(t)
+		ports[i] = FreePort(t)
 		routes[i] = fmt.Sprintf("nats-route://127.0.0.1:%d", ports[i])
 	}
 	c := &Cluster{}
@@ -150,9 +151,9 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		s := &Server{t: t, opts: server.Options{
 			ServerName: fmt.Sprintf("hookgate-test-%d", i+1),
 			Host:       "127.0.0.1",
-			Port:       freePort(t),
+			Port:       FreePort(t),
 			HTTPHost:   "127.0.0.1",
-			HTTPPort:   freePort(t),
+			HTTPPort:   FreePort(t),
 			JetStream:  true,
 			StoreDir:   t.TempDir(),
 			NoLog:      true,
