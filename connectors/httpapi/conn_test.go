@@ -117,21 +117,11 @@ func TestUnauthenticatedReadsAreCapped(t *testing.T) {
 	t.Cleanup(srv.Close)
 	a := &api{t: t, url: srv.URL, svc: svc}
 	addr := srv.Listener.Addr().String()
-	stalled := "POST /in/src_x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
 	// Stall catch hooks until one is refused: the ones before it are held, being read.
-	var held []net.Conn
-	gatewaytest.WaitFor(t, 5*time.Second, "a stalled catch hook refused", func() bool {
-		c := rawRequest(t, addr, stalled)
-		resp, code, closed, err := tryAnswer(c, time.Second)
-		if err != nil {
-			held = append(held, c)
-			return false
-		}
-		if resp.StatusCode != 503 || code != "unavailable" || resp.Header.Get("Retry-After") != "1" || !closed {
-			t.Fatalf("refused catch hook = %d %s Retry-After %q closed %v", resp.StatusCode, code, resp.Header.Get("Retry-After"), closed)
-		}
-		return true
-	})
+	held, resp, code, closed := stallUntilRefused(t, addr)
+	if resp.StatusCode != 503 || code != "unavailable" || resp.Header.Get("Retry-After") != "1" || !closed {
+		t.Fatalf("refused catch hook = %d %s Retry-After %q closed %v", resp.StatusCode, code, resp.Header.Get("Retry-After"), closed)
+	}
 	if len(held) != 2 {
 		t.Fatalf("%d catch hooks held before one was refused, want 2", len(held))
 	}
@@ -194,40 +184,46 @@ func TestOAuthEndpointsShareTheUnauthenticatedCap(t *testing.T) {
 	held.Close()
 }
 
-// holdTheSlot stalls catch-hook bodies in the server's one unauthenticated slot until one
-// is refused, and returns the stalled request that holds the slot: the one not refused.
-// (A single stalled request is not enough: a request that reaches the slot first takes it,
-// and the stalled one is refused.)
-func holdTheSlot(t *testing.T, addr string) net.Conn {
+// stallUntilRefused sends catch hooks whose bodies never come until one is refused, and
+// returns the refusal and the stalled requests still being read: those holding the
+// unauthenticated slots (one that came while another had the last slot was refused itself).
+func stallUntilRefused(t *testing.T, addr string) (held []net.Conn, refused *http.Response, code string, closed bool) {
 	t.Helper()
 	const stall = "POST /in/src_x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
 	var stalled []net.Conn
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		c := rawRequest(t, addr, stall)
-		resp, _, _, err := tryAnswer(c, 100*time.Millisecond)
+		resp, code, closed, err := tryAnswer(c, time.Second)
 		if err != nil {
 			stalled = append(stalled, c) // being read, or not yet answered
 			continue
 		}
 		c.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable {
-			t.Fatalf("a stalled catch hook was answered %d, want 503 or no answer", resp.StatusCode)
-		}
-		// Refused: one of the stalled ones holds the slot, and the others were refused.
-		var holder net.Conn
 		for _, s := range stalled {
-			if _, _, _, err := tryAnswer(s, 10*time.Millisecond); err != nil && holder == nil {
-				holder = s
+			if _, _, _, err := tryAnswer(s, 10*time.Millisecond); err != nil {
+				held = append(held, s)
 				continue
 			}
 			s.Close()
 		}
-		if holder != nil {
-			return holder
-		}
-		stalled = nil
+		return held, resp, code, closed
 	}
-	t.Fatal("no stalled catch hook held the slot within 5s")
-	return nil
+	t.Fatal("no stalled catch hook was refused within 5s")
+	return nil, nil, "", false
+}
+
+// holdTheSlot stalls catch-hook bodies in the server's one unauthenticated slot until one
+// is refused, and returns the stalled request that holds the slot. (A single stalled
+// request is not enough: a request that reaches the slot first takes it, and the stalled
+// one is refused.)
+func holdTheSlot(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	held, resp, _, _ := stallUntilRefused(t, addr)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a stalled catch hook was answered %d, want 503 or no answer", resp.StatusCode)
+	}
+	if len(held) != 1 {
+		t.Fatalf("%d stalled catch hooks hold the one slot", len(held))
+	}
+	return held[0]
 }
