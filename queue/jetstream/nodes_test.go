@@ -17,9 +17,9 @@ import (
 )
 
 // open opens a store on url (one stream, "HOOKGATE"), closed when t ends.
-func open(t *testing.T, url string, replicas int) *jetstream.Store {
+func open(t *testing.T, url string, replicas int, timeout time.Duration) *jetstream.Store {
 	t.Helper()
-	st, err := jetstream.Open(context.Background(), jetstream.Options{URL: url, Replicas: replicas, Logger: quiet, Timeout: 2 * time.Second})
+	st, err := jetstream.Open(context.Background(), jetstream.Options{URL: url, Replicas: replicas, Logger: quiet, Timeout: timeout})
 	if err != nil {
 		t.Fatalf("Open(%s): %v", url, err)
 	}
@@ -33,7 +33,7 @@ func open(t *testing.T, url string, replicas int) *jetstream.Store {
 // job once.
 func TestTwoNodes(t *testing.T) {
 	srv := jstest.Start(t)
-	a, b := open(t, srv.URL(), 1), open(t, srv.URL(), 1)
+	a, b := open(t, srv.URL(), 1, 2*time.Second), open(t, srv.URL(), 1, 2*time.Second)
 	ctx := context.Background()
 	now := time.Now().UTC()
 
@@ -145,7 +145,7 @@ func TestTwoNodes(t *testing.T) {
 // carries on once the stream has a new leader.
 func TestAcknowledgedSurvivesAServerCrash(t *testing.T) {
 	c := jstest.StartCluster(t, 3)
-	w := open(t, c.URL(), 3)
+	w := open(t, c.URL(), 3, 2*time.Second)
 	ctx := context.Background()
 	leader := c.StreamLeader(t, "HOOKGATE")
 	var (
@@ -188,7 +188,10 @@ func TestAcknowledgedSurvivesAServerCrash(t *testing.T) {
 			others = append(others, s.URL())
 		}
 	}
-	r := open(t, others[0]+","+others[1], 3)
+	// Open with the default timeout: following the stream needs a consumer, which the two
+	// servers left create only once they have settled after the crash (over the 8 s that
+	// the 2 s timeout allows, on a loaded machine).
+	r := open(t, others[0]+","+others[1], 3, 0)
 	for _, id := range acked {
 		if _, err := r.Event(ctx, id); err != nil {
 			t.Errorf("acknowledged event %s after the leader's crash: %v", id, err)
