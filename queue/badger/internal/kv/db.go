@@ -496,7 +496,7 @@ func (db *DB) commit(batch []*request) {
 // run calls r.fn with a new Txn that reads through btx and checks that its writes fit in one
 // Badger transaction. A panic in fn comes back as a *fnPanic error.
 func (db *DB) run(r *request, btx *badger.Txn) (tx *Txn, size int64, count int, err error) {
-	tx = &Txn{Reader: Reader{btx: btx}, writes: map[string]int{}}
+	tx = &Txn{Reader: Reader{btx: btx}, ops: make([]op, 0, shortTxn)}
 	defer func() {
 		if v := recover(); v != nil {
 			tx, err = nil, &fnPanic{value: v, stack: debug.Stack()}

@@ -98,7 +98,7 @@ func prefixEnd(prefix []byte) []byte {
 type Txn struct {
 	Reader
 	ops      []op
-	writes   map[string]int // key → index in ops of the latest write to it
+	writes   map[string]int // key → index in ops of the latest write to it; nil while ops is short
 	jobOps   []jobOp
 	onCommit []func()
 }
@@ -113,7 +113,7 @@ type op struct {
 // Get returns the value under key as this transaction would leave it: its own writes first,
 // then what is committed.
 func (tx *Txn) Get(key []byte) ([]byte, error) {
-	if i, ok := tx.writes[string(key)]; ok {
+	if i := tx.find(key); i >= 0 {
 		if tx.ops[i].del {
 			return nil, ErrNotFound
 		}
@@ -146,12 +146,41 @@ func (tx *Txn) put(o op) {
 		bytes.HasPrefix(o.key, badgerPrefix) {
 		panic(fmt.Sprintf("queue: key %.64q is reserved", o.key))
 	}
-	if i, ok := tx.writes[string(o.key)]; ok {
+	if i := tx.find(o.key); i >= 0 {
 		tx.ops[i] = o
 		return
 	}
-	tx.writes[string(o.key)] = len(tx.ops)
 	tx.ops = append(tx.ops, o)
+	switch {
+	case tx.writes != nil:
+		tx.writes[string(o.key)] = len(tx.ops) - 1
+	case len(tx.ops) > shortTxn:
+		tx.writes = make(map[string]int, 2*len(tx.ops))
+		for i, o := range tx.ops {
+			tx.writes[string(o.key)] = i
+		}
+	}
+}
+
+// shortTxn is how many writes a Txn looks through one by one before it indexes them by key:
+// a publish or a completion makes a dozen or fewer, for which the map (and a string of every
+// key) cost more than the comparisons.
+const shortTxn = 16
+
+// find returns the index in ops of the write to key, or -1.
+func (tx *Txn) find(key []byte) int {
+	if tx.writes != nil {
+		if i, ok := tx.writes[string(key)]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range tx.ops {
+		if bytes.Equal(tx.ops[i].key, key) {
+			return i
+		}
+	}
+	return -1
 }
 
 // size estimates the bytes and entries the writes will take in a Badger transaction, as
