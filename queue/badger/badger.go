@@ -19,7 +19,10 @@
 //	ev/<event id>                          → the event: its Seq, JSON, data (see encodeEvent)
 //	evs/<seq, 8 bytes>                     → <received ns, 8 bytes><event id> (the log, in order)
 //	dd/<dedupe key>                        → <seq><received ns><window ns><event id> (8 bytes
-//	                                         each but the id; TTL: the window, plus a minute)
+//	                                         each but the id; TTL: the window, plus a minute);
+//	                                         none for an event whose dedupe key is its own id
+//	                                         with no window (the publish API's): its ev/
+//	                                         record, which keeps the key, stands for it
 //	dl/<delivery id>                       → <rev, 8 bytes> Delivery JSON
 //	dlc/<created ns, 8 bytes><delivery id> → "" (every delivery, by creation)
 //	dle/<endpoint id>/<created ns><id>     → "" (an endpoint's deliveries, by creation)

@@ -192,3 +192,79 @@ func TestRequestLogStatusReadAsResult(t *testing.T) {
 		t.Fatalf("Requests = %s\nwant       %s", strings.Join(got, " "), want)
 	}
 }
+
+// dedupeKeysIn returns the dd/ keys of the closed store in dir.
+func dedupeKeysIn(t *testing.T, dir string) []string {
+	t.Helper()
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var keys []string
+	err = db.View(func(tx *bdb.Txn) error {
+		it := tx.NewIterator(bdb.IteratorOptions{Prefix: []byte("dd/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys = append(keys, string(it.Item().Key()))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// An event deduplicated on its own id for as long as it is kept (the publish API's dedupe)
+// gets no dd/ key: its record stands for it. One written before that (a dd/ key holding
+// the event's own id) still dedupes, and goes with its event.
+func TestDedupeOnOwnIDWritesNoKey(t *testing.T) {
+	dir := t.TempDir()
+	st := open(t, dir)
+	a := event("evt_1", base)
+	a.Dedupe = "evt_1"
+	first := appendOK(t, st, a)
+	old := event("evt_old", base)
+	old.Dedupe = "evt_old"
+	appendOK(t, st, old)
+	st.Close()
+	if keys := dedupeKeysIn(t, dir); len(keys) != 0 {
+		t.Fatalf("dd/ keys after two Appends deduplicated on their ids: %q, want none", keys)
+	}
+
+	// What the store wrote for evt_old before: dd/evt_old → <seq><received><window 0><id>.
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := binary.BigEndian.AppendUint64(nil, 2)
+	v = binary.BigEndian.AppendUint64(v, uint64(base.UnixNano()))
+	v = binary.BigEndian.AppendUint64(v, 0)
+	v = append(v, "evt_old"...)
+	if err := db.Update(func(tx *bdb.Txn) error { return tx.Set([]byte("dd/evt_old"), v) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = open(t, dir)
+	for _, id := range []string{"evt_1", "evt_old"} {
+		again := event(id, base.Add(time.Hour))
+		again.Dedupe = id
+		if res := appendOK(t, st, again); !res.Duplicate || res.ID != id {
+			t.Errorf("Append(%s) again = %+v, want a duplicate of it", id, res)
+		}
+	}
+	if res := appendOK(t, st, func() *gateway.Append { a := event("evt_2", base); a.Dedupe = "evt_1"; return a }()); !res.Duplicate || res.Seq != first.Seq {
+		t.Errorf("Append(evt_2) under evt_1's id = %+v, want a duplicate of evt_1 at Seq %d", res, first.Seq)
+	}
+	if n, err := st.Trim(ctx, base.Add(time.Minute), 100); err != nil || n != 2 {
+		t.Fatalf("Trim = %d, %v; want both events", n, err)
+	}
+	st.Close()
+	if keys := dedupeKeysIn(t, dir); len(keys) != 0 {
+		t.Errorf("dd/ keys after their events were trimmed: %q, want none", keys)
+	}
+}
