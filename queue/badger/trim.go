@@ -154,7 +154,7 @@ func trimEvent(tx *kv.Txn, id string) (bool, error) {
 		}
 		unindexDelivery(tx, d)
 		tx.Delete(deliveryKey(did))
-		tx.Done(did)
+		unqueueDelivery(tx, d)
 	}
 	if m.Dedupe != "" {
 		v, err := tx.Get(dedupeKey(m.Dedupe))

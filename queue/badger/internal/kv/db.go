@@ -7,8 +7,11 @@
 //   - Update batches concurrent writers into one Badger transaction and one fsync (group
 //     commit), and returns to each caller only after that fsync: a 2xx built on a returned
 //     Update is durable.
-//   - Jobs (Schedule, Done) live in the same transactions as records, so "this event and its
-//     deliveries exist" and "these deliveries are queued" are never out of step.
+//   - Jobs (Schedule, Unschedule) live in the same transactions as records, so "this event
+//     and its deliveries exist" and "these deliveries are queued" are never out of step. A job
+//     is one key, _q/<due><id> → data, in due order; the caller names a job it moves or
+//     removes by id and due time (queue/badger has both in the delivery record), so queueing
+//     a job writes one key and finishing it deletes one, without a read.
 //   - Lease hands out due jobs from memory; freshly committed jobs go straight there, and the
 //     disk index is read only for backlogs and after a restart, from a cursor (never rescanned
 //     from zero), so deleted keys awaiting compaction are not walked again and again.
@@ -27,10 +30,11 @@
 //	})
 //	for _, job := range db.Lease(time.Now(), 64, time.Minute) {
 //		// … deliver, then:
-//		_ = db.Update(ctx, func(tx *kv.Txn) error { tx.Done(job.ID); return nil })
+//		_ = db.Update(ctx, func(tx *kv.Txn) error { tx.Unschedule(job.ID, job.Due); return nil })
 //	}
 //
-// Keys that start with "_" are the queue's own.
+// Keys that start with "_" are the queue's own: _q/ the job index. Folders written before
+// Unschedule took a job's due time also hold a pointer per job, _j/<id> → due.
 package kv
 
 import (
