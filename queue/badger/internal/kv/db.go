@@ -34,10 +34,12 @@
 //	}
 //
 // Keys that start with "_" are the queue's own: _q/ the job index. Folders written before
-// Unschedule took a job's due time also hold a pointer per job, _j/<id> → due.
+// Unschedule took a job's due time also hold a pointer per job, _j/<id> → due; Open deletes
+// them.
 package kv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -253,7 +255,59 @@ func Open(opts Options) (*DB, error) {
 		db.gcDone = make(chan struct{})
 		go db.gcLoop()
 	}
+	n, err := db.dropJobPointers()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if n > 0 {
+		db.log.Info("deleted the job pointers an older version kept", "keys", n, "dir", opts.Dir)
+	}
 	return db, nil
+}
+
+// dropPointersBatch caps how many job pointers one of dropJobPointers' transactions deletes.
+const dropPointersBatch = 4096
+
+// dropJobPointers deletes every job pointer (_j/<id> → due) that a store written before
+// Unschedule took a job's due time kept beside each job, and reports how many it deleted.
+// Nothing reads them any more; left in place they would keep their space for good. It
+// deletes in batches of a few thousand, each its own transaction well within Badger's
+// limits, and a crash part way leaves the rest to the next Open.
+func (db *DB) dropJobPointers() (int, error) {
+	maxCount := min(dropPointersBatch, db.maxBatchCount/2)
+	maxBytes := db.maxBatchBytes / 2
+	n := 0
+	start := jobPtrPrefix
+	for {
+		var (
+			keys [][]byte
+			size int64
+		)
+		err := db.View(func(r *Reader) error {
+			return r.Scan(jobPtrPrefix, start, false, func(k, _ []byte) (bool, error) {
+				keys = append(keys, bytes.Clone(k))
+				size += int64(len(k)) + 16 // as Txn.size counts a delete
+				return len(keys) < maxCount && size < maxBytes, nil
+			})
+		})
+		if err == nil && len(keys) > 0 {
+			err = db.Update(context.Background(), func(tx *Txn) error {
+				for _, k := range keys {
+					tx.write(op{key: k, del: true})
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return n, fmt.Errorf("delete the job pointers of an older version in %q: %w", db.opts.Dir, err)
+		}
+		if len(keys) == 0 {
+			return n, nil
+		}
+		n += len(keys)
+		start = append(keys[len(keys)-1], 0)
+	}
 }
 
 // Close waits for pending Updates to commit, then closes the database. Lease and Update
