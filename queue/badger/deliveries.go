@@ -56,19 +56,11 @@ func unindexDelivery(tx *kv.Txn, d *deliveryKeys) {
 // status; this is the one place that keeps it so, which is how the job a pending old left
 // is found, at old's NextAttemptAt, and removed without a lookup.
 func queueDelivery(tx *kv.Txn, old *deliveryKeys, d *gateway.Delivery) {
-	if old != nil {
-		unqueueDelivery(tx, old)
+	if old != nil && old.Status == gateway.StatusPending {
+		tx.Unschedule(d.ID, jobDue(old.NextAttemptAt))
 	}
 	if d.Status == gateway.StatusPending {
 		tx.Schedule(d.ID, jobDue(d.NextAttemptAt), []byte(d.EndpointID))
-	}
-}
-
-// unqueueDelivery removes the job of the delivery d describes, if it is pending (see
-// queueDelivery).
-func unqueueDelivery(tx *kv.Txn, d *deliveryKeys) {
-	if d.Status == gateway.StatusPending {
-		tx.Unschedule(d.ID, jobDue(d.NextAttemptAt))
 	}
 }
 
