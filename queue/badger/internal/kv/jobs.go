@@ -59,6 +59,10 @@ func dueNanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
+// JobDue is the due time of a job scheduled at t, as Lease and ScanJobs report it: t, held
+// between 1970 and 2262 (see Schedule).
+func JobDue(t time.Time) time.Time { return time.Unix(0, dueNanos(t)) }
+
 // jobOp is a change to the queue made by a transaction, applied to memory after commit.
 type jobOp struct {
 	id   string
