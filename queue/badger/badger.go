@@ -31,8 +31,12 @@
 //	key/<id>, oac/<id>, oag/<id>
 //	srq/<source id>/<received ns><id>      → SourceRequest JSON (TTL: the log's MaxAge)
 //
-// plus the engine's own job keys (_q/, _j/). Dedupe keys with a window live that long (they
-// outlive a trimmed event); those without one are removed with their event.
+// plus the engine's job index: _q/<due ns><delivery id> → endpoint id, one key per pending
+// delivery, due at its NextAttemptAt (the zero time, due at once, when that is nil). A save
+// finds the job it replaces from the record it replaces (queueDelivery), so there is no key
+// from a delivery id to its job; the _j/<id> pointers older versions kept are deleted when
+// the engine opens the folder. Dedupe keys with a window live that long (they outlive a
+// trimmed event); those without one are removed with their event.
 //
 // This is layout 2 (m/format). A data folder of layout 1, written by a hookgate from before
 // the storage seam, is migrated in place by Open (see migrate.go for what changes).

@@ -321,9 +321,7 @@ func insertDelivery(tx *kv.Txn, d *gateway.Delivery, enc []byte) error {
 	}
 	tx.Set(deliveryKey(d.ID), enc)
 	indexDelivery(tx, d)
-	if d.Status == gateway.StatusPending {
-		queueDelivery(tx, d) // a new delivery: nothing to take off the queue otherwise
-	}
+	queueDelivery(tx, nil, d)
 	return nil
 }
 

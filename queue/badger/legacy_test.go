@@ -193,6 +193,69 @@ func TestRequestLogStatusReadAsResult(t *testing.T) {
 	}
 }
 
+// Layout 1 could leave a job away from its delivery's NextAttemptAt (moved by a rate-limit
+// deferral) and the job of a delivery that was no longer pending (dropped only when next
+// leased). The migration puts the first at its delivery's time and removes the others, so
+// that finishing the delivery leaves nothing queued.
+func TestLegacyQueueMigrated(t *testing.T) {
+	dir := t.TempDir()
+	writeLegacy(t, dir)
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := func(at time.Time) string { return string(binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))) }
+	deferred := base.Add(30 * time.Second)
+	err = db.Update(func(tx *bdb.Txn) error {
+		for k, v := range map[string]string{
+			"_q/" + ns(deferred) + "dlv_1": "ep_1", // dlv_1's job, deferred past its next_attempt_at
+			"_j/dlv_1":                     ns(deferred),
+			"_q/" + ns(base) + "dlv_2":     "ep_1", // dlv_2 is paused
+			"_j/dlv_2":                     ns(base),
+			"_q/" + ns(base) + "dlv_gone":  "ep_1", // no such delivery
+			"_j/dlv_gone":                  ns(base),
+		} {
+			if err := tx.Set([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return tx.Delete([]byte("_q/" + ns(base) + "dlv_1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st := open(t, dir)
+	later := base.Add(time.Hour)
+	b, err := st.Backlog(ctx)
+	if err != nil || len(b.Pending) != 1 || b.Pending["ep_1"] != 1 || !b.OldestDue.Equal(base) {
+		t.Fatalf("Backlog after the migration = %+v, %v; want dlv_1 alone, due %v", b, err, base)
+	}
+	jobs, err := st.Lease(ctx, base, 10, time.Minute)
+	if err != nil || len(jobs) != 1 || jobs[0].Delivery != "dlv_1" || jobs[0].Endpoint != "ep_1" || !jobs[0].Due.Equal(base) {
+		t.Fatalf("Lease = %+v, %v; want dlv_1 for ep_1 due at its next_attempt_at %v", jobs, err, base)
+	}
+	d, err := st.Delivery(ctx, "dlv_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Status, d.NextAttemptAt = gateway.StatusSucceeded, nil
+	if err := st.SaveDeliveries(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st = open(t, dir)
+	if b, err := st.Backlog(ctx); err != nil || len(b.Pending) != 0 {
+		t.Fatalf("Backlog once dlv_1 succeeded = %+v, %v; want nothing queued", b, err)
+	}
+	if jobs, err := st.Lease(ctx, later, 10, time.Minute); err != nil || len(jobs) != 0 {
+		t.Fatalf("Lease once dlv_1 succeeded = %+v, %v; want none", jobs, err)
+	}
+}
+
 // dedupeKeysIn returns the dd/ keys of the closed store in dir.
 func dedupeKeysIn(t *testing.T, dir string) []string {
 	t.Helper()

@@ -100,6 +100,7 @@ type Txn struct {
 	ops      []op
 	writes   map[string]int // key → index in ops of the latest write to it; nil while ops is short
 	jobOps   []jobOp
+	jobAt    map[string]int // job id → its last entry in jobOps, once there are many (addJobOp)
 	onCommit []func()
 }
 
@@ -138,14 +139,20 @@ func (tx *Txn) Delete(key []byte) { tx.put(op{key: key, del: true}) }
 // returns. f runs on the committer goroutine: it must be quick and must not block.
 func (tx *Txn) OnCommit(f func()) { tx.onCommit = append(tx.onCommit, f) }
 
+// put buffers a caller's write: one to a reserved key (the engine's own, under "_", job keys
+// included, or Badger's) panics.
 func (tx *Txn) put(o op) {
 	if len(o.key) == 0 {
 		panic("queue: empty key")
 	}
-	if o.key[0] == '_' && !bytes.HasPrefix(o.key, jobKeyPrefix) && !bytes.HasPrefix(o.key, jobPtrPrefix) ||
-		bytes.HasPrefix(o.key, badgerPrefix) {
+	if o.key[0] == '_' || bytes.HasPrefix(o.key, badgerPrefix) {
 		panic(fmt.Sprintf("queue: key %.64q is reserved", o.key))
 	}
+	tx.write(o)
+}
+
+// write buffers o, replacing an earlier write to the same key.
+func (tx *Txn) write(o op) {
 	if i := tx.find(o.key); i >= 0 {
 		tx.ops[i] = o
 		return
