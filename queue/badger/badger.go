@@ -12,7 +12,7 @@
 //
 // # Keys
 //
-//	m/format                               → the layout version, "2"
+//	m/format                               → the layout version, "3"
 //	m/seq                                  → the log's head: last Seq, latest ReceivedAt, skew
 //	                                         (8 bytes each, see logHead)
 //	m/rev/<collection prefix>              → the collection's last revision (8 bytes)
@@ -38,8 +38,10 @@
 // the engine opens the folder. Dedupe keys with a window live that long (they outlive a
 // trimmed event); those without one are removed with their event.
 //
-// This is layout 2 (m/format). A data folder of layout 1, written by a hookgate from before
-// the storage seam, is migrated in place by Open (see migrate.go for what changes).
+// This is layout 3 (m/format): layout 2 without the _j/ pointers and the dd/ keys of
+// events deduplicated on their own id, which Open takes as it is (see format). A data folder
+// of layout 1, written by a hookgate from before the storage seam, is migrated in place by
+// Open (see migrate.go for what changes).
 //
 // # Example
 //

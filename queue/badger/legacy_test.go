@@ -145,6 +145,72 @@ func TestUnknownLayoutRefused(t *testing.T) {
 	}
 }
 
+// rawGet reads key from the closed store in dir, "" when it is absent.
+func rawGet(t *testing.T, dir, key string) string {
+	t.Helper()
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v []byte
+	err = db.View(func(tx *bdb.Txn) error {
+		item, err := tx.Get([]byte(key))
+		if errors.Is(err, bdb.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(v)
+}
+
+// A layout-2 folder (jobs with _j/ pointers) opens as layout 3, its pending delivery still
+// queued and delivered once; a hookgate of layout 2 then refuses it rather than leave
+// finished deliveries' jobs behind.
+func TestLayout2FolderBecomesLayout3(t *testing.T) {
+	dir := t.TempDir()
+	st := open(t, dir)
+	appendOK(t, st, event("evt_1", base, "ep_1"))
+	st.Close()
+	if got := rawGet(t, dir, "m/format"); got != "3" {
+		t.Fatalf("m/format of a new folder = %q, want 3", got)
+	}
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bdb.Txn) error {
+		if err := tx.Set([]byte("m/format"), []byte("2")); err != nil {
+			return err
+		}
+		return tx.Set([]byte("_j/dlv_evt_1_ep_1"), binary.BigEndian.AppendUint64(nil, uint64(base.UnixNano())))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	st = open(t, dir)
+	jobs, err := st.Lease(ctx, base.Add(time.Minute), 10, time.Minute)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("Lease after reopening a layout-2 folder = %+v, %v; want its one pending delivery", jobs, err)
+	}
+	st.Close()
+	if got := rawGet(t, dir, "m/format"); got != "3" {
+		t.Errorf("m/format after opening a layout-2 folder = %q, want 3", got)
+	}
+	if got := rawGet(t, dir, "_j/dlv_evt_1_ep_1"); got != "" {
+		t.Errorf("a _j/ pointer is left after opening a layout-2 folder")
+	}
+}
+
 // A request log entry written before the log recorded results has the HTTP status the
 // catch hook answered instead; it is read as the result that status stood for.
 func TestRequestLogStatusReadAsResult(t *testing.T) {
