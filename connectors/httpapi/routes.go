@@ -246,11 +246,16 @@ func (s *server) publish(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"id": res.ID, "duplicate": true})
 		return
 	}
-	out := gin.H{"id": res.ID, "deliveries": res.Deliveries}
-	if len(res.Warnings) > 0 {
-		out["warnings"] = res.Warnings
-	}
-	c.JSON(http.StatusAccepted, out)
+	c.JSON(http.StatusAccepted, accepted{Deliveries: res.Deliveries, ID: res.ID, Warnings: res.Warnings})
+}
+
+// accepted is the answer to a publish that stored its event: a struct rather than a map,
+// which encoding/json encodes without sorting keys (the fields are in the order the map's
+// keys were, so the bytes are the same).
+type accepted struct {
+	Deliveries int      `json:"deliveries"`
+	ID         string   `json:"id"`
+	Warnings   []string `json:"warnings,omitempty"`
 }
 
 func (s *server) listEvents(c *gin.Context) {

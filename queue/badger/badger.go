@@ -12,14 +12,17 @@
 //
 // # Keys
 //
-//	m/format                               → the layout version, "2"
+//	m/format                               → the layout version, "3"
 //	m/seq                                  → the log's head: last Seq, latest ReceivedAt, skew
 //	                                         (8 bytes each, see logHead)
 //	m/rev/<collection prefix>              → the collection's last revision (8 bytes)
 //	ev/<event id>                          → the event: its Seq, JSON, data (see encodeEvent)
 //	evs/<seq, 8 bytes>                     → <received ns, 8 bytes><event id> (the log, in order)
 //	dd/<dedupe key>                        → <seq><received ns><window ns><event id> (8 bytes
-//	                                         each but the id; TTL: the window, plus a minute)
+//	                                         each but the id; TTL: the window, plus a minute);
+//	                                         none for an event whose dedupe key is its own id
+//	                                         with no window (the publish API's): its ev/
+//	                                         record, which keeps the key, stands for it
 //	dl/<delivery id>                       → <rev, 8 bytes> Delivery JSON
 //	dlc/<created ns, 8 bytes><delivery id> → "" (every delivery, by creation)
 //	dle/<endpoint id>/<created ns><id>     → "" (an endpoint's deliveries, by creation)
@@ -28,11 +31,17 @@
 //	key/<id>, oac/<id>, oag/<id>
 //	srq/<source id>/<received ns><id>      → SourceRequest JSON (TTL: the log's MaxAge)
 //
-// plus the engine's own job keys (_q/, _j/). Dedupe keys with a window live that long (they
-// outlive a trimmed event); those without one are removed with their event.
+// plus the engine's job index: _q/<due ns><delivery id> → endpoint id, one key per pending
+// delivery, due at its NextAttemptAt (the zero time, due at once, when that is nil). A save
+// finds the job it replaces from the record it replaces (queueDelivery), so there is no key
+// from a delivery id to its job; the _j/<id> pointers older versions kept are deleted when
+// the engine opens the folder. Dedupe keys with a window live that long (they outlive a
+// trimmed event); those without one are removed with their event.
 //
-// This is layout 2 (m/format). A data folder of layout 1, written by a hookgate from before
-// the storage seam, is migrated in place by Open (see migrate.go for what changes).
+// This is layout 3 (m/format): layout 2 without the _j/ pointers and the dd/ keys of
+// events deduplicated on their own id, which Open takes as it is (see format). A data folder
+// of layout 1, written by a hookgate from before the storage seam, is migrated in place by
+// Open (see migrate.go for what changes).
 //
 // # Example
 //

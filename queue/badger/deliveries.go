@@ -50,27 +50,35 @@ func unindexDelivery(tx *kv.Txn, d *deliveryKeys) {
 	}
 }
 
-// queueDelivery makes the work queue follow d: a pending delivery is due at its
-// NextAttemptAt (at once when nil: due at the start of time, whatever the clock), any other
-// status leaves the queue.
-func queueDelivery(tx *kv.Txn, d *gateway.Delivery) {
-	if d.Status != gateway.StatusPending {
-		tx.Done(d.ID)
-		return
+// queueDelivery makes the work queue follow d, whose record replaces the one old describes
+// (nil: d is new). The queue holds one job per pending delivery, due at its NextAttemptAt
+// (at once when nil: due at the start of time, whatever the clock), and none for any other
+// status; this is the one place that keeps it so, which is how the job a pending old left
+// is found, at old's NextAttemptAt, and removed without a lookup.
+func queueDelivery(tx *kv.Txn, old *deliveryKeys, d *gateway.Delivery) {
+	if old != nil && old.Status == gateway.StatusPending {
+		tx.Unschedule(d.ID, jobDue(old.NextAttemptAt))
 	}
-	var due time.Time
-	if d.NextAttemptAt != nil {
-		due = *d.NextAttemptAt
+	if d.Status == gateway.StatusPending {
+		tx.Schedule(d.ID, jobDue(d.NextAttemptAt), []byte(d.EndpointID))
 	}
-	tx.Schedule(d.ID, due, []byte(d.EndpointID))
 }
 
-// deliveryKeys is what a delivery's index keys are made of.
+// jobDue is when the job of a pending delivery with NextAttemptAt next is due.
+func jobDue(next *time.Time) time.Time {
+	if next == nil {
+		return time.Time{}
+	}
+	return *next
+}
+
+// deliveryKeys is what a delivery's index keys and its job are made of.
 type deliveryKeys struct {
-	ID         string                 `json:"id"`
-	EndpointID string                 `json:"endpoint_id"`
-	Status     gateway.DeliveryStatus `json:"status"`
-	CreatedAt  time.Time              `json:"created_at"`
+	ID            string                 `json:"id"`
+	EndpointID    string                 `json:"endpoint_id"`
+	Status        gateway.DeliveryStatus `json:"status"`
+	NextAttemptAt *time.Time             `json:"next_attempt_at"`
+	CreatedAt     time.Time              `json:"created_at"`
 }
 
 // loadDelivery reads delivery id with its revision.
@@ -91,7 +99,7 @@ func loadDelivery(r getter, id string) (*gateway.Delivery, error) {
 	return &d, nil
 }
 
-// loadDeliveryKeys reads the revision and index fields of delivery id.
+// loadDeliveryKeys reads the revision, index fields and job time of delivery id.
 func loadDeliveryKeys(r getter, id string) (uint64, *deliveryKeys, error) {
 	v, err := get(r, deliveryKey(id))
 	if err != nil {
@@ -124,10 +132,10 @@ func (s *Store) Delivery(ctx context.Context, id string) (*gateway.Delivery, err
 
 // SaveDeliveries writes ds in one transaction if every stored revision is still d.Rev.
 //
-// What a save replaces (the old record's index fields) is read and decoded here, outside
-// the single committer, which only compares each stored revision (8 bytes) with d.Rev: the
-// record the index fields came from is the one whose revision the committer finds, or the
-// save fails with ErrConflict. The commit is lazy (kv.UpdateLazy): most saves record a
+// What a save replaces (the old record's index fields and job time) is read and decoded
+// here, outside the single committer, which only compares each stored revision (8 bytes)
+// with d.Rev: the record those fields came from is the one whose revision the committer
+// finds, or the save fails with ErrConflict. The commit is lazy (kv.UpdateLazy): most saves record a
 // finished attempt, and they share the fsync of the next publish.
 func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) error {
 	if len(ds) == 0 {
@@ -160,23 +168,24 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 }
 
 // UpdateDelivery saves d, which the caller read as was at revision d.Rev (see
-// gateway.DeliveryUpdater): SaveDeliveries without its read, the index fields of the
-// record replaced taken from was. The committer's compare of the stored revision with d.Rev
+// gateway.DeliveryUpdater): SaveDeliveries without its read, the index fields and job time
+// of the record replaced taken from was. The committer's compare of the stored revision with d.Rev
 // is what makes them right: was is that revision's record, or the save fails with
 // ErrConflict.
 func (s *Store) UpdateDelivery(ctx context.Context, was, d *gateway.Delivery) error {
 	if was == nil || d == nil || d.ID == "" || was.ID != d.ID || was.Rev != d.Rev || d.Rev == 0 {
 		return s.SaveDeliveries(ctx, d)
 	}
-	p := []put{{d: d, was: deliveryKeys{ID: was.ID, EndpointID: was.EndpointID, Status: was.Status, CreatedAt: was.CreatedAt}}}
+	p := []put{{d: d, was: deliveryKeys{ID: was.ID, EndpointID: was.EndpointID, Status: was.Status,
+		NextAttemptAt: was.NextAttemptAt, CreatedAt: was.CreatedAt}}}
 	p[0].old = &p[0].was
 	return s.writeDeliveries(ctx, p)
 }
 
 var _ gateway.DeliveryUpdater = (*Store)(nil)
 
-// put is one delivery to save: d, the index fields of the record it replaces (old; nil
-// when there is none), and its encoding. was holds old when the caller knew it, so that
+// put is one delivery to save: d, the index fields and job time of the record it replaces
+// (old; nil when there is none), and its encoding. was holds old when the caller knew it, so that
 // one allocation holds all of it.
 type put struct {
 	d   *gateway.Delivery
@@ -206,7 +215,7 @@ func (s *Store) writeDeliveries(ctx context.Context, ps []put) error {
 			}
 			reindexDelivery(tx, p.old, p.d)
 			tx.Set(deliveryKey(p.d.ID), p.enc)
-			queueDelivery(tx, p.d)
+			queueDelivery(tx, p.old, p.d)
 		}
 		return nil
 	})

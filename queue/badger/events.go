@@ -177,26 +177,27 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	var res gateway.Appended
 	err = s.update(ctx, func(tx *kv.Txn) error {
 		res = gateway.Appended{ID: ev.ID}
+		taken := false // whether ev.ID is stored already, when the dedupe key is ev.ID
 		if a.Dedupe != "" {
-			v, err := tx.Get(dedupeKey(a.Dedupe))
-			switch {
-			case err == nil:
-				e, ok := parseDedupe(v)
-				if !ok {
-					return fmt.Errorf("dedupe key %.64q: %w", a.Dedupe, errCorrupt)
-				}
-				if e.covers(received) {
-					res = gateway.Appended{ID: e.id, Seq: e.seq, Duplicate: true}
-					return nil
-				}
-			case !errors.Is(err, kv.ErrNotFound):
+			dup, held, err := findDuplicate(tx, a.Dedupe, received)
+			if err != nil {
 				return err
 			}
+			if dup != nil {
+				res = *dup
+				return nil
+			}
+			taken = held && a.Dedupe == ev.ID
 		}
-		if _, err := tx.Get(eventKey(ev.ID)); err == nil {
+		if taken {
 			return fmt.Errorf("event %s is already stored: %w", ev.ID, gateway.ErrConflict)
-		} else if !errors.Is(err, kv.ErrNotFound) {
-			return err
+		}
+		if a.Dedupe != ev.ID {
+			if _, err := tx.Get(eventKey(ev.ID)); err == nil {
+				return fmt.Errorf("event %s is already stored: %w", ev.ID, gateway.ErrConflict)
+			} else if !errors.Is(err, kv.ErrNotFound) {
+				return err
+			}
 		}
 		head, err := readHead(tx)
 		if err != nil {
@@ -212,13 +213,14 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 				return err
 			}
 		}
-		if a.Dedupe != "" {
+		switch {
+		case keep == ev.ID:
+			// Implied by the event's own record (see findDuplicate): no dd/ key.
+		case keep != "":
+			tx.Set(dedupeKey(a.Dedupe), dedupeEntry{seq: seq, received: received, id: ev.ID}.encode())
+		case a.Dedupe != "":
 			e := dedupeEntry{seq: seq, received: received, window: a.DedupeFor, id: ev.ID}.encode()
-			if keep != "" {
-				tx.Set(dedupeKey(a.Dedupe), e)
-			} else {
-				tx.SetTTL(dedupeKey(a.Dedupe), e, a.DedupeFor+dedupeSlack)
-			}
+			tx.SetTTL(dedupeKey(a.Dedupe), e, a.DedupeFor+dedupeSlack)
 		}
 		res.Seq = seq
 		tx.OnCommit(s.appended.notify)
@@ -234,6 +236,37 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 		}
 	}
 	return &res, nil
+}
+
+// findDuplicate returns the earlier event that dedupe key stands for at ns, if any: the one
+// its dd/ entry names while that entry's window covers ns, or else the event whose id is the
+// key, if that event was stored under its own id as its dedupe key for as long as it is kept
+// (the publish API's dedupe: such an event's record is its dedupe entry, and Append writes no
+// dd/ key for it). held reports whether an event with the key as its id is stored at all.
+func findDuplicate(tx *kv.Txn, key string, ns uint64) (dup *gateway.Appended, held bool, err error) {
+	v, err := tx.Get(dedupeKey(key))
+	switch {
+	case err == nil:
+		e, ok := parseDedupe(v)
+		if !ok {
+			return nil, false, fmt.Errorf("dedupe key %.64q: %w", key, errCorrupt)
+		}
+		if e.covers(ns) {
+			return &gateway.Appended{ID: e.id, Seq: e.seq, Duplicate: true}, true, nil
+		}
+	case !errors.Is(err, kv.ErrNotFound):
+		return nil, false, err
+	}
+	ev, m, err := loadEvent(tx, key)
+	switch {
+	case errors.Is(err, gateway.ErrNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	case m.Dedupe == key:
+		return &gateway.Appended{ID: ev.ID, Seq: ev.Seq, Duplicate: true}, true, nil
+	}
+	return nil, true, nil
 }
 
 // AddDeliveries adds ds to the stored event eventID in one transaction (see
@@ -288,9 +321,7 @@ func insertDelivery(tx *kv.Txn, d *gateway.Delivery, enc []byte) error {
 	}
 	tx.Set(deliveryKey(d.ID), enc)
 	indexDelivery(tx, d)
-	if d.Status == gateway.StatusPending {
-		queueDelivery(tx, d) // a new delivery: nothing to take off the queue otherwise
-	}
+	queueDelivery(tx, nil, d)
 	return nil
 }
 

@@ -31,8 +31,16 @@ var (
 	keyFormat = []byte("m/format")
 )
 
-// format is the layout version this package writes, kept under m/format.
-const format = "2"
+// format is the layout version this package writes, kept under m/format. Layout 3 is
+// layout 2 without the engine's _j/ job pointers (kv.Open deletes them) and without a dd/
+// key for an event deduplicated on its own id: the keys are the same, but a hookgate that
+// writes layout 2 would leave a delivery's job behind when it finishes (it finds jobs
+// through the pointers), so such a hookgate must refuse the folder, as it does any version
+// but its own.
+const format = "3"
+
+// layout2 is the version before format, which Open takes as it is (see format).
+const layout2 = "2"
 
 func eventKey(id string) []byte    { return []byte(pEvent + id) }
 func deliveryKey(id string) []byte { return []byte(pDelivery + id) }
@@ -157,6 +165,9 @@ func (s *Store) checkFormat() error {
 	switch {
 	case have != nil && string(have) == format:
 		return nil
+	case have != nil && string(have) == layout2:
+		// kv.Open has deleted the pointers: all that is left to do is say so.
+		s.log.Info("the data folder is now layout "+format, "dir", s.opts.Dir, "was", layout2)
 	case have != nil:
 		return fmt.Errorf("badger store: %s holds layout version %q; this hookgate reads version %s", s.opts.Dir, have, format)
 	case legacy:

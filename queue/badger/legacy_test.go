@@ -145,6 +145,72 @@ func TestUnknownLayoutRefused(t *testing.T) {
 	}
 }
 
+// rawGet reads key from the closed store in dir, "" when it is absent.
+func rawGet(t *testing.T, dir, key string) string {
+	t.Helper()
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v []byte
+	err = db.View(func(tx *bdb.Txn) error {
+		item, err := tx.Get([]byte(key))
+		if errors.Is(err, bdb.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(v)
+}
+
+// A layout-2 folder (jobs with _j/ pointers) opens as layout 3, its pending delivery still
+// queued and delivered once; a hookgate of layout 2 then refuses it rather than leave
+// finished deliveries' jobs behind.
+func TestLayout2FolderBecomesLayout3(t *testing.T) {
+	dir := t.TempDir()
+	st := open(t, dir)
+	appendOK(t, st, event("evt_1", base, "ep_1"))
+	st.Close()
+	if got := rawGet(t, dir, "m/format"); got != "3" {
+		t.Fatalf("m/format of a new folder = %q, want 3", got)
+	}
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bdb.Txn) error {
+		if err := tx.Set([]byte("m/format"), []byte("2")); err != nil {
+			return err
+		}
+		return tx.Set([]byte("_j/dlv_evt_1_ep_1"), binary.BigEndian.AppendUint64(nil, uint64(base.UnixNano())))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	st = open(t, dir)
+	jobs, err := st.Lease(ctx, base.Add(time.Minute), 10, time.Minute)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("Lease after reopening a layout-2 folder = %+v, %v; want its one pending delivery", jobs, err)
+	}
+	st.Close()
+	if got := rawGet(t, dir, "m/format"); got != "3" {
+		t.Errorf("m/format after opening a layout-2 folder = %q, want 3", got)
+	}
+	if got := rawGet(t, dir, "_j/dlv_evt_1_ep_1"); got != "" {
+		t.Errorf("a _j/ pointer is left after opening a layout-2 folder")
+	}
+}
+
 // A request log entry written before the log recorded results has the HTTP status the
 // catch hook answered instead; it is read as the result that status stood for.
 func TestRequestLogStatusReadAsResult(t *testing.T) {
@@ -190,5 +256,144 @@ func TestRequestLogStatusReadAsResult(t *testing.T) {
 	want := "req_6:accepted req_5:failed req_4:invalid req_3:invalid/malformed req_2:rejected req_1:duplicate req_0:accepted"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("Requests = %s\nwant       %s", strings.Join(got, " "), want)
+	}
+}
+
+// Layout 1 could leave a job away from its delivery's NextAttemptAt (moved by a rate-limit
+// deferral) and the job of a delivery that was no longer pending (dropped only when next
+// leased). The migration puts the first at its delivery's time and removes the others, so
+// that finishing the delivery leaves nothing queued.
+func TestLegacyQueueMigrated(t *testing.T) {
+	dir := t.TempDir()
+	writeLegacy(t, dir)
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := func(at time.Time) string { return string(binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))) }
+	deferred := base.Add(30 * time.Second)
+	err = db.Update(func(tx *bdb.Txn) error {
+		for k, v := range map[string]string{
+			"_q/" + ns(deferred) + "dlv_1": "ep_1", // dlv_1's job, deferred past its next_attempt_at
+			"_j/dlv_1":                     ns(deferred),
+			"_q/" + ns(base) + "dlv_2":     "ep_1", // dlv_2 is paused
+			"_j/dlv_2":                     ns(base),
+			"_q/" + ns(base) + "dlv_gone":  "ep_1", // no such delivery
+			"_j/dlv_gone":                  ns(base),
+		} {
+			if err := tx.Set([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return tx.Delete([]byte("_q/" + ns(base) + "dlv_1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st := open(t, dir)
+	later := base.Add(time.Hour)
+	b, err := st.Backlog(ctx)
+	if err != nil || len(b.Pending) != 1 || b.Pending["ep_1"] != 1 || !b.OldestDue.Equal(base) {
+		t.Fatalf("Backlog after the migration = %+v, %v; want dlv_1 alone, due %v", b, err, base)
+	}
+	jobs, err := st.Lease(ctx, base, 10, time.Minute)
+	if err != nil || len(jobs) != 1 || jobs[0].Delivery != "dlv_1" || jobs[0].Endpoint != "ep_1" || !jobs[0].Due.Equal(base) {
+		t.Fatalf("Lease = %+v, %v; want dlv_1 for ep_1 due at its next_attempt_at %v", jobs, err, base)
+	}
+	d, err := st.Delivery(ctx, "dlv_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Status, d.NextAttemptAt = gateway.StatusSucceeded, nil
+	if err := st.SaveDeliveries(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st = open(t, dir)
+	if b, err := st.Backlog(ctx); err != nil || len(b.Pending) != 0 {
+		t.Fatalf("Backlog once dlv_1 succeeded = %+v, %v; want nothing queued", b, err)
+	}
+	if jobs, err := st.Lease(ctx, later, 10, time.Minute); err != nil || len(jobs) != 0 {
+		t.Fatalf("Lease once dlv_1 succeeded = %+v, %v; want none", jobs, err)
+	}
+}
+
+// dedupeKeysIn returns the dd/ keys of the closed store in dir.
+func dedupeKeysIn(t *testing.T, dir string) []string {
+	t.Helper()
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var keys []string
+	err = db.View(func(tx *bdb.Txn) error {
+		it := tx.NewIterator(bdb.IteratorOptions{Prefix: []byte("dd/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys = append(keys, string(it.Item().Key()))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// An event deduplicated on its own id for as long as it is kept (the publish API's dedupe)
+// gets no dd/ key: its record stands for it. One written before that (a dd/ key holding
+// the event's own id) still dedupes, and goes with its event.
+func TestDedupeOnOwnIDWritesNoKey(t *testing.T) {
+	dir := t.TempDir()
+	st := open(t, dir)
+	a := event("evt_1", base)
+	a.Dedupe = "evt_1"
+	first := appendOK(t, st, a)
+	old := event("evt_old", base)
+	old.Dedupe = "evt_old"
+	appendOK(t, st, old)
+	st.Close()
+	if keys := dedupeKeysIn(t, dir); len(keys) != 0 {
+		t.Fatalf("dd/ keys after two Appends deduplicated on their ids: %q, want none", keys)
+	}
+
+	// What the store wrote for evt_old before: dd/evt_old → <seq><received><window 0><id>.
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := binary.BigEndian.AppendUint64(nil, 2)
+	v = binary.BigEndian.AppendUint64(v, uint64(base.UnixNano()))
+	v = binary.BigEndian.AppendUint64(v, 0)
+	v = append(v, "evt_old"...)
+	if err := db.Update(func(tx *bdb.Txn) error { return tx.Set([]byte("dd/evt_old"), v) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = open(t, dir)
+	for _, id := range []string{"evt_1", "evt_old"} {
+		again := event(id, base.Add(time.Hour))
+		again.Dedupe = id
+		if res := appendOK(t, st, again); !res.Duplicate || res.ID != id {
+			t.Errorf("Append(%s) again = %+v, want a duplicate of it", id, res)
+		}
+	}
+	if res := appendOK(t, st, func() *gateway.Append { a := event("evt_2", base); a.Dedupe = "evt_1"; return a }()); !res.Duplicate || res.Seq != first.Seq {
+		t.Errorf("Append(evt_2) under evt_1's id = %+v, want a duplicate of evt_1 at Seq %d", res, first.Seq)
+	}
+	if n, err := st.Trim(ctx, base.Add(time.Minute), 100); err != nil || n != 2 {
+		t.Fatalf("Trim = %d, %v; want both events", n, err)
+	}
+	st.Close()
+	if keys := dedupeKeysIn(t, dir); len(keys) != 0 {
+		t.Errorf("dd/ keys after their events were trimmed: %q, want none", keys)
 	}
 }

@@ -23,14 +23,16 @@ import (
 //	dlp/<endpoint id>/<id>     → "" (paused, unordered)
 //	srd/<source id>/<event id> → "" with a 7-day TTL (catch-hook dedupe)
 //
-// dle/, srq/ and the job keys are the same in both layouts.
+// dle/, srq/ and the job keys are the same in both layouts, but layout 1's jobs need not be
+// where layout 2 looks for them (see migrateQueue).
 //
 // migrate rewrites a layout-1 folder in place, in short transactions, each of which leaves
 // the folder readable by a later migrate: records get revision 1, events a Seq in arrival
-// order, deliveries their creation and ordered paused index entries. Dedupe follows what
-// layout 1 did: every stored event's id is a dedupe key without a window (dd/<event id>),
-// and a catch hook's key becomes dd/<source id>/<event id> with a 7-day window from now.
-// The layout marker is written last.
+// order, deliveries their creation and ordered paused index entries, jobs the due time
+// and endpoint of their pending delivery. Dedupe follows what layout 1 did: every stored
+// event's id is a dedupe key without a window (dd/<event id>), and a catch hook's key
+// becomes dd/<source id>/<event id> with a 7-day window from now. The layout marker is
+// written last.
 func (s *Store) migrate() error {
 	s.log.Info("migrating the data folder to layout "+format, "dir", s.opts.Dir)
 	start := time.Now()
@@ -47,6 +49,7 @@ func (s *Store) migrate() error {
 		{"paused index", s.migratePaused},
 		{"events", s.migrateEvents},
 		{"catch-hook dedupe keys", s.migrateSourceDedupe},
+		{"work queue", s.migrateQueue},
 	}
 	for _, st := range steps {
 		for {
@@ -214,6 +217,54 @@ func (s *Store) migrateEvents() (bool, error) {
 		return nil
 	})
 	return true, err
+}
+
+// migrateQueue puts layout 1's jobs where layout 2 keeps them (queueDelivery): one per
+// pending delivery, due at its NextAttemptAt, with its endpoint id. Layout 1 found a job by
+// its delivery id, so it could move one without the delivery (a delivery deferred by its
+// endpoint's rate limit, or sent again at once because its endpoint was enabled while it
+// was being paused), and it dropped the job of a finished delivery only when that job was
+// next leased. Layout 2 finds a job from its delivery's record: a job elsewhere would stay
+// queued for good once the delivery finished. It reads the whole queue in one pass and
+// moves or removes the jobs out of place, migrateBatch per transaction.
+func (s *Store) migrateQueue() (bool, error) {
+	type misplaced struct {
+		id  string
+		due time.Time
+		d   *deliveryKeys // nil: no pending delivery, the job goes
+	}
+	var out []misplaced
+	err := s.db.View(func(r *kv.Reader) error {
+		return r.ScanJobs(func(j kv.Job) (bool, error) {
+			_, d, err := loadDeliveryKeys(r, j.ID)
+			switch {
+			case errors.Is(err, gateway.ErrNotFound):
+				d = nil
+			case err != nil:
+				return false, err
+			case d.Status != gateway.StatusPending:
+				d = nil
+			case kv.JobDue(jobDue(d.NextAttemptAt)).Equal(j.Due) && string(j.Data) == d.EndpointID:
+				return true, nil // in place
+			}
+			out = append(out, misplaced{id: j.ID, due: j.Due, d: d})
+			return true, nil
+		})
+	})
+	for err == nil && len(out) > 0 {
+		batch := out[:min(len(out), migrateBatch)]
+		out = out[len(batch):]
+		err = s.db.Update(context.Background(), func(tx *kv.Txn) error {
+			for _, m := range batch {
+				tx.Unschedule(m.id, m.due)
+				if m.d != nil {
+					tx.Schedule(m.id, jobDue(m.d.NextAttemptAt), []byte(m.d.EndpointID))
+				}
+			}
+			return nil
+		})
+	}
+	return false, err
 }
 
 // legacyDedupeWindow is how long layout 1 kept a catch hook's dedupe key.

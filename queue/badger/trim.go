@@ -152,9 +152,10 @@ func trimEvent(tx *kv.Txn, id string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		// Finished, as trimmable checked in this transaction: it has no job to remove
+		// (queueDelivery keeps one for a pending delivery only).
 		unindexDelivery(tx, d)
 		tx.Delete(deliveryKey(did))
-		tx.Done(did)
 	}
 	if m.Dedupe != "" {
 		v, err := tx.Get(dedupeKey(m.Dedupe))

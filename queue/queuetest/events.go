@@ -361,6 +361,43 @@ func (s *suite) testDedupe(t *testing.T) {
 	}
 }
 
+// The publish API dedupes an event on its own id, for as long as the event is kept: the id
+// stands for the event whether the next Append reuses it as its id or only as its key. An
+// event stored under that id without that key is no duplicate (the id is taken: a
+// conflict), nor is one whose key names it; and once trimmed, the id is free again.
+func (s *suite) testDedupeOnID(t *testing.T) {
+	st, _ := s.fresh(t)
+	first, err := st.Append(ctx, &gateway.Append{Event: event("evt_1", s.base), Dedupe: "evt_1"})
+	if err != nil || first.Duplicate {
+		t.Fatalf("first Append = %+v, %v", first, err)
+	}
+	again, err := st.Append(ctx, &gateway.Append{Event: event("evt_1", s.at(time.Minute)), Dedupe: "evt_1"})
+	if err != nil || !again.Duplicate || again.ID != "evt_1" || again.Seq != first.Seq {
+		t.Errorf("the same id again = %+v, %v; want a duplicate of evt_1 at Seq %d", again, err, first.Seq)
+	}
+	other, err := st.Append(ctx, &gateway.Append{Event: event("evt_2", s.at(time.Minute)), Dedupe: "evt_1", DedupeFor: time.Hour})
+	if err != nil || !other.Duplicate || other.ID != "evt_1" || other.Seq != first.Seq {
+		t.Errorf("another event under evt_1's id as its key = %+v, %v; want a duplicate of evt_1", other, err)
+	}
+
+	add(t, st, event("evt_3", s.base)) // no dedupe key
+	_, err = st.Append(ctx, &gateway.Append{Event: event("evt_3", s.at(time.Minute)), Dedupe: "evt_3"})
+	wantConflict(t, "Append under the id of an event stored without that key", err)
+	named, err := st.Append(ctx, &gateway.Append{Event: event("evt_4", s.at(time.Minute)), Dedupe: "evt_3"})
+	if err != nil || named.Duplicate || named.ID != "evt_4" {
+		t.Errorf("Append under a key that is another event's id only = %+v, %v; want evt_4 stored", named, err)
+	}
+	if n := len(readAll(t, st, 10)); n != 3 {
+		t.Errorf("%d events in the log, want 3 (evt_1, evt_3, evt_4)", n)
+	}
+
+	s.trim(t, st, s.at(time.Hour), 100, 3)
+	back, err := st.Append(ctx, &gateway.Append{Event: event("evt_1", s.at(2*time.Hour)), Dedupe: "evt_1"})
+	if err != nil || back.Duplicate || back.Seq <= first.Seq {
+		t.Errorf("the id again after its event was trimmed = %+v, %v; want it stored anew", back, err)
+	}
+}
+
 // The dedupe window runs from the first event's ReceivedAt for the DedupeFor it was stored
 // with; once it has passed, the key dedupes the new event instead.
 func (s *suite) testDedupeWindow(t *testing.T) {

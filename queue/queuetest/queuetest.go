@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) gateway.Store, opts .
 		t.Run("MatchAndMaxScan", s.testEventsMatch)
 		t.Run("ConcurrentAppenders", s.testConcurrentAppenders)
 		t.Run("Dedupe", s.testDedupe)
+		t.Run("DedupeOnID", s.testDedupeOnID)
 		t.Run("DedupeWindow", s.testDedupeWindow)
 		t.Run("DuplicateID", s.testDuplicateID)
 		t.Run("Appended", s.testAppended)

@@ -7,8 +7,11 @@
 //   - Update batches concurrent writers into one Badger transaction and one fsync (group
 //     commit), and returns to each caller only after that fsync: a 2xx built on a returned
 //     Update is durable.
-//   - Jobs (Schedule, Done) live in the same transactions as records, so "this event and its
-//     deliveries exist" and "these deliveries are queued" are never out of step.
+//   - Jobs (Schedule, Unschedule) live in the same transactions as records, so "this event
+//     and its deliveries exist" and "these deliveries are queued" are never out of step. A job
+//     is one key, _q/<due><id> → data, in due order; the caller names a job it moves or
+//     removes by id and due time (queue/badger has both in the delivery record), so queueing
+//     a job writes one key and finishing it deletes one, without a read.
 //   - Lease hands out due jobs from memory; freshly committed jobs go straight there, and the
 //     disk index is read only for backlogs and after a restart, from a cursor (never rescanned
 //     from zero), so deleted keys awaiting compaction are not walked again and again.
@@ -27,13 +30,16 @@
 //	})
 //	for _, job := range db.Lease(time.Now(), 64, time.Minute) {
 //		// … deliver, then:
-//		_ = db.Update(ctx, func(tx *kv.Txn) error { tx.Done(job.ID); return nil })
+//		_ = db.Update(ctx, func(tx *kv.Txn) error { tx.Unschedule(job.ID, job.Due); return nil })
 //	}
 //
-// Keys that start with "_" are the queue's own.
+// Keys that start with "_" are the queue's own: _q/ the job index. Folders written before
+// Unschedule took a job's due time also hold a pointer per job, _j/<id> → due; Open deletes
+// them.
 package kv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -249,7 +255,59 @@ func Open(opts Options) (*DB, error) {
 		db.gcDone = make(chan struct{})
 		go db.gcLoop()
 	}
+	n, err := db.dropJobPointers()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if n > 0 {
+		db.log.Info("deleted the job pointers an older version kept", "keys", n, "dir", opts.Dir)
+	}
 	return db, nil
+}
+
+// dropPointersBatch caps how many job pointers one of dropJobPointers' transactions deletes.
+const dropPointersBatch = 4096
+
+// dropJobPointers deletes every job pointer (_j/<id> → due) that a store written before
+// Unschedule took a job's due time kept beside each job, and reports how many it deleted.
+// Nothing reads them any more; left in place they would keep their space for good. It
+// deletes in batches of a few thousand, each its own transaction well within Badger's
+// limits, and a crash part way leaves the rest to the next Open.
+func (db *DB) dropJobPointers() (int, error) {
+	maxCount := min(dropPointersBatch, db.maxBatchCount/2)
+	maxBytes := db.maxBatchBytes / 2
+	n := 0
+	start := jobPtrPrefix
+	for {
+		var (
+			keys [][]byte
+			size int64
+		)
+		err := db.View(func(r *Reader) error {
+			return r.Scan(jobPtrPrefix, start, false, func(k, _ []byte) (bool, error) {
+				keys = append(keys, bytes.Clone(k))
+				size += int64(len(k)) + 16 // as Txn.size counts a delete
+				return len(keys) < maxCount && size < maxBytes, nil
+			})
+		})
+		if err == nil && len(keys) > 0 {
+			err = db.Update(context.Background(), func(tx *Txn) error {
+				for _, k := range keys {
+					tx.write(op{key: k, del: true})
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return n, fmt.Errorf("delete the job pointers of an older version in %q: %w", db.opts.Dir, err)
+		}
+		if len(keys) == 0 {
+			return n, nil
+		}
+		n += len(keys)
+		start = append(keys[len(keys)-1], 0)
+	}
 }
 
 // Close waits for pending Updates to commit, then closes the database. Lease and Update
@@ -496,7 +554,7 @@ func (db *DB) commit(batch []*request) {
 // run calls r.fn with a new Txn that reads through btx and checks that its writes fit in one
 // Badger transaction. A panic in fn comes back as a *fnPanic error.
 func (db *DB) run(r *request, btx *badger.Txn) (tx *Txn, size int64, count int, err error) {
-	tx = &Txn{Reader: Reader{btx: btx}, writes: map[string]int{}}
+	tx = &Txn{Reader: Reader{btx: btx}, ops: make([]op, 0, shortTxn)}
 	defer func() {
 		if v := recover(); v != nil {
 			tx, err = nil, &fnPanic{value: v, stack: debug.Stack()}

@@ -19,10 +19,16 @@ type Job struct {
 	Data []byte
 }
 
-var (
-	jobKeyPrefix = []byte("_q/") // _q/<due ns, 8 bytes big-endian><id> → data
-	jobPtrPrefix = []byte("_j/") // _j/<id> → due ns, so a job can be moved or removed by id
-)
+// jobKeyPrefix starts the job index: one key per queued job, _q/<due ns, 8 bytes
+// big-endian><id> → data, in due order. It is the only record of a job: a caller that moves
+// or removes a job names it by its id and its due time (Unschedule), as queue/badger does
+// from the delivery record that scheduled it, so no pointer from id to due is kept.
+var jobKeyPrefix = []byte("_q/")
+
+// jobPtrPrefix started the pointers (_j/<id> → due ns) that stores written before
+// Unschedule took a job's due time kept beside every job. Nothing writes or reads them now;
+// Open deletes those it finds (dropJobPointers).
+var jobPtrPrefix = []byte("_j/")
 
 func jobKey(due int64, id string) []byte {
 	k := make([]byte, 0, len(jobKeyPrefix)+8+len(id))
@@ -53,7 +59,9 @@ func dueNanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func jobPtrKey(id string) []byte { return append(append([]byte(nil), jobPtrPrefix...), id...) }
+// JobDue is the due time of a job scheduled at t, as Lease and ScanJobs report it: t, held
+// between 1970 and 2262 (see Schedule).
+func JobDue(t time.Time) time.Time { return time.Unix(0, dueNanos(t)) }
 
 // jobOp is a change to the queue made by a transaction, applied to memory after commit.
 type jobOp struct {
@@ -63,44 +71,89 @@ type jobOp struct {
 	done bool
 }
 
-// Schedule queues the job id to be due at due, replacing any earlier schedule of the same
-// id (a retry moves its job; a leased job that is rescheduled is no longer leased). A due
-// time before 1970, the zero Time included, means due at once (and reads back as 1970); one
-// after 2262 is due in 2262.
+// Schedule queues the job id to be due at due, with data. A due time before 1970, the zero
+// Time included, means due at once (and reads back as 1970); one after 2262 is due in 2262.
+//
+// Schedule does not look for an earlier schedule of id on disk: a caller that moves a
+// queued job (a retry) first removes it with Unschedule at the time it is due, then
+// schedules it again. Within one transaction the last Schedule or Unschedule of an id wins:
+// a job this transaction scheduled at another time is removed. Once committed, a scheduled
+// job that was leased is no longer leased.
 func (tx *Txn) Schedule(id string, due time.Time, data []byte) {
-	tx.removeJob(id)
 	d := dueNanos(due)
-	tx.put(op{key: jobKey(d, id), value: data})
-	tx.put(op{key: jobPtrKey(id), value: binary.BigEndian.AppendUint64(nil, uint64(d))})
-	tx.jobOps = append(tx.jobOps, jobOp{id: id, due: d, data: data})
+	tx.dropOwnJob(id, d)
+	tx.write(op{key: jobKey(d, id), value: data})
+	tx.addJobOp(jobOp{id: id, due: d, data: data})
 }
 
-// Done removes the job id from the queue (finished, or no longer wanted). Removing a job
+// Unschedule removes the job id that is due at due (the time its Schedule was given),
+// leased or not: finished, no longer wanted, or about to be scheduled again. Removing a job
 // that does not exist is not an error.
-func (tx *Txn) Done(id string) {
-	if tx.removeJob(id) {
-		tx.put(op{key: jobPtrKey(id), del: true})
-	}
-	tx.jobOps = append(tx.jobOps, jobOp{id: id, done: true})
+//
+// due must be the job's: a job of id queued at another time stays on disk (and is handed
+// out again after a restart) even though the commit takes id out of the in-memory queue.
+// A job this transaction scheduled is removed whatever due is given.
+func (tx *Txn) Unschedule(id string, due time.Time) {
+	d := dueNanos(due)
+	tx.dropOwnJob(id, d)
+	tx.write(op{key: jobKey(d, id), del: true})
+	tx.addJobOp(jobOp{id: id, done: true})
 }
 
-// Scheduled reports when job id is due, if it is queued.
-func (tx *Txn) Scheduled(id string) (time.Time, bool) {
-	v, err := tx.Get(jobPtrKey(id))
-	if err != nil || len(v) != 8 {
-		return time.Time{}, false
+// jobOpsScanned is how many job changes a transaction looks through for an earlier one of
+// the same id before it indexes them by id (jobAt): a publish or a save changes one or a
+// few, a backlog written in one transaction thousands.
+const jobOpsScanned = 16
+
+// addJobOp records o to be applied to memory after the commit.
+func (tx *Txn) addJobOp(o jobOp) {
+	tx.jobOps = append(tx.jobOps, o)
+	switch {
+	case tx.jobAt != nil:
+		tx.jobAt[o.id] = len(tx.jobOps) - 1
+	case len(tx.jobOps) > jobOpsScanned:
+		tx.jobAt = make(map[string]int, 2*len(tx.jobOps))
+		for i, o := range tx.jobOps {
+			tx.jobAt[o.id] = i
+		}
 	}
-	return time.Unix(0, int64(binary.BigEndian.Uint64(v))), true
 }
 
-// removeJob deletes the due-index entry of id, reporting whether there was one.
-func (tx *Txn) removeJob(id string) bool {
-	v, err := tx.Get(jobPtrKey(id))
-	if err != nil || len(v) != 8 {
-		return false
+// dropOwnJob deletes the job key of id that this transaction scheduled, if it scheduled
+// one at a due time other than due (a key at due is about to be written over).
+func (tx *Txn) dropOwnJob(id string, due int64) {
+	i := -1
+	if tx.jobAt != nil {
+		if j, ok := tx.jobAt[id]; ok {
+			i = j
+		}
+	} else {
+		for j := len(tx.jobOps) - 1; j >= 0; j-- {
+			if tx.jobOps[j].id == id {
+				i = j
+				break
+			}
+		}
 	}
-	tx.put(op{key: jobKey(int64(binary.BigEndian.Uint64(v)), id), del: true})
-	return true
+	if i < 0 || tx.jobOps[i].done || tx.jobOps[i].due == due {
+		return
+	}
+	tx.write(op{key: jobKey(tx.jobOps[i].due, id), del: true})
+}
+
+// ScanJobs calls fn for each job queued on disk, leased ones included, in due order (the
+// order Lease follows), until fn returns false or an error, and returns that error. Job's
+// Data is valid only during the call. In a Txn it sees what is committed, not the
+// transaction's own Schedule and Unschedule calls (as Scan). It reads the whole index: for
+// a migration, a check or a test, not for a hot path.
+func (r *Reader) ScanJobs(fn func(j Job) (bool, error)) error {
+	return r.Scan(jobKeyPrefix, nil, false, func(k, v []byte) (bool, error) {
+		due, id, ok := parseJobKey(k)
+		if !ok {
+			return true, nil
+		}
+		return fn(Job{ID: id, Due: time.Unix(0, due), Data: v})
+	})
 }
 
 // memJob is a queued job held in memory.
@@ -293,7 +346,7 @@ func (x *jobIndex) refill() error {
 }
 
 // Lease hands out up to max jobs due at or before now, each leased for ttl: until the lease
-// expires (or the job is scheduled again, done or released) no other Lease returns it.
+// expires (or the job is scheduled again, unscheduled or released) no other Lease returns it.
 func (db *DB) Lease(now time.Time, max int, ttl time.Duration) ([]Job, error) {
 	x := db.leasing(now)
 	defer x.mu.Unlock()
@@ -425,7 +478,7 @@ func (db *DB) Hold(id string, until time.Time) {
 
 // NextDue reports when Lease may next return something: the earliest of the first due job
 // and the first lease expiry. ok is false when the queue is empty and nothing is leased.
-// It reads every lease (leaseMin may be early: a lease ended by Done or Schedule, or
+// It reads every lease (leaseMin may be early: a lease ended by Unschedule or Schedule, or
 // extended by Hold), which costs little next to the attempts a dispatcher has in flight.
 func (db *DB) NextDue(now time.Time) (time.Time, bool) {
 	x := db.jobs
@@ -460,7 +513,7 @@ func (db *DB) Wake() <-chan struct{} { return db.jobs.notify }
 func (db *DB) Len() (int, error) {
 	n := 0
 	err := db.View(func(r *Reader) error {
-		return r.Scan(jobPtrPrefix, nil, false, func(k, v []byte) (bool, error) {
+		return r.Scan(jobKeyPrefix, nil, false, func(k, v []byte) (bool, error) {
 			n++
 			return true, nil
 		})
@@ -469,7 +522,7 @@ func (db *DB) Len() (int, error) {
 }
 
 // Backlog counts the queued jobs (leased and held ones included: a job stays queued until
-// Done) by their Data, and reports the earliest due time among them (zero when none is
+// Unscheduled) by their Data, and reports the earliest due time among them (zero when none is
 // queued). It is one pass over the disk index in due order.
 func (db *DB) Backlog() (map[string]int, time.Time, error) {
 	counts := map[string]*int{}

@@ -98,8 +98,9 @@ func prefixEnd(prefix []byte) []byte {
 type Txn struct {
 	Reader
 	ops      []op
-	writes   map[string]int // key → index in ops of the latest write to it
+	writes   map[string]int // key → index in ops of the latest write to it; nil while ops is short
 	jobOps   []jobOp
+	jobAt    map[string]int // job id → its last entry in jobOps, once there are many (addJobOp)
 	onCommit []func()
 }
 
@@ -113,7 +114,7 @@ type op struct {
 // Get returns the value under key as this transaction would leave it: its own writes first,
 // then what is committed.
 func (tx *Txn) Get(key []byte) ([]byte, error) {
-	if i, ok := tx.writes[string(key)]; ok {
+	if i := tx.find(key); i >= 0 {
 		if tx.ops[i].del {
 			return nil, ErrNotFound
 		}
@@ -138,20 +139,55 @@ func (tx *Txn) Delete(key []byte) { tx.put(op{key: key, del: true}) }
 // returns. f runs on the committer goroutine: it must be quick and must not block.
 func (tx *Txn) OnCommit(f func()) { tx.onCommit = append(tx.onCommit, f) }
 
+// put buffers a caller's write: one to a reserved key (the engine's own, under "_", job keys
+// included, or Badger's) panics.
 func (tx *Txn) put(o op) {
 	if len(o.key) == 0 {
 		panic("queue: empty key")
 	}
-	if o.key[0] == '_' && !bytes.HasPrefix(o.key, jobKeyPrefix) && !bytes.HasPrefix(o.key, jobPtrPrefix) ||
-		bytes.HasPrefix(o.key, badgerPrefix) {
+	if o.key[0] == '_' || bytes.HasPrefix(o.key, badgerPrefix) {
 		panic(fmt.Sprintf("queue: key %.64q is reserved", o.key))
 	}
-	if i, ok := tx.writes[string(o.key)]; ok {
+	tx.write(o)
+}
+
+// write buffers o, replacing an earlier write to the same key.
+func (tx *Txn) write(o op) {
+	if i := tx.find(o.key); i >= 0 {
 		tx.ops[i] = o
 		return
 	}
-	tx.writes[string(o.key)] = len(tx.ops)
 	tx.ops = append(tx.ops, o)
+	switch {
+	case tx.writes != nil:
+		tx.writes[string(o.key)] = len(tx.ops) - 1
+	case len(tx.ops) > shortTxn:
+		tx.writes = make(map[string]int, 2*len(tx.ops))
+		for i, o := range tx.ops {
+			tx.writes[string(o.key)] = i
+		}
+	}
+}
+
+// shortTxn is how many writes a Txn looks through one by one before it indexes them by key:
+// a publish or a completion makes a dozen or fewer, for which the map (and a string of every
+// key) cost more than the comparisons.
+const shortTxn = 16
+
+// find returns the index in ops of the write to key, or -1.
+func (tx *Txn) find(key []byte) int {
+	if tx.writes != nil {
+		if i, ok := tx.writes[string(key)]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range tx.ops {
+		if bytes.Equal(tx.ops[i].key, key) {
+			return i
+		}
+	}
+	return -1
 }
 
 // size estimates the bytes and entries the writes will take in a Badger transaction, as

@@ -228,7 +228,7 @@ func (s *suite) testFailedUpdate(t *testing.T) {
 		tx.Set([]byte("a"), []byte("1"))
 		tx.Delete([]byte("kept"))
 		tx.Schedule("job", base, []byte("x"))
-		tx.Done("kept-job")
+		tx.Unschedule("kept-job", base)
 		return boom
 	})
 	if !errors.Is(err, boom) {
@@ -310,7 +310,7 @@ func (s *suite) testPanic(t *testing.T) {
 	wantValue(t, db, "after", "1")
 }
 
-// Inside one Update, Get and Scheduled see the transaction's own writes.
+// Inside one Update, Get sees the transaction's own writes; its job changes land with it.
 func (s *suite) testOwnWrites(t *testing.T) {
 	db, _ := s.fresh(t)
 	update(t, db, func(tx *kv.Txn) error {
@@ -350,17 +350,8 @@ func (s *suite) testOwnWrites(t *testing.T) {
 		if err := check("gone", "", kv.ErrNotFound); err != nil {
 			return err
 		}
-		if due, ok := tx.Scheduled("queued"); !ok || !due.Equal(base) {
-			return fmt.Errorf("tx.Scheduled(queued) = %v, %v; want %v, true", due, ok, base)
-		}
 		tx.Schedule("new", base.Add(time.Second), nil)
-		if due, ok := tx.Scheduled("new"); !ok || !due.Equal(base.Add(time.Second)) {
-			return fmt.Errorf("tx.Scheduled(new) after Schedule = %v, %v", due, ok)
-		}
-		tx.Done("queued")
-		if due, ok := tx.Scheduled("queued"); ok {
-			return fmt.Errorf("tx.Scheduled(queued) after Done = %v, true", due)
-		}
+		tx.Unschedule("queued", base)
 		return nil
 	})
 	if err != nil {
@@ -525,7 +516,7 @@ func (s *suite) testJobsDueOrder(t *testing.T) {
 	wantJobs(t, "Lease(max 0)", lease(t, db, base.Add(2*time.Hour), 0, time.Minute))
 }
 
-// Done removes a job for good, leased or not; Done of an unknown job is no error.
+// Unschedule removes a job for good, leased or not; Unschedule of an unknown job is no error.
 func (s *suite) testJobsDone(t *testing.T) {
 	db, _ := s.fresh(t)
 	update(t, db, func(tx *kv.Txn) error {
@@ -536,19 +527,20 @@ func (s *suite) testJobsDone(t *testing.T) {
 	})
 	wantJobs(t, "Lease", lease(t, db, base, 10, time.Minute), "leased")
 	update(t, db, func(tx *kv.Txn) error {
-		tx.Done("leased")
-		tx.Done("queued")
-		tx.Done("unknown")
+		tx.Unschedule("leased", base)
+		tx.Unschedule("queued", base.Add(time.Second))
+		tx.Unschedule("unknown", base)
 		return nil
 	})
 	wantScheduled(t, db, "leased", time.Time{}, false)
 	wantScheduled(t, db, "queued", time.Time{}, false)
 	wantLen(t, db, 1)
-	wantJobs(t, "Lease after Done, past every lease", lease(t, db, base.Add(time.Hour), 10, time.Minute), "kept")
+	wantJobs(t, "Lease after Unschedule, past every lease", lease(t, db, base.Add(time.Hour), 10, time.Minute), "kept")
 }
 
-// Scheduling a job again moves it, leased or not; a leased job rescheduled (a retry) is no
-// longer leased and comes back at its new due time with its new data.
+// Unscheduling a job and scheduling it again moves it, leased or not; a leased job
+// rescheduled (a retry) is no longer leased and comes back at its new due time with its
+// new data.
 func (s *suite) testJobsRetry(t *testing.T) {
 	db, _ := s.fresh(t)
 	update(t, db, func(tx *kv.Txn) error {
@@ -558,7 +550,9 @@ func (s *suite) testJobsRetry(t *testing.T) {
 	})
 	wantJobs(t, "Lease", lease(t, db, base, 10, 24*time.Hour), "x")
 	update(t, db, func(tx *kv.Txn) error {
+		tx.Unschedule("x", base)
 		tx.Schedule("x", base.Add(10*time.Second), []byte("try 2"))
+		tx.Unschedule("y", base.Add(time.Hour))
 		tx.Schedule("y", base.Add(5*time.Second), nil) // earlier
 		return nil
 	})
@@ -572,7 +566,11 @@ func (s *suite) testJobsRetry(t *testing.T) {
 		t.Errorf("retried job = %+v, want Data %q due %v", jobs[1], "try 2", base.Add(10*time.Second))
 	}
 	// Rescheduling later than now while leased: not handed out before its time.
-	update(t, db, func(tx *kv.Txn) error { tx.Schedule("y", base.Add(time.Hour), nil); return nil })
+	update(t, db, func(tx *kv.Txn) error {
+		tx.Unschedule("y", base.Add(5*time.Second))
+		tx.Schedule("y", base.Add(time.Hour), nil)
+		return nil
+	})
 	wantJobs(t, "Lease after moving y later", lease(t, db, base.Add(30*time.Minute), 10, time.Minute))
 	wantJobs(t, "Lease when y is due again", lease(t, db, base.Add(time.Hour), 10, time.Minute), "y")
 }
@@ -613,8 +611,8 @@ func (s *suite) testJobsLeaseExpiry(t *testing.T) {
 	wantJobs(t, "Lease when a's lease expires", lease(t, db, base.Add(time.Minute), 10, time.Hour), "a")
 	wantJobs(t, "Lease when b's lease expires", lease(t, db, base.Add(90*time.Second), 10, time.Hour), "b")
 	wantJobs(t, "Lease while both are leased again", lease(t, db, base.Add(2*time.Minute), 10, time.Hour))
-	// Done while leased: the expiry brings nothing back.
-	update(t, db, func(tx *kv.Txn) error { tx.Done("a"); return nil })
+	// Unscheduled while leased: the expiry brings nothing back.
+	update(t, db, func(tx *kv.Txn) error { tx.Unschedule("a", base); return nil })
 	wantJobs(t, "Lease after both leases expire", lease(t, db, base.Add(3*time.Hour), 10, time.Hour), "b")
 }
 
@@ -645,9 +643,9 @@ func (s *suite) testJobsNextDue(t *testing.T) {
 		t.Errorf("NextDue with c due at +5s = %v, %v; want at or before %v", next, ok, base.Add(5*time.Second))
 	}
 	update(t, db, func(tx *kv.Txn) error {
-		tx.Done("a")
-		tx.Done("b")
-		tx.Done("c")
+		tx.Unschedule("a", base.Add(1*time.Second))
+		tx.Unschedule("b", base.Add(2*time.Second))
+		tx.Unschedule("c", base.Add(5*time.Second))
 		return nil
 	})
 	if next, ok := db.NextDue(base.Add(3 * time.Second)); ok {
@@ -695,25 +693,52 @@ func (s *suite) testJobsWake(t *testing.T) {
 	}
 }
 
-// Several job operations on one id in one transaction: the last one wins.
+// Several job operations on one id in one transaction: the last one wins, on disk as in
+// the queue, whatever due times the earlier ones named; in a transaction of a few job
+// changes as in one of many.
 func (s *suite) testJobsSameTxn(t *testing.T) {
+	for _, others := range []int{0, 100} {
+		t.Run(fmt.Sprintf("among %d others", others), func(t *testing.T) { s.jobsSameTxn(t, others) })
+	}
+}
+
+func (s *suite) jobsSameTxn(t *testing.T, others int) {
 	db, _ := s.fresh(t)
 	update(t, db, func(tx *kv.Txn) error {
+		tx.Schedule("moved", base.Add(time.Second), []byte("0"))
+		tx.Schedule("dropped", base.Add(time.Second), nil)
+		return nil
+	})
+	update(t, db, func(tx *kv.Txn) error {
+		for i := 0; i < others; i++ {
+			tx.Schedule(fmt.Sprintf("other%03d", i), base.Add(2*time.Hour), nil)
+		}
 		tx.Schedule("twice", base.Add(time.Second), []byte("1"))
 		tx.Schedule("twice", base.Add(2*time.Second), []byte("2"))
 		tx.Schedule("then-done", base, nil)
-		tx.Done("then-done")
-		tx.Done("done-then")
+		tx.Unschedule("then-done", base)
+		tx.Schedule("then-done-elsewhere", base, nil)
+		tx.Unschedule("then-done-elsewhere", base.Add(time.Minute)) // its own job goes, whatever the time
+		tx.Unschedule("done-then", base)
 		tx.Schedule("done-then", base.Add(3*time.Second), nil)
+		tx.Unschedule("moved", base.Add(time.Second))
+		tx.Schedule("moved", base.Add(4*time.Second), []byte("1"))
+		tx.Schedule("moved", base.Add(5*time.Second), []byte("2"))
+		tx.Unschedule("dropped", base.Add(time.Second))
+		tx.Schedule("dropped", base.Add(6*time.Second), nil)
+		tx.Unschedule("dropped", base.Add(6*time.Second))
 		return nil
 	})
-	wantLen(t, db, 2)
+	wantLen(t, db, 3+others)
 	wantScheduled(t, db, "twice", base.Add(2*time.Second), true)
 	wantScheduled(t, db, "then-done", time.Time{}, false)
+	wantScheduled(t, db, "then-done-elsewhere", time.Time{}, false)
+	wantScheduled(t, db, "moved", base.Add(5*time.Second), true)
+	wantScheduled(t, db, "dropped", time.Time{}, false)
 	jobs := lease(t, db, base.Add(time.Hour), 10, time.Minute)
-	wantJobs(t, "Lease", jobs, "twice", "done-then")
-	if string(jobs[0].Data) != "2" {
-		t.Errorf("twice's Data = %q, want the second Schedule's %q", jobs[0].Data, "2")
+	wantJobs(t, "Lease", jobs, "twice", "done-then", "moved")
+	if len(jobs) == 3 && (string(jobs[0].Data) != "2" || string(jobs[2].Data) != "2") {
+		t.Errorf("Data of twice, moved = %q, %q; want the last Schedule's %q", jobs[0].Data, jobs[2].Data, "2")
 	}
 }
 
@@ -733,11 +758,19 @@ func (s *suite) testJobsExtremeDue(t *testing.T) {
 	// Both are due at once; the order of jobs due at the same time is not part of the contract.
 	slices.SortFunc(jobs, func(a, b kv.Job) int { return strings.Compare(a.ID, b.ID) })
 	wantJobs(t, "Lease(1970)", jobs, "1960", "zero")
-	update(t, db, func(tx *kv.Txn) error { tx.Done("1960"); tx.Done("zero"); return nil })
+	// Unschedule clamps its due time as Schedule did: the same times find the jobs.
+	update(t, db, func(tx *kv.Txn) error {
+		tx.Unschedule("1960", time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC))
+		tx.Unschedule("zero", time.Time{})
+		return nil
+	})
+	wantLen(t, db, 2)
 	wantJobs(t, "Lease(2200)", lease(t, db, time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), 10, time.Hour), "normal")
 	if due, ok := scheduled(t, db, "far-future"); !ok || due.Before(time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("Scheduled(far-future) = %v, %v; want after 2200", due, ok)
 	}
+	update(t, db, func(tx *kv.Txn) error { tx.Unschedule("far-future", farFuture); return nil })
+	wantLen(t, db, 1)
 }
 
 // A backlog larger than what a backend keeps in memory comes out exactly once, in due order,
@@ -745,13 +778,20 @@ func (s *suite) testJobsExtremeDue(t *testing.T) {
 func (s *suite) testBacklog(t *testing.T) {
 	db, _ := s.fresh(t)
 	m := queuetest.NewLeaseModel()
+	dueOf := map[string]time.Time{} // what Unschedule is told
+	schedule := func(tx *kv.Txn, id string, due time.Time) {
+		if old, ok := dueOf[id]; ok {
+			tx.Unschedule(id, old)
+		}
+		tx.Schedule(id, due, []byte(id))
+		dueOf[id] = due
+	}
 	const n = 1000
 	perm := rand.Perm(n)
 	for i := 0; i < n; i += 100 {
 		update(t, db, func(tx *kv.Txn) error {
 			for _, j := range perm[i : i+100] {
-				id := fmt.Sprintf("job%04d", j)
-				tx.Schedule(id, base.Add(time.Duration(j+1)*time.Millisecond), []byte(id))
+				schedule(tx, fmt.Sprintf("job%04d", j), base.Add(time.Duration(j+1)*time.Millisecond))
 			}
 			return nil
 		})
@@ -787,12 +827,13 @@ func (s *suite) testBacklog(t *testing.T) {
 		}
 		update(t, db, func(tx *kv.Txn) error {
 			for _, id := range done {
-				tx.Done(id)
+				tx.Unschedule(id, dueOf[id])
 			}
 			return nil
 		})
 		for _, id := range done {
 			m.Done(id)
+			delete(dueOf, id)
 		}
 		if round == 12 {
 			// Mid-way: 100 new jobs due before everything left in the backlog, 10 backlog jobs
@@ -807,14 +848,13 @@ func (s *suite) testBacklog(t *testing.T) {
 			kept = kept[5:]
 			update(t, db, func(tx *kv.Txn) error {
 				for i := 0; i < 100; i++ {
-					id := fmt.Sprintf("early%03d", i)
-					tx.Schedule(id, base.Add(time.Duration(i)*time.Microsecond), []byte(id))
+					schedule(tx, fmt.Sprintf("early%03d", i), base.Add(time.Duration(i)*time.Microsecond))
 				}
 				for _, id := range moved {
-					tx.Schedule(id, base.Add(2*time.Hour), []byte(id))
+					schedule(tx, id, base.Add(2*time.Hour))
 				}
 				for _, id := range retried {
-					tx.Schedule(id, base, []byte(id))
+					schedule(tx, id, base)
 				}
 				return nil
 			})
@@ -903,10 +943,11 @@ func (s *suite) testRecovery(t *testing.T) {
 	wantJobs(t, "Lease", leased, "j00", "j01", "j02", "j03", "j04", "j05", "j06", "j07", "j08", "j09")
 	update(t, db, func(tx *kv.Txn) error {
 		for i := 0; i < 5; i++ {
-			tx.Done(fmt.Sprintf("j%02d", i))
+			tx.Unschedule(fmt.Sprintf("j%02d", i), base.Add(time.Duration(i)*time.Second))
 		}
+		tx.Unschedule("j05", base.Add(5*time.Second))
 		tx.Schedule("j05", base.Add(2*time.Hour), []byte("retry"))
-		tx.Done("j15")
+		tx.Unschedule("j15", base.Add(15*time.Second))
 		tx.Set([]byte("r/3"), []byte("three"))
 		tx.Delete([]byte("r/5"))
 		return nil
@@ -1175,11 +1216,29 @@ func wantJobs(t *testing.T, what string, got []kv.Job, want ...string) {
 	}
 }
 
+// scheduled reports when job id is due, from the jobs on disk (ScanJobs); a job queued
+// more than once fails t.
 func scheduled(t *testing.T, db *kv.DB, id string) (due time.Time, ok bool) {
 	t.Helper()
-	// Scheduled lives on Txn; an Update that writes nothing reads it.
-	update(t, db, func(tx *kv.Txn) error { due, ok = tx.Scheduled(id); return nil })
-	return due, ok
+	var dues []time.Time
+	err := db.View(func(r *kv.Reader) error {
+		return r.ScanJobs(func(j kv.Job) (bool, error) {
+			if j.ID == id {
+				dues = append(dues, j.Due)
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("ScanJobs: %v", err)
+	}
+	if len(dues) > 1 {
+		t.Errorf("job %q is queued %d times, due %v", id, len(dues), dues)
+	}
+	if len(dues) == 0 {
+		return time.Time{}, false
+	}
+	return dues[0], true
 }
 
 func wantScheduled(t *testing.T, db *kv.DB, id string, want time.Time, wantOK bool) {
