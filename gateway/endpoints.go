@@ -192,7 +192,7 @@ func (s *Service) checkEndpoint(ep *Endpoint) error {
 	if len(ep.Description) > 1000 {
 		return invalid("description", "must be at most 1000 characters")
 	}
-	if ep.Source != "" && !validName.MatchString(ep.Source) {
+	if ep.Source != "" && !validName(ep.Source) {
 		return invalid("source", "must be a source name (letters, digits, . _ : -)")
 	}
 	if len(ep.Headers) > maxHeaders {
@@ -223,7 +223,7 @@ func checkPattern(p string) error {
 	case strings.HasSuffix(p, ".*"):
 		p = strings.TrimSuffix(p, ".*")
 	}
-	if !validName.MatchString(p) {
+	if !validName(p) {
 		return fmt.Errorf("%q is not an event type, a prefix pattern such as \"video.*\", or \"*\"", p)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -24,5 +23,24 @@ func NewSecret() string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
-// validName matches event ids, event types and sources: printable, no spaces or slashes.
-var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@+=\-]{0,199}$`)
+// validName reports whether s is a valid event id, event type or source name: 1 to 200
+// bytes, a letter or digit first, then letters, digits and . _ : @ + = - (printable, no
+// spaces or slashes; ASCII only). A loop rather than a regexp: a publish checks two or
+// three names, and the regexp cost a microsecond each.
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > maxNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == ':' || c == '@' || c == '+' || c == '=' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// maxNameLen is the longest valid name (validName), in bytes.
+const maxNameLen = 200

@@ -74,13 +74,13 @@ func (s *Service) checkPublish(in *PublishInput) error {
 	if in.Type == "" {
 		return invalid("type", "is required")
 	}
-	if !validName.MatchString(in.Type) {
+	if !validName(in.Type) {
 		return invalid("type", "must be 1-200 letters, digits or . _ : - (starting with a letter or digit)")
 	}
-	if in.ID != "" && !validName.MatchString(in.ID) {
+	if in.ID != "" && !validName(in.ID) {
 		return invalid("id", "must be 1-200 letters, digits or . _ : - (starting with a letter or digit)")
 	}
-	if in.Source != "" && !validName.MatchString(in.Source) {
+	if in.Source != "" && !validName(in.Source) {
 		return invalid("source", "must be 1-200 letters, digits or . _ : -")
 	}
 	data := bytes.TrimSpace(in.Data)

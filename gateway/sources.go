@@ -219,7 +219,7 @@ func (s *Service) checkSource(src *Source) error {
 	if src.Name == "" {
 		return invalid("name", "is required")
 	}
-	if !validName.MatchString(src.Name) {
+	if !validName(src.Name) {
 		return invalid("name", "must be 1-200 letters, digits or . _ : - (it becomes the events' source for generic sources)")
 	}
 	return in.CheckSource(src)
@@ -415,7 +415,7 @@ func sourceDedupeKey(srcID, providerID string) string {
 // inboundID makes a provider's event id usable in a dedupe key: kept when it is a valid id,
 // otherwise replaced by a digest of it (still the same for the same provider id).
 func inboundID(id string) string {
-	if id == "" || validName.MatchString(id) {
+	if id == "" || validName(id) {
 		return id
 	}
 	sum := sha256.Sum256([]byte(id))

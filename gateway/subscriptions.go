@@ -237,7 +237,7 @@ func (s *Service) subscriptionFilter(name string, args map[string]any) (source, 
 		v := args[k]
 		if k == "source" {
 			src, ok := v.(string)
-			if !ok || !validName.MatchString(src) {
+			if !ok || !validName(src) {
 				return "", "", invalid("arguments.source", "must be a source name (letters, digits, . _ : -)")
 			}
 			source = src

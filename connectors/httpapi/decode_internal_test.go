@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,17 @@ var decodeBodies = []string{
 	`{"name":"n"} `, `{"name":"n"} }`, `{"name":"n"} ]`, `{"name":"n"} {}`, `{"name":"n"} x`, `{"name":"n"}]]`,
 	`{"name":`, `{"name":"n"`, `{"name" "n"}`, `{"name":"\u12"}`, `{"name":"a\"}"}`, `{"name":"a\\"}`,
 	"{\"name\":\"\xff\"}", "{\"\xff\":1}", `  {"name":"n"}`, `"s"`, `1`, `1 2`, `tru`,
+	// publish bodies, for decodePublish: the usual ones, and each way off its path
+	`{"type":"video.posted","id":"evt_1","data":{"n":1,"pad":"xxx","ok":true,"f":-1.5e+3,"l":[null,false,{}]}}`,
+	` {"type":"a", "data":[1, 2 ,"x"] , "source":"s","created":"2026-06-24T14:00:05Z","deliver_at":""} `,
+	`{"type":"a","data":"\u00e9\n"}`, `{"type":"a","data":null}`, `{"type":"a","data":{"a":1},"data":2}`,
+	`{"type":"\u0061","data":{}}`, "{\"type\":\"\xc3\xa9\",\"data\":{}}", `{"type":"a","type":null,"data":1}`,
+	`{"Type":"a","data":1}`, `{"type":"a","data":1,}`, `{"type":"a","data":01}`, `{"type":"a","data":1.}`,
+	`{"type":"a","data":-}`, `{"type":"a","data":1e}`, `{"type":"a","data":"\x"}`, `{"type":"a","data":"\u12g4"}`,
+	`{"type":"a","data":[1,]}`, `{"type":"a","data":{"k" 1}}`, `{"type":"a","data":{1:2}}`, `{"type":1,"data":1}`,
+	`{"type":"a","data":1}x`, `{"type":"a","data":1} {}`, `{"type":"a","data":nul}`, "{\"type\":\"a\",\"data\":\"\x01\"}",
+	`{"type":"a","data":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
+	`{}`, `{"data":{}}`, `{"type":"a"}`, `{"type":"a","data":{"x":"\"}"}}`,
 }
 
 // decodeTargets make a fresh pointer to each type decodeBodies are decoded into.
@@ -142,4 +154,39 @@ func checkDecode(t *testing.T, name string, target func() any, body []byte) {
 	if gotErr == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s %q: decodeJSON decoded %+v, want %+v", name, body, got, want)
 	}
+}
+
+// The usual publish body is decoded by decodePublish alone, to what json.Unmarshal makes of
+// it; BenchmarkDecodePublish measures both.
+func TestDecodePublishTakesTheUsualBody(t *testing.T) {
+	body := []byte(`{"type":"video.posted","id":"evt_1","source":"api","data":{"n":1,"pad":"` + strings.Repeat("x", 900) + `"}}`)
+	var got, want publishRequest
+	if !decodePublish(body, &got) {
+		t.Fatalf("decodePublish refused %s", body)
+	}
+	if err := json.Unmarshal(body, &want); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("decodePublish = %+v, json.Unmarshal = %+v, %v", got, want, err)
+	}
+}
+
+func BenchmarkDecodePublish(b *testing.B) {
+	body := []byte(`{"type":"bench.event","id":"evt_bench_1","data":{"n":1,"video_id":"v_1","platform":"tiktok","pad":"` + strings.Repeat("x", 904) + `"}}`)
+	b.Run("decodeJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var p publishRequest
+			if err := decodeJSON(body, &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unmarshal+knownMembers", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var p publishRequest
+			if json.Unmarshal(body, &p) != nil || !knownMembers(body, reflect.TypeOf(&p)) {
+				b.Fatal("refused")
+			}
+		}
+	})
 }

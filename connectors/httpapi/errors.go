@@ -225,6 +225,12 @@ func decodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fail(http.StatusBadRequest, CodeMalformedJSON, "", "request body is empty; send a JSON object")
 	}
+	if p, ok := v.(*publishRequest); ok {
+		if decodePublish(body, p) {
+			return nil
+		}
+		*p = publishRequest{}
+	}
 	if json.Unmarshal(body, v) == nil && knownMembers(body, reflect.TypeOf(v)) {
 		return nil
 	}

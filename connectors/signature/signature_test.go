@@ -1,6 +1,8 @@
 package signature_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,4 +361,67 @@ func ExampleParseTV() {
 	mac, _ := signature.HMAC("sha256", []byte("tp_secret"), []byte(fmt.Sprintf("%d.%s", tv.Timestamp, `{"ok":true}`)))
 	fmt.Println(tv.Timestamp, len(tv.V1), signature.Equal(tv.V1[0], hex.EncodeToString(mac)))
 	// Output: 1750772400 1 true
+}
+
+// independentSign is the Standard Webhooks signature computed here, with the standard
+// library alone, to check Sign against.
+func independentSign(t testing.TB, secret, id string, ts int64, body []byte) string {
+	t.Helper()
+	k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, k)
+	fmt.Fprintf(mac, "%s.%d.%s", id, ts, body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Sign is right whatever it signed before: many goroutines sign with more secrets than it
+// keeps keyed states for, each message under several secrets in turn, ids longer and
+// shorter than its scratch space, and every signature matches one computed anew.
+func TestSignManySecretsConcurrently(t *testing.T) {
+	const secrets, workers = 5000, 8
+	secret := func(i int) string {
+		return "whsec_" + base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("secret-number-%08d", i)))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < secrets; i += workers / 2 { // the halves overlap: shared secrets
+				id := fmt.Sprintf("msg_%d_%s", i, strings.Repeat("x", i%100))
+				body := []byte(fmt.Sprintf(`{"n":%d}`, i))
+				ts := int64(1700000000 + i)
+				for _, s := range []string{secret(i), secret((i + 1) % secrets), secret(0)} {
+					got, err := signature.Sign(s, id, time.Unix(ts, 0), body)
+					if want := independentSign(t, s, id, ts, body); err != nil || got != want {
+						select {
+						case errs <- fmt.Sprintf("Sign(secret %q, %s) = %q, %v; want %q", s, id, got, err, want):
+						default:
+						}
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// BenchmarkSign is one delivery's signature of a 1 KiB body.
+func BenchmarkSign(b *testing.B) {
+	body := []byte(strings.Repeat("x", 1024))
+	ts := time.Unix(vecTS, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := signature.Sign(vecSecret, vecID, ts, body); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
