@@ -13,6 +13,14 @@ var errNotJSON = errors.New("not a JSON text")
 // compactJSON accepts exactly what json.Valid does.
 const maxNesting = 10000
 
+// ValidJSON reports whether b is one JSON text, as json.Valid does, with compactJSON's pass
+// (several times faster than encoding/json's scanner): the one check of JSON syntax
+// outside encoding/json, for callers that want json.Valid's answer on a hot path.
+func ValidJSON(b []byte) bool {
+	c := compactor{src: b}
+	return c.text()
+}
+
 // compactJSON validates data as json.Valid does and returns it without insignificant
 // whitespace, as json.Compact writes it: data itself when it is compact already (as
 // clients mostly send it), else a copy. It is the one pass checkPublish makes over the

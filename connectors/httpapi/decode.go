@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/hookgate/hookgate/gateway"
 )
 
 // How decodeJSON reads a body in one pass of its own and without copying it (issue 17):
@@ -234,9 +236,10 @@ func (w *walker) skip() {
 
 // decodePublish decodes a publish body into p when it is the usual one: a JSON object whose
 // members all name a publishRequest field exactly, with strings of printable ASCII and no
-// escapes for the string fields and any JSON value but null for data. It reads the body
-// once, where json.Unmarshal reads it twice through its state machine (data is often one
-// long string, stepped through a byte at a time) and knownMembers a third time. For any
+// escapes for the string fields and any JSON value but null for data. It steps over data
+// and checks it with gateway.ValidJSON, where json.Unmarshal reads the body twice through
+// its state machine (data is often one long string, stepped through a byte at a time) and
+// knownMembers a third time. For any
 // other body it answers false, with p perhaps half filled: decodeJSON then zeroes p and
 // decodes the body as it does every other, so its answer and error are unchanged
 // (FuzzDecodeJSON holds both paths to the json.Decoder).
@@ -271,10 +274,12 @@ func decodePublish(b []byte, p *publishRequest) bool {
 			field = &p.DeliverAt
 		case "data":
 			start := w.i
-			if !w.valid(0) || w.b[start] == 'n' { // null leaves data as it was: the general path
+			w.skip()
+			v := b[start:w.i]
+			if len(v) == 0 || v[0] == 'n' || !gateway.ValidJSON(v) { // null leaves data as it was: the general path
 				return false
 			}
-			p.Data = rawValue(b[start:w.i])
+			p.Data = rawValue(v)
 		default:
 			return false
 		}
@@ -325,144 +330,4 @@ func (w *walker) plainString() ([]byte, bool) {
 		}
 	}
 	return nil, false
-}
-
-// maxValidDepth is how deeply decodePublish's data may nest; deeper goes the general way.
-const maxValidDepth = 256
-
-// valid moves past the JSON value at w.i and reports whether it is one (RFC 8259, as
-// json.Valid has it: bytes of 0x80 and above are taken in strings as they are).
-func (w *walker) valid(depth int) bool {
-	if depth > maxValidDepth || w.i >= len(w.b) {
-		return false
-	}
-	switch c := w.b[w.i]; {
-	case c == '{' || c == '[':
-		end := byte('}')
-		if c == '[' {
-			end = ']'
-		}
-		w.i++
-		w.space()
-		if w.next(end) {
-			return true
-		}
-		for {
-			if c == '{' {
-				if !w.validString() {
-					return false
-				}
-				w.space()
-				if !w.next(':') {
-					return false
-				}
-				w.space()
-			}
-			if !w.valid(depth + 1) {
-				return false
-			}
-			w.space()
-			if w.next(end) {
-				return true
-			}
-			if !w.next(',') {
-				return false
-			}
-			w.space()
-		}
-	case c == '"':
-		return w.validString()
-	case c == 't':
-		return w.literal("true")
-	case c == 'f':
-		return w.literal("false")
-	case c == 'n':
-		return w.literal("null")
-	case c == '-' || '0' <= c && c <= '9':
-		return w.number()
-	}
-	return false
-}
-
-// validString moves past the string at w.i and reports whether it is one: no control
-// characters, and only JSON's escapes.
-func (w *walker) validString() bool {
-	if !w.next('"') {
-		return false
-	}
-	for w.i < len(w.b) {
-		switch c := w.b[w.i]; {
-		case c == '"':
-			w.i++
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			if w.i+1 >= len(w.b) {
-				return false
-			}
-			switch w.b[w.i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				w.i += 2
-			case 'u':
-				if w.i+6 > len(w.b) {
-					return false
-				}
-				for _, h := range w.b[w.i+2 : w.i+6] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return false
-					}
-				}
-				w.i += 6
-			default:
-				return false
-			}
-		default:
-			w.i++
-		}
-	}
-	return false
-}
-
-// literal moves past lit if the bytes at w.i spell it.
-func (w *walker) literal(lit string) bool {
-	if !bytes.HasPrefix(w.b[w.i:], []byte(lit)) {
-		return false
-	}
-	w.i += len(lit)
-	return true
-}
-
-// number moves past the number at w.i and reports whether it is one: -? (0 | [1-9][0-9]*)
-// (. [0-9]+)? ([eE] [+-]? [0-9]+)?
-func (w *walker) number() bool {
-	w.next('-')
-	switch {
-	case w.next('0'):
-	case w.i < len(w.b) && '1' <= w.b[w.i] && w.b[w.i] <= '9':
-		w.digits()
-	default:
-		return false
-	}
-	if w.next('.') && !w.digits() {
-		return false
-	}
-	if w.next('e') || w.next('E') {
-		if !w.next('+') {
-			w.next('-')
-		}
-		if !w.digits() {
-			return false
-		}
-	}
-	return true
-}
-
-// digits moves past the digits at w.i and reports whether there was one.
-func (w *walker) digits() bool {
-	start := w.i
-	for w.i < len(w.b) && '0' <= w.b[w.i] && w.b[w.i] <= '9' {
-		w.i++
-	}
-	return w.i > start
 }
