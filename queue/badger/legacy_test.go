@@ -145,16 +145,24 @@ func TestUnknownLayoutRefused(t *testing.T) {
 	}
 }
 
-// rawGet reads key from the closed store in dir, "" when it is absent.
-func rawGet(t *testing.T, dir, key string) string {
+// rawView runs fn in a read transaction of Badger itself on the closed store in dir.
+func rawView(t *testing.T, dir string, fn func(tx *bdb.Txn) error) {
 	t.Helper()
 	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	if err := db.View(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawGet reads key from the closed store in dir, "" when it is absent.
+func rawGet(t *testing.T, dir, key string) string {
+	t.Helper()
 	var v []byte
-	err = db.View(func(tx *bdb.Txn) error {
+	rawView(t, dir, func(tx *bdb.Txn) error {
 		item, err := tx.Get([]byte(key))
 		if errors.Is(err, bdb.ErrKeyNotFound) {
 			return nil
@@ -165,9 +173,6 @@ func rawGet(t *testing.T, dir, key string) string {
 		v, err = item.ValueCopy(nil)
 		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return string(v)
 }
 
@@ -325,13 +330,8 @@ func TestLegacyQueueMigrated(t *testing.T) {
 // dedupeKeysIn returns the dd/ keys of the closed store in dir.
 func dedupeKeysIn(t *testing.T, dir string) []string {
 	t.Helper()
-	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var keys []string
-	err = db.View(func(tx *bdb.Txn) error {
+	rawView(t, dir, func(tx *bdb.Txn) error {
 		it := tx.NewIterator(bdb.IteratorOptions{Prefix: []byte("dd/")})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -339,9 +339,6 @@ func dedupeKeysIn(t *testing.T, dir string) []string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return keys
 }
 
