@@ -39,8 +39,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/hookgate/hookgate/connectors/internal/memo"
 )
 
 // Header names of Standard Webhooks.
@@ -99,33 +100,18 @@ func key(secret string) ([]byte, error) {
 // signers keeps, for each secret used lately, HMAC-SHA256 states keyed with it, so that a
 // signature costs a Reset (a copy of the keyed state) rather than decoding the secret and
 // keying a new HMAC (two SHA-256 blocks and five allocations), which every delivery and
-// every verified catch hook paid. It forgets every secret once it holds maxSigners, so
-// secrets no endpoint uses any more don't pile up.
-var (
-	signers  sync.Map // secret → *sync.Pool of hash.Hash
-	nSigners atomic.Int64
-)
-
-const maxSigners = 4096
+// every verified catch hook paid.
+var signers memo.Cache[*sync.Pool] // secret → pool of hash.Hash
 
 // signer returns the pool of HMAC states keyed with secret.
 func signer(secret string) (*sync.Pool, error) {
-	if p, ok := signers.Load(secret); ok {
-		return p.(*sync.Pool), nil
-	}
-	k, err := key(secret)
-	if err != nil {
-		return nil, err
-	}
-	p := &sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}
-	if nSigners.Add(1) > maxSigners {
-		signers.Clear()
-		nSigners.Store(1)
-	}
-	if prev, loaded := signers.LoadOrStore(secret, p); loaded {
-		return prev.(*sync.Pool), nil
-	}
-	return p, nil
+	return signers.Get(secret, func(secret string) (*sync.Pool, error) {
+		k, err := key(secret)
+		if err != nil {
+			return nil, err
+		}
+		return &sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}, nil
+	})
 }
 
 // Sign returns the "v1,<base64>" signature of a message made with one secret.

@@ -46,6 +46,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookgate/hookgate/connectors/internal/memo"
 	"github.com/hookgate/hookgate/connectors/signature"
 	"github.com/hookgate/hookgate/gateway"
 )
@@ -277,16 +278,11 @@ func readAnswer(r io.Reader) ([]byte, error) {
 // ownHeaders counts the headers SetHeaders sets.
 const ownHeaders = 7
 
-// targets keeps the URLs posted to, parsed: each is parsed once, not once per attempt. An
-// endpoint whose URL changes posts to a new key; when the cache holds maxTargets URLs it
-// starts over, so URLs no endpoint uses any more don't pile up.
+// targets keeps the URLs posted to, parsed: each is parsed once, not once per attempt (an
+// endpoint whose URL changes posts to a new key; see memo.Cache for how old ones go).
 type targets struct {
-	m sync.Map // string → *target
-	n atomic.Int64
+	c memo.Cache[*target]
 }
-
-// maxTargets bounds the URLs targets keeps.
-const maxTargets = 4096
 
 // target is a URL posted to, parsed.
 type target struct {
@@ -298,9 +294,12 @@ type target struct {
 
 // parse returns raw parsed, from the cache when it is there.
 func (c *targets) parse(raw string) *target {
-	if t, ok := c.m.Load(raw); ok {
-		return t.(*target)
-	}
+	t, _ := c.c.Get(raw, parseTarget)
+	return t
+}
+
+// parseTarget parses a URL posted to; it never fails (an unusable URL has a nil u).
+func parseTarget(raw string) (*target, error) {
 	t := &target{redacted: gateway.RedactURL(raw)}
 	if u, err := url.Parse(raw); err == nil && u.Host != "" {
 		t.u, t.host = u, strings.TrimSuffix(u.Host, ":")
@@ -309,14 +308,7 @@ func (c *targets) parse(raw string) *target {
 			t.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password))
 		}
 	}
-	if c.n.Add(1) > maxTargets {
-		c.m.Clear()
-		c.n.Store(1)
-	}
-	if prev, loaded := c.m.LoadOrStore(raw, t); loaded {
-		return prev.(*target)
-	}
-	return t
+	return t, nil
 }
 
 // setAuth applies an endpoint's auth to req: a header (n8n's Header Auth) or HTTP basic
