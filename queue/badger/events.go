@@ -177,7 +177,6 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	var res gateway.Appended
 	err = s.update(ctx, func(tx *kv.Txn) error {
 		res = gateway.Appended{ID: ev.ID}
-		taken := false // whether ev.ID is stored already, when the dedupe key is ev.ID
 		if a.Dedupe != "" {
 			dup, held, err := findDuplicate(tx, a.Dedupe, received)
 			if err != nil {
@@ -187,15 +186,12 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 				res = *dup
 				return nil
 			}
-			taken = held && a.Dedupe == ev.ID
-		}
-		if taken {
-			return fmt.Errorf("event %s is already stored: %w", ev.ID, gateway.ErrConflict)
+			if a.Dedupe == ev.ID && held { // findDuplicate read ev.ID's record already
+				return errStored("event", ev.ID)
+			}
 		}
 		if a.Dedupe != ev.ID {
-			if _, err := tx.Get(eventKey(ev.ID)); err == nil {
-				return fmt.Errorf("event %s is already stored: %w", ev.ID, gateway.ErrConflict)
-			} else if !errors.Is(err, kv.ErrNotFound) {
+			if err := refuseStored(tx, eventKey(ev.ID), "event", ev.ID); err != nil {
 				return err
 			}
 		}
@@ -311,12 +307,27 @@ func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gatewa
 	return nil
 }
 
+// refuseStored is ErrConflict (errStored) when key, the record of what id, is stored.
+func refuseStored(tx *kv.Txn, key []byte, what, id string) error {
+	_, err := tx.Get(key)
+	switch {
+	case err == nil:
+		return errStored(what, id)
+	case errors.Is(err, kv.ErrNotFound):
+		return nil
+	}
+	return err
+}
+
+// errStored is the ErrConflict of a record (what id) that is stored already.
+func errStored(what, id string) error {
+	return fmt.Errorf("%s %s is already stored: %w", what, id, gateway.ErrConflict)
+}
+
 // insertDelivery stores a new delivery d, encoded as enc (see encodeDelivery), with its
 // index entries and, when pending, its queue entry; one already stored is ErrConflict.
 func insertDelivery(tx *kv.Txn, d *gateway.Delivery, enc []byte) error {
-	if _, err := tx.Get(deliveryKey(d.ID)); err == nil {
-		return fmt.Errorf("delivery %s is already stored: %w", d.ID, gateway.ErrConflict)
-	} else if !errors.Is(err, kv.ErrNotFound) {
+	if err := refuseStored(tx, deliveryKey(d.ID), "delivery", d.ID); err != nil {
 		return err
 	}
 	tx.Set(deliveryKey(d.ID), enc)
