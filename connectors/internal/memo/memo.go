@@ -24,13 +24,13 @@ type Cache[V any] struct {
 	n atomic.Int64
 }
 
-// Get returns the value for key: the one kept, or else what make returns, which is kept
-// unless make fails. Two callers making the same key at once both get the value kept first.
-func (c *Cache[V]) Get(key string, make func(key string) (V, error)) (V, error) {
+// Get returns the value for key: the one kept, or else what build returns, which is kept
+// unless build fails. Two callers making the same key at once both get the value kept first.
+func (c *Cache[V]) Get(key string, build func(key string) (V, error)) (V, error) {
 	if v, ok := c.m.Load(key); ok {
 		return v.(V), nil
 	}
-	v, err := make(key)
+	v, err := build(key)
 	if err != nil {
 		return v, err
 	}
