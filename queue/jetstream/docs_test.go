@@ -21,7 +21,6 @@ import (
 func TestDocsNATSConfigsFormACluster(t *testing.T) {
 	const n = 3
 	opts := make([]*server.Options, n)
-	clusterPorts := make([]int, n)
 	for i := range n {
 		o, err := server.ProcessConfigFile(filepath.Join("..", "..", "docs", "nats", fmt.Sprintf("n%d.conf", i+1)))
 		if err != nil {
@@ -37,26 +36,18 @@ func TestDocsNATSConfigsFormACluster(t *testing.T) {
 				t.Fatalf("n%d.conf: route %d is %s, want 127.0.0.1:%d", i+1, j, r.Host, 6222+j)
 			}
 		}
-		clusterPorts[i] = jstest.FreePort(t)
-		o.Port, o.Cluster.Port, o.HTTPPort, o.StoreDir, o.NoLog, o.NoSigs = jstest.FreePort(t), clusterPorts[i], 0, t.TempDir(), true, true
+		o.HTTPPort, o.NoLog, o.NoSigs = 0, true, true
 		opts[i] = o
 	}
-	servers := make([]*server.Server, n)
-	for i, o := range opts {
-		o.Routes = nil
-		for _, p := range clusterPorts {
-			o.Routes = append(o.Routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+	// The cluster ports must be known before the servers start (each names the others'), so
+	// they are found free first; another process may take one meanwhile, and then that
+	// server never listens: start all three again on new ones, up to three times.
+	var servers []*server.Server
+	for attempt := 1; servers == nil; attempt++ {
+		if attempt > 3 {
+			t.Fatalf("the docs' cluster did not start on free ports in 3 attempts")
 		}
-		s, err := server.NewServer(o)
-		if err != nil {
-			t.Fatalf("n%d: %v", i+1, err)
-		}
-		go s.Start()
-		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-		if !s.ReadyForConnections(10 * time.Second) {
-			t.Fatalf("n%d not ready", i+1)
-		}
-		servers[i] = s
+		servers = startCluster(t, opts)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -86,4 +77,38 @@ func TestDocsNATSConfigsFormACluster(t *testing.T) {
 		t.Fatalf("a hookgate store with 3 replicas on the docs' cluster: %v", err)
 	}
 	st.Close()
+}
+
+// startCluster starts a server for each of opts, routed to one another on cluster ports it
+// finds free, each ready for clients within 10 s; if one is not, it stops them all and
+// returns nil. Each is shut down when the test ends.
+func startCluster(t *testing.T, opts []*server.Options) []*server.Server {
+	t.Helper()
+	clusterPorts := make([]int, len(opts))
+	for i := range opts {
+		clusterPorts[i] = jstest.FreePort(t)
+	}
+	var servers []*server.Server
+	for i, o := range opts {
+		o.Port, o.Cluster.Port, o.StoreDir, o.Routes = server.RANDOM_PORT, clusterPorts[i], t.TempDir(), nil
+		for _, p := range clusterPorts {
+			o.Routes = append(o.Routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+		}
+		s, err := server.NewServer(o)
+		if err != nil {
+			t.Fatalf("n%d: %v", i+1, err)
+		}
+		go s.Start()
+		servers = append(servers, s)
+		if !s.ReadyForConnections(10 * time.Second) {
+			t.Logf("n%d not ready on cluster port %d: starting the cluster again", i+1, clusterPorts[i])
+			for _, s := range servers {
+				s.Shutdown()
+				s.WaitForShutdown()
+			}
+			return nil
+		}
+		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	}
+	return servers
 }
