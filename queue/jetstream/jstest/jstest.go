@@ -4,11 +4,13 @@
 // ends. A server can be stopped (as a crash looks to its clients) and started again on the
 // same port and folder, to test what a node does while NATS is away.
 //
-// Servers run inside the test process (server.NewServer), except a cluster's under the race
-// detector: an instrumented nats-server is some fifteen times slower, enough for three of
-// them to time out the tests on two cores, so StartCluster then builds nats-server (the
-// version in go.mod, without -race) once and runs each server as a child process. Tests see
-// no difference but NATS(), which is nil for a child process.
+// Servers run inside the test process (server.NewServer), except under the race detector:
+// an instrumented nats-server is some fifteen times slower, enough to time the tests out
+// on two cores when CI runs other packages beside them, so Start and StartCluster then
+// build nats-server (the version in go.mod, without -race) once and run each server as a
+// child process, which dies with the test process. Tests see no difference but NATS(),
+// which is nil for a child process, and Stop, which kills a child process (a crash) where
+// it shuts an embedded server down.
 //
 //	srv := jstest.Start(t)
 //	st, err := jetstream.Open(ctx, jetstream.Options{URL: srv.URL()})
@@ -52,11 +54,16 @@ func Start(t testing.TB) *Server {
 		ServerName: "hookgate-test",
 		Host:       "127.0.0.1",
 		Port:       FreePort(t),
+		HTTPHost:   "127.0.0.1",
+		HTTPPort:   FreePort(t),
 		JetStream:  true,
 		StoreDir:   t.TempDir(),
 		NoLog:      true,
 		NoSigs:     true,
 	}}
+	if raceEnabled {
+		s.conf = s.writeConfig(nil)
+	}
 	s.Restart()
 	t.Cleanup(s.Stop)
 	return s
@@ -99,8 +106,8 @@ func (s *Server) Restart() {
 	s.srv = srv
 }
 
-// Stop shuts the server down (abruptly, as a crash looks to clients). Stopping a stopped
-// server does nothing.
+// Stop shuts the server down (abruptly, as a crash looks to clients; a child process is
+// killed). Stopping a stopped server does nothing.
 func (s *Server) Stop() {
 	if s.cmd != nil {
 		s.cmd.Process.Kill()
@@ -250,7 +257,9 @@ var (
 	buildErr  error
 )
 
-// natsServerBinary builds nats-server, the version go.mod names, without -race.
+// natsServerBinary builds nats-server, the version go.mod names, without -race. The test
+// processes of several packages share the binary: a lock file makes one build while the
+// others wait, then find it up to date.
 func natsServerBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -258,6 +267,12 @@ func natsServerBinary(t testing.TB) string {
 		if buildErr = os.MkdirAll(dir, 0o755); buildErr != nil {
 			return
 		}
+		unlock, err := lockFile(filepath.Join(dir, "build.lock"))
+		if err != nil {
+			buildErr = err
+			return
+		}
+		defer unlock()
 		binary = filepath.Join(dir, "nats-server")
 		out, err := exec.Command("go", "build", "-o", binary, "github.com/nats-io/nats-server/v2").CombinedOutput()
 		if err != nil {
@@ -270,20 +285,23 @@ func natsServerBinary(t testing.TB) string {
 	return binary
 }
 
-// writeConfig writes the config file of a child-process server routed to others.
+// writeConfig writes the config file of a child-process server: routed to others when it
+// is one of a cluster's.
 func (s *Server) writeConfig(others []string) string {
 	s.t.Helper()
 	o := s.opts
-	quoted := make([]string, len(others))
-	for i, r := range others {
-		quoted[i] = fmt.Sprintf("%q", r)
-	}
 	conf := fmt.Sprintf(`server_name: %q
 listen: "127.0.0.1:%d"
 http: "127.0.0.1:%d"
 jetstream { store_dir: %q }
-cluster { name: %q, listen: "127.0.0.1:%d", routes: [%s] }
-`, o.ServerName, o.Port, o.HTTPPort, o.StoreDir, o.Cluster.Name, o.Cluster.Port, strings.Join(quoted, ", "))
+`, o.ServerName, o.Port, o.HTTPPort, o.StoreDir)
+	if o.Cluster.Port != 0 {
+		quoted := make([]string, len(others))
+		for i, r := range others {
+			quoted[i] = fmt.Sprintf("%q", r)
+		}
+		conf += fmt.Sprintf("cluster { name: %q, listen: \"127.0.0.1:%d\", routes: [%s] }\n", o.Cluster.Name, o.Cluster.Port, strings.Join(quoted, ", "))
+	}
 	path := filepath.Join(s.t.TempDir(), "nats.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		s.t.Fatalf("jstest: %v", err)
@@ -298,6 +316,7 @@ func (s *Server) startProcess() {
 		s.t.Fatalf("jstest: %s is running", s.opts.ServerName)
 	}
 	cmd := exec.Command(natsServerBinary(s.t), "-c", s.conf)
+	cmd.SysProcAttr = dieWithParent()
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("jstest: start nats-server: %v", err)
 	}
