@@ -72,6 +72,9 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	if err := s.v.waitApplied(ctx, seq); err != nil {
 		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
 	}
+	if !s.v.holds(subj, seq) {
+		return nil, fmt.Errorf("append %s: the stream acknowledged sequence %d, then lost it: %w", a.Event.ID, seq, gateway.ErrUnavailable)
+	}
 	a.Event.Seq = gateway.Seq(seq)
 	for _, d := range a.Deliveries {
 		d.Rev = 1

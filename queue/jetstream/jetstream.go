@@ -111,15 +111,17 @@ type Options struct {
 
 // Store is a gateway.Store on NATS JetStream. Open one per process.
 type Store struct {
-	opts    Options
-	log     *slog.Logger
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	stream  jetstream.Stream
-	prefix  string
-	cons    jetstream.ConsumeContext
-	v       *view
-	leaseMu sync.Mutex // one Lease at a time in this process: each sees the last one's leases
+	opts   Options
+	log    *slog.Logger
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	prefix string
+	cons   jetstream.ConsumeContext // guarded by closeMu once Open returned
+	v      *view
+	// refollowing is set while refollow runs.
+	refollowing atomic.Bool
+	leaseMu     sync.Mutex // one Lease at a time in this process: each sees the last one's leases
 
 	closed  atomic.Bool
 	closeMu sync.Mutex
@@ -337,20 +339,9 @@ func (s *Store) follow(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", s.opts.Stream, s.unavailable(err))
 	}
-	cons, err := s.stream.OrderedConsumer(cctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{s.prefix + ".>"},
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-	})
+	cc, err := s.consume(cctx, 1)
 	if err != nil {
-		return fmt.Errorf("follow stream %s: %w", s.opts.Stream, s.unavailable(err))
-	}
-	cc, err := cons.Consume(s.v.apply, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		if !s.closed.Load() {
-			s.log.Debug("following the stream", "err", err)
-		}
-	}))
-	if err != nil {
-		return fmt.Errorf("follow stream %s: %w", s.opts.Stream, s.unavailable(err))
+		return err
 	}
 	s.cons = cc
 	if info.State.Msgs == 0 {
@@ -361,6 +352,87 @@ func (s *Store) follow(ctx context.Context) error {
 	}
 	s.log.Info("read the JetStream stream", "messages", info.State.Msgs, "last_seq", info.State.LastSeq)
 	return nil
+}
+
+// consume starts an ordered consumer of the stream from sequence from, feeding the view.
+func (s *Store) consume(ctx context.Context, from uint64) (jetstream.ConsumeContext, error) {
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.prefix + ".>"}, DeliverPolicy: jetstream.DeliverAllPolicy}
+	if from > 1 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
+	cons, err := s.stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("follow stream %s: %w", s.opts.Stream, s.unavailable(err))
+	}
+	cc, err := cons.Consume(s.v.apply, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if !s.closed.Load() {
+			s.log.Debug("following the stream", "err", err)
+		}
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("follow stream %s: %w", s.opts.Stream, s.unavailable(err))
+	}
+	return cc, nil
+}
+
+// refollowSoon starts refollow in the background unless it is running already.
+func (s *Store) refollowSoon() {
+	if s.closed.Load() || !s.refollowing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.refollowing.Store(false)
+		s.refollow()
+	}()
+}
+
+// refollow replaces the consumer that feeds the view with a new one, from the message
+// after the last the view applied. nats.go's ordered consumer makes itself anew when it
+// loses its server, but not always: here (nats.go 1.55, nats-server 2.15.2) it was seen
+// retrying for minutes after the stream's leader was killed, while the stream took writes
+// from its new leader, and every write of this node waited for the view.
+//
+// A stream whose last sequence is now below what the view applied lost messages its
+// former leader had acknowledged (seen in the same test, about once in ten kills of the
+// leader while a node writes): that is logged as an error, and the view reads on from
+// where the stream is. What it read of the lost messages stays in it until a restart.
+func (s *Store) refollow() {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*s.opts.Timeout)
+	defer cancel()
+	info, err := s.streamInfo(ctx)
+	if err != nil {
+		s.log.Warn("this node stopped reading the stream, and cannot look it up to read it anew", "err", err)
+		return
+	}
+	if err := s.v.lock(); err != nil {
+		return
+	}
+	from, last := s.v.applied, info.State.LastSeq
+	if last < from {
+		s.v.applied = last
+	}
+	s.v.mu.Unlock()
+	if last < from {
+		s.log.Error("the JetStream stream lost messages it had acknowledged: its last sequence went back below what this node read; restart this node to read the stream afresh",
+			"read_up_to", from, "stream_last_seq", last)
+		from = last
+	}
+	cc, err := s.consume(ctx, from+1)
+	if err != nil {
+		s.log.Warn("this node stopped reading the stream, and cannot read it anew", "err", err)
+		return
+	}
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed.Load() {
+		cc.Stop()
+		return
+	}
+	if s.cons != nil {
+		s.cons.Stop()
+	}
+	s.cons = cc
+	s.log.Warn("this node stopped reading the stream; reading it anew", "from_seq", from+1)
 }
 
 // SharedLog reports true: other nodes append to the same event log.

@@ -557,8 +557,13 @@ func (v *view) applyRequest(source, subj string, data []byte, deleted bool) {
 	l.bytes += int64(len(e.b))
 }
 
-// waitApplied waits until the view has applied seq.
+// waitApplied waits until the view has applied seq. A view that applies nothing for the
+// store's Timeout meanwhile has stopped following the stream (its consumer was lost with a
+// server, say): the wait then ends with ErrUnavailable, and the store follows the stream
+// anew (refollow) for the calls after it.
 func (v *view) waitApplied(ctx context.Context, seq uint64) error {
+	stall := time.NewTimer(v.s.opts.Timeout)
+	defer stall.Stop()
 	for {
 		v.mu.Lock()
 		if v.closed {
@@ -573,12 +578,26 @@ func (v *view) waitApplied(ctx context.Context, seq uint64) error {
 		v.mu.Unlock()
 		select {
 		case <-ch:
+			stall.Reset(v.s.opts.Timeout)
+		case <-stall.C:
+			v.s.refollowSoon()
+			return fmt.Errorf("waiting for this node to read its write (sequence %d): nothing read for %v: %w", seq, v.s.opts.Timeout, gateway.ErrUnavailable)
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for this node to read its write (sequence %d): %w", seq, v.s.unavailable(ctx.Err()))
 		case <-v.s.done:
 			return errClosed
 		}
 	}
+}
+
+// holds reports whether the view's last message of subj is at seq or later: after
+// waitApplied(seq), that the message the stream acknowledged at seq was this subject's,
+// and not another one's that took the sequence after the stream lost the first (see
+// refollow).
+func (v *view) holds(subj string, seq uint64) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.last[subj] >= seq
 }
 
 // waitLoaded waits until the view holds the stream up to last. When last was removed
