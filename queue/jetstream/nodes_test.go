@@ -145,7 +145,7 @@ func TestTwoNodes(t *testing.T) {
 // then finds every event whose Append returned (the 202 contract), and the writing node
 // carries on once the stream has a new leader.
 //
-// About once in ten runs nats-server (2.15.2) loses the last few messages its stream had
+// A few times in a hundred runs nats-server (2.15.2) loses the last few messages its stream had
 // acknowledged when the leader is killed: the two servers left go on from an earlier
 // sequence and hand the lost sequences out again. Events lost that way are told apart
 // (the stream holds no message of theirs at their sequence, but one written after the
