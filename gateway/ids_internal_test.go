@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/base64"
 	"regexp"
 	"strings"
 	"testing"
@@ -49,4 +50,15 @@ func BenchmarkValidName(b *testing.B) {
 			namePattern.MatchString("evt_bench_1234567")
 		}
 	})
+}
+
+func TestNewSecret(t *testing.T) {
+	a, b := NewSecret(), NewSecret()
+	if a == b {
+		t.Fatalf("NewSecret returned %q twice", a)
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(a, "whsec_"))
+	if !strings.HasPrefix(a, "whsec_") || err != nil || len(k) != 24 {
+		t.Fatalf("NewSecret = %q: want whsec_ + base64 of 24 bytes", a)
+	}
 }

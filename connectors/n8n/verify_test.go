@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/connectors/signature"
+	"github.com/hookgate/hookgate/gateway"
 )
 
 // runCodeNode runs docs/n8n-verify-signature.js with node the way n8n runs a Code node (in
@@ -57,8 +58,7 @@ func TestVerifySnippetInNode(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not installed")
 	}
-	current, _ := signature.NewSecret()
-	old, _ := signature.NewSecret()
+	current, old := gateway.NewSecret(), gateway.NewSecret()
 	body, _ := json.Marshal(map[string]any{"id": "evt_1", "type": "video.posted", "data": map[string]any{"title": "Tom & Jerry <3 > all", "platform": "tiktok", "views": 7383920011122334455}})
 	if !bytes.Contains(body, []byte(`\u0026`)) {
 		t.Fatalf("hookgate's body %s does not escape &: the test checks nothing", body)

@@ -11,7 +11,7 @@
 //
 // Signing, as hookgate does for every delivery, and checking, as a receiver does:
 //
-//	secret, _ := signature.NewSecret() // "whsec_…", shown to the subscriber once
+//	secret := gateway.NewSecret() // "whsec_…", shown to the subscriber once
 //	now := time.Now()
 //	sig, _ := signature.Header([]string{secret}, "evt_1", now, body)
 //	req.Header.Set(signature.HeaderID, "evt_1")
@@ -26,7 +26,6 @@ package signature
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -77,15 +76,6 @@ var (
 	// ErrUnknownAlgorithm means HMAC was asked for a hash other than sha1, sha256, sha512.
 	ErrUnknownAlgorithm = errors.New("unknown HMAC algorithm")
 )
-
-// NewSecret returns a fresh signing secret: "whsec_" + base64 of 24 random bytes.
-func NewSecret() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("new secret: %w", err)
-	}
-	return SecretPrefix + base64.StdEncoding.EncodeToString(b), nil
-}
 
 // key decodes a secret into its HMAC key. Secrets without the whsec_ prefix are accepted,
 // as the Standard Webhooks libraries do. The error never quotes the secret.
