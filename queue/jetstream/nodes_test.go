@@ -203,7 +203,7 @@ func TestAcknowledgedSurvivesAServerCrash(t *testing.T) {
 	gatewaytest.WaitFor(t, 10*time.Second, "200 appends before the crash", func() bool { return count() >= 200 })
 	before := count()
 	killed := time.Now()
-	leader.Stop()
+	leader.Kill()
 	gatewaytest.WaitFor(t, time.Minute, "appends acknowledged after the crash", func() bool { return count() >= before+200 })
 	halt()
 

@@ -9,8 +9,8 @@
 // on two cores when CI runs other packages beside them, so Start and StartCluster then
 // build nats-server (the version in go.mod, without -race) once and run each server as a
 // child process, which dies with the test process. Tests see no difference but NATS(),
-// which is nil for a child process, and Stop, which kills a child process (a crash) where
-// it shuts an embedded server down.
+// which is nil for a child process, and Kill, which crashes a child process but can only
+// shut an embedded server down.
 //
 //	srv := jstest.Start(t)
 //	st, err := jetstream.Open(ctx, jetstream.Options{URL: srv.URL()})
@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -106,12 +107,20 @@ func (s *Server) Restart() {
 	s.srv = srv
 }
 
-// Stop shuts the server down (abruptly, as a crash looks to clients; a child process is
-// killed). Stopping a stopped server does nothing.
+// Stop shuts the server down as an operator stops it: its clients see it gone at once,
+// and it keeps every message it acknowledged (a child process gets SIGTERM, and SIGKILL if
+// it is still running 10 s later). Stopping a stopped server does nothing.
 func (s *Server) Stop() {
 	if s.cmd != nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+			<-done
+		}
 		s.cmd = nil
 		return
 	}
@@ -120,6 +129,19 @@ func (s *Server) Stop() {
 	}
 	s.srv.Shutdown()
 	s.srv.WaitForShutdown()
+}
+
+// Kill crashes the server: a child process is killed (SIGKILL), so that what it had not
+// written to its files yet is lost, as in a crash; a server in the test process can only
+// be shut down (Stop).
+func (s *Server) Kill() {
+	if s.cmd != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		s.cmd = nil
+		return
+	}
+	s.Stop()
 }
 
 // URL is the server's client URL.
