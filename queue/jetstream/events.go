@@ -140,6 +140,9 @@ func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gatewa
 	if err := s.v.waitApplied(ctx, seq); err != nil {
 		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
 	}
+	if len(ds) > 0 && !s.v.holds(s.v.subject(kindDelivery, token(ds[len(ds)-1].ID)), seq) {
+		return fmt.Errorf("add deliveries to %s: the stream acknowledged sequence %d, then lost it: %w", eventID, seq, gateway.ErrUnavailable)
+	}
 	for _, d := range ds {
 		d.Rev = 1
 	}
