@@ -13,7 +13,7 @@ import (
 )
 
 // fillRegistry puts one endpoint (with settings, auth and two secrets), one source, one
-// event type and one named key into st.
+// event type, one named key, and one OAuth client with its grant into st.
 func fillRegistry(t *testing.T, st gateway.Store) {
 	t.Helper()
 	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
@@ -37,6 +37,17 @@ func fillRegistry(t *testing.T, st gateway.Store) {
 	if _, err := st.Keys().Put(ctx, key.ID, key, 0); err != nil {
 		t.Fatal(err)
 	}
+	client := &gateway.OAuthClient{ID: "oac_1", Name: "ChatGPT", RedirectURIs: []string{"https://chatgpt.com/connector_platform_oauth_redirect"},
+		AuthMethod: "none", Created: at, Approved: true}
+	if _, err := st.OAuthClients().Put(ctx, client.ID, client, 0); err != nil {
+		t.Fatal(err)
+	}
+	grant := &gateway.Grant{ID: "grant_1", ClientID: client.ID, ClientName: client.Name, Scopes: []gateway.Scope{gateway.ScopeRead}, ApprovedBy: "admin", Created: at,
+		AccessHash: "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", AccessExpires: at.Add(time.Hour),
+		RefreshHash: "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9", RefreshExpires: at.Add(30 * 24 * time.Hour)}
+	if _, err := st.Grants().Put(ctx, grant.ID, grant, 0); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // registryOf lists every collection of st, to compare two stores.
@@ -58,7 +69,15 @@ func registryOf(t *testing.T, st gateway.Store) []any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []any{eps, srcs, ets, keys}
+	clients, err := st.OAuthClients().List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants, err := st.Grants().List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []any{eps, srcs, ets, keys, clients, grants}
 }
 
 // roundTrip encodes doc as hookgate export writes it and parses it back.
@@ -83,8 +102,8 @@ func actions(res []gateway.ImportResult) map[gateway.ImportAction]int {
 	return n
 }
 
-// A registry exported from one store and imported into another is the same, secrets and
-// kind settings included; a second import changes nothing, and an import over a changed
+// A registry exported from one store and imported into another is the same, secrets, kind
+// settings, OAuth clients and grants included; a second import changes nothing, and an import over a changed
 // record puts the document's back and says so.
 func TestRegistryExportImportRoundTrip(t *testing.T) {
 	from, to := memory.New(), memory.New()
@@ -103,8 +122,8 @@ func TestRegistryExportImportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := actions(res); n[gateway.ImportCreated] != 4 || len(res) != 4 {
-		t.Fatalf("first import = %+v, want 3 created", res)
+	if n := actions(res); n[gateway.ImportCreated] != 6 || len(res) != 6 {
+		t.Fatalf("first import = %+v, want 6 created", res)
 	}
 	if got, want := registryOf(t, to), registryOf(t, from); !reflect.DeepEqual(got, want) {
 		t.Fatalf("imported registry differs:\n got %s\nwant %s", mustJSON(t, got), mustJSON(t, want))
@@ -118,8 +137,8 @@ func TestRegistryExportImportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := actions(res); n[gateway.ImportUnchanged] != 4 {
-		t.Fatalf("second import = %+v, want 3 unchanged", res)
+	if n := actions(res); n[gateway.ImportUnchanged] != 6 {
+		t.Fatalf("second import = %+v, want 6 unchanged", res)
 	}
 	if _, rev2, _ := to.Endpoints().Get(ctx, "ep_1"); rev2 != rev {
 		t.Fatalf("second import rewrote ep_1: revision %d → %d", rev, rev2)
@@ -134,7 +153,7 @@ func TestRegistryExportImportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := actions(res); n[gateway.ImportUpdated] != 1 || n[gateway.ImportUnchanged] != 3 {
+	if n := actions(res); n[gateway.ImportUpdated] != 1 || n[gateway.ImportUnchanged] != 5 {
 		t.Fatalf("import over a change = %+v, want ep_1 updated", res)
 	}
 	if got, _, _ := to.Endpoints().Get(ctx, "ep_1"); got.URL != "https://hook.example.com/a" {
