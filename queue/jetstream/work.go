@@ -3,6 +3,7 @@ package jetstream
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -70,7 +71,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Dura
 	seqs := make([]uint64, len(msgs))
 	errs := make([]error, len(msgs))
 	if s.leaseBatches(ctx, msgs, seqs, errs) {
-		return s.leased(ctx, jobs, seqs, errs)
+		return s.leased(ctx, jobs, until, seqs, errs)
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, leaseWriters)
@@ -83,7 +84,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, max int, ttl time.Dura
 		}()
 	}
 	wg.Wait()
-	return s.leased(ctx, jobs, seqs, errs)
+	return s.leased(ctx, jobs, until, seqs, errs)
 }
 
 // leaseBatches writes the leases msgs in atomic batches, the fast way when no other node
@@ -115,7 +116,10 @@ func (s *Store) leaseBatches(ctx context.Context, msgs []outMsg, seqs []uint64, 
 
 // leased returns the jobs whose lease was written, once this node's view holds them; an
 // error only when none was and a write failed otherwise than by a lost compare-and-swap.
-func (s *Store) leased(ctx context.Context, jobs []gateway.Job, seqs []uint64, errs []error) ([]gateway.Job, error) {
+// A lease whose write failed for want of NATS may have been stored all the same (its
+// answer lost with the server): such a job is given back once NATS is there again, if its
+// lease is still the one written here (releaseLost).
+func (s *Store) leased(ctx context.Context, jobs []gateway.Job, until time.Time, seqs []uint64, errs []error) ([]gateway.Job, error) {
 	out := make([]gateway.Job, 0, len(jobs))
 	var last uint64
 	var failed error
@@ -127,8 +131,13 @@ func (s *Store) leased(ctx context.Context, jobs []gateway.Job, seqs []uint64, e
 				last = seqs[i]
 			}
 		case errs[i] == errCAS: // another node took it, or its delivery was saved meanwhile
-		case failed == nil:
-			failed = errs[i]
+		default:
+			if errors.Is(errs[i], gateway.ErrUnavailable) {
+				go s.rewriteLater("give back", j.Delivery, nil, &until, time.Now().Add(rewriteRetryFor))
+			}
+			if failed == nil {
+				failed = errs[i]
+			}
 		}
 	}
 	if err := s.v.waitApplied(ctx, last); err != nil {
@@ -142,21 +151,74 @@ func (s *Store) leased(ctx context.Context, jobs []gateway.Job, seqs []uint64, e
 
 // rewrite writes the leased delivery id hidden until until (nil: not hidden, due again),
 // with a compare-and-swap; a lost one is tried again. A delivery that is not leased is
-// left alone. Errors are logged: Hold and Release have no caller to report to, and a
+// left alone. Hold and Release have no caller to report to: when NATS can't be reached the
+// rewrite is tried again in the background (rewriteLater), and other errors are logged; a
 // lease that was not extended or given back ends at its time anyway.
 func (s *Store) rewrite(what, id string, until *time.Time) {
-	if s.begin() != nil {
-		return
+	err := s.rewriteOnce(id, until, nil)
+	switch {
+	case err == nil || s.closed.Load():
+	case errors.Is(err, gateway.ErrUnavailable):
+		go s.rewriteLater(what, id, until, nil, time.Now().Add(rewriteRetryFor))
+	default:
+		s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
+	}
+}
+
+// rewriteRetryFor is how long a Hold or Release that could not reach NATS is tried again.
+// It is shorter than what is left of the lease when the dispatcher holds or releases a
+// job (its lease lasts a minute longer than twice an attempt's timeout), so the job is
+// still this node's: the rewrite can't hide a job another node has leased since.
+const rewriteRetryFor = 45 * time.Second
+
+// rewriteLater tries rewriteOnce again until it succeeds, fails otherwise than by NATS
+// being away, the store closes, or deadline passes: then the lease ends at its time, as
+// it would have. Without it, a delivery whose attempt failed because NATS was away waited
+// for its lease to end (80 s by default) once NATS was back.
+func (s *Store) rewriteLater(what, id string, until, ifUntil *time.Time, deadline time.Time) {
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		t := time.NewTimer(wait)
+		select {
+		case <-s.done:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		err := s.rewriteOnce(id, until, ifUntil)
+		switch {
+		case err == nil || s.closed.Load():
+			return
+		case !errors.Is(err, gateway.ErrUnavailable):
+			s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
+			return
+		case time.Now().After(deadline):
+			s.log.Warn("could not "+what+" a leased delivery while NATS was away; it is due again when its lease ends", "delivery", id, "err", err)
+			return
+		}
+	}
+}
+
+// rewriteOnce makes one rewrite (its compare-and-swap tried again as retry does); with
+// ifUntil, only of a delivery hidden until exactly then (a lease written here), once the
+// view has read all the stream holds.
+func (s *Store) rewriteOnce(id string, until, ifUntil *time.Time) error {
+	if err := s.begin(); err != nil {
+		return err
 	}
 	defer s.end()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
 	defer cancel()
+	if ifUntil != nil {
+		if err := s.catchUp(ctx, 0); err != nil {
+			return err
+		}
+	}
 	seq, err := s.retry(ctx, func() (uint64, error) {
 		if err := s.v.lock(); err != nil {
 			return 0, err
 		}
 		r, ok := s.v.dels[id]
-		if !ok || !r.inHidden {
+		if !ok || !r.inHidden || ifUntil != nil && !r.until.Equal(*ifUntil) {
 			s.v.mu.Unlock()
 			return 0, nil
 		}
@@ -172,9 +234,7 @@ func (s *Store) rewrite(what, id string, until *time.Time) {
 	if err == nil {
 		err = s.v.waitApplied(ctx, seq)
 	}
-	if err != nil && !s.closed.Load() {
-		s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
-	}
+	return err
 }
 
 // Hold keeps the leased job id hidden until until, on every node; a job that is not leased
