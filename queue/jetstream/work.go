@@ -118,7 +118,7 @@ func (s *Store) leaseBatches(ctx context.Context, msgs []outMsg, seqs []uint64, 
 // error only when none was and a write failed otherwise than by a lost compare-and-swap.
 // A lease whose write failed for want of NATS may have been stored all the same (its
 // answer lost with the server): such a job is given back once NATS is there again, if its
-// lease is still the one written here (releaseLost).
+// lease is still the one written here (rewriteLater, with ifUntil).
 func (s *Store) leased(ctx context.Context, jobs []gateway.Job, until time.Time, seqs []uint64, errs []error) ([]gateway.Job, error) {
 	out := make([]gateway.Job, 0, len(jobs))
 	var last uint64
