@@ -41,8 +41,8 @@ func TestRefollowAfterTheViewStopsReading(t *testing.T) {
 	if !errors.Is(err, gateway.ErrUnavailable) {
 		t.Fatalf("Append while the view reads nothing = %v, want ErrUnavailable", err)
 	}
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("Append took %v to give up, want about the 1 s Timeout", took)
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Append took %v to give up, want about the 1 s Timeout (a write, then a wait in which nothing is read)", took)
 	}
 	gatewaytest.WaitFor(t, 10*time.Second, "the view to read the stream again", func() bool {
 		_, err := st.Event(ctx, "evt_2")
