@@ -53,31 +53,18 @@ func fillRegistry(t *testing.T, st gateway.Store) {
 // registryOf lists every collection of st, to compare two stores.
 func registryOf(t *testing.T, st gateway.Store) []any {
 	t.Helper()
-	eps, err := st.Endpoints().List(ctx)
+	return []any{listAll(t, st.Endpoints()), listAll(t, st.Sources()), listAll(t, st.EventTypes()), listAll(t, st.Keys()),
+		listAll(t, st.OAuthClients()), listAll(t, st.Grants())}
+}
+
+// listAll lists every record of r.
+func listAll[T any](t *testing.T, r gateway.Records[T]) []T {
+	t.Helper()
+	all, err := r.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcs, err := st.Sources().List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ets, err := st.EventTypes().List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := st.Keys().List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients, err := st.OAuthClients().List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	grants, err := st.Grants().List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return []any{eps, srcs, ets, keys, clients, grants}
+	return all
 }
 
 // roundTrip encodes doc as hookgate export writes it and parses it back.
