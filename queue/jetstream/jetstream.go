@@ -393,9 +393,10 @@ func (s *Store) refollowSoon() {
 // from its new leader, and every write of this node waited for the view.
 //
 // A stream whose last sequence is now below what the view applied lost messages its
-// former leader had acknowledged (seen in the same test, 3 times in about 80 kills of the
-// leader while a node writes): that is logged as an error, and the view reads on from
-// where the stream is. What it read of the lost messages stays in it until a restart.
+// former leader had acknowledged (seen in the same test, 3 times in 25 kills of the
+// leader while a node wrote without pausing after errors): that is logged as an error,
+// and the view reads on from where the stream is. What it read of the lost messages
+// stays in it until a restart.
 func (s *Store) refollow() {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*s.opts.Timeout)
 	defer cancel()

@@ -145,8 +145,9 @@ func TestTwoNodes(t *testing.T) {
 // then finds every event whose Append returned (the 202 contract), and the writing node
 // carries on once the stream has a new leader.
 //
-// A few times in a hundred runs nats-server (2.15.2) loses the last few messages its stream had
-// acknowledged when the leader is killed: the two servers left go on from an earlier
+// Now and then nats-server (2.15.2) loses the last few messages its stream had
+// acknowledged when the leader is killed (3 times in 25 runs while the writers retried
+// without a pause, none in 92 since): the two servers left go on from an earlier
 // sequence and hand the lost sequences out again. Events lost that way are told apart
 // (the stream holds no message of theirs at their sequence, but one written after the
 // kill, or none), and the test is then skipped, saying so; any other missing event fails
