@@ -354,7 +354,8 @@ func (s *Store) follow(ctx context.Context) error {
 	return nil
 }
 
-// consume starts an ordered consumer of the stream from sequence from, feeding the view.
+// consume starts an ordered consumer of the stream from sequence from, feeding the view
+// as its current generation: what a consumer of an earlier one still delivers is dropped.
 func (s *Store) consume(ctx context.Context, from uint64) (jetstream.ConsumeContext, error) {
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.prefix + ".>"}, DeliverPolicy: jetstream.DeliverAllPolicy}
 	if from > 1 {
@@ -364,7 +365,11 @@ func (s *Store) consume(ctx context.Context, from uint64) (jetstream.ConsumeCont
 	if err != nil {
 		return nil, fmt.Errorf("follow stream %s: %w", s.opts.Stream, s.unavailable(err))
 	}
-	cc, err := cons.Consume(s.v.apply, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+	s.v.mu.Lock()
+	gen := s.v.gen
+	s.v.mu.Unlock()
+	apply := func(m jetstream.Msg) { s.v.apply(gen, m) }
+	cc, err := cons.Consume(apply, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if !s.closed.Load() {
 			s.log.Debug("following the stream", "err", err)
 		}
@@ -398,29 +403,51 @@ func (s *Store) refollowSoon() {
 // and the view reads on from where the stream is. What it read of the lost messages
 // stays in it until a restart.
 func (s *Store) refollow() {
+	// Stop the consumer first, and drop what it still delivers (Stop does not wait for
+	// the messages it has queued): from here on only the new one feeds the view.
+	s.closeMu.Lock()
+	if s.closed.Load() {
+		s.closeMu.Unlock()
+		return
+	}
+	if s.cons != nil {
+		s.cons.Stop()
+		s.cons = nil
+	}
+	s.closeMu.Unlock()
+	if err := s.v.lock(); err != nil {
+		return
+	}
+	s.v.gen++
+	from := s.v.applied
+	s.v.mu.Unlock()
+
+	// The stream's last sequence, read after what the view applied: lower only when the
+	// stream lost messages this node had read.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*s.opts.Timeout)
 	defer cancel()
 	info, err := s.streamInfo(ctx)
 	if err != nil {
-		s.log.Warn("this node stopped reading the stream, and cannot look it up to read it anew", "err", err)
+		if !s.closed.Load() {
+			s.log.Warn("this node stopped reading the stream, and cannot look it up to read it anew; it tries again at its next write", "err", err)
+		}
 		return
 	}
-	if err := s.v.lock(); err != nil {
-		return
-	}
-	from, last := s.v.applied, info.State.LastSeq
-	if last < from {
+	if last := info.State.LastSeq; last < from {
+		if err := s.v.lock(); err != nil {
+			return
+		}
 		s.v.applied = last
-	}
-	s.v.mu.Unlock()
-	if last < from {
+		s.v.mu.Unlock()
 		s.log.Error("the JetStream stream lost messages it had acknowledged: its last sequence went back below what this node read; restart this node to read the stream afresh",
 			"read_up_to", from, "stream_last_seq", last)
 		from = last
 	}
 	cc, err := s.consume(ctx, from+1)
 	if err != nil {
-		s.log.Warn("this node stopped reading the stream, and cannot read it anew", "err", err)
+		if !s.closed.Load() {
+			s.log.Warn("this node stopped reading the stream, and cannot read it anew; it tries again at its next write", "err", err)
+		}
 		return
 	}
 	s.closeMu.Lock()
@@ -428,9 +455,6 @@ func (s *Store) refollow() {
 	if s.closed.Load() {
 		cc.Stop()
 		return
-	}
-	if s.cons != nil {
-		s.cons.Stop()
 	}
 	s.cons = cc
 	s.log.Warn("this node stopped reading the stream; reading it anew", "from_seq", from+1)

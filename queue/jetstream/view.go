@@ -114,6 +114,7 @@ type view struct {
 	mu sync.Mutex
 
 	applied  uint64        // the stream sequence last applied
+	gen      uint64        // the consumer feeding the view: messages of an older one are dropped (refollow)
 	idle     bool          // nothing was pending in the stream after the last message applied
 	progress chan struct{} // closed (and replaced) whenever applied moves
 	closed   bool
@@ -296,8 +297,9 @@ func (v *view) tombstoneExpiry(m jetstream.Msg, at time.Time) time.Time {
 	return at.Add(ttl)
 }
 
-// apply applies one message of the stream; the ordered consumer calls it in order.
-func (v *view) apply(m jetstream.Msg) {
+// apply applies one message of the stream, from the consumer of generation gen (see
+// consume); the ordered consumer calls it in order.
+func (v *view) apply(gen uint64, m jetstream.Msg) {
 	meta, err := m.Metadata()
 	if err != nil {
 		v.s.log.Error("a message of the stream without metadata", "subject", m.Subject(), "err", err)
@@ -306,7 +308,7 @@ func (v *view) apply(m jetstream.Msg) {
 	seq := meta.Sequence.Stream
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.closed || seq <= v.applied {
+	if v.closed || gen != v.gen || seq <= v.applied {
 		return
 	}
 	subj := m.Subject()
