@@ -118,11 +118,14 @@ func (s *Store) leaseBatches(ctx context.Context, msgs []outMsg, seqs []uint64, 
 // error only when none was and a write failed otherwise than by a lost compare-and-swap.
 // A lease whose write failed for want of NATS may have been stored all the same (its
 // answer lost with the server): such a job is given back once NATS is there again, if its
-// lease is still the one written here (rewriteLater, with ifUntil).
+// lease is still the one written here (rewriteLater).
 func (s *Store) leased(ctx context.Context, jobs []gateway.Job, until time.Time, seqs []uint64, errs []error) ([]gateway.Job, error) {
 	out := make([]gateway.Job, 0, len(jobs))
-	var last uint64
-	var failed error
+	var (
+		last   uint64
+		failed error
+		lost   []string // leases whose write failed for want of NATS: stored or not
+	)
 	for i, j := range jobs {
 		switch {
 		case errs[i] == nil:
@@ -133,14 +136,23 @@ func (s *Store) leased(ctx context.Context, jobs []gateway.Job, until time.Time,
 		case errs[i] == errCAS: // another node took it, or its delivery was saved meanwhile
 		default:
 			if errors.Is(errs[i], gateway.ErrUnavailable) {
-				go s.rewriteLater("give back", j.Delivery, nil, &until, time.Now().Add(rewriteRetryFor))
+				lost = append(lost, j.Delivery)
 			}
 			if failed == nil {
 				failed = errs[i]
 			}
 		}
 	}
+	if len(lost) > 0 {
+		go s.rewriteLater("give back", lost, nil, until)
+	}
 	if err := s.v.waitApplied(ctx, last); err != nil {
+		// Leased, but not handed to the caller: give them back too.
+		ids := make([]string, len(out))
+		for i, j := range out {
+			ids[i] = j.Delivery
+		}
+		go s.rewriteLater("give back", ids, nil, until)
 		return nil, fmt.Errorf("lease: %w", err)
 	}
 	if len(out) == 0 && failed != nil {
@@ -152,31 +164,44 @@ func (s *Store) leased(ctx context.Context, jobs []gateway.Job, until time.Time,
 // rewrite writes the leased delivery id hidden until until (nil: not hidden, due again),
 // with a compare-and-swap; a lost one is tried again. A delivery that is not leased is
 // left alone. Hold and Release have no caller to report to: when NATS can't be reached the
-// rewrite is tried again in the background (rewriteLater), and other errors are logged; a
-// lease that was not extended or given back ends at its time anyway.
+// rewrite is tried again in the background (rewriteLater) as long as the delivery keeps
+// the lease it has now, and other errors are logged; a lease that was not extended or
+// given back ends at its time anyway.
 func (s *Store) rewrite(what, id string, until *time.Time) {
 	err := s.rewriteOnce(id, until, nil)
 	switch {
 	case err == nil || s.closed.Load():
 	case errors.Is(err, gateway.ErrUnavailable):
-		go s.rewriteLater(what, id, until, nil, time.Now().Add(rewriteRetryFor))
+		if s.v.lock() != nil {
+			return
+		}
+		r, ok := s.v.dels[id]
+		leased := ok && r.inHidden
+		var end time.Time
+		if leased {
+			end = r.until
+		}
+		s.v.mu.Unlock()
+		if leased {
+			go s.rewriteLater(what, []string{id}, until, end)
+		}
 	default:
 		s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
 	}
 }
 
-// rewriteRetryFor is how long a Hold or Release that could not reach NATS is tried again.
-// It is shorter than what is left of the lease when the dispatcher holds or releases a
-// job (its lease lasts a minute longer than twice an attempt's timeout), so the job is
-// still this node's: the rewrite can't hide a job another node has leased since.
+// rewriteRetryFor is how long a rewrite that could not reach NATS is tried again.
 const rewriteRetryFor = 45 * time.Second
 
-// rewriteLater tries rewriteOnce again until it succeeds, fails otherwise than by NATS
-// being away, the store closes, or deadline passes: then the lease ends at its time, as
-// it would have. Without it, a delivery whose attempt failed because NATS was away waited
-// for its lease to end (80 s by default) once NATS was back.
-func (s *Store) rewriteLater(what, id string, until, ifUntil *time.Time, deadline time.Time) {
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+// rewriteLater tries the rewrite of the deliveries ids again, each only while it is hidden
+// until exactly lease (the lease this node wrote or saw: a job another node has leased
+// since is left alone), once the view has read all the stream holds; until one succeeds,
+// fails otherwise than by NATS being away, the store closes, or rewriteRetryFor passes:
+// then the lease ends at its time, as it would have. Without it, a delivery whose
+// attempt NATS's going away cut short waited for its lease to end (80 s by default).
+func (s *Store) rewriteLater(what string, ids []string, until *time.Time, lease time.Time) {
+	deadline := time.Now().Add(rewriteRetryFor)
+	for wait := 100 * time.Millisecond; len(ids) > 0; wait = min(2*wait, 2*time.Second) {
 		t := time.NewTimer(wait)
 		select {
 		case <-s.done:
@@ -184,23 +209,47 @@ func (s *Store) rewriteLater(what, id string, until, ifUntil *time.Time, deadlin
 			return
 		case <-t.C:
 		}
-		err := s.rewriteOnce(id, until, ifUntil)
-		switch {
-		case err == nil || s.closed.Load():
-			return
-		case !errors.Is(err, gateway.ErrUnavailable):
-			s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
-			return
-		case time.Now().After(deadline):
-			s.log.Warn("could not "+what+" a leased delivery while NATS was away; it is due again when its lease ends", "delivery", id, "err", err)
-			return
+		err := s.readAll()
+		var again []string
+		for _, id := range ids {
+			if err == nil {
+				err = s.rewriteOnce(id, until, &lease)
+			}
+			switch {
+			case err == nil || s.closed.Load():
+			case !errors.Is(err, gateway.ErrUnavailable):
+				s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
+			case time.Now().After(deadline):
+				s.log.Warn("could not "+what+" a leased delivery while NATS was away; it is due again when its lease ends", "delivery", id, "err", err)
+			default:
+				again = append(again, id)
+			}
+			if !errors.Is(err, gateway.ErrUnavailable) {
+				err = nil // the next one gets its own try
+			}
 		}
+		ids = again
 	}
 }
 
+// readAll waits until the view has read what the stream holds now: ErrUnavailable when
+// NATS can't be reached or the view does not get there within the store's Timeout.
+func (s *Store) readAll() error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	defer s.end()
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
+	defer cancel()
+	info, err := s.streamInfo(ctx)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", s.opts.Stream, s.unavailable(err))
+	}
+	return s.v.waitApplied(ctx, info.State.LastSeq)
+}
+
 // rewriteOnce makes one rewrite (its compare-and-swap tried again as retry does); with
-// ifUntil, only of a delivery hidden until exactly then (a lease written here), once the
-// view has read all the stream holds.
+// ifUntil, only of a delivery hidden until exactly then.
 func (s *Store) rewriteOnce(id string, until, ifUntil *time.Time) error {
 	if err := s.begin(); err != nil {
 		return err
@@ -208,11 +257,6 @@ func (s *Store) rewriteOnce(id string, until, ifUntil *time.Time) error {
 	defer s.end()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
 	defer cancel()
-	if ifUntil != nil {
-		if err := s.catchUp(ctx, 0); err != nil {
-			return err
-		}
-	}
 	seq, err := s.retry(ctx, func() (uint64, error) {
 		if err := s.v.lock(); err != nil {
 			return 0, err

@@ -213,7 +213,7 @@ func (s *Store) catchUp(ctx context.Context, try int) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return s.unavailable(ctx.Err())
 		case <-s.done:
 			t.Stop()
 			return errClosed
