@@ -86,11 +86,8 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds ...*gateway.Delivery) err
 	if err != nil {
 		return fmt.Errorf("save deliveries: %w", err)
 	}
-	if err := s.v.waitApplied(ctx, seq); err != nil {
+	if err := s.v.waitOwn(ctx, s.v.subject(kindDelivery, token(ds[len(ds)-1].ID)), seq); err != nil {
 		return fmt.Errorf("save deliveries: %w", err)
-	}
-	if len(ds) > 0 && !s.v.holds(s.v.subject(kindDelivery, token(ds[len(ds)-1].ID)), seq) {
-		return fmt.Errorf("save deliveries: the stream acknowledged sequence %d, then lost it: %w", seq, gateway.ErrUnavailable)
 	}
 	for _, d := range ds {
 		d.Rev++

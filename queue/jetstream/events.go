@@ -69,11 +69,8 @@ func (s *Store) Append(ctx context.Context, a *gateway.Append) (*gateway.Appende
 	if dup != nil {
 		return dup, nil
 	}
-	if err := s.v.waitApplied(ctx, seq); err != nil {
+	if err := s.v.waitOwn(ctx, subj, seq); err != nil {
 		return nil, fmt.Errorf("append %s: %w", a.Event.ID, err)
-	}
-	if !s.v.holds(subj, seq) {
-		return nil, fmt.Errorf("append %s: the stream acknowledged sequence %d, then lost it: %w", a.Event.ID, seq, gateway.ErrUnavailable)
 	}
 	a.Event.Seq = gateway.Seq(seq)
 	for _, d := range a.Deliveries {
@@ -137,11 +134,8 @@ func (s *Store) AddDeliveries(ctx context.Context, eventID string, ds ...*gatewa
 	if err != nil {
 		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
 	}
-	if err := s.v.waitApplied(ctx, seq); err != nil {
+	if err := s.v.waitOwn(ctx, s.v.subject(kindDelivery, token(ds[len(ds)-1].ID)), seq); err != nil {
 		return fmt.Errorf("add deliveries to %s: %w", eventID, err)
-	}
-	if len(ds) > 0 && !s.v.holds(s.v.subject(kindDelivery, token(ds[len(ds)-1].ID)), seq) {
-		return fmt.Errorf("add deliveries to %s: the stream acknowledged sequence %d, then lost it: %w", eventID, seq, gateway.ErrUnavailable)
 	}
 	for _, d := range ds {
 		d.Rev = 1

@@ -592,14 +592,20 @@ func (v *view) waitApplied(ctx context.Context, seq uint64) error {
 	}
 }
 
-// holds reports whether the view's last message of subj is at seq or later: after
-// waitApplied(seq), that the message the stream acknowledged at seq was this subject's,
-// and not another one's that took the sequence after the stream lost the first (see
-// refollow).
-func (v *view) holds(subj string, seq uint64) bool {
+// waitOwn is waitApplied(seq) for a write whose last message is on subj, which then
+// checks that the message the stream acknowledged at seq is that write's, and not another
+// one's that took the sequence after the stream lost the first (see refollow):
+// ErrUnavailable if it is not.
+func (v *view) waitOwn(ctx context.Context, subj string, seq uint64) error {
+	if err := v.waitApplied(ctx, seq); err != nil {
+		return err
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.last[subj] >= seq
+	if v.last[subj] < seq {
+		return fmt.Errorf("the stream acknowledged sequence %d, then lost it: %w", seq, gateway.ErrUnavailable)
+	}
+	return nil
 }
 
 // waitLoaded waits until the view holds the stream up to last. When last was removed
