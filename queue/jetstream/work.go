@@ -169,24 +169,18 @@ func (s *Store) leased(ctx context.Context, jobs []gateway.Job, until time.Time,
 // given back ends at its time anyway.
 func (s *Store) rewrite(what, id string, until *time.Time) {
 	err := s.rewriteOnce(id, until, nil)
-	switch {
-	case err == nil || s.closed.Load():
-	case errors.Is(err, gateway.ErrUnavailable):
-		if s.v.lock() != nil {
-			return
-		}
-		r, ok := s.v.dels[id]
-		leased := ok && r.inHidden
-		var end time.Time
-		if leased {
-			end = r.until
-		}
-		s.v.mu.Unlock()
-		if leased {
-			go s.rewriteLater(what, []string{id}, until, end)
-		}
-	default:
-		s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
+	if !s.rewriteAgain(what, id, err, time.Now().Add(rewriteRetryFor)) || s.v.lock() != nil {
+		return
+	}
+	r, ok := s.v.dels[id]
+	leased := ok && r.inHidden
+	var lease time.Time
+	if leased {
+		lease = r.until
+	}
+	s.v.mu.Unlock()
+	if leased {
+		go s.rewriteLater(what, []string{id}, until, lease)
 	}
 }
 
@@ -209,27 +203,36 @@ func (s *Store) rewriteLater(what string, ids []string, until *time.Time, lease 
 			return
 		case <-t.C:
 		}
-		err := s.readAll()
+		away := s.readAll() // while NATS is away, no id is tried this round
 		var again []string
 		for _, id := range ids {
+			err := away
 			if err == nil {
-				err = s.rewriteOnce(id, until, &lease)
+				if err = s.rewriteOnce(id, until, &lease); errors.Is(err, gateway.ErrUnavailable) {
+					away = err
+				}
 			}
-			switch {
-			case err == nil || s.closed.Load():
-			case !errors.Is(err, gateway.ErrUnavailable):
-				s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
-			case time.Now().After(deadline):
-				s.log.Warn("could not "+what+" a leased delivery while NATS was away; it is due again when its lease ends", "delivery", id, "err", err)
-			default:
+			if s.rewriteAgain(what, id, err, deadline) {
 				again = append(again, id)
-			}
-			if !errors.Is(err, gateway.ErrUnavailable) {
-				err = nil // the next one gets its own try
 			}
 		}
 		ids = again
 	}
+}
+
+// rewriteAgain reports whether a rewrite of id that ended with err is to be tried again:
+// only when NATS was away and deadline has not passed. Why it is not is logged.
+func (s *Store) rewriteAgain(what, id string, err error, deadline time.Time) bool {
+	switch {
+	case err == nil || s.closed.Load():
+	case !errors.Is(err, gateway.ErrUnavailable):
+		s.log.Warn("could not "+what+" a leased delivery", "delivery", id, "err", err)
+	case time.Now().After(deadline):
+		s.log.Warn("could not "+what+" a leased delivery while NATS was away; it is due again when its lease ends", "delivery", id, "err", err)
+	default:
+		return true
+	}
+	return false
 }
 
 // readAll waits until the view has read what the stream holds now: ErrUnavailable when
