@@ -3,7 +3,6 @@ package jetstream
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ import (
 func TestRefollowAfterTheViewStopsReading(t *testing.T) {
 	srv := jstest.Start(t)
 	ctx := context.Background()
-	st, err := Open(ctx, Options{URL: srv.URL(), Timeout: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st, err := Open(ctx, Options{URL: srv.URL(), Timeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
