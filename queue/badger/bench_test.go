@@ -23,6 +23,7 @@ func BenchmarkAppend(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
@@ -66,6 +67,7 @@ func benchmarkPublishComplete(b *testing.B, record func(st *badger.Store, was, d
 	b.ReportAllocs()
 	b.ResetTimer()
 	commits.Store(0)
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
