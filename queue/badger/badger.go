@@ -12,7 +12,7 @@
 //
 // # Keys
 //
-//	m/format                               → the layout version, "3"
+//	m/format                               → the layout version, "4"
 //	m/seq                                  → the log's head: last Seq, latest ReceivedAt, skew
 //	                                         (8 bytes each, see logHead)
 //	m/rev/<collection prefix>              → the collection's last revision (8 bytes)
@@ -23,7 +23,8 @@
 //	                                         none for an event whose dedupe key is its own id
 //	                                         with no window (the publish API's): its ev/
 //	                                         record, which keeps the key, stands for it
-//	dl/<delivery id>                       → <rev, 8 bytes> Delivery JSON
+//	dl/<delivery id>                       → <rev, 8 bytes> the delivery, binary (see
+//	                                         deliveryBinary; JSON in layouts before 4)
 //	dlc/<created ns, 8 bytes><delivery id> → "" (every delivery, by creation)
 //	dle/<endpoint id>/<created ns><id>     → "" (an endpoint's deliveries, by creation)
 //	dlp/<endpoint id>/<created ns><id>     → "" (an endpoint's paused deliveries, by creation)
@@ -38,10 +39,11 @@
 // the engine opens the folder. Dedupe keys with a window live that long (they outlive a
 // trimmed event); those without one are removed with their event.
 //
-// This is layout 3 (m/format): layout 2 without the _j/ pointers and the dd/ keys of
-// events deduplicated on their own id, which Open takes as it is (see format). A data folder
-// of layout 1, written by a hookgate from before the storage seam, is migrated in place by
-// Open (see migrate.go for what changes).
+// This is layout 4 (m/format): layout 3 with delivery records in a binary form, which Open
+// takes as it is (reading JSON records beside binary ones), as it takes layout 2 (layout 3
+// with the _j/ pointers and dd/ keys of events deduplicated on their own id; see format).
+// A data folder of layout 1, written by a hookgate from before the storage seam, is
+// migrated in place by Open (see migrate.go for what changes).
 //
 // # Example
 //

@@ -2,7 +2,6 @@ package badger
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -91,12 +90,12 @@ func loadDelivery(r getter, id string) (*gateway.Delivery, error) {
 	if err != nil {
 		return nil, err
 	}
-	var d gateway.Delivery
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("decode delivery %s: %w: %w", id, errCorrupt, err)
+	d, err := decodeDelivery(b)
+	if err != nil {
+		return nil, fmt.Errorf("decode delivery %s: %w", id, err)
 	}
 	d.Rev = rev
-	return &d, nil
+	return d, nil
 }
 
 // loadDeliveryKeys reads the revision, index fields and job time of delivery id.
@@ -109,11 +108,11 @@ func loadDeliveryKeys(r getter, id string) (uint64, *deliveryKeys, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var d deliveryKeys
-	if err := json.Unmarshal(b, &d); err != nil {
-		return 0, nil, fmt.Errorf("decode delivery %s: %w: %w", id, errCorrupt, err)
+	d, err := decodeDeliveryKeys(b)
+	if err != nil {
+		return 0, nil, fmt.Errorf("decode delivery %s: %w", id, err)
 	}
-	return rev, &d, nil
+	return rev, d, nil
 }
 
 // Delivery returns delivery id.

@@ -3,6 +3,7 @@ package badger
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -12,13 +13,12 @@ import (
 	"github.com/hookgate/hookgate/gateway"
 )
 
-// TestEncodeDeliveryIsMarshal checks that a delivery is stored as before encodeDelivery:
-// the revision, then exactly what json.Marshal writes (HTML, control characters and U+2028
-// escaped, invalid UTF-8 replaced, no trailing newline), with and without attempts.
-func TestEncodeDeliveryIsMarshal(t *testing.T) {
+// deliveriesToStore are deliveries with every field set, and with none: escapes and broken
+// UTF-8 in the strings, times in zones and at the zero time, negative numbers.
+func deliveriesToStore() []*gateway.Delivery {
 	now := time.Date(2026, 11, 28, 13, 0, 0, 123456789, time.UTC)
 	next := now.Add(time.Minute).In(time.FixedZone("", -7*3600-30*60))
-	ds := []*gateway.Delivery{
+	return []*gateway.Delivery{
 		{ID: "dlv_1", EventID: "evt_1", EndpointID: "ep_1", EventType: "video.posted", Status: gateway.StatusPending,
 			Attempts: []gateway.Attempt{}, NextAttemptAt: &next, CreatedAt: now, UpdatedAt: now},
 		{ID: "dlv_2", EventID: "evt_2", EndpointID: "ep_<2>", EventType: "a&b", Status: gateway.StatusFailed, Step: 3,
@@ -29,25 +29,94 @@ func TestEncodeDeliveryIsMarshal(t *testing.T) {
 			CreatedAt: time.Time{}, UpdatedAt: next},
 		{ID: "", Status: "", Attempts: nil},
 	}
-	for i, d := range ds {
-		b, err := json.Marshal(d)
+}
+
+// sameDelivery reports whether a record read back is d: equal fields, times at the same
+// instant with the same zone offset (what RFC 3339 JSON kept too).
+func sameDelivery(got, d *gateway.Delivery) bool {
+	norm := func(d *gateway.Delivery) *gateway.Delivery {
+		c := *d
+		c.Rev = 0
+		c.CreatedAt, c.UpdatedAt = zoned(c.CreatedAt), zoned(c.UpdatedAt)
+		if c.NextAttemptAt != nil {
+			t := zoned(*c.NextAttemptAt)
+			c.NextAttemptAt = &t
+		}
+		c.Attempts = slices.Clone(c.Attempts)
+		for i := range c.Attempts {
+			c.Attempts[i].At = zoned(c.Attempts[i].At)
+		}
+		return &c
+	}
+	return reflect.DeepEqual(norm(got), norm(d))
+}
+
+// zoned is t as an instant and an offset, the zone's name dropped.
+func zoned(t time.Time) time.Time {
+	_, off := t.Zone()
+	return t.In(time.FixedZone("", off))
+}
+
+// TestDeliveryRecordRoundTrip: what encodeDelivery stores reads back as the delivery it
+// was, revision included (strings byte for byte, broken UTF-8 too), and a record as layout 3
+// stored it (the revision, then the JSON) reads back as that JSON says.
+func TestDeliveryRecordRoundTrip(t *testing.T) {
+	for i, d := range deliveriesToStore() {
+		rev := uint64(i + 7)
+		for range 3 { // the buffer is recycled: what it held before must not show
+			b, err := encodeDelivery(rev, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, gotRev := readRecord(t, b)
+			if gotRev != rev || !sameDelivery(got, d) {
+				t.Fatalf("encodeDelivery(%s) reads back as rev %d %+v\nwant rev %d %+v", d.ID, gotRev, got, rev, d)
+			}
+		}
+		// Layout 3's JSON replaced invalid UTF-8 with U+FFFD: its record reads back as the
+		// delivery JSON made of d.
+		j, err := json.Marshal(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := withRev(uint64(i+7), b)
-		for range 3 { // the buffer is recycled: what it held before must not show
-			got, err := encodeDelivery(uint64(i+7), d)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("encodeDelivery(%s) = %q, %v\nwant %q", d.ID, got, err, want)
-			}
+		var want gateway.Delivery
+		if err := json.Unmarshal(j, &want); err != nil {
+			t.Fatal(err)
+		}
+		got, gotRev := readRecord(t, withRev(rev, j))
+		if gotRev != rev || !sameDelivery(got, &want) {
+			t.Fatalf("the JSON record of %s reads back as rev %d %+v\nwant rev %d %+v", d.ID, gotRev, got, rev, &want)
 		}
 	}
 }
 
-// TestAppendDeliveryIsMarshal compares appendDelivery with json.Marshal on random
-// deliveries: strings of random bytes (ASCII, control characters, HTML, multi-byte and
-// broken UTF-8), times in random zones, random numbers and omitted fields.
-func TestAppendDeliveryIsMarshal(t *testing.T) {
+// readRecord decodes a stored delivery record as loadDelivery and loadDeliveryKeys do, and
+// checks that the two agree.
+func readRecord(t *testing.T, v []byte) (*gateway.Delivery, uint64) {
+	t.Helper()
+	rev, b, err := splitRev([]byte("dl/x"), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := decodeDelivery(b)
+	if err != nil {
+		t.Fatalf("decodeDelivery(%q): %v", b, err)
+	}
+	k, err := decodeDeliveryKeys(b)
+	if err != nil {
+		t.Fatalf("decodeDeliveryKeys(%q): %v", b, err)
+	}
+	want := &deliveryKeys{ID: d.ID, EndpointID: d.EndpointID, Status: d.Status, NextAttemptAt: d.NextAttemptAt, CreatedAt: d.CreatedAt}
+	if !reflect.DeepEqual(k, want) {
+		t.Fatalf("decodeDeliveryKeys = %+v, decodeDelivery's fields %+v", k, want)
+	}
+	return d, rev
+}
+
+// TestDeliveryRecordRandom round-trips random deliveries: strings of random bytes (ASCII,
+// control characters, HTML, multi-byte and broken UTF-8), times in random zones, random
+// numbers and omitted fields; and checks the binary form is shorter than the JSON.
+func TestDeliveryRecordRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 42))
 	pieces := []string{"a", "Z", "0", " ", "\"", "\\", "/", "<", ">", "&", "\x00", "\x01", "\x1f", "\x7f", "\b", "\f", "\n", "\r", "\t",
 		"é", "日", "😀", "\u2028", "\u2029", "\xff", "\xc3", "\xe2\x80", "\xf0\x9f\x98", "\ufffd", "\u00ff"}
@@ -70,7 +139,7 @@ func TestAppendDeliveryIsMarshal(t *testing.T) {
 	}
 	for n := range 2000 {
 		d := &gateway.Delivery{ID: str(), EventID: str(), EndpointID: str(), EventType: str(), Status: gateway.DeliveryStatus(str()),
-			CreatedAt: when(), UpdatedAt: when(), Step: r.IntN(20) - 2, Rev: r.Uint64()}
+			CreatedAt: when(), UpdatedAt: when(), Step: r.IntN(20) - 2}
 		if r.IntN(2) == 0 {
 			at := when()
 			d.NextAttemptAt = &at
@@ -85,37 +154,90 @@ func TestAppendDeliveryIsMarshal(t *testing.T) {
 			}
 			d.Attempts = append(d.Attempts, a)
 		}
-		want, err := json.Marshal(d)
+		b, err := encodeDelivery(uint64(n), d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := appendDelivery([]byte("prefix"), d)
-		if err != nil || !bytes.Equal(got, append([]byte("prefix"), want...)) {
-			t.Fatalf("delivery %d: appendDelivery = %q, %v\nwant prefix%q", n, got, err, want)
+		if got, rev := readRecord(t, b); rev != uint64(n) || !sameDelivery(got, d) {
+			t.Fatalf("delivery %d reads back as rev %d %+v\nwant %+v", n, rev, got, d)
+		}
+		j, _ := json.Marshal(d)
+		if len(b) >= 8+len(j) {
+			t.Fatalf("delivery %d: the binary record takes %d bytes, its JSON %d", n, len(b)-8, len(j))
 		}
 	}
 }
 
-// TestAppendDeliveryRefusesWhatMarshalRefuses: a time RFC 3339 can't express is an error
-// for both.
-func TestAppendDeliveryRefusesWhatMarshalRefuses(t *testing.T) {
+// TestDeliveryRecordRefusesWhatJSONCannotWrite: a time RFC 3339 can't express is an error,
+// as it would be when the API answered with the delivery.
+func TestDeliveryRecordRefusesWhatJSONCannotWrite(t *testing.T) {
 	for _, at := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)} {
 		d := &gateway.Delivery{ID: "dlv_1", CreatedAt: at}
-		_, jerr := json.Marshal(d)
-		_, err := appendDelivery(nil, d)
-		if jerr == nil || err == nil {
-			t.Errorf("created at %v: json.Marshal error %v, appendDelivery error %v; want both to fail", at, jerr, err)
+		if _, jerr := json.Marshal(d); jerr == nil {
+			t.Fatalf("json.Marshal of a delivery created at %v succeeded", at)
+		}
+		if _, err := encodeDelivery(1, d); err == nil {
+			t.Errorf("created at %v: encodeDelivery succeeded, want an error", at)
 		}
 		d = &gateway.Delivery{ID: "dlv_1", Attempts: []gateway.Attempt{{At: at}}}
-		if _, err := appendDelivery(nil, d); err == nil {
-			t.Errorf("an attempt at %v: appendDelivery succeeded, want an error", at)
+		if _, err := encodeDelivery(1, d); err == nil {
+			t.Errorf("an attempt at %v: encodeDelivery succeeded, want an error", at)
 		}
 	}
 }
 
-// TestDeliveryJSONFields fails when Delivery or Attempt gains, loses or renames a field:
-// appendDelivery writes them one by one and must be changed with them.
-func TestDeliveryJSONFields(t *testing.T) {
+// TestDeliveryRecordCorrupt: every cut of a record, and a record with a byte changed, is an
+// error or some delivery, never a panic; cuts are always errors.
+func TestDeliveryRecordCorrupt(t *testing.T) {
+	for _, d := range deliveriesToStore() {
+		b, err := encodeDelivery(1, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := b[8:]
+		for i := range body {
+			if _, err := decodeDelivery(body[:i]); !errors.Is(err, errCorrupt) {
+				t.Fatalf("%s cut to %d of %d bytes: %v, want errCorrupt", d.ID, i, len(body), err)
+			}
+			for _, x := range []byte{0, 1, 0x7f, 0x80, 0xff} {
+				c := bytes.Clone(body)
+				c[i] = x
+				decodeDelivery(c)
+				decodeDeliveryKeys(c)
+			}
+		}
+	}
+}
+
+// FuzzDecodeDelivery: any bytes are an error or a delivery that encodes back to a record
+// of the same delivery.
+func FuzzDecodeDelivery(f *testing.F) {
+	for _, d := range deliveriesToStore() {
+		b, err := encodeDelivery(1, d)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b[8:])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := decodeDelivery(b)
+		if err != nil {
+			return
+		}
+		again, err := encodeDelivery(1, d)
+		if err != nil {
+			return // a time JSON can't write, read from bytes the encoder never wrote
+		}
+		if got, _ := readRecord(t, again); !sameDelivery(got, d) {
+			t.Fatalf("%q decodes to %+v, which reads back as %+v", b, d, got)
+		}
+	})
+}
+
+// TestDeliveryRecordFields fails when Delivery or Attempt gains, loses or renames a field:
+// appendDeliveryRecord and decodeDelivery write and read them one by one and must be
+// changed with them.
+func TestDeliveryRecordFields(t *testing.T) {
 	for _, c := range []struct {
 		v    any
 		want []string
@@ -134,10 +256,10 @@ func TestDeliveryJSONFields(t *testing.T) {
 			got = append(got, f.Name+" "+f.Type.String()+" `"+string(f.Tag)+"`")
 		}
 		if !slices.Equal(got, c.want) {
-			t.Errorf("%s has the fields\n%q\nappendDelivery writes\n%q\nchange appendDelivery (queue/badger/deliveryjson.go) with the type", typ, got, c.want)
+			t.Errorf("%s has the fields\n%q\nthe delivery record holds\n%q\nchange appendDeliveryRecord and decodeDelivery (queue/badger/deliverycodec.go) with the type", typ, got, c.want)
 		}
 	}
 	if k := reflect.TypeOf(gateway.StatusPending).Kind(); k != reflect.String {
-		t.Errorf("DeliveryStatus is a %s, appendDelivery writes it as a string", k)
+		t.Errorf("DeliveryStatus is a %s, the delivery record holds it as a string", k)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,16 +32,20 @@ var (
 	keyFormat = []byte("m/format")
 )
 
-// format is the layout version this package writes, kept under m/format. Layout 3 is
-// layout 2 without the engine's _j/ job pointers (kv.Open deletes them) and without a dd/
-// key for an event deduplicated on its own id: the keys are the same, but a hookgate that
-// writes layout 2 would leave a delivery's job behind when it finishes (it finds jobs
-// through the pointers), so such a hookgate must refuse the folder, as it does any version
-// but its own.
-const format = "3"
+// format is the layout version this package writes, kept under m/format. Layout 4 is
+// layout 3 with delivery records in a binary form (see deliveryBinary) instead of JSON;
+// this package reads both, but a hookgate of layout 3 could not read the binary records.
+// Layout 3 is layout 2 without the engine's _j/ job pointers (kv.Open deletes them) and
+// without a dd/ key for an event deduplicated on its own id: the keys are the same, but a
+// hookgate that writes layout 2 would leave a delivery's job behind when it finishes (it
+// finds jobs through the pointers). So a hookgate refuses a folder of any version but its
+// own and those before it that it takes as they are (olderLayouts).
+const format = "4"
 
-// layout2 is the version before format, which Open takes as it is (see format).
-const layout2 = "2"
+// olderLayouts are the versions before format that Open takes as they are, only marking
+// the folder with format: layout 2's job pointers are gone once kv.Open has run, and
+// layout 3's JSON delivery records are read beside the binary ones.
+var olderLayouts = []string{"2", "3"}
 
 func eventKey(id string) []byte    { return []byte(pEvent + id) }
 func deliveryKey(id string) []byte { return []byte(pDelivery + id) }
@@ -96,12 +101,12 @@ func withRev(rev uint64, b []byte) []byte {
 	return append(out, b...)
 }
 
-// encodeDelivery returns d's stored form: rev (as withRev writes it), then d's JSON as
-// json.Marshal writes it (see appendDelivery), made in a recycled buffer and copied out once.
+// encodeDelivery returns d's stored form: rev (as withRev writes it), then d's binary form
+// (see appendDeliveryRecord), made in a recycled buffer and copied out once.
 func encodeDelivery(rev uint64, d *gateway.Delivery) ([]byte, error) {
 	buf := recordBufs.Get().(*[]byte)
 	defer recordBufs.Put(buf)
-	b, err := appendDelivery(binary.BigEndian.AppendUint64((*buf)[:0], rev), d)
+	b, err := appendDeliveryRecord(binary.BigEndian.AppendUint64((*buf)[:0], rev), d)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +170,9 @@ func (s *Store) checkFormat() error {
 	switch {
 	case have != nil && string(have) == format:
 		return nil
-	case have != nil && string(have) == layout2:
-		// kv.Open has deleted the pointers: all that is left to do is say so.
-		s.log.Info("the data folder is now layout "+format, "dir", s.opts.Dir, "was", layout2)
+	case have != nil && slices.Contains(olderLayouts, string(have)):
+		// Nothing to rewrite (see olderLayouts): all that is left to do is say so.
+		s.log.Info("the data folder is now layout "+format, "dir", s.opts.Dir, "was", string(have))
 	case have != nil:
 		return fmt.Errorf("badger store: %s holds layout version %q; this hookgate reads version %s", s.opts.Dir, have, format)
 	case legacy:

@@ -2,7 +2,9 @@ package badger_test
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -176,24 +178,49 @@ func rawGet(t *testing.T, dir, key string) string {
 	return string(v)
 }
 
-// A layout-2 folder (jobs with _j/ pointers) opens as layout 3, its pending delivery still
-// queued and delivered once; a hookgate of layout 2 then refuses it rather than leave
-// finished deliveries' jobs behind.
-func TestLayout2FolderBecomesLayout3(t *testing.T) {
+// A layout-2 folder (jobs with _j/ pointers, delivery records in JSON) opens as layout 4,
+// its pending delivery still queued, read and delivered once, and saved in the binary form;
+// a hookgate of an older layout then refuses the folder rather than leave finished
+// deliveries' jobs behind or misread their records. A layout-3 folder is layout 2 without
+// the pointers: the same test covers it.
+func TestLayout2FolderBecomesLayout4(t *testing.T) {
+	for _, layout := range []string{"2", "3"} {
+		t.Run("layout "+layout, func(t *testing.T) { testOlderLayout(t, layout) })
+	}
+}
+
+func testOlderLayout(t *testing.T, layout string) {
 	dir := t.TempDir()
 	st := open(t, dir)
 	appendOK(t, st, event("evt_1", base, "ep_1"))
+	d, err := st.Delivery(ctx, "dlv_evt_1_ep_1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	st.Close()
-	if got := rawGet(t, dir, "m/format"); got != "3" {
-		t.Fatalf("m/format of a new folder = %q, want 3", got)
+	if got := rawGet(t, dir, "m/format"); got != "4" {
+		t.Fatalf("m/format of a new folder = %q, want 4", got)
+	}
+	if got := rawGet(t, dir, "dl/dlv_evt_1_ep_1"); len(got) < 9 || got[8] == '{' {
+		t.Fatalf("a new delivery record is %q, want the binary form", got)
+	}
+	j, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
 	}
 	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bdb.Txn) error {
-		if err := tx.Set([]byte("m/format"), []byte("2")); err != nil {
+		if err := tx.Set([]byte("m/format"), []byte(layout)); err != nil {
 			return err
+		}
+		if err := tx.Set([]byte("dl/dlv_evt_1_ep_1"), append(binary.BigEndian.AppendUint64(nil, d.Rev), j...)); err != nil {
+			return err
+		}
+		if layout != "2" {
+			return nil
 		}
 		return tx.Set([]byte("_j/dlv_evt_1_ep_1"), binary.BigEndian.AppendUint64(nil, uint64(base.UnixNano())))
 	})
@@ -205,14 +232,34 @@ func TestLayout2FolderBecomesLayout3(t *testing.T) {
 	st = open(t, dir)
 	jobs, err := st.Lease(ctx, base.Add(time.Minute), 10, time.Minute)
 	if err != nil || len(jobs) != 1 {
-		t.Fatalf("Lease after reopening a layout-2 folder = %+v, %v; want its one pending delivery", jobs, err)
+		t.Fatalf("Lease after reopening a layout-%s folder = %+v, %v; want its one pending delivery", layout, jobs, err)
+	}
+	was, err := st.Delivery(ctx, "dlv_evt_1_ep_1")
+	if err != nil || !reflect.DeepEqual(was, d) {
+		t.Fatalf("the layout-%s record reads as %+v, %v; want %+v", layout, was, err, d)
+	}
+	done := *was
+	done.Status, done.NextAttemptAt = gateway.StatusSucceeded, nil
+	done.Attempts = []gateway.Attempt{{At: base, StatusCode: 204, DurationMS: 3}}
+	if err := st.UpdateDelivery(ctx, was, &done); err != nil {
+		t.Fatalf("saving a delivery read from a layout-%s record: %v", layout, err)
+	}
+	if jobs, err := st.Lease(ctx, base.Add(time.Hour), 10, time.Minute); err != nil || len(jobs) != 0 {
+		t.Fatalf("Lease after the delivery succeeded = %+v, %v; want none", jobs, err)
 	}
 	st.Close()
-	if got := rawGet(t, dir, "m/format"); got != "3" {
-		t.Errorf("m/format after opening a layout-2 folder = %q, want 3", got)
+	if got := rawGet(t, dir, "m/format"); got != "4" {
+		t.Errorf("m/format after opening a layout-%s folder = %q, want 4", layout, got)
 	}
 	if got := rawGet(t, dir, "_j/dlv_evt_1_ep_1"); got != "" {
-		t.Errorf("a _j/ pointer is left after opening a layout-2 folder")
+		t.Errorf("a _j/ pointer is left after opening a layout-%s folder", layout)
+	}
+	if got := rawGet(t, dir, "dl/dlv_evt_1_ep_1"); len(got) < 9 || got[8] == '{' {
+		t.Errorf("the saved delivery record is %q, want the binary form", got)
+	}
+	st = open(t, dir)
+	if got, err := st.Delivery(ctx, "dlv_evt_1_ep_1"); err != nil || got.Status != gateway.StatusSucceeded || len(got.Attempts) != 1 {
+		t.Errorf("the saved delivery reads as %+v, %v", got, err)
 	}
 }
 
