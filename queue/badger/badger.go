@@ -16,7 +16,8 @@
 //	m/seq                                  → the log's head: last Seq, latest ReceivedAt, skew
 //	                                         (8 bytes each, see logHead)
 //	m/rev/<collection prefix>              → the collection's last revision (8 bytes)
-//	ev/<event id>                          → the event: its Seq, JSON, data (see encodeEvent)
+//	ev/<event id>                          → the event: its Seq, its fields in binary (JSON
+//	                                         before layout 4), its data (see encodeEvent)
 //	evs/<seq, 8 bytes>                     → <received ns, 8 bytes><event id> (the log, in order)
 //	dd/<dedupe key>                        → <seq><received ns><window ns><event id> (8 bytes
 //	                                         each but the id; TTL: the window, plus a minute);
@@ -39,9 +40,10 @@
 // the engine opens the folder. Dedupe keys with a window live that long (they outlive a
 // trimmed event); those without one are removed with their event.
 //
-// This is layout 4 (m/format): layout 3 with delivery records in a binary form, which Open
-// takes as it is (reading JSON records beside binary ones), as it takes layout 2 (layout 3
-// with the _j/ pointers and dd/ keys of events deduplicated on their own id; see format).
+// This is layout 4 (m/format): layout 3 with event and delivery records in a binary form.
+// Open takes layout 3 as it is (reading the JSON of older records beside the binary), and
+// layout 2: layout 3 with the _j/ pointers and the dd/ keys of events deduplicated on their
+// own id (see format).
 // A data folder of layout 1, written by a hookgate from before the storage seam, is
 // migrated in place by Open (see migrate.go for what changes).
 //

@@ -53,7 +53,7 @@ func appendDeliveryRecord(dst []byte, d *gateway.Delivery) ([]byte, error) {
 	for i := range d.Attempts {
 		a := &d.Attempts[i]
 		if dst, err = appendTime(dst, a.At); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("encode delivery: %w", err)
 		}
 		dst = binary.AppendVarint(dst, int64(a.StatusCode))
 		dst = binary.AppendVarint(dst, a.DurationMS)
@@ -66,14 +66,14 @@ func appendDeliveryRecord(dst []byte, d *gateway.Delivery) ([]byte, error) {
 	dst = appendBool(dst, d.NextAttemptAt != nil)
 	if d.NextAttemptAt != nil {
 		if dst, err = appendTime(dst, *d.NextAttemptAt); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("encode delivery: %w", err)
 		}
 	}
 	if dst, err = appendTime(dst, d.CreatedAt); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encode delivery: %w", err)
 	}
 	if dst, err = appendTime(dst, d.UpdatedAt); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encode delivery: %w", err)
 	}
 	return binary.AppendVarint(dst, int64(d.Step)), nil
 }
@@ -92,10 +92,11 @@ func appendBool(dst []byte, v bool) []byte {
 
 // appendTime appends t as its Unix seconds (varint), nanoseconds (uvarint) and zone offset
 // in seconds (varint; 0 is UTC): what its RFC 3339 JSON keeps, so a record reads back as the
-// JSON one did.
+// JSON one did. A time outside the years 0 to 9999, which that JSON can't express, is an
+// error.
 func appendTime(dst []byte, t time.Time) ([]byte, error) {
 	if y := t.Year(); y < 0 || y > 9999 {
-		return nil, fmt.Errorf("encode delivery: the time %v is outside the years 0 to 9999", t)
+		return nil, fmt.Errorf("the time %v is outside the years 0 to 9999", t)
 	}
 	_, off := t.Zone()
 	dst = binary.AppendVarint(dst, t.Unix())

@@ -2,11 +2,13 @@ package badger
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,4 +264,108 @@ func TestDeliveryRecordFields(t *testing.T) {
 	if k := reflect.TypeOf(gateway.StatusPending).Kind(); k != reflect.String {
 		t.Errorf("DeliveryStatus is a %s, the delivery record holds it as a string", k)
 	}
+}
+
+// eventsToStore are stored events with every field set, and with none.
+func eventsToStore() []*gateway.StoredEvent {
+	now := time.Date(2026, 11, 28, 13, 0, 0, 123456789, time.UTC)
+	return []*gateway.StoredEvent{
+		{Event: gateway.Event{ID: "evt_1", Type: "video.posted", Source: "src_1", SourceEventID: "tp_9 <&>\xff",
+			Created: now.In(time.FixedZone("", 5*3600+1800)), Data: json.RawMessage(`{"video_id":"v_1","é":"日本"}`)},
+			ReceivedAt: now, Deliveries: []string{"dlv_1", "dlv_2"}, Seq: 42},
+		{Event: gateway.Event{ID: "evt_2", Type: "post.failed", Created: now}, ReceivedAt: now, Deliveries: []string{}, Seq: 1},
+		{},
+	}
+}
+
+// TestEventRecordRoundTrip: what encodeEvent stores (the Seq set after, as Append does)
+// reads back as the event it was, with its dedupe key; and a record as layouts before 4
+// stored it (eventJSON: the meta as JSON) reads back the same.
+func TestEventRecordRoundTrip(t *testing.T) {
+	for _, ev := range eventsToStore() {
+		for _, dedupe := range []string{"", ev.ID, "k:1"} {
+			b, err := encodeEvent(&gateway.StoredEvent{Event: ev.Event, ReceivedAt: ev.ReceivedAt, Deliveries: ev.Deliveries}, dedupe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setEventSeq(b, ev.Seq)
+			got, m, err := decodeEvent(b)
+			if err != nil || !sameEvent(got, ev) || m.Dedupe != dedupe {
+				t.Fatalf("encodeEvent(%s, %q) reads back as %+v, %+v, %v\nwant %+v", ev.ID, dedupe, got, m, err, ev)
+			}
+
+			meta, err := json.Marshal(eventMeta{ID: ev.ID, Type: ev.Type, Source: ev.Source, SourceEventID: ev.SourceEventID,
+				Created: ev.Created, ReceivedAt: ev.ReceivedAt, Deliveries: ev.Deliveries, Dedupe: dedupe})
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := binary.BigEndian.AppendUint64([]byte{eventJSON}, uint64(ev.Seq))
+			old = append(binary.AppendUvarint(old, uint64(len(meta))), meta...)
+			old = append(old, ev.Data...)
+			want := *ev
+			want.SourceEventID = strings.ToValidUTF8(ev.SourceEventID, "\ufffd") // what JSON kept of it
+			got, m, err = decodeEvent(old)
+			if err != nil || !sameEvent(got, &want) || m.Dedupe != dedupe {
+				t.Fatalf("the JSON record of %s reads back as %+v, %+v, %v\nwant %+v", ev.ID, got, m, err, &want)
+			}
+		}
+	}
+}
+
+// sameEvent reports whether an event read back is ev: equal fields, times at the same
+// instant with the same zone offset.
+func sameEvent(got, ev *gateway.StoredEvent) bool {
+	norm := func(e *gateway.StoredEvent) gateway.StoredEvent {
+		c := *e
+		c.Created, c.ReceivedAt = zoned(c.Created), zoned(c.ReceivedAt)
+		return c
+	}
+	return reflect.DeepEqual(norm(got), norm(ev))
+}
+
+// TestEventRecordCorrupt: every cut of a record before its data, and a record with a byte
+// changed, is an error or some event, never a panic; such cuts are errors.
+func TestEventRecordCorrupt(t *testing.T) {
+	for _, ev := range eventsToStore() {
+		b, err := encodeEvent(ev, "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range len(b) - len(ev.Data) {
+			if _, _, err := decodeEvent(b[:i]); !errors.Is(err, errCorrupt) {
+				t.Fatalf("%s cut to %d of %d bytes: %v, want errCorrupt", ev.ID, i, len(b), err)
+			}
+			for _, x := range []byte{0, 1, 2, 0x7f, 0x80, 0xff} {
+				c := bytes.Clone(b)
+				c[i] = x
+				decodeEvent(c)
+			}
+		}
+	}
+}
+
+// FuzzDecodeEvent: any bytes are an error or an event that encodes back to a record of the
+// same event.
+func FuzzDecodeEvent(f *testing.F) {
+	for _, ev := range eventsToStore() {
+		b, err := encodeEvent(ev, "k")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, m, err := decodeEvent(b)
+		if err != nil {
+			return
+		}
+		again, err := encodeEvent(ev, m.Dedupe)
+		if err != nil {
+			return // a time JSON can't write, read from bytes the encoder never wrote
+		}
+		got, gm, err := decodeEvent(again)
+		if err != nil || !sameEvent(got, ev) || gm.Dedupe != m.Dedupe {
+			t.Fatalf("%q decodes to %+v, which reads back as %+v, %v", b, ev, got, err)
+		}
+	})
 }

@@ -14,8 +14,9 @@ import (
 )
 
 // eventMeta is an event's stored form but for its Seq and its data, which are stored
-// beside it in binary: so the record can be encoded before the commit that assigns the
-// Seq, and the payload is stored exactly as given, not escaped into a JSON string.
+// beside it: so the record can be encoded before the commit that assigns the Seq, and the
+// payload is stored exactly as given, not escaped into a JSON string. Records of layouts
+// before 4 (eventJSON) hold it as JSON, by these tags.
 type eventMeta struct {
 	ID     string `json:"id"`
 	Type   string `json:"type"`
@@ -29,43 +30,93 @@ type eventMeta struct {
 	Dedupe string `json:"dedupe,omitempty"`
 }
 
-// eventVersion is the first byte of a stored event.
-const eventVersion = 1
+// The first byte of a stored event: eventJSON for the records of layouts before 4, whose
+// meta is JSON, eventBinary for those encodeEvent writes.
+const (
+	eventJSON   = 1
+	eventBinary = 2
+)
 
-// encodeEvent is eventVersion, the Seq (8 bytes, see setEventSeq), the length of the meta
-// JSON (uvarint), the meta JSON, and the data.
+// encodeEvent is eventBinary, the Seq (8 bytes, see setEventSeq), the meta in binary (ID,
+// Type, Source, SourceEventID as strings, Created and ReceivedAt as times, len(Deliveries)+1
+// as a uvarint, 0 for nil, and the delivery ids, then Dedupe; see deliverycodec.go for the
+// strings and times), and the data.
 func encodeEvent(ev *gateway.StoredEvent, dedupe string) ([]byte, error) {
-	m := eventMeta{ID: ev.ID, Type: ev.Type, Source: ev.Source, SourceEventID: ev.SourceEventID, Created: ev.Created,
-		ReceivedAt: ev.ReceivedAt, Deliveries: ev.Deliveries, Dedupe: dedupe}
-	meta, err := json.Marshal(&m)
-	if err != nil {
+	n := 9 + 5*binary.MaxVarintLen64 + len(ev.ID) + len(ev.Type) + len(ev.Source) + len(ev.SourceEventID) + len(dedupe) +
+		2*3*binary.MaxVarintLen64 + len(ev.Data)
+	for _, d := range ev.Deliveries {
+		n += binary.MaxVarintLen64 + len(d)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, eventBinary)
+	b = binary.BigEndian.AppendUint64(b, uint64(ev.Seq))
+	b = appendStr(b, ev.ID)
+	b = appendStr(b, ev.Type)
+	b = appendStr(b, ev.Source)
+	b = appendStr(b, ev.SourceEventID)
+	var err error
+	if b, err = appendTime(b, ev.Created); err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	b := make([]byte, 0, 9+binary.MaxVarintLen64+len(meta)+len(ev.Data))
-	b = append(b, eventVersion)
-	b = binary.BigEndian.AppendUint64(b, uint64(ev.Seq))
-	b = binary.AppendUvarint(b, uint64(len(meta)))
-	b = append(b, meta...)
+	if b, err = appendTime(b, ev.ReceivedAt); err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
+	}
+	if ev.Deliveries == nil {
+		b = append(b, 0)
+	} else {
+		b = binary.AppendUvarint(b, uint64(len(ev.Deliveries))+1)
+	}
+	for _, d := range ev.Deliveries {
+		b = appendStr(b, d)
+	}
+	b = appendStr(b, dedupe)
 	return append(b, ev.Data...), nil
 }
 
 // setEventSeq writes seq into an encoded event.
 func setEventSeq(b []byte, seq gateway.Seq) { binary.BigEndian.PutUint64(b[1:9], uint64(seq)) }
 
-// decodeEvent reads what encodeEvent wrote. The result shares nothing with b.
+// decodeEvent reads what encodeEvent wrote, or a record of a layout before 4. The result
+// shares nothing with b.
 func decodeEvent(b []byte) (*gateway.StoredEvent, *eventMeta, error) {
-	if len(b) < 10 || b[0] != eventVersion {
+	if len(b) < 9 {
 		return nil, nil, errCorrupt
 	}
 	seq := gateway.Seq(binary.BigEndian.Uint64(b[1:9]))
-	n, w := binary.Uvarint(b[9:])
-	if w <= 0 || uint64(len(b)-9-w) < n {
+	var (
+		m    eventMeta
+		data []byte
+	)
+	switch b[0] {
+	case eventBinary:
+		r := recordReader{b: b[9:]}
+		m.ID, m.Type, m.Source, m.SourceEventID = r.str(), r.str(), r.str(), r.str()
+		m.Created, m.ReceivedAt = r.time(), r.time()
+		if n := r.uvarint(); n > 0 {
+			if n-1 > uint64(len(r.b)) { // each id takes a byte at least: a longer count is corrupt
+				return nil, nil, errCorrupt
+			}
+			m.Deliveries = make([]string, n-1)
+			for i := range m.Deliveries {
+				m.Deliveries[i] = r.str()
+			}
+		}
+		m.Dedupe = r.str()
+		if r.bad {
+			return nil, nil, errCorrupt
+		}
+		data = r.b
+	case eventJSON:
+		n, w := binary.Uvarint(b[9:])
+		if w <= 0 || uint64(len(b)-9-w) < n {
+			return nil, nil, errCorrupt
+		}
+		if err := json.Unmarshal(b[9+w:9+w+int(n)], &m); err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", errCorrupt, err)
+		}
+		data = b[9+w+int(n):]
+	default:
 		return nil, nil, errCorrupt
-	}
-	meta, data := b[9+w:9+w+int(n)], b[9+w+int(n):]
-	var m eventMeta
-	if err := json.Unmarshal(meta, &m); err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	ev := &gateway.StoredEvent{
 		Event:      gateway.Event{ID: m.ID, Type: m.Type, Source: m.Source, SourceEventID: m.SourceEventID, Created: m.Created},

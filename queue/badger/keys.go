@@ -33,8 +33,9 @@ var (
 )
 
 // format is the layout version this package writes, kept under m/format. Layout 4 is
-// layout 3 with delivery records in a binary form (see deliveryBinary) instead of JSON;
-// this package reads both, but a hookgate of layout 3 could not read the binary records.
+// layout 3 with event and delivery records in a binary form (see encodeEvent and
+// deliveryBinary) instead of JSON; this package reads both, but a hookgate of layout 3
+// could not read the binary records.
 // Layout 3 is layout 2 without the engine's _j/ job pointers (kv.Open deletes them) and
 // without a dd/ key for an event deduplicated on its own id: the keys are the same, but a
 // hookgate that writes layout 2 would leave a delivery's job behind when it finishes (it
@@ -44,7 +45,7 @@ const format = "4"
 
 // olderLayouts are the versions before format that Open takes as they are, only marking
 // the folder with format: layout 2's job pointers are gone once kv.Open has run, and
-// layout 3's JSON delivery records are read beside the binary ones.
+// the JSON in layout 3's records is read beside the binary form.
 var olderLayouts = []string{"2", "3"}
 
 func eventKey(id string) []byte    { return []byte(pEvent + id) }

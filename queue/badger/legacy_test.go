@@ -178,8 +178,9 @@ func rawGet(t *testing.T, dir, key string) string {
 	return string(v)
 }
 
-// A layout-2 folder (jobs with _j/ pointers, delivery records in JSON) opens as layout 4,
-// its pending delivery still queued, read and delivered once, and saved in the binary form;
+// A layout-2 folder (jobs with _j/ pointers, event and delivery records in JSON) opens as
+// layout 4, its event read, its pending delivery still queued, read and delivered once, and
+// saved in the binary form;
 // a hookgate of an older layout then refuses the folder rather than leave finished
 // deliveries' jobs behind or misread their records. A layout-3 folder is layout 2 without
 // the pointers: the same test covers it.
@@ -194,6 +195,10 @@ func testOlderLayout(t *testing.T, layout string) {
 	st := open(t, dir)
 	appendOK(t, st, event("evt_1", base, "ep_1"))
 	d, err := st.Delivery(ctx, "dlv_evt_1_ep_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := st.Event(ctx, "evt_1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,6 +224,18 @@ func testOlderLayout(t *testing.T, layout string) {
 		if err := tx.Set([]byte("dl/dlv_evt_1_ep_1"), append(binary.BigEndian.AppendUint64(nil, d.Rev), j...)); err != nil {
 			return err
 		}
+		// The event as layouts 2 and 3 stored it: version 1, the Seq, the length of the JSON
+		// of its fields, that JSON, the data.
+		meta, err := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Type, "source": ev.Source, "created": ev.Created, "received_at": ev.ReceivedAt,
+			"deliveries": ev.Deliveries, "dedupe": ev.ID})
+		if err != nil {
+			return err
+		}
+		old := binary.BigEndian.AppendUint64([]byte{1}, uint64(ev.Seq))
+		old = append(binary.AppendUvarint(old, uint64(len(meta))), meta...)
+		if err := tx.Set([]byte("ev/evt_1"), append(old, ev.Data...)); err != nil {
+			return err
+		}
 		if layout != "2" {
 			return nil
 		}
@@ -230,6 +247,12 @@ func testOlderLayout(t *testing.T, layout string) {
 	db.Close()
 
 	st = open(t, dir)
+	if got, err := st.Event(ctx, "evt_1"); err != nil || !reflect.DeepEqual(got, ev) {
+		t.Fatalf("the layout-%s event record reads as %+v, %v; want %+v", layout, got, err, ev)
+	}
+	if res, err := st.Append(ctx, &gateway.Append{Event: event("evt_1", base, "ep_1").Event, Dedupe: "evt_1"}); err != nil || !res.Duplicate {
+		t.Fatalf("publishing evt_1 again over a layout-%s folder = %+v, %v; want a duplicate", layout, res, err)
+	}
 	jobs, err := st.Lease(ctx, base.Add(time.Minute), 10, time.Minute)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("Lease after reopening a layout-%s folder = %+v, %v; want its one pending delivery", layout, jobs, err)
