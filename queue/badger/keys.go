@@ -32,15 +32,16 @@ var (
 	keyFormat = []byte("m/format")
 )
 
-// format is the layout version this package writes, kept under m/format. Layout 4 is
-// layout 3 with event and delivery records in a binary form (see encodeEvent and
-// deliveryBinary) instead of JSON; this package reads both, but a hookgate of layout 3
-// could not read the binary records.
-// Layout 3 is layout 2 without the engine's _j/ job pointers (kv.Open deletes them) and
-// without a dd/ key for an event deduplicated on its own id: the keys are the same, but a
-// hookgate that writes layout 2 would leave a delivery's job behind when it finishes (it
-// finds jobs through the pointers). So a hookgate refuses a folder of any version but its
-// own and those before it that it takes as they are (olderLayouts).
+// format is the layout version this package writes, kept under m/format.
+//
+// Layout 4 is layout 3 with event and delivery records in a binary form (see encodeEvent
+// and deliveryBinary) instead of JSON: this package reads both, but a hookgate of layout 3
+// could not read the binary records. Layout 3 is layout 2 without the engine's _j/ job
+// pointers (kv.Open deletes them) and without a dd/ key for an event deduplicated on its own
+// id: the keys are the same, but a hookgate that writes layout 2 would leave a delivery's
+// job behind when it finishes (it finds jobs through the pointers). So a hookgate refuses a
+// folder of any version but its own and those before it that it takes as they are
+// (olderLayouts).
 const format = "4"
 
 // olderLayouts are the versions before format that Open takes as they are, only marking
