@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -27,6 +28,7 @@ func deliveriesToStore() []*gateway.Delivery {
 			Attempts: []gateway.Attempt{
 				{At: now, StatusCode: 500, DurationMS: 12, Error: "boom \u2028 \u2029 \xff\xfe \b\f\n\r\t\x00\x1f\x7f \"q\" \\", ResponseBody: "<html>&amp;</html>\n", RequestBytes: 1024, RequestEnvelope: true},
 				{At: next, StatusCode: -1, DurationMS: -5, RequestBody: `{"x":"<y>","é":"日本"}` + "\xe2\x80", RequestBytes: 11},
+				{StatusCode: math.MinInt, DurationMS: math.MinInt64, RequestBytes: math.MaxInt},
 			},
 			CreatedAt: time.Time{}, UpdatedAt: next},
 		{ID: "", Status: "", Attempts: nil},
