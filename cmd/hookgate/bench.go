@@ -69,7 +69,11 @@ type benchResult struct {
 	Events        int     `json:"events"`
 	Delivered     int64   `json:"delivered"`
 	Pending       int     `json:"pending"`
-	Errors        int64   `json:"errors"`
+	// Errors counts publishes that failed or were refused, but for Busy: those answered
+	// 503 busy, the gateway telling the publisher to slow down (with Retry-After) because
+	// deliveries waiting for a worker passed its bound. The bench does not send them again.
+	Errors int64 `json:"errors"`
+	Busy   int64 `json:"busy"`
 	// CPUusPerEvent is the process's CPU time (user and system: the gateway, the load
 	// generator and the receiver, which share it) per delivery, from publishing's start to the
 	// last receipt; ForeignCores is what the rest of the machine kept busy meanwhile (busy
@@ -168,7 +172,7 @@ Badger preallocates sparse files, so this one overstates what the disk holds).`,
 				fmt.Fprintf(out, "restart       %d overdue deliveries to %d endpoints (loaded in %.1f s); stopped in %.0f ms, opened again in %.0f ms\n", r.Overdue, r.OverdueEndpoints, r.OverdueLoadS, r.StopMs, r.OpenMs)
 				fmt.Fprintf(out, "fresh         p50 %.2f ms, p99 %.2f ms, max %.2f ms (publish → receipt after the restart), %d not received; %d overdue delivered meanwhile, %d left\n", r.FreshP50ms, r.FreshP99ms, r.FreshMaxms, r.FreshUndelivered, r.OverdueDrained, r.OverdueLeft)
 			}
-			fmt.Fprintf(out, "published     %.0f events/s\ndelivered     %.0f deliveries/s (%d received, %d errors)\n", res.PublishedPerS, res.DeliveredPerS, res.Delivered, res.Errors)
+			fmt.Fprintf(out, "published     %.0f events/s (%d answered 503 busy: told to slow down)\ndelivered     %.0f deliveries/s (%d received, %d errors)\n", res.PublishedPerS, res.Busy, res.DeliveredPerS, res.Delivered, res.Errors)
 			fmt.Fprintf(out, "latency       p50 %.2f ms, p99 %.2f ms (publish → receipt)\ncpu           %.1f µs per delivery (this process: %d node(s), load and receiver), foreign load %.2f cores\npeak RSS      %.1f MiB (private memory %.1f MiB; the rest is memory-mapped table pages)\n", res.P50ms, res.P99ms, res.CPUusPerEvent, res.Nodes, res.ForeignCores, res.PeakRSSMiB, res.PeakAnonMiB)
 			if res.Folder != nil {
 				fmt.Fprintf(out, "data folder   %s\n", res.Folder)
@@ -318,6 +322,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 	var (
 		next    atomic.Int64
 		errs    atomic.Int64
+		busy    atomic.Int64
 		wg      sync.WaitGroup
 		started = time.Now()
 		pace    = pacer{start: started, rate: f.rate}
@@ -373,9 +378,14 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 					errs.Add(1)
 					continue
 				}
+				refused := resp.StatusCode != http.StatusAccepted && isBusy(resp.Body)
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
+				switch {
+				case refused:
+					busy.Add(1)
+					continue
+				case resp.StatusCode != http.StatusAccepted:
 					errs.Add(1)
 					continue
 				}
@@ -411,6 +421,7 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		Delivered:     rcv.count.Load(),
 		Pending:       f.pending,
 		Errors:        errs.Load(),
+		Busy:          busy.Load(),
 		ForeignCores:  cpu.foreignCores(),
 		Nodes:         f.nodes,
 	}
@@ -441,6 +452,17 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 		res.Samples = rep.stop()
 	}
 	return res, nil
+}
+
+// isBusy reports whether a refused publish's answer is the busy error, the gateway's
+// "slow down" (httpapi.CodeBusy), rather than another 503 such as store_unavailable.
+func isBusy(body io.Reader) bool {
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	return json.NewDecoder(io.LimitReader(body, 4096)).Decode(&e) == nil && e.Error.Code == httpapi.CodeBusy
 }
 
 // pacer spaces a steady --rate by absolute time: event i (from 1) is due at start +

@@ -225,3 +225,19 @@ func BenchmarkReceiver(b *testing.B) {
 		rcv.ServeHTTP(w, req)
 	}
 }
+
+// A 503 counts as busy only when its error is the gateway's busy (slow down), not when the
+// store is unavailable or the answer is not the API's error at all.
+func TestBenchTellsBusyFromOtherRefusals(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"error":{"code":"busy","message":"deliveries are behind publishing; retry after Retry-After","field":""}}`: true,
+		`{"error":{"code":"store_unavailable","message":"the store cannot be reached right now","field":""}}`:        false,
+		`{"error":{"code":"unavailable","message":"shutting down","field":""}}`:                                      false,
+		`<html>503 Service Unavailable</html>`:                                                                       false,
+		``:                                                                                                           false,
+	} {
+		if got := isBusy(strings.NewReader(body)); got != want {
+			t.Errorf("isBusy(%q) = %v, want %v", body, got, want)
+		}
+	}
+}
