@@ -35,6 +35,10 @@ import (
 // either type gains, loses or renames a field, and the codec must change with it.
 const deliveryBinary = 1
 
+// minAttempt is the fewest bytes an attempt takes in a delivery record: its time (3), two
+// numbers, three strings, a number and a flag (1 each at least).
+const minAttempt = 10
+
 // appendDeliveryRecord appends d's binary form (see deliveryBinary) to dst. It refuses a
 // time outside the years 0 to 9999, as the JSON the API answers with (RFC 3339) would.
 func appendDeliveryRecord(dst []byte, d *gateway.Delivery) ([]byte, error) {
@@ -92,13 +96,16 @@ func appendBool(dst []byte, v bool) []byte {
 
 // appendTime appends t as its Unix seconds (varint), nanoseconds (uvarint) and zone offset
 // in seconds (varint; 0 is UTC): what its RFC 3339 JSON keeps, so a record reads back as the
-// JSON one did. A time outside the years 0 to 9999, which that JSON can't express, is an
-// error.
+// JSON one did. A time that JSON can't express is an error: one outside the years 0 to
+// 9999, or with a zone offset of a day or more.
 func appendTime(dst []byte, t time.Time) ([]byte, error) {
 	if y := t.Year(); y < 0 || y > 9999 {
 		return nil, fmt.Errorf("the time %v is outside the years 0 to 9999", t)
 	}
 	_, off := t.Zone()
+	if off <= -maxOffset || off >= maxOffset {
+		return nil, fmt.Errorf("the time %v has a zone offset of a day or more", t)
+	}
 	dst = binary.AppendVarint(dst, t.Unix())
 	dst = binary.AppendUvarint(dst, uint64(t.Nanosecond()))
 	return binary.AppendVarint(dst, int64(off)), nil
@@ -122,7 +129,7 @@ func decodeDelivery(b []byte) (*gateway.Delivery, error) {
 	d.Status = gateway.DeliveryStatus(r.str())
 	if n := r.uvarint(); n > 0 {
 		n--
-		if n > uint64(len(r.b)) { // each attempt takes bytes: a longer count is corrupt
+		if n > uint64(len(r.b)/minAttempt) { // more attempts than the bytes can hold: corrupt
 			return nil, errCorrupt
 		}
 		d.Attempts = make([]gateway.Attempt, n)
@@ -222,16 +229,30 @@ func (r *recordReader) str() string {
 	return s
 }
 
-// time reads what appendTime wrote.
+// maxOffset bounds a zone offset in seconds, as RFC 3339 (and time.Time's MarshalJSON)
+// does: less than a day either way.
+const maxOffset = 24 * 3600
+
+// time reads what appendTime wrote, as time.Time's UnmarshalJSON reads RFC 3339: a zero
+// offset is UTC, the local zone's offset at that instant is time.Local, any other a fixed
+// zone. A time appendTime would refuse is corrupt.
 func (r *recordReader) time() time.Time {
 	sec, nsec, off := r.varint(), r.uvarint(), r.varint()
-	if nsec >= 1e9 || off <= -86400 || off >= 86400 {
+	if nsec >= 1e9 || off <= -maxOffset || off >= maxOffset {
 		r.bad = true
 		return time.Time{}
 	}
 	t := time.Unix(sec, int64(nsec))
-	if off == 0 {
-		return t.UTC()
+	_, local := t.Zone()
+	switch {
+	case off == 0:
+		t = t.UTC()
+	case int64(local) != off:
+		t = t.In(time.FixedZone("", int(off)))
 	}
-	return t.In(time.FixedZone("", int(off)))
+	if y := t.Year(); y < 0 || y > 9999 {
+		r.bad = true
+		return time.Time{}
+	}
+	return t
 }

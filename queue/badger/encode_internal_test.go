@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -172,10 +173,15 @@ func TestDeliveryRecordRandom(t *testing.T) {
 	}
 }
 
-// TestDeliveryRecordRefusesWhatJSONCannotWrite: a time RFC 3339 can't express is an error,
-// as it would be when the API answered with the delivery.
+// TestDeliveryRecordRefusesWhatJSONCannotWrite: a time RFC 3339 can't express (a year
+// outside 0 to 9999, a zone offset of a day or more) is an error, as it would be when the API
+// answered with the delivery; for an event's times too.
 func TestDeliveryRecordRefusesWhatJSONCannotWrite(t *testing.T) {
-	for _, at := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)} {
+	for _, at := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 28, 13, 0, 0, 0, time.FixedZone("", 24*3600)), time.Date(2026, 11, 28, 13, 0, 0, 0, time.FixedZone("", -25*3600))} {
+		if _, err := encodeEvent(&gateway.StoredEvent{Event: gateway.Event{ID: "evt_1", Created: at}}, ""); err == nil {
+			t.Errorf("an event created at %v: encodeEvent succeeded, want an error", at)
+		}
 		d := &gateway.Delivery{ID: "dlv_1", CreatedAt: at}
 		if _, jerr := json.Marshal(d); jerr == nil {
 			t.Fatalf("json.Marshal of a delivery created at %v succeeded", at)
@@ -370,4 +376,51 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("%q decodes to %+v, which reads back as %+v, %v", b, ev, got, err)
 		}
 	})
+}
+
+// TestRecordTimesReadAsJSONReadThem: a time reads back from a record as time.Time's
+// UnmarshalJSON reads its RFC 3339 text: UTC for a zero offset, time.Local when the offset is
+// the local zone's at that instant, else a fixed zone. (Run with TZ=Europe/Paris to see the
+// local case; under UTC the zero offset covers it.)
+func TestRecordTimesReadAsJSONReadThem(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	for range 500 {
+		at := time.Unix(r.Int64N(253402300799), r.Int64N(1e9))
+		for _, in := range []*time.Location{time.Local, time.UTC, time.FixedZone("x", 3600), time.FixedZone("", -9*3600-1800)} {
+			at := at.In(in)
+			j, err := json.Marshal(at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want time.Time
+			if err := json.Unmarshal(j, &want); err != nil {
+				t.Fatal(err)
+			}
+			b, err := appendTime(nil, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd := recordReader{b: b}
+			if got := rd.time(); rd.bad || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%v in %v reads back as %v (bad %v), JSON as %v", at, in, got, rd.bad, want)
+			}
+		}
+	}
+}
+
+// TestCorruptAttemptCountAllocatesLittle: a record claiming more attempts than its bytes can
+// hold is refused before they are allocated.
+func TestCorruptAttemptCountAllocatesLittle(t *testing.T) {
+	b := append([]byte{deliveryBinary, 0, 0, 0, 0, 0}, binary.AppendUvarint(nil, 1<<20)...)
+	b = append(b, make([]byte, 1<<20)...) // zeros: each 11 of them is a valid, empty attempt
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := decodeDelivery(b)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, errCorrupt) {
+		t.Fatalf("decodeDelivery of %d attempts in %d bytes: %v, want errCorrupt", 1<<20-1, len(b), err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 { // 1<<20 attempts would take 112 MiB
+		t.Errorf("decoding it allocated %d bytes", n)
+	}
 }
