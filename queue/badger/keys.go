@@ -49,6 +49,11 @@ const format = "4"
 // the JSON in layout 3's records is read beside the binary form.
 var olderLayouts = []string{"2", "3"}
 
+// migrating is the marker while a layout-1 folder is being migrated (see migrate): a
+// later Open resumes the migration, and a hookgate of an older layout, which would take an
+// unmarked folder for layout 1 and might misread what is migrated already, refuses it.
+const migrating = format + "-migrating"
+
 func eventKey(id string) []byte    { return []byte(pEvent + id) }
 func deliveryKey(id string) []byte { return []byte(pDelivery + id) }
 func dedupeKey(k string) []byte    { return []byte(pDedupe + k) }
@@ -171,6 +176,11 @@ func (s *Store) checkFormat() error {
 	}
 	switch {
 	case have != nil && string(have) == format:
+		return nil
+	case have != nil && string(have) == migrating:
+		if err := s.migrate(); err != nil {
+			return fmt.Errorf("badger store: resuming the migration of %s from layout 1 failed: %w", s.opts.Dir, err)
+		}
 		return nil
 	case have != nil && slices.Contains(olderLayouts, string(have)):
 		// Nothing to rewrite (see olderLayouts): all that is left to do is say so.

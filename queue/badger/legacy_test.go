@@ -131,6 +131,34 @@ func TestLegacyFolderMigrated(t *testing.T) {
 	}
 }
 
+// A migration from layout 1 cut short (the folder marked migrating, its records not yet
+// rewritten) is resumed by the next Open, which leaves the folder at layout 4.
+func TestInterruptedMigrationResumes(t *testing.T) {
+	dir := t.TempDir()
+	writeLegacy(t, dir)
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bdb.Txn) error { return tx.Set([]byte("m/format"), []byte("4-migrating")) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	st := open(t, dir)
+	ids, _ := eventIDs(t, st, gateway.EventQuery{})
+	if got := strings.Join(ids, " "); got != "evt_1@1 evt_2@2" {
+		t.Fatalf("Events after resuming the migration = %s, want evt_1@1 evt_2@2", got)
+	}
+	if d, err := st.Delivery(ctx, "dlv_1"); err != nil || d.Rev != 1 {
+		t.Fatalf("Delivery(dlv_1) = %+v, %v; want it at rev 1", d, err)
+	}
+	st.Close()
+	if got := rawGet(t, dir, "m/format"); got != "4" {
+		t.Errorf("m/format after the resumed migration = %q, want 4", got)
+	}
+}
+
 // A folder of a layout this package does not know is refused.
 func TestUnknownLayoutRefused(t *testing.T) {
 	dir := t.TempDir()

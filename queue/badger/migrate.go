@@ -31,11 +31,18 @@ import (
 // order, deliveries their creation and ordered paused index entries, jobs the due time
 // and endpoint of their pending delivery. Dedupe follows what layout 1 did: every stored
 // event's id is a dedupe key without a window (dd/<event id>), and a catch hook's key
-// becomes dd/<source id>/<event id> with a 7-day window from now. The layout marker is
-// written last.
+// becomes dd/<source id>/<event id> with a 7-day window from now. The marker says
+// migrating first, and the layout last.
 func (s *Store) migrate() error {
 	s.log.Info("migrating the data folder to layout "+format, "dir", s.opts.Dir)
 	start := time.Now()
+	err := s.db.Update(context.Background(), func(tx *kv.Txn) error {
+		tx.Set(keyFormat, []byte(migrating))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	for _, p := range []string{"ep/", "src/", "et/"} {
 		if err := s.migrateRecords(p); err != nil {
 			return err
@@ -62,7 +69,7 @@ func (s *Store) migrate() error {
 			}
 		}
 	}
-	err := s.db.Update(context.Background(), func(tx *kv.Txn) error {
+	err = s.db.Update(context.Background(), func(tx *kv.Txn) error {
 		tx.Set(keyFormat, []byte(format))
 		return nil
 	})
