@@ -57,3 +57,47 @@ func TestRefollowAfterTheViewStopsReading(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWaitOwnTellsALostWrite: a write is confirmed only when the message the view read at
+// its acknowledged sequence is on the write's own subject. One that is not, as when the
+// stream lost the write and gave its sequence to another (nats-server did so when a
+// stream leader was killed), is ErrUnavailable, not a success. Registry writes are
+// confirmed that way too.
+func TestWaitOwnTellsALostWrite(t *testing.T) {
+	srv := jstest.Start(t)
+	ctx := context.Background()
+	st, err := Open(ctx, Options{URL: srv.URL(), Timeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, err := st.Append(ctx, &gateway.Append{Event: &gateway.StoredEvent{Event: gateway.Event{ID: "evt_1", Type: "t"}, ReceivedAt: time.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := uint64(res.Seq)
+	if err := st.v.waitOwn(ctx, st.v.eventSubject(noKey, "evt_1"), seq); err != nil {
+		t.Fatalf("waitOwn for evt_1's own message at %d: %v", seq, err)
+	}
+	if err := st.v.waitOwn(ctx, st.v.eventSubject(noKey, "evt_lost"), seq); !errors.Is(err, gateway.ErrUnavailable) {
+		t.Fatalf("waitOwn for a write whose sequence %d holds evt_1's message = %v, want ErrUnavailable", seq, err)
+	}
+
+	rev, err := st.Endpoints().Put(ctx, "ep_1", &gateway.Endpoint{ID: "ep_1", URL: "https://a.example/hook"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj := st.endpoints.subject("ep_1")
+	if err := st.v.waitOwn(ctx, subj, rev); err != nil {
+		t.Fatalf("waitOwn for ep_1's put at %d: %v", rev, err)
+	}
+	if err := st.Endpoints().Delete(ctx, "ep_1"); err != nil {
+		t.Fatal(err)
+	}
+	st.v.mu.Lock()
+	last := st.v.expect(subj)
+	st.v.mu.Unlock()
+	if last <= rev {
+		t.Errorf("after the delete, the last message on ep_1's subject is at %d, not after its put at %d", last, rev)
+	}
+}

@@ -99,7 +99,7 @@ func (c *collection[T]) Put(ctx context.Context, id string, v T, rev uint64) (ui
 	if err != nil {
 		return 0, fmt.Errorf("put %s %s: %w", c.kind, id, err)
 	}
-	if err := c.s.v.waitApplied(ctx, seq); err != nil {
+	if err := c.s.v.waitOwn(ctx, subj, seq); err != nil {
 		return 0, fmt.Errorf("put %s %s: %w", c.kind, id, err)
 	}
 	return seq, nil
@@ -127,7 +127,7 @@ func (c *collection[T]) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete %s %s: %w", c.kind, id, err)
 	}
-	if err := c.s.v.waitApplied(ctx, seq); err != nil {
+	if err := c.s.v.waitOwn(ctx, subj, seq); err != nil {
 		return fmt.Errorf("delete %s %s: %w", c.kind, id, err)
 	}
 	return nil
