@@ -18,17 +18,9 @@ import (
 // node then follows the stream anew: the write it could not confirm shows, and the next
 // ones succeed.
 func TestRefollowAfterTheViewStopsReading(t *testing.T) {
-	srv := jstest.Start(t)
+	st := openOwnServer(t)
 	ctx := context.Background()
-	st, err := Open(ctx, Options{URL: srv.URL(), Timeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ev := func(id string) *gateway.Append {
-		return &gateway.Append{Event: &gateway.StoredEvent{Event: gateway.Event{ID: id, Type: "t"}, ReceivedAt: time.Now()}}
-	}
-	if _, err := st.Append(ctx, ev("evt_1")); err != nil {
+	if _, err := st.Append(ctx, bareEvent("evt_1")); err != nil {
 		t.Fatal(err)
 	}
 	// The view reads nothing more: what its consumer delivers is dropped, as when the
@@ -39,7 +31,7 @@ func TestRefollowAfterTheViewStopsReading(t *testing.T) {
 	st.v.mu.Unlock()
 
 	start := time.Now()
-	_, err = st.Append(ctx, ev("evt_2")) // no deadline of its own
+	_, err := st.Append(ctx, bareEvent("evt_2")) // no deadline of its own
 	if !errors.Is(err, gateway.ErrUnavailable) {
 		t.Fatalf("Append while the view reads nothing = %v, want ErrUnavailable", err)
 	}
@@ -50,7 +42,7 @@ func TestRefollowAfterTheViewStopsReading(t *testing.T) {
 		_, err := st.Event(ctx, "evt_2")
 		return err == nil
 	})
-	if _, err := st.Append(ctx, ev("evt_3")); err != nil {
+	if _, err := st.Append(ctx, bareEvent("evt_3")); err != nil {
 		t.Fatalf("Append after the view reads again: %v", err)
 	}
 	if _, err := st.Event(ctx, "evt_3"); err != nil {
@@ -64,14 +56,9 @@ func TestRefollowAfterTheViewStopsReading(t *testing.T) {
 // stream leader was killed), is ErrUnavailable, not a success. Registry writes are
 // confirmed that way too.
 func TestWaitOwnTellsALostWrite(t *testing.T) {
-	srv := jstest.Start(t)
+	st := openOwnServer(t)
 	ctx := context.Background()
-	st, err := Open(ctx, Options{URL: srv.URL(), Timeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	res, err := st.Append(ctx, &gateway.Append{Event: &gateway.StoredEvent{Event: gateway.Event{ID: "evt_1", Type: "t"}, ReceivedAt: time.Now()}})
+	res, err := st.Append(ctx, bareEvent("evt_1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,4 +87,22 @@ func TestWaitOwnTellsALostWrite(t *testing.T) {
 	if last <= rev {
 		t.Errorf("after the delete, the last message on ep_1's subject is at %d, not after its put at %d", last, rev)
 	}
+}
+
+// openOwnServer opens a store, with a Timeout of a second and no log, on a NATS server of
+// the test's own; both end with the test.
+func openOwnServer(t *testing.T) *Store {
+	t.Helper()
+	srv := jstest.Start(t)
+	st, err := Open(context.Background(), Options{URL: srv.URL(), Timeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// bareEvent is an event with no deliveries and no dedupe key.
+func bareEvent(id string) *gateway.Append {
+	return &gateway.Append{Event: &gateway.StoredEvent{Event: gateway.Event{ID: id, Type: "t"}, ReceivedAt: time.Now()}}
 }
