@@ -40,7 +40,7 @@ const deliveryBinary = 1
 const minAttempt = 10
 
 // appendDeliveryRecord appends d's binary form (see deliveryBinary) to dst. It refuses a
-// time outside the years 0 to 9999, as the JSON the API answers with (RFC 3339) would.
+// time that the JSON the API answers with (RFC 3339) could not write (see appendTime).
 func appendDeliveryRecord(dst []byte, d *gateway.Delivery) ([]byte, error) {
 	dst = append(dst, deliveryBinary)
 	dst = appendStr(dst, d.ID)
