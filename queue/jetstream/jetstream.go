@@ -121,7 +121,10 @@ type Store struct {
 	v      *view
 	// refollowing is set while refollow runs.
 	refollowing atomic.Bool
-	leaseMu     sync.Mutex // one Lease at a time in this process: each sees the last one's leases
+	// diverged holds why this node's view no longer follows the stream (see diverge.go);
+	// nil while it does.
+	diverged atomic.Pointer[string]
+	leaseMu  sync.Mutex // one Lease at a time in this process: each sees the last one's leases
 
 	closed  atomic.Bool
 	closeMu sync.Mutex
@@ -183,6 +186,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	go s.watchStream()
 	return s, nil
 }
 
@@ -399,9 +403,8 @@ func (s *Store) refollowSoon() {
 //
 // A stream whose last sequence is now below what the view applied lost messages its
 // former leader had acknowledged (seen in the same test, 3 times in 25 kills of the
-// leader while a node wrote without pausing after errors): that is logged as an error,
-// and the view reads on from where the stream is. What it read of the lost messages
-// stays in it until a restart.
+// leader while a node wrote without pausing after errors): the view has diverged, and the
+// node refuses every call until it is restarted (see diverge.go).
 func (s *Store) refollow() {
 	// Stop the consumer first, and drop what it still delivers (Stop does not wait for
 	// the messages it has queued): from here on only the new one feeds the view.
@@ -434,14 +437,9 @@ func (s *Store) refollow() {
 		return
 	}
 	if last := info.State.LastSeq; last < from {
-		if err := s.v.lock(); err != nil {
-			return
-		}
-		s.v.applied = last
-		s.v.mu.Unlock()
-		s.log.Error("the JetStream stream lost messages it had acknowledged: its last sequence went back below what this node read; restart this node to read the stream afresh",
+		s.diverge(fmt.Sprintf("the stream's last sequence, %d, went back below what the node had read, %d", last, from),
 			"read_up_to", from, "stream_last_seq", last)
-		from = last
+		return
 	}
 	cc, err := s.consume(ctx, from+1)
 	if err != nil {
@@ -515,6 +513,10 @@ func (s *Store) begin() error {
 	if st := s.nc.Status(); st != nats.CONNECTED {
 		s.live.RUnlock()
 		return fmt.Errorf("nats store: connection %s: %w", strings.ToLower(st.String()), gateway.ErrUnavailable)
+	}
+	if err := s.divergedError(); err != nil {
+		s.live.RUnlock()
+		return err
 	}
 	return nil
 }

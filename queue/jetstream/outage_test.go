@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -127,4 +128,66 @@ func TestNATSOutage(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestStreamCreatedAgainUnderANode: when the stream goes back below what a node has read
+// (here it is deleted and created again, as an operator might; nats-server losing
+// acknowledged messages looks the same), the node finds it without writing anything and
+// stops answering from its view, which holds what the stream no longer has: /readyz is not
+// ready, and a publish and a read get 503 store_unavailable, all saying to restart the
+// node. A node opened afresh reads the stream as it is and works. (A write that finds it
+// first is TestWaitOwnTellsALostWrite.)
+func TestStreamCreatedAgainUnderANode(t *testing.T) {
+	srv := jstest.Start(t)
+	ctx := context.Background()
+	st, err := jetstream.Open(ctx, jetstream.Options{URL: srv.URL(), Logger: quiet, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := gatewaytest.New(t, gateway.Options{Store: st}, gatewaytest.NewRecorder())
+	api := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Token: token, Logger: quiet}))
+	t.Cleanup(api.Close)
+	for i := 0; i < 5; i++ {
+		if code, out := call(t, "POST", api.URL+"/v1/events", fmt.Sprintf(`{"type":"order.paid","id":"evt_%d","data":{"n":1}}`, i)); code != 202 {
+			t.Fatalf("publish = %d %v", code, out)
+		}
+	}
+
+	js := jstest.JetStream(t, srv.URL())
+	s, err := js.Stream(ctx, "HOOKGATE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	if err := js.DeleteStream(ctx, "HOOKGATE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing is written meanwhile: the node's check of the stream, every Timeout, finds it.
+	gatewaytest.WaitFor(t, 15*time.Second, "/readyz to say the node must be restarted", func() bool {
+		code, out := call(t, "GET", api.URL+"/readyz", "")
+		return code == 503 && strings.Contains(fmt.Sprint(out["reasons"]), "restart this node")
+	})
+	code, out := call(t, "POST", api.URL+"/v1/events", `{"type":"order.paid","data":{"n":2}}`)
+	if e, _ := out["error"].(map[string]any); code != 503 || e["code"] != "store_unavailable" || !strings.Contains(fmt.Sprint(e["message"]), "restart this node") {
+		t.Errorf("publish after the stream went back = %d %v, want 503 store_unavailable saying to restart the node", code, out)
+	}
+	if code, out := call(t, "GET", api.URL+"/v1/events/evt_1", ""); code != 503 || !strings.Contains(fmt.Sprint(out), "diverged") {
+		t.Errorf("reading an event the stream no longer has = %d %v, want 503 saying the view diverged", code, out)
+	}
+
+	fresh, err := jetstream.Open(ctx, jetstream.Options{URL: srv.URL(), Logger: quiet, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if _, err := fresh.Event(ctx, "evt_1"); !errors.Is(err, gateway.ErrNotFound) {
+		t.Errorf("a fresh node reading evt_1 from the new stream: %v, want ErrNotFound", err)
+	}
+	if _, err := fresh.Append(ctx, &gateway.Append{Event: &gateway.StoredEvent{Event: gateway.Event{ID: "evt_new", Type: "t"}, ReceivedAt: time.Now()}}); err != nil {
+		t.Errorf("Append on a fresh node: %v", err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,25 +52,14 @@ func TestRefollowAfterTheViewStopsReading(t *testing.T) {
 }
 
 // TestWaitOwnTellsALostWrite: a write is confirmed only when the message the view read at
-// its acknowledged sequence is on the write's own subject. One that is not, as when the
-// stream lost the write and gave its sequence to another (nats-server did so when a
-// stream leader was killed), is ErrUnavailable, not a success. Registry writes are
-// confirmed that way too.
+// its acknowledged sequence is on the write's own subject; registry writes are confirmed
+// that way too. One that is not, as when the stream lost the write and gave its sequence
+// to another (nats-server did so when a stream leader was killed), fails with
+// ErrUnavailable, and so does every call after it: the node's view diverged from the
+// stream (diverge.go).
 func TestWaitOwnTellsALostWrite(t *testing.T) {
 	st := openOwnServer(t)
 	ctx := context.Background()
-	res, err := st.Append(ctx, bareEvent("evt_1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq := uint64(res.Seq)
-	if err := st.v.waitOwn(ctx, st.v.eventSubject(noKey, "evt_1"), seq); err != nil {
-		t.Fatalf("waitOwn for evt_1's own message at %d: %v", seq, err)
-	}
-	if err := st.v.waitOwn(ctx, st.v.eventSubject(noKey, "evt_lost"), seq); !errors.Is(err, gateway.ErrUnavailable) {
-		t.Fatalf("waitOwn for a write whose sequence %d holds evt_1's message = %v, want ErrUnavailable", seq, err)
-	}
-
 	rev, err := st.Endpoints().Put(ctx, "ep_1", &gateway.Endpoint{ID: "ep_1", URL: "https://a.example/hook"}, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -86,6 +76,25 @@ func TestWaitOwnTellsALostWrite(t *testing.T) {
 	st.v.mu.Unlock()
 	if last <= rev {
 		t.Errorf("after the delete, the last message on ep_1's subject is at %d, not after its put at %d", last, rev)
+	}
+	res, err := st.Append(ctx, bareEvent("evt_1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := uint64(res.Seq)
+	if err := st.v.waitOwn(ctx, st.v.eventSubject(noKey, "evt_1"), seq); err != nil {
+		t.Fatalf("waitOwn for evt_1's own message at %d: %v", seq, err)
+	}
+
+	err = st.v.waitOwn(ctx, st.v.eventSubject(noKey, "evt_lost"), seq)
+	if !errors.Is(err, gateway.ErrUnavailable) || !strings.Contains(err.Error(), "restart this node") {
+		t.Fatalf("waitOwn for a write whose sequence %d holds evt_1's message = %v, want ErrUnavailable saying to restart the node", seq, err)
+	}
+	if _, err := st.Append(ctx, bareEvent("evt_2")); !errors.Is(err, gateway.ErrUnavailable) {
+		t.Errorf("Append after the view diverged = %v, want ErrUnavailable", err)
+	}
+	if _, err := st.Event(ctx, "evt_1"); !errors.Is(err, gateway.ErrUnavailable) {
+		t.Errorf("Event after the view diverged = %v, want ErrUnavailable", err)
 	}
 }
 

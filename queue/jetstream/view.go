@@ -594,18 +594,21 @@ func (v *view) waitApplied(ctx context.Context, seq uint64) error {
 
 // waitOwn is waitApplied(seq) for a write whose last message is on subj, which then
 // checks that the message the stream acknowledged at seq is that write's, and not another
-// one's that took the sequence after the stream lost the first (see refollow):
-// ErrUnavailable if it is not.
+// one's that took the sequence after the stream lost the first (see refollow). If it is
+// not, the view has diverged from the stream (see diverge.go): the write, and every call
+// after it, fails with ErrUnavailable.
 func (v *view) waitOwn(ctx context.Context, subj string, seq uint64) error {
 	if err := v.waitApplied(ctx, seq); err != nil {
 		return err
 	}
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.last[subj] < seq {
-		return fmt.Errorf("the stream acknowledged sequence %d, then lost it: %w", seq, gateway.ErrUnavailable)
+	mine := v.last[subj] >= seq
+	v.mu.Unlock()
+	if mine {
+		return nil
 	}
-	return nil
+	v.s.diverge(fmt.Sprintf("the stream acknowledged a write of this node at sequence %d, where the node read another message", seq), "seq", seq, "subject", subj)
+	return v.s.divergedError()
 }
 
 // waitLoaded waits until the view holds the stream up to last. When last was removed
