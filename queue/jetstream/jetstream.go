@@ -425,18 +425,17 @@ func (s *Store) refollow() {
 	from := s.v.applied
 	s.v.mu.Unlock()
 
-	// The stream's last sequence, read after what the view applied: lower only when the
-	// stream lost messages this node had read.
+	// The stream's last sequence, read after what the view applied: lower (for a while)
+	// only when the stream lost messages this node had read.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*s.opts.Timeout)
 	defer cancel()
-	info, err := s.streamInfo(ctx)
-	if err != nil {
+	if _, err := s.streamInfo(ctx); err != nil {
 		if !s.closed.Load() {
 			s.log.Warn("this node stopped reading the stream, and cannot look it up to read it anew; it tries again at its next write", "err", err)
 		}
 		return
 	}
-	if last := info.State.LastSeq; last < from {
+	if last, back := s.wentBack(ctx, from); back {
 		s.diverge(fmt.Sprintf("the stream's last sequence, %d, went back below what the node had read, %d", last, from),
 			"read_up_to", from, "stream_last_seq", last)
 		return
