@@ -14,7 +14,7 @@ import (
 // then holds messages the stream no longer has, and its ordered consumer, which asks for
 // the sequences after the last one it delivered, skips the stream's new messages at the
 // sequences it had read already. Three things show it: the stream's last sequence staying
-// below what the view read (wentBack: checkStream, every Timeout, and refollow), or a write
+// below what the view read (checkBehind: checkStream, every Timeout, and refollow), or a write
 // of this node acknowledged at a sequence where the view holds another message (waitOwn).
 // The first misses a loss that new messages make up for before it looks; the last sees it
 // at this node's next write. Nothing this node answers can be trusted,
@@ -38,7 +38,7 @@ func (s *Store) watchStream() {
 }
 
 // checkStream diverges the view if the stream went back below what it has read (see
-// wentBack).
+// checkBehind).
 func (s *Store) checkStream() {
 	if err := s.v.lock(); err != nil {
 		return
@@ -47,47 +47,50 @@ func (s *Store) checkStream() {
 	s.v.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout+wentBackFor)
 	defer cancel()
-	if last, back := s.wentBack(ctx, read); back {
-		s.diverge(fmt.Sprintf("the stream's last sequence, %d, went back below what the node had read, %d", last, read),
-			"read_up_to", read, "stream_last_seq", last)
-	}
+	s.checkBehind(ctx, read) // a failed lookup decides nothing: the calls see it for themselves
 }
 
 // wentBackFor is how long the stream's last sequence must stay below what the view read
-// for wentBack to say it went back. One look is not enough: with replicas, the view's
+// for checkBehind to say it went back. One look is not enough: with replicas, the view's
 // consumer may live on a follower, which can deliver a message a few milliseconds before
 // the leader, who answers the stream's info, counts it (seen under load on a 3-server
 // cluster: 287 of 22,140 looks, and no message missing).
 const wentBackFor = 2 * time.Second
 
-// wentBack reports whether the stream's last sequence is below read, the sequence the
-// view had applied before the call, and stays so for wentBackFor, with the last sequence
-// seen. A failed lookup (NATS away, the stream deleted) or ctx's end decides nothing: the
-// calls see that for themselves.
-func (s *Store) wentBack(ctx context.Context, read uint64) (last uint64, back bool) {
+// checkBehind diverges the view (and reports it) if the stream's last sequence is below
+// read, the sequence the view had applied before the call, and stays so for wentBackFor.
+// err is the first lookup's failure (NATS away, the stream deleted), which decides
+// nothing; a later failed lookup, or ctx's end, decides nothing either.
+func (s *Store) checkBehind(ctx context.Context, read uint64) (diverged bool, err error) {
 	const looks = 10
+	var last uint64
 	for i := 0; i < looks; i++ {
 		if i > 0 {
 			t := time.NewTimer(wentBackFor / (looks - 1))
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return last, false
+				return false, nil
 			case <-s.done:
 				t.Stop()
-				return last, false
+				return false, nil
 			case <-t.C:
 			}
 		}
 		info, err := s.stream.Info(ctx)
-		if err != nil {
-			return last, false
+		switch {
+		case err != nil && i == 0:
+			return false, err
+		case err != nil:
+			return false, nil
 		}
 		if last = info.State.LastSeq; last >= read {
-			return last, false
+			return false, nil
 		}
 	}
-	return last, true
+	s.diverge(fmt.Sprintf("the stream's last sequence, %d, went back below what the node had read, %d", last, read),
+		"read_up_to", read, "stream_last_seq", last)
+	return true, nil
 }
 
 // diverge marks the view as diverged (see above), for the reason given, and says so in the

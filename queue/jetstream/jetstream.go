@@ -429,15 +429,14 @@ func (s *Store) refollow() {
 	// only when the stream lost messages this node had read.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*s.opts.Timeout)
 	defer cancel()
-	if _, err := s.streamInfo(ctx); err != nil {
+	diverged, err := s.checkBehind(ctx, from)
+	if err != nil {
 		if !s.closed.Load() {
 			s.log.Warn("this node stopped reading the stream, and cannot look it up to read it anew; it tries again at its next write", "err", err)
 		}
 		return
 	}
-	if last, back := s.wentBack(ctx, from); back {
-		s.diverge(fmt.Sprintf("the stream's last sequence, %d, went back below what the node had read, %d", last, from),
-			"read_up_to", from, "stream_last_seq", last)
+	if diverged {
 		return
 	}
 	cc, err := s.consume(ctx, from+1)
