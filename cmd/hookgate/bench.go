@@ -457,12 +457,8 @@ func bench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) (*benchR
 // isBusy reports whether a refused publish's answer is the busy error, the gateway's
 // "slow down" (httpapi.CodeBusy), rather than another 503 such as store_unavailable.
 func isBusy(body io.Reader) bool {
-	var e struct {
-		Error struct {
-			Code string `json:"code"`
-		} `json:"error"`
-	}
-	return json.NewDecoder(io.LimitReader(body, 4096)).Decode(&e) == nil && e.Error.Code == httpapi.CodeBusy
+	raw, err := io.ReadAll(io.LimitReader(body, 4096))
+	return err == nil && httpapi.ParseError(http.StatusServiceUnavailable, raw).Code == httpapi.CodeBusy
 }
 
 // pacer spaces a steady --rate by absolute time: event i (from 1) is due at start +

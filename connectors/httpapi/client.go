@@ -65,6 +65,17 @@ func (e *APIError) Unwrap() error {
 	return nil
 }
 
+// ParseError reads an error answer of the API, status and body: its
+// {"error":{"code","message","field"}}, or, for a body that is not one (a proxy's page),
+// the code "http_<status>" with the body as the message.
+func ParseError(status int, body []byte) *APIError {
+	var eb errorBody
+	if json.Unmarshal(body, &eb) != nil || eb.Error.Code == "" {
+		return &APIError{Status: status, Code: "http_" + strconv.Itoa(status), Message: strings.TrimSpace(string(body))}
+	}
+	return &APIError{Status: status, Code: eb.Error.Code, Message: eb.Error.Message, Field: eb.Error.Field}
+}
+
 // do sends a request with an optional JSON body and decodes a 2xx answer into out.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	var body io.Reader
@@ -98,11 +109,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
-		var eb errorBody
-		if json.Unmarshal(raw, &eb) != nil || eb.Error.Code == "" {
-			return &APIError{Status: resp.StatusCode, Code: "http_" + strconv.Itoa(resp.StatusCode), Message: strings.TrimSpace(string(raw))}
-		}
-		return &APIError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, Field: eb.Error.Field}
+		return ParseError(resp.StatusCode, raw)
 	}
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
