@@ -80,14 +80,7 @@ func TestDeliveryRecordRoundTrip(t *testing.T) {
 		}
 		// Layout 3's JSON replaced invalid UTF-8 with U+FFFD: its record reads back as the
 		// delivery JSON made of d.
-		j, err := json.Marshal(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want gateway.Delivery
-		if err := json.Unmarshal(j, &want); err != nil {
-			t.Fatal(err)
-		}
+		want, j := throughJSON(t, *d)
 		got, gotRev := readRecord(t, withRev(rev, j))
 		if gotRev != rev || !sameDelivery(got, &want) {
 			t.Fatalf("the JSON record of %s reads back as rev %d %+v\nwant rev %d %+v", d.ID, gotRev, got, rev, &want)
@@ -388,14 +381,7 @@ func TestRecordTimesReadAsJSONReadThem(t *testing.T) {
 		at := time.Unix(r.Int64N(253402300799), r.Int64N(1e9))
 		for _, in := range []*time.Location{time.Local, time.UTC, time.FixedZone("x", 3600), time.FixedZone("", -9*3600-1800)} {
 			at := at.In(in)
-			j, err := json.Marshal(at)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want time.Time
-			if err := json.Unmarshal(j, &want); err != nil {
-				t.Fatal(err)
-			}
+			want, _ := throughJSON(t, at)
 			b, err := appendTime(nil, at)
 			if err != nil {
 				t.Fatal(err)
@@ -423,4 +409,19 @@ func TestCorruptAttemptCountAllocatesLittle(t *testing.T) {
 	if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 { // 1<<20 attempts would take 112 MiB
 		t.Errorf("decoding it allocated %d bytes", n)
 	}
+}
+
+// throughJSON is v as encoding/json writes it and reads it back (what a JSON record of an
+// older layout kept of it), with the JSON.
+func throughJSON[T any](t *testing.T, v T) (T, []byte) {
+	t.Helper()
+	j, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out T
+	if err := json.Unmarshal(j, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out, j
 }

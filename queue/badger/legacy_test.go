@@ -136,14 +136,7 @@ func TestLegacyFolderMigrated(t *testing.T) {
 func TestInterruptedMigrationResumes(t *testing.T) {
 	dir := t.TempDir()
 	writeLegacy(t, dir)
-	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bdb.Txn) error { return tx.Set([]byte("m/format"), []byte("4-migrating")) }); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	rawUpdate(t, dir, func(tx *bdb.Txn) error { return tx.Set([]byte("m/format"), []byte("4-migrating")) })
 
 	st := open(t, dir)
 	ids, _ := eventIDs(t, st, gateway.EventQuery{})
@@ -162,14 +155,7 @@ func TestInterruptedMigrationResumes(t *testing.T) {
 // A folder of a layout this package does not know is refused.
 func TestUnknownLayoutRefused(t *testing.T) {
 	dir := t.TempDir()
-	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bdb.Txn) error { return tx.Set([]byte("m/format"), []byte("9")) }); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	rawUpdate(t, dir, func(tx *bdb.Txn) error { return tx.Set([]byte("m/format"), []byte("9")) })
 	if _, err := badger.Open(badger.Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), `layout version "9"`) {
 		t.Fatalf("Open on a layout-9 folder: %v, want an error naming the layout", err)
 	}
@@ -184,6 +170,23 @@ func rawView(t *testing.T, dir string, fn func(tx *bdb.Txn) error) {
 	}
 	defer db.Close()
 	if err := db.View(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawUpdate runs fn in a write transaction of Badger itself on the closed store in dir,
+// as an older hookgate (or an operator) would have written it.
+func rawUpdate(t *testing.T, dir string, fn func(tx *bdb.Txn) error) {
+	t.Helper()
+	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(fn); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -241,11 +244,7 @@ func testOlderLayout(t *testing.T, layout string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := bdb.Open(bdb.DefaultOptions(dir).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bdb.Txn) error {
+	rawUpdate(t, dir, func(tx *bdb.Txn) error {
 		if err := tx.Set([]byte("m/format"), []byte(layout)); err != nil {
 			return err
 		}
@@ -269,10 +268,6 @@ func testOlderLayout(t *testing.T, layout string) {
 		}
 		return tx.Set([]byte("_j/dlv_evt_1_ep_1"), binary.BigEndian.AppendUint64(nil, uint64(base.UnixNano())))
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
 
 	st = open(t, dir)
 	if got, err := st.Event(ctx, "evt_1"); err != nil || !reflect.DeepEqual(got, ev) {
